@@ -1,0 +1,15 @@
+using System.CommandLine;
+using Podnet.Cli.Commands;
+
+namespace Podnet.Cli;
+
+internal static class Program
+{
+    private static int Main(string[] args)
+    {
+        var root = new RootCommand("Podnet: Kubernetes cluster networking, and a lab made of network namespaces.");
+        root.Subcommands.Add(VersionCommand.Create());
+        root.Subcommands.Add(LabCommand.Create());
+        return root.Parse(args).Invoke();
+    }
+}
