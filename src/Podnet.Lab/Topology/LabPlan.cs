@@ -1,0 +1,46 @@
+using System.Net;
+using Podnet.Core.Net;
+
+namespace Podnet.Lab.Topology;
+
+/// <summary>What a lab is made of, computed from its settings with no I/O.</summary>
+/// <remarks>
+/// Every namespace is <c>pn-NAME-ROLE</c>. Each host (control plane, outside, node) has one
+/// veth: <c>eth0</c> in its own namespace, and a port named after its role on the fabric
+/// bridge, which lives in the fabric namespace. No link of the lab ever touches the root
+/// namespace, so no lab packet can leave the machine.
+/// </remarks>
+public sealed record LabPlan
+{
+    public required string Name { get; init; }
+
+    public required IPNetwork FabricSubnet { get; init; }
+
+    /// <summary>The fabric namespace, holding only the bridge that joins every host.</summary>
+    public required string FabricNetns { get; init; }
+
+    public required HostPlan ControlPlane { get; init; }
+
+    /// <summary>The host that stands for the broader network; every host's default gateway.</summary>
+    public required HostPlan Outside { get; init; }
+
+    public required IReadOnlyList<HostPlan> Nodes { get; init; }
+
+    public IEnumerable<HostPlan> Hosts => [ControlPlane, Outside, .. Nodes];
+
+    /// <summary>Every namespace the lab makes, fabric first (it must exist before the hosts attach).</summary>
+    public IEnumerable<string> Namespaces => [FabricNetns, .. Hosts.Select(h => h.Netns)];
+}
+
+public enum HostRole
+{
+    ControlPlane,
+    Outside,
+    Node,
+}
+
+/// <summary>One host on the fabric: a namespace with <c>eth0</c> and an address in the fabric subnet.</summary>
+/// <param name="Name">The host's name: the node name for nodes ("n1"), else the role.</param>
+/// <param name="FabricPort">The name of its veth end on the fabric bridge (in the fabric namespace).</param>
+/// <param name="Gateway">Its default gateway, or null for the outside host, which has no route beyond the fabric.</param>
+public sealed record HostPlan(HostRole Role, string Name, string Netns, string FabricPort, AddressPrefix Address, IPAddress? Gateway);

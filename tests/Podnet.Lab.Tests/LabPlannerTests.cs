@@ -1,0 +1,77 @@
+using System.Net;
+using Podnet.Lab.Topology;
+
+namespace Podnet.Lab.Tests;
+
+public sealed class LabPlannerTests
+{
+    [Fact]
+    public void Build_DefaultLab_NamesAndAddressesEveryHost()
+    {
+        var plan = LabPlanner.Build(new LabSpec { Nodes = 3 });
+        Assert.Equal("pn-podnet-fabric", plan.FabricNetns);
+        Assert.Equal(["pn-podnet-fabric", "pn-podnet-cp", "pn-podnet-out", "pn-podnet-n1", "pn-podnet-n2", "pn-podnet-n3"], plan.Namespaces);
+        Assert.Equal("172.18.0.1/24", plan.Outside.Address.ToString());
+        Assert.Null(plan.Outside.Gateway);
+        Assert.Equal("172.18.0.2/24", plan.ControlPlane.Address.ToString());
+        Assert.Equal(["172.18.0.11/24", "172.18.0.12/24", "172.18.0.13/24"], plan.Nodes.Select(n => n.Address.ToString()));
+        Assert.All(plan.Nodes.Append(plan.ControlPlane), h => Assert.Equal(IPAddress.Parse("172.18.0.1"), h.Gateway));
+        Assert.Equal(["n1", "n2", "n3"], plan.Nodes.Select(n => n.Name));
+    }
+
+    [Fact]
+    public void Build_NodeAddressesStayBelowTheLoadBalancerPool()
+    {
+        var plan = LabPlanner.Build(new LabSpec { Nodes = LabPlanner.MaxNodes });
+        Assert.Equal("172.18.0.110/24", plan.Nodes[^1].Address.ToString());
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(101)]
+    public void Build_RefusesNodeCountsOutOfRange(int nodes)
+    {
+        var e = Assert.Throws<ArgumentException>(() => LabPlanner.Build(new LabSpec { Nodes = nodes }));
+        Assert.Contains(nodes.ToString(System.Globalization.CultureInfo.InvariantCulture), e.Message);
+    }
+
+    [Fact]
+    public void Build_RefusesAFabricTooSmallForTheNodes()
+    {
+        var e = Assert.Throws<ArgumentException>(() => LabPlanner.Build(new LabSpec { Nodes = 10, FabricSubnet = IPNetwork.Parse("10.0.0.0/28") }));
+        Assert.Contains("10.0.0.0/28", e.Message);
+    }
+
+    [Theory]
+    [InlineData("podnet", true)]
+    [InlineData("a", true)]
+    [InlineData("lab-1", true)]
+    [InlineData("twelve-chars", true)]
+    [InlineData("thirteen-char", false)]
+    [InlineData("", false)]
+    [InlineData("Lab", false)]
+    [InlineData("lab_1", false)]
+    [InlineData("lab.1", false)]
+    public void LabName_Rules(string name, bool valid)
+    {
+        Assert.Equal(valid, LabName.IsValid(name, out var error));
+        Assert.Equal(valid, error is null);
+        if (!valid && name.Length > 0)
+        {
+            Assert.Contains($"'{name}'", error);
+        }
+    }
+
+    [Theory]
+    [InlineData("pn-podnet-fabric", "podnet", true)]
+    [InlineData("pn-podnet-n12", "podnet", true)]
+    [InlineData("pn-podnet-cp", "podnet", true)]
+    [InlineData("pn-podnet-2-fabric", "podnet", false)]
+    [InlineData("pn-podnet-2-fabric", "podnet-2", true)]
+    [InlineData("pn-podnet-n", "podnet", false)]
+    [InlineData("pn-podnet-nx", "podnet", false)]
+    [InlineData("pn-podnetx-cp", "podnet", false)]
+    [InlineData("podnet-cp", "podnet", false)]
+    public void IsLabNetns_NeverClaimsAnotherLabsNamespaces(string netns, string lab, bool expected) =>
+        Assert.Equal(expected, LabPlanner.IsLabNetns(netns, lab));
+}
