@@ -10,6 +10,8 @@ internal static class Program
         var root = new RootCommand("Podnet: Kubernetes cluster networking, and a lab made of network namespaces.");
         root.Subcommands.Add(VersionCommand.Create());
         root.Subcommands.Add(LabCommand.Create());
+        root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(ConnectCommand.Create());
         return root.Parse(args).Invoke();
     }
 }
