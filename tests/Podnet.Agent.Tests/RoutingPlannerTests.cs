@@ -1,0 +1,57 @@
+using System.Net;
+using Podnet.Agent.Routing;
+using Podnet.Core.Cluster;
+
+namespace Podnet.Agent.Tests;
+
+public sealed class RoutingPlannerTests
+{
+    private static NodeInfo Node(string name, string[] addresses, params string[] cidrs) =>
+        new(name, addresses.Select(IPAddress.Parse).ToArray(), cidrs.Select(IPNetwork.Parse).ToArray());
+
+    [Fact]
+    public void HostGw_RoutesEveryOtherNodesCidrs_ViaItsAddressOfTheSameFamily()
+    {
+        var nodes = new[]
+        {
+            Node("n2", ["172.18.0.12", "fd00:172:18::12"], "10.244.2.0/24", "fd00:10:244:2::/64"),
+            Node("n1", ["172.18.0.11"], "10.244.1.0/24"),
+            Node("n3", ["172.18.0.13"], "10.244.3.0/24", "fd00:10:244:3::/64"),
+            Node("n4", ["172.18.0.14"]),
+        };
+        var routes = HostGwPlanner.Build("n1", nodes).Select(r => $"{r.Destination} via {r.Gateway}");
+        Assert.Equal(
+        [
+            "10.244.2.0/24 via 172.18.0.12",
+            "fd00:10:244:2::/64 via fd00:172:18::12",
+            "10.244.3.0/24 via 172.18.0.13",
+        ], routes);
+    }
+
+    [Fact]
+    public void HostGw_AloneInTheCluster_HasNoRoutes() =>
+        Assert.Empty(HostGwPlanner.Build("n1", [Node("n1", ["172.18.0.11"], "10.244.1.0/24")]));
+
+    [Fact]
+    public void Masquerade_Ipv4_Golden()
+    {
+        var tx = MasqueradePlanner.Build([IPNetwork.Parse("10.244.0.0/16")], [IPNetwork.Parse("10.96.0.0/16")]);
+        Assert.Equal("""
+            add table inet podnet-masq
+            flush table inet podnet-masq
+            add chain inet podnet-masq postrouting { type nat hook postrouting priority 100 ; }
+            add rule inet podnet-masq postrouting ip saddr 10.244.0.0/16 ip daddr != { 10.244.0.0/16, 10.96.0.0/16 } masquerade
+
+            """.Replace("\r", ""), tx.ToScript());
+    }
+
+    [Fact]
+    public void Masquerade_DualStack_OneRulePerFamily()
+    {
+        var tx = MasqueradePlanner.Build(
+            [IPNetwork.Parse("10.244.0.0/16"), IPNetwork.Parse("fd00:10:244::/56")],
+            [IPNetwork.Parse("10.96.0.0/16"), IPNetwork.Parse("fd00:10:96::/112")]);
+        Assert.Contains("ip6 saddr fd00:10:244::/56 ip6 daddr != { fd00:10:244::/56, fd00:10:96::/112 } masquerade", tx.ToScript());
+        Assert.Equal(2, tx.Commands.Count(c => c.EndsWith("masquerade", StringComparison.Ordinal)));
+    }
+}
