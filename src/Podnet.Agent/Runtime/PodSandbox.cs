@@ -1,0 +1,172 @@
+using System.Text;
+using Podnet.Kernel;
+
+namespace Podnet.Agent.Runtime;
+
+/// <summary>What a pod sandbox is made of, beyond its network namespace.</summary>
+/// <param name="Directory">The pod's own directory: its resolv.conf, hosts, service-account files and logs.</param>
+/// <param name="ServiceAccountFiles">token, ca.crt, namespace (empty: none mounted).</param>
+public sealed record PodSandboxSpec(
+    string Netns,
+    string Hostname,
+    string Directory,
+    string ResolvConf,
+    string Hosts,
+    IReadOnlyDictionary<string, string> ServiceAccountFiles);
+
+/// <summary>
+/// A pod's mount and UTS namespaces, held by a "holder" process that sleeps inside them and
+/// inside the pod's network namespace, like the pause container. Containers join all three
+/// with nsenter, so each sees its pod's /etc/resolv.conf, /etc/hosts, hostname and
+/// /var/run/secrets/kubernetes.io/serviceaccount while running the host's filesystem.
+/// </summary>
+/// <remarks>
+/// Every process here starts in a session of its own (setsid) and writes to files, never to
+/// pipes held by the agent, so pods outlive an agent that crashes. The holder's mount
+/// namespace is a slave of the host's: host mounts propagate in, nothing propagates out. It
+/// mounts a tmpfs over /run inside the pod (so the service-account directory is made there,
+/// never on the host's filesystem) and binds the pod's files over /etc/resolv.conf and
+/// /etc/hosts.
+/// </remarks>
+public sealed class PodSandbox
+{
+    private PodSandbox(PodSandboxSpec spec, int holderPid)
+    {
+        Spec = spec;
+        HolderPid = holderPid;
+    }
+
+    public PodSandboxSpec Spec { get; }
+
+    public int HolderPid { get; }
+
+    public string LogDirectory => Path.Combine(Spec.Directory, "logs");
+
+    /// <summary>Writes the pod's files and starts the holder in the pod's (existing) network namespace.</summary>
+    public static PodSandbox Create(PodSandboxSpec spec)
+    {
+        Directory.CreateDirectory(spec.Directory);
+        Directory.CreateDirectory(Path.Combine(spec.Directory, "logs"));
+        var account = Path.Combine(spec.Directory, "serviceaccount");
+        Directory.CreateDirectory(account);
+        File.WriteAllText(Path.Combine(spec.Directory, "resolv.conf"), spec.ResolvConf);
+        File.WriteAllText(Path.Combine(spec.Directory, "hosts"), spec.Hosts);
+        foreach (var (name, content) in spec.ServiceAccountFiles)
+        {
+            File.WriteAllText(Path.Combine(account, name), content);
+        }
+        var script = HolderScript(spec, account);
+        using var netns = Netns.Open(spec.Netns);
+        using var holder = ProcessSignals.StartDetached(netns, "/usr/bin/unshare", ["--mount", "--uts", "--propagation", "slave", "--", "/bin/sh", "-c", script]);
+        var ready = Path.Combine(spec.Directory, "ready");
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!File.Exists(ready))
+        {
+            if (holder.HasExited)
+            {
+                throw new InvalidOperationException($"the pod's holder process exited ({holder.ExitCode}) before it was ready: {ReadLog(spec)}");
+            }
+            if (DateTime.UtcNow > deadline)
+            {
+                holder.Kill();
+                throw new TimeoutException($"the pod's holder process was not ready within 10s: {ReadLog(spec)}");
+            }
+            Thread.Sleep(5);
+        }
+        return new PodSandbox(spec, holder.Id);
+    }
+
+    /// <summary>Re-attaches to a sandbox whose holder is still running (after an agent restart).</summary>
+    public static PodSandbox Adopt(PodSandboxSpec spec, int holderPid) => new(spec, holderPid);
+
+    public bool IsAlive => ProcessSignals.IsAlive(HolderPid);
+
+    /// <summary>
+    /// Starts a container's command inside the pod, detached, with output appended to
+    /// logs/NAME.log and its exit status written to logs/NAME.exit when it ends.
+    /// </summary>
+    public ContainerProcess Start(string name, IReadOnlyList<string> command, IEnumerable<KeyValuePair<string, string>> environment, string? workingDirectory = null)
+    {
+        if (command.Count == 0)
+        {
+            throw new ArgumentException($"container {name} has no command");
+        }
+        var log = Path.Combine(LogDirectory, $"{name}.log");
+        var exit = Path.Combine(LogDirectory, $"{name}.exit");
+        File.Delete(exit);
+        // sh runs nsenter (joining the pod) with the command in the background, forwards
+        // SIGTERM and SIGINT to it, and records its exit status when it ends.
+        const string wrapper = "nsenter --target \"$0\" --mount --uts --net ${PODNET_WD:+--wd=\"$PODNET_WD\"} -- \"$@\" >>\"$PODNET_LOG\" 2>&1 </dev/null & child=$!; "
+            + "trap 'kill -TERM $child 2>/dev/null' TERM; trap 'kill -INT $child 2>/dev/null' INT; "
+            + "while :; do wait $child; status=$?; kill -0 $child 2>/dev/null || break; done; "
+            + "echo $status >\"$PODNET_EXIT.tmp\"; mv \"$PODNET_EXIT.tmp\" \"$PODNET_EXIT\"";
+        var env = new Dictionary<string, string>
+        {
+            ["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            ["HOSTNAME"] = Spec.Hostname,
+        };
+        foreach (var (key, value) in environment)
+        {
+            env[key] = value;
+        }
+        env["PODNET_LOG"] = log;
+        env["PODNET_EXIT"] = exit;
+        if (workingDirectory is not null)
+        {
+            env["PODNET_WD"] = workingDirectory;
+        }
+        using var process = ProcessSignals.StartDetached(null, "/bin/sh", ["-c", wrapper, HolderPid.ToString(System.Globalization.CultureInfo.InvariantCulture), .. command], env);
+        return new ContainerProcess(name, process.Id, log, exit);
+    }
+
+    /// <summary>Stops the holder, which releases the pod's mount and UTS namespaces.</summary>
+    public void Destroy()
+    {
+        ProcessSignals.Kill(HolderPid, ProcessSignals.SigKill);
+    }
+
+    private static string HolderScript(PodSandboxSpec spec, string account)
+    {
+        var script = new StringBuilder();
+        script.Append("set -e; ");
+        script.Append("mount -t tmpfs -o mode=755 tmpfs /run; ");
+        script.Append("mkdir -p /run/secrets/kubernetes.io/serviceaccount; ");
+        script.Append($"mount --bind {Quote(account)} /run/secrets/kubernetes.io/serviceaccount; ");
+        script.Append("mount -o remount,bind,ro /run/secrets/kubernetes.io/serviceaccount; ");
+        script.Append($"mount --bind {Quote(Path.Combine(spec.Directory, "resolv.conf"))} /etc/resolv.conf; ");
+        script.Append($"mount --bind {Quote(Path.Combine(spec.Directory, "hosts"))} /etc/hosts; ");
+        script.Append($"hostname {Quote(spec.Hostname)}; ");
+        script.Append("ip link set lo up 2>/dev/null || true; ");
+        script.Append($": > {Quote(Path.Combine(spec.Directory, "ready"))}; ");
+        script.Append("exec sleep infinity");
+        return script.ToString();
+    }
+
+    private static string ReadLog(PodSandboxSpec spec) => Directory.Exists(spec.Directory) ? "see " + spec.Directory : "";
+
+    /// <summary>Single-quotes <paramref name="text"/> for sh.</summary>
+    private static string Quote(string text) => "'" + text.Replace("'", "'\\''") + "'";
+}
+
+/// <summary>A started container: its wrapper's pid (the process group's leader) and its files.</summary>
+public sealed record ContainerProcess(string Name, int Pid, string LogPath, string ExitPath)
+{
+    /// <summary>The exit status once the command has ended, else null.</summary>
+    public int? ExitCode => File.Exists(ExitPath) && int.TryParse(File.ReadAllText(ExitPath).Trim(), out var code) ? code : null;
+
+    /// <summary>
+    /// Sends <paramref name="signal"/> to the container's command (through its wrapper, which
+    /// forwards it); SIGKILL goes to every process of the container at once.
+    /// </summary>
+    public void Signal(int signal)
+    {
+        if (signal == ProcessSignals.SigKill)
+        {
+            ProcessSignals.KillGroup(Pid, signal);
+        }
+        else
+        {
+            ProcessSignals.Kill(Pid, signal);
+        }
+    }
+}

@@ -1,0 +1,51 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+
+namespace Podnet.Kernel;
+
+/// <summary>
+/// Processes that must outlive the one that starts them (a pod's holder and containers): each
+/// starts in a session of its own (setsid), optionally inside a network namespace, with no
+/// pipes to its parent; and kill(2) for processes this run did not start.
+/// </summary>
+public static partial class ProcessSignals
+{
+    public const int SigTerm = 15;
+    public const int SigKill = 9;
+
+    /// <summary>
+    /// Starts <paramref name="file"/> detached in a new session (its pid is also its process
+    /// group), inside <paramref name="netns"/> when given, with exactly
+    /// <paramref name="environment"/> when given. Returns the pid.
+    /// </summary>
+    public static Process StartDetached(Netns? netns, string file, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var info = new ProcessStartInfo("/usr/bin/setsid") { UseShellExecute = false, WorkingDirectory = "/" };
+        info.ArgumentList.Add(file);
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+        if (environment is not null)
+        {
+            info.Environment.Clear();
+            foreach (var (key, value) in environment)
+            {
+                info.Environment[key] = value;
+            }
+        }
+        Process Start() => Process.Start(info) ?? throw new InvalidOperationException($"could not start {file}");
+        return netns is null ? Start() : netns.Run(Start);
+    }
+
+    /// <summary>Signals one process; false when it no longer exists.</summary>
+    public static bool Kill(int pid, int signal) => kill(pid, signal) == 0;
+
+    /// <summary>Signals a process group (a detached process and its children); false when none is left.</summary>
+    public static bool KillGroup(int pgid, int signal) => kill(-pgid, signal) == 0;
+
+    public static bool IsAlive(int pid) => kill(pid, 0) == 0;
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int kill(int pid, int signal);
+}

@@ -1,0 +1,97 @@
+using Podnet.Agent.Runtime;
+using Podnet.Core.Net;
+using Podnet.Kernel;
+
+namespace Podnet.Agent.IntegrationTests;
+
+public sealed class PodSandboxTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("podnet-sandbox-").FullName;
+    private readonly NetnsScope _scope = new();
+
+    public void Dispose()
+    {
+        _scope.Dispose();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private PodSandbox NewPod(out TestNamespace pod)
+    {
+        var node = _scope.Create("node");
+        pod = _scope.Create("pod");
+        node.Rt.CreateVeth("vpod", "eth0", pod.Netns);
+        pod.Rt.AddAddress("eth0", AddressPrefix.Parse("10.244.1.5/24"));
+        pod.Rt.SetUp("eth0");
+        return PodSandbox.Create(new PodSandboxSpec(
+            pod.Name, "web-1", Path.Combine(_dir, "pod"),
+            "nameserver 10.96.0.10\nsearch default.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n",
+            PodHosts.Build("web-1", null, "default", "cluster.local", ["10.244.1.5"], []),
+            new Dictionary<string, string> { ["namespace"] = "default", ["token"] = "secret-token" }));
+    }
+
+    private static int WaitForExit(ContainerProcess container)
+    {
+        for (var i = 0; i < 200 && container.ExitCode is null; i++)
+        {
+            Thread.Sleep(25);
+        }
+        return container.ExitCode ?? throw new TimeoutException($"container {container.Name} did not exit");
+    }
+
+    [PrivilegedFact]
+    public void Container_SeesItsPodsFilesHostnameNetworkAndEnv_HostSeesNoneOfIt()
+    {
+        var hostResolv = File.ReadAllText("/etc/resolv.conf");
+        var hostName = File.ReadAllText("/proc/sys/kernel/hostname");
+        var sandbox = NewPod(out _);
+        try
+        {
+            var container = sandbox.Start("main",
+                ["/bin/sh", "-c", "cat /etc/resolv.conf; hostname; cat /var/run/secrets/kubernetes.io/serviceaccount/namespace; echo; echo $GREETING $HOSTNAME; grep web-1 /etc/hosts; ip -o -4 addr show eth0"],
+                [new("GREETING", "hello")]);
+            Assert.Equal(0, WaitForExit(container));
+            var log = File.ReadAllText(container.LogPath);
+            Assert.Contains("nameserver 10.96.0.10", log);
+            Assert.Contains("options ndots:5", log);
+            Assert.Contains("\nweb-1\n", log);
+            Assert.Contains("\ndefault\n", log);
+            Assert.Contains("hello web-1", log);
+            Assert.Contains("10.244.1.5\tweb-1", log);
+            Assert.Contains("inet 10.244.1.5/24", log);
+        }
+        finally
+        {
+            sandbox.Destroy();
+        }
+        Assert.Equal(hostResolv, File.ReadAllText("/etc/resolv.conf"));
+        Assert.Equal(hostName, File.ReadAllText("/proc/sys/kernel/hostname"));
+        Assert.False(Directory.Exists("/run/secrets/kubernetes.io/serviceaccount") && File.Exists("/run/secrets/kubernetes.io/serviceaccount/token")
+            && File.ReadAllText("/run/secrets/kubernetes.io/serviceaccount/token") == "secret-token");
+    }
+
+    [PrivilegedFact]
+    public void Container_ExitStatus_AndSigtermEndsALongRunningOne()
+    {
+        var sandbox = NewPod(out _);
+        try
+        {
+            Assert.Equal(3, WaitForExit(sandbox.Start("fails", ["/bin/sh", "-c", "echo failing >&2; exit 3"], [])));
+            Assert.Equal("failing\n", File.ReadAllText(Path.Combine(sandbox.LogDirectory, "fails.log")));
+
+            var sleeper = sandbox.Start("sleeper", ["sleep", "300"], []);
+            Thread.Sleep(200);
+            Assert.Null(sleeper.ExitCode);
+            sleeper.Signal(ProcessSignals.SigTerm);
+            Assert.Equal(143, WaitForExit(sleeper));
+        }
+        finally
+        {
+            sandbox.Destroy();
+        }
+        for (var i = 0; i < 100 && sandbox.IsAlive; i++)
+        {
+            Thread.Sleep(20);
+        }
+        Assert.False(sandbox.IsAlive);
+    }
+}
