@@ -1,5 +1,6 @@
 using System.Net;
 using Podnet.Agent.Routing;
+using Podnet.Core.Net;
 using Podnet.Core.Cluster;
 
 namespace Podnet.Agent.Tests;
@@ -53,5 +54,31 @@ public sealed class RoutingPlannerTests
             [IPNetwork.Parse("10.96.0.0/16"), IPNetwork.Parse("fd00:10:96::/112")]);
         Assert.Contains("ip6 saddr fd00:10:244::/56 ip6 daddr != { fd00:10:244::/56, fd00:10:96::/112 } masquerade", tx.ToScript());
         Assert.Equal(2, tx.Commands.Count(c => c.EndsWith("masquerade", StringComparison.Ordinal)));
+    }
+}
+
+public sealed class VxlanPlannerTests
+{
+    [Fact]
+    public void Build_PeersFromNodesWithAPublishedDevice_OverheadFromTheUnderlayFamily()
+    {
+        var self = new NodeInfo("n1", [IPAddress.Parse("172.18.0.11")], [IPNetwork.Parse("10.244.1.0/24")], VxlanPlanner.MacFor("n1"));
+        var n2 = new NodeInfo("n2", [IPAddress.Parse("172.18.0.12")], [IPNetwork.Parse("10.244.2.0/24")], VxlanPlanner.MacFor("n2"));
+        var unpublished = new NodeInfo("n3", [IPAddress.Parse("172.18.0.13")], [IPNetwork.Parse("10.244.3.0/24")]);
+        var plan = VxlanPlanner.Build(self, IPAddress.Parse("172.18.0.11"), 1500, [self, n2, unpublished]);
+        Assert.Equal(1450, plan.Mtu);
+        Assert.Equal(["10.244.1.0/32"], plan.Addresses.Select(a => a.ToString()));
+        var peer = Assert.Single(plan.Peers);
+        Assert.Equal(new VxlanPeer("n2", IPNetwork.Parse("10.244.2.0/24"), IPAddress.Parse("10.244.2.0"), VxlanPlanner.MacFor("n2"), IPAddress.Parse("172.18.0.12")), peer);
+        Assert.Equal(1430, VxlanPlanner.MtuFor(1500, IPAddress.Parse("fd00:172:18::11")));
+    }
+
+    [Fact]
+    public void MacFor_IsStableLocalUnicastAndDistinct()
+    {
+        Assert.Equal(VxlanPlanner.MacFor("n1"), VxlanPlanner.MacFor("n1"));
+        Assert.NotEqual(VxlanPlanner.MacFor("n1"), VxlanPlanner.MacFor("n2"));
+        var first = VxlanPlanner.MacFor("n1").ToBytes()[0];
+        Assert.Equal(0x02, first & 0x03);
     }
 }

@@ -98,6 +98,9 @@ public sealed record RouteInfo
     public byte Protocol { get; init; } = ProtocolStatic;
 
     public IPAddress? PreferredSource { get; init; }
+
+    /// <summary>Treat the gateway as directly reachable on the link even with no subnet route to it (RTNH_F_ONLINK), as overlays do.</summary>
+    public bool OnLink { get; init; }
 }
 
 /// <summary>A neighbour (ARP or NDP) entry.</summary>

@@ -6,6 +6,7 @@ namespace Podnet.Kernel.Netlink;
 public sealed partial class RtNetlink
 {
     private const int RtMsgLength = 12;
+    private const uint RtnhFlagOnLink = 4;
 
     /// <summary>Routes of one table (main by default; 0 for every table), optionally of one family.</summary>
     public IReadOnlyList<RouteInfo> GetRoutes(AddressFamily? family = null, uint table = RouteInfo.MainTable)
@@ -39,6 +40,10 @@ public sealed partial class RtNetlink
         header[5] = type == Rtm.DelRoute ? (byte)0 : route.Protocol;
         header[6] = type == Rtm.DelRoute && route.Scope == RouteScope.Universe ? (byte)RouteScope.Nowhere : (byte)route.Scope;
         header[7] = (byte)route.Type;
+        if (route.OnLink)
+        {
+            WriteU32(header, 8, RtnhFlagOnLink);
+        }
         if (route.Destination.PrefixLength > 0)
         {
             message.AttributeAddress(Rta.Dst, route.Destination.BaseAddress);
@@ -103,6 +108,7 @@ public sealed partial class RtNetlink
             Table = table,
             Metric = metric,
             PreferredSource = source,
+            OnLink = (System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(payload[8..]) & RtnhFlagOnLink) != 0,
         };
     }
 
@@ -124,6 +130,10 @@ public sealed partial class RtNetlink
         if (route.Metric is { } m)
         {
             text += $" metric {m}";
+        }
+        if (route.OnLink)
+        {
+            text += " onlink";
         }
         return text;
     }
