@@ -35,7 +35,7 @@ public sealed class VxlanRoutingTests
                 mtu = vxlan.Mtu;
                 VxlanApplier.Apply(rt, vxlan, "eth0");
                 VxlanApplier.Apply(rt, vxlan, "eth0"); // a repeated sync changes nothing and fails nothing
-                pods.Add(AddPod(node, rt, lab, i + 1, vxlan.Mtu));
+                pods.Add(HandWiredPods.Add(rt, lab, i + 1, vxlan.Mtu));
 
                 var link = rt.GetLink(VxlanPlanner.Device);
                 Assert.Equal(1450, link.Mtu);
@@ -72,25 +72,8 @@ public sealed class VxlanRoutingTests
         }
         finally
         {
-            pods.ForEach(p => { p.Dispose(); Netns.Delete(p.Name!); });
+            HandWiredPods.Remove(pods);
             LabBuilder.Down(lab);
         }
-    }
-
-    private static Netns AddPod(Netns node, RtNetlink rt, string lab, int n, int mtu)
-    {
-        rt.CreateBridge("pn0", mtu: mtu);
-        rt.AddAddress("pn0", AddressPrefix.Parse($"10.244.{n}.1/24"));
-        rt.SetUp("pn0");
-        var pod = Netns.Create($"pn-t{lab}-pod{n}");
-        using var podRt = RtNetlink.Open(pod);
-        rt.CreateVeth("vpod", "eth0", pod, mtu: mtu);
-        rt.SetMaster("vpod", "pn0");
-        rt.SetUp("vpod");
-        podRt.SetUp("lo");
-        podRt.AddAddress("eth0", AddressPrefix.Parse($"10.244.{n}.10/24"));
-        podRt.SetUp("eth0");
-        podRt.AddRoute(new RouteInfo { Destination = IPNetwork.Parse("0.0.0.0/0"), Gateway = IPAddress.Parse($"10.244.{n}.1") });
-        return pod;
     }
 }

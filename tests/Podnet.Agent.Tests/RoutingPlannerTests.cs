@@ -34,22 +34,39 @@ public sealed class RoutingPlannerTests
         Assert.Empty(HostGwPlanner.Build("n1", [Node("n1", ["172.18.0.11"], "10.244.1.0/24")]));
 
     [Fact]
-    public void Masquerade_Ipv4_Golden()
+    public void Egress_Island_Golden()
     {
-        var tx = MasqueradePlanner.Build([IPNetwork.Parse("10.244.0.0/16")], [IPNetwork.Parse("10.96.0.0/16")]);
+        var tx = EgressPlanner.Build(Architecture.Island, [IPNetwork.Parse("10.244.0.0/16")], [IPNetwork.Parse("10.96.0.0/16")]);
         Assert.Equal("""
-            add table inet podnet-masq
-            flush table inet podnet-masq
-            add chain inet podnet-masq postrouting { type nat hook postrouting priority 100 ; }
-            add rule inet podnet-masq postrouting ip saddr 10.244.0.0/16 ip daddr != { 10.244.0.0/16, 10.96.0.0/16 } masquerade
+            add table inet podnet-egress
+            flush table inet podnet-egress
+            add chain inet podnet-egress postrouting { type nat hook postrouting priority 100 ; }
+            add rule inet podnet-egress postrouting ip saddr 10.244.0.0/16 ip daddr != { 10.244.0.0/16, 10.96.0.0/16 } masquerade
 
             """.Replace("\r", ""), tx.ToScript());
     }
 
     [Fact]
-    public void Masquerade_DualStack_OneRulePerFamily()
+    public void Egress_Isolated_Golden()
     {
-        var tx = MasqueradePlanner.Build(
+        var tx = EgressPlanner.Build(Architecture.Isolated, [IPNetwork.Parse("10.244.0.0/16")], [IPNetwork.Parse("10.96.0.0/16")]);
+        Assert.Equal("""
+            add table inet podnet-egress
+            flush table inet podnet-egress
+            add chain inet podnet-egress forward { type filter hook forward priority 0 ; }
+            add rule inet podnet-egress forward ip saddr 10.244.0.0/16 ip daddr != { 10.244.0.0/16, 10.96.0.0/16 } ct direction original reject with icmp type admin-prohibited
+
+            """.Replace("\r", ""), tx.ToScript());
+    }
+
+    [Fact]
+    public void Egress_Flat_IsAnEmptyTable() =>
+        Assert.Equal(["add table inet podnet-egress", "flush table inet podnet-egress"], EgressPlanner.Build(Architecture.Flat, [IPNetwork.Parse("10.244.0.0/16")], []).Commands);
+
+    [Fact]
+    public void Egress_IslandDualStack_OneRulePerFamily()
+    {
+        var tx = EgressPlanner.Build(Architecture.Island, 
             [IPNetwork.Parse("10.244.0.0/16"), IPNetwork.Parse("fd00:10:244::/56")],
             [IPNetwork.Parse("10.96.0.0/16"), IPNetwork.Parse("fd00:10:96::/112")]);
         Assert.Contains("ip6 saddr fd00:10:244::/56 ip6 daddr != { fd00:10:244::/56, fd00:10:96::/112 } masquerade", tx.ToScript());

@@ -1,0 +1,76 @@
+using System.Net;
+using System.Net.Sockets;
+using Podnet.Core.Plans;
+
+namespace Podnet.Agent.Routing;
+
+/// <summary>The three cluster network architectures: how pods and the broader network see each other.</summary>
+public enum Architecture
+{
+    /// <summary>Pods reach outside through their node's address (masquerade); outside cannot reach pods.</summary>
+    Island,
+
+    /// <summary>Pod addresses are routable in the broader network: no masquerade either way.</summary>
+    Flat,
+
+    /// <summary>Pods neither reach nor are reached by the outside; only Services (NodePort, LoadBalancer) carry outside traffic.</summary>
+    Isolated,
+}
+
+/// <summary>
+/// What a node does with pod traffic leaving the cluster, per architecture, as one nft table
+/// (<c>inet podnet-egress</c>) replaced whole on every sync.
+/// </summary>
+/// <remarks>
+/// "Leaving the cluster" is any destination outside the pod and service CIDRs. Island
+/// masquerades it to the node's address; isolated rejects it with ICMP admin-prohibited in
+/// forward (a fast, visible failure) but lets replies through, so NodePort and LoadBalancer
+/// traffic that entered from outside still gets its answers; flat leaves it alone. Rules match
+/// addresses, not interfaces: bridged traffic shows the bridge as its interface here
+/// (br_netfilter). Replacing the table whole (add + flush + contents in one transaction)
+/// makes a repeated sync a no-op and a restart stateless.
+/// </remarks>
+public static class EgressPlanner
+{
+    public const string Table = "podnet-egress";
+
+    public static NftTransaction Build(Architecture architecture, IReadOnlyList<IPNetwork> clusterCidrs, IReadOnlyList<IPNetwork> serviceCidrs)
+    {
+        var tx = new NftTransaction().ReplaceTable("inet", Table);
+        if (architecture == Architecture.Island)
+        {
+            tx.Add($"add chain inet {Table} postrouting {{ type nat hook postrouting priority 100 ; }}");
+        }
+        else if (architecture == Architecture.Isolated)
+        {
+            tx.Add($"add chain inet {Table} forward {{ type filter hook forward priority 0 ; }}");
+        }
+        foreach (var family in new[] { AddressFamily.InterNetwork, AddressFamily.InterNetworkV6 })
+        {
+            var pods = clusterCidrs.Where(c => c.BaseAddress.AddressFamily == family).ToArray();
+            if (pods.Length == 0)
+            {
+                continue;
+            }
+            var ip = family == AddressFamily.InterNetwork ? "ip" : "ip6";
+            var leaving = $"{ip} saddr {Set(pods)} {ip} daddr != {Set(pods.Concat(serviceCidrs.Where(c => c.BaseAddress.AddressFamily == family)))}";
+            switch (architecture)
+            {
+                case Architecture.Island:
+                    tx.Add($"add rule inet {Table} postrouting {leaving} masquerade");
+                    break;
+                case Architecture.Isolated:
+                    var reject = family == AddressFamily.InterNetwork ? "icmp type admin-prohibited" : "icmpv6 type admin-prohibited";
+                    tx.Add($"add rule inet {Table} forward {leaving} ct direction original reject with {reject}");
+                    break;
+            }
+        }
+        return tx;
+    }
+
+    private static string Set(IEnumerable<IPNetwork> networks)
+    {
+        var items = networks.Select(n => n.ToString()).ToArray();
+        return items.Length == 1 ? items[0] : "{ " + string.Join(", ", items) + " }";
+    }
+}
