@@ -45,6 +45,62 @@ public sealed class LabBuilderTests
     }
 
     [PrivilegedFact]
+    public void DualStack_HostsReachEachOtherOverBothFamilies()
+    {
+        var lab = UniqueLab();
+        var plan = LabPlanner.Build(new LabSpec { Name = lab, Nodes = 2, IpFamily = IpFamilies.Dual });
+        try
+        {
+            LabBuilder.Up(plan);
+            using var n1 = Netns.Open(plan.Nodes[0].Netns);
+            AssertPing(n1, "fd00:172:18::12");
+            AssertPing(n1, "172.18.0.12");
+            AssertPing(n1, "fd00:172:18::1");
+            Assert.Equal("fd00:172:18::1", (string)Tools.Ip(n1, "-6", "route", "show", "default").Single()!["gateway"]!);
+            Assert.Equal("1", Sysctl.Get(n1, "net.ipv6.conf.all.forwarding"));
+        }
+        finally
+        {
+            LabBuilder.Down(lab);
+        }
+    }
+
+    [PrivilegedFact]
+    public void LinkLoss_DropsAboutThatShareOfANodesPackets_AndCanBeLifted()
+    {
+        var lab = UniqueLab();
+        var plan = LabPlanner.Build(new LabSpec { Name = lab, Nodes = 2, LinkLoss = new Dictionary<string, int> { ["n1"] = 50 } });
+        try
+        {
+            LabBuilder.Up(plan);
+            using var n1 = Netns.Open(plan.Nodes[0].Netns);
+            using var n2 = Netns.Open(plan.Nodes[1].Netns);
+            // Static neighbour entries, so that only the pings (not ARP) meet the loss.
+            using (var rt1 = Kernel.Netlink.RtNetlink.Open(n1))
+            using (var rt2 = Kernel.Netlink.RtNetlink.Open(n2))
+            {
+                rt1.SetNeighbour(rt1.IndexOf("eth0"), plan.Nodes[1].Address.Address, rt2.GetLink("eth0").Mac!.Value);
+                rt2.SetNeighbour(rt2.IndexOf("eth0"), plan.Nodes[0].Address.Address, rt1.GetLink("eth0").Mac!.Value);
+            }
+            // 200 pings through a 50% loss in each direction: about 75% are lost.
+            var lossy = Tools.Run(n1, "ping", "-c", "200", "-i", "0.002", "-W", "1", "-q", "172.18.0.12").StandardOutput;
+            var lost = double.Parse(System.Text.RegularExpressions.Regex.Match(lossy, @"([\d.]+)% packet loss").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            using var fabricNs = Netns.Open(plan.FabricNetns);
+            Assert.True(lost is >= 55 and <= 95, $"{lost}% lost: {lossy}\n{Nft.ListText(fabricNs)}");
+            // n2's own link is clean: it reaches the outside host without loss.
+            Assert.Contains(" 0% packet loss", Tools.Run(n2, "ping", "-c", "20", "-i", "0.002", "-W", "1", "-q", "172.18.0.1").StandardOutput);
+
+            using var fabric = Netns.Open(plan.FabricNetns);
+            LabBuilder.SetLinkLoss(fabric, new Dictionary<string, int>());
+            Assert.Contains(" 0% packet loss", Tools.Run(n1, "ping", "-c", "20", "-i", "0.002", "-W", "1", "-q", "172.18.0.12").StandardOutput);
+        }
+        finally
+        {
+            LabBuilder.Down(lab);
+        }
+    }
+
+    [PrivilegedFact]
     public void Up_WhenANamespaceIsTaken_FailsAndRemovesWhatItMade()
     {
         var lab = UniqueLab();

@@ -12,11 +12,39 @@ public sealed class LabPlannerTests
         Assert.Equal("pn-podnet-fabric", plan.FabricNetns);
         Assert.Equal(["pn-podnet-fabric", "pn-podnet-cp", "pn-podnet-out", "pn-podnet-n1", "pn-podnet-n2", "pn-podnet-n3"], plan.Namespaces);
         Assert.Equal("172.18.0.1/24", plan.Outside.Address.ToString());
-        Assert.Null(plan.Outside.Gateway);
+        Assert.Empty(plan.Outside.Gateways);
         Assert.Equal("172.18.0.2/24", plan.ControlPlane.Address.ToString());
         Assert.Equal(["172.18.0.11/24", "172.18.0.12/24", "172.18.0.13/24"], plan.Nodes.Select(n => n.Address.ToString()));
-        Assert.All(plan.Nodes.Append(plan.ControlPlane), h => Assert.Equal(IPAddress.Parse("172.18.0.1"), h.Gateway));
+        Assert.All(plan.Nodes.Append(plan.ControlPlane), h => Assert.Equal([IPAddress.Parse("172.18.0.1")], h.Gateways));
         Assert.Equal(["n1", "n2", "n3"], plan.Nodes.Select(n => n.Name));
+    }
+
+    [Fact]
+    public void Build_DualStack_GivesEveryHostBothFamilies_ReadingLikeTheirNames()
+    {
+        var plan = LabPlanner.Build(new LabSpec { Nodes = 2, IpFamily = IpFamilies.Dual });
+        Assert.Equal(["172.18.0.0/24", "fd00:172:18::/64"], plan.FabricSubnets.Select(s => s.ToString()));
+        Assert.Equal(["172.18.0.11/24", "fd00:172:18::11/64"], plan.Nodes[0].Addresses.Select(a => a.ToString()));
+        Assert.Equal(["172.18.0.1/24", "fd00:172:18::1/64"], plan.Outside.Addresses.Select(a => a.ToString()));
+        Assert.Equal([IPAddress.Parse("172.18.0.1"), IPAddress.Parse("fd00:172:18::1")], plan.ControlPlane.Gateways);
+    }
+
+    [Fact]
+    public void Build_Ipv6Only()
+    {
+        var plan = LabPlanner.Build(new LabSpec { Nodes = 1, IpFamily = IpFamilies.IPv6 });
+        Assert.Equal("fd00:172:18::11/64", plan.Nodes[0].Address.ToString());
+    }
+
+    [Theory]
+    [InlineData("n3", 10, "node 'n3'")]
+    [InlineData("x1", 10, "node 'x1'")]
+    [InlineData("n1", 101, "not 101")]
+    [InlineData("n2", -1, "not -1")]
+    public void Build_RefusesBadLinkLoss(string node, int percent, string expected)
+    {
+        var e = Assert.Throws<ArgumentException>(() => LabPlanner.Build(new LabSpec { Nodes = 2, LinkLoss = new Dictionary<string, int> { [node] = percent } }));
+        Assert.Contains(expected, e.Message);
     }
 
     [Fact]

@@ -22,12 +22,13 @@ public static class LabBuilder
             fabricRt.SetUp("lo");
             fabricRt.CreateBridge(LabPlanner.FabricBridge);
             fabricRt.SetUp(LabPlanner.FabricBridge);
-            progress?.Invoke($"fabric {plan.FabricSubnet} in {plan.FabricNetns}");
+            progress?.Invoke($"fabric {string.Join(", ", plan.FabricSubnets)} in {plan.FabricNetns}");
             foreach (var host in plan.Hosts)
             {
                 AttachHost(host, fabricRt, made);
-                progress?.Invoke($"{host.Name} at {host.Address.Address} in {host.Netns}");
+                progress?.Invoke($"{host.Name} at {string.Join(", ", host.Addresses.Select(a => a.Address))} in {host.Netns}");
             }
+            SetLinkLoss(fabric, plan.LinkLoss);
         }
         catch
         {
@@ -68,23 +69,41 @@ public static class LabBuilder
         fabric.CreateVeth(host.FabricPort, "eth0", netns);
         fabric.SetMaster(host.FabricPort, LabPlanner.FabricBridge);
         fabric.SetUp(host.FabricPort);
-        rt.AddAddress("eth0", host.Address);
-        rt.SetUp("eth0");
-        if (host.Gateway is not null)
+        foreach (var address in host.Addresses)
         {
-            rt.AddRoute(new RouteInfo
-            {
-                Destination = new System.Net.IPNetwork(host.Gateway.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? System.Net.IPAddress.Any : System.Net.IPAddress.IPv6Any, 0),
-                Gateway = host.Gateway,
-                LinkIndex = rt.IndexOf("eth0"),
-            });
+            rt.AddAddress("eth0", address);
+        }
+        rt.SetUp("eth0");
+        var eth0 = rt.IndexOf("eth0");
+        foreach (var gateway in host.Gateways)
+        {
+            var any = gateway.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? System.Net.IPAddress.Any : System.Net.IPAddress.IPv6Any;
+            rt.AddRoute(new RouteInfo { Destination = new System.Net.IPNetwork(any, 0), Gateway = gateway, LinkIndex = eth0 });
         }
         if (host.Role is HostRole.Node or HostRole.Outside)
         {
             // Nodes forward for their pods; the outside host routes for the broader network.
-            Sysctl.Set(netns, "net.ipv4.ip_forward", "1");
+            Sysctl.Set(netns, [new("net.ipv4.ip_forward", "1"), new("net.ipv6.conf.all.forwarding", "1")]);
         }
     }
+
+    /// <summary>
+    /// Packet loss on a node's link, each direction: a bridge-family nft rule on the node's
+    /// fabric port with numgen (this kernel has no netem). Replaced whole, so it can be changed.
+    /// </summary>
+    public static void SetLinkLoss(Netns fabric, IReadOnlyDictionary<string, int> loss)
+    {
+        var tx = new Core.Plans.NftTransaction().ReplaceTable("bridge", LossTable);
+        tx.Add($"add chain bridge {LossTable} forward {{ type filter hook forward priority 0 ; }}");
+        foreach (var (node, percent) in loss.OrderBy(l => l.Key, StringComparer.Ordinal))
+        {
+            tx.Add($"add rule bridge {LossTable} forward iifname \"{node}\" numgen random mod 100 < {percent} counter drop");
+            tx.Add($"add rule bridge {LossTable} forward oifname \"{node}\" numgen random mod 100 < {percent} counter drop");
+        }
+        Nft.Apply(fabric, tx.ToScript());
+    }
+
+    public const string LossTable = "podnet-loss";
 
     private static Netns CreateNamespace(string name, List<string> made)
     {

@@ -14,7 +14,13 @@ public sealed record LabPlan
 {
     public required string Name { get; init; }
 
-    public required IPNetwork FabricSubnet { get; init; }
+    /// <summary>The fabric's subnets, one per IP family the lab runs (IPv4 first).</summary>
+    public required IReadOnlyList<IPNetwork> FabricSubnets { get; init; }
+
+    public IPNetwork FabricSubnet => FabricSubnets[0];
+
+    /// <summary>Packet loss in percent on a node's fabric link, each direction, by node name.</summary>
+    public IReadOnlyDictionary<string, int> LinkLoss { get; init; } = new Dictionary<string, int>();
 
     /// <summary>The fabric namespace, holding only the bridge that joins every host.</summary>
     public required string FabricNetns { get; init; }
@@ -39,8 +45,13 @@ public enum HostRole
     Node,
 }
 
-/// <summary>One host on the fabric: a namespace with <c>eth0</c> and an address in the fabric subnet.</summary>
+/// <summary>One host on the fabric: a namespace with <c>eth0</c> and an address in each fabric subnet.</summary>
 /// <param name="Name">The host's name: the node name for nodes ("n1"), else the role.</param>
 /// <param name="FabricPort">The name of its veth end on the fabric bridge (in the fabric namespace).</param>
-/// <param name="Gateway">Its default gateway, or null for the outside host, which has no route beyond the fabric.</param>
-public sealed record HostPlan(HostRole Role, string Name, string Netns, string FabricPort, AddressPrefix Address, IPAddress? Gateway);
+/// <param name="Addresses">One per fabric subnet, in the same order.</param>
+/// <param name="Gateways">Its default gateways (one per family); none for the outside host, which has no route beyond the fabric.</param>
+public sealed record HostPlan(HostRole Role, string Name, string Netns, string FabricPort, IReadOnlyList<AddressPrefix> Addresses, IReadOnlyList<IPAddress> Gateways)
+{
+    /// <summary>The first address (IPv4 in a dual-stack lab).</summary>
+    public AddressPrefix Address => Addresses[0];
+}
