@@ -76,4 +76,32 @@ public sealed class VxlanRoutingTests
             LabBuilder.Down(lab);
         }
     }
+
+    [PrivilegedFact]
+    public void Vxlan_CarriesPodsAcrossRoutedSubnets()
+    {
+        var lab = "t" + Guid.NewGuid().ToString("N")[..8];
+        var plan = LabPlanner.Build(new LabSpec { Name = lab, Nodes = 2, Routing = Podnet.Lab.Topology.Routing.Vxlan, NodeSubnets = new Dictionary<string, int> { ["n2"] = 1 } });
+        var pods = new List<Netns>();
+        try
+        {
+            LabBuilder.Up(plan);
+            var nodes = plan.Nodes.Select((n, i) => new NodeInfo(n.Name, [n.Address.Address], [IPNetwork.Parse($"10.244.{i + 1}.0/24")], VxlanPlanner.MacFor(n.Name))).ToArray();
+            for (var i = 0; i < nodes.Length; i++)
+            {
+                using var node = Netns.Open(plan.Nodes[i].Netns);
+                using var rt = RtNetlink.Open(node);
+                var vxlan = VxlanPlanner.Build(nodes[i], plan.Nodes[i].Address.Address, rt.GetLink("eth0").Mtu, nodes);
+                VxlanApplier.Apply(rt, vxlan, "eth0");
+                pods.Add(HandWiredPods.Add(rt, lab, i + 1, vxlan.Mtu));
+            }
+            var ping = Tools.Run(pods[0], "ping", "-c", "1", "-W", "3", "-M", "do", "-s", "1422", "10.244.2.10");
+            Assert.True(ping.Success, ping.StandardOutput + ping.StandardError);
+        }
+        finally
+        {
+            HandWiredPods.Remove(pods);
+            LabBuilder.Down(lab);
+        }
+    }
 }

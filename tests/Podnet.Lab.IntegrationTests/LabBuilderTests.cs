@@ -66,6 +66,30 @@ public sealed class LabBuilderTests
     }
 
     [PrivilegedFact]
+    public void NodeSubnets_NodesInTwoSubnetsReachEachOtherThroughTheRouter()
+    {
+        var lab = UniqueLab();
+        var plan = LabPlanner.Build(new LabSpec { Name = lab, Nodes = 2, Routing = Routing.Vxlan, NodeSubnets = new Dictionary<string, int> { ["n2"] = 1 } });
+        try
+        {
+            LabBuilder.Up(plan);
+            using var n1 = Netns.Open(plan.Nodes[0].Netns);
+            using var n2 = Netns.Open(plan.Nodes[1].Netns);
+            AssertPing(n1, "172.18.1.12");
+            AssertPing(n2, "172.18.0.11");
+            AssertPing(n2, "172.18.0.1");
+            // n2's packets to n1 cross the router: n2's own subnet does not hold n1.
+            var path = Tools.Run(n2, "ip", "route", "get", "172.18.0.11").StandardOutput;
+            Assert.Contains("via 172.18.1.1", path);
+        }
+        finally
+        {
+            LabBuilder.Down(lab);
+        }
+        Assert.False(LabBuilder.Exists(lab));
+    }
+
+    [PrivilegedFact]
     public void LinkLoss_DropsAboutThatShareOfANodesPackets_AndCanBeLifted()
     {
         var lab = UniqueLab();

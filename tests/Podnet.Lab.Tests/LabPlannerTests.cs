@@ -48,6 +48,35 @@ public sealed class LabPlannerTests
     }
 
     [Fact]
+    public void Build_NodeSubnets_AddARouterAndASegmentPerSubnet()
+    {
+        var plan = LabPlanner.Build(new LabSpec { Nodes = 3, Routing = Routing.Vxlan, NodeSubnets = new Dictionary<string, int> { ["n2"] = 1, ["n3"] = 1 } });
+        Assert.Equal(["fabric0", "fabric1"], plan.Fabrics.Select(f => f.Bridge));
+        Assert.Equal("172.18.1.0/24", plan.Fabrics[1].Networks[0].ToString());
+        Assert.Equal("172.18.0.11/24", plan.Nodes[0].Address.ToString());
+        Assert.Equal("172.18.1.12/24", plan.Nodes[1].Address.ToString());
+        Assert.Equal("fabric1", plan.Nodes[1].Bridge);
+        Assert.Equal([IPAddress.Parse("172.18.1.1")], plan.Nodes[1].Gateways);
+        Assert.Equal([IPAddress.Parse("172.18.0.1")], plan.Nodes[0].Gateways);
+        var router = plan.Router!;
+        Assert.Equal("pn-podnet-rtr", router.Netns);
+        Assert.Equal(["172.18.0.254/24", "172.18.1.1/24"], router.Ports.Select(p => p.Addresses[0].ToString()));
+        Assert.Contains("pn-podnet-rtr", plan.Namespaces);
+        Assert.True(LabPlanner.IsLabNetns("pn-podnet-rtr", "podnet"));
+    }
+
+    [Fact]
+    public void Build_HostGwAcrossSubnets_IsRefusedSuggestingVxlan()
+    {
+        var e = Assert.Throws<ArgumentException>(() => LabPlanner.Build(new LabSpec { Nodes = 2, NodeSubnets = new Dictionary<string, int> { ["n2"] = 1 } }));
+        Assert.Contains("n2 is in subnet 1", e.Message);
+        Assert.Contains("--routing vxlan", e.Message);
+        // Every node in the same (other) subnet is one L2 segment again: host-gw works there.
+        var together = LabPlanner.Build(new LabSpec { Nodes = 2, NodeSubnets = new Dictionary<string, int> { ["n1"] = 1, ["n2"] = 1 } });
+        Assert.All(together.Nodes, n => Assert.Equal("fabric1", n.Bridge));
+    }
+
+    [Fact]
     public void Build_NodeAddressesStayBelowTheLoadBalancerPool()
     {
         var plan = LabPlanner.Build(new LabSpec { Nodes = LabPlanner.MaxNodes });

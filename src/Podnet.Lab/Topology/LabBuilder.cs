@@ -20,13 +20,25 @@ public static class LabBuilder
             using var fabric = CreateNamespace(plan.FabricNetns, made);
             using var fabricRt = RtNetlink.Open(fabric);
             fabricRt.SetUp("lo");
-            fabricRt.CreateBridge(LabPlanner.FabricBridge);
-            fabricRt.SetUp(LabPlanner.FabricBridge);
-            progress?.Invoke($"fabric {string.Join(", ", plan.FabricSubnets)} in {plan.FabricNetns}");
+            foreach (var segment in plan.Fabrics)
+            {
+                fabricRt.CreateBridge(segment.Bridge);
+                fabricRt.SetUp(segment.Bridge);
+                progress?.Invoke($"fabric {string.Join(", ", segment.Networks)} on {segment.Bridge} in {plan.FabricNetns}");
+            }
+            if (plan.Router is not null)
+            {
+                AttachRouter(plan.Router, fabricRt, made);
+                progress?.Invoke($"router joining {plan.Fabrics.Count} subnets in {plan.Router.Netns}");
+            }
             foreach (var host in plan.Hosts)
             {
                 AttachHost(host, fabricRt, made);
                 progress?.Invoke($"{host.Name} at {string.Join(", ", host.Addresses.Select(a => a.Address))} in {host.Netns}");
+            }
+            if (plan.Router is not null)
+            {
+                RouteOutsideToSubnets(plan);
             }
             SetLinkLoss(fabric, plan.LinkLoss);
         }
@@ -66,26 +78,69 @@ public static class LabBuilder
         using var netns = CreateNamespace(host.Netns, made);
         using var rt = RtNetlink.Open(netns);
         rt.SetUp("lo");
-        fabric.CreateVeth(host.FabricPort, "eth0", netns);
-        fabric.SetMaster(host.FabricPort, LabPlanner.FabricBridge);
-        fabric.SetUp(host.FabricPort);
-        foreach (var address in host.Addresses)
-        {
-            rt.AddAddress("eth0", address);
-        }
-        rt.SetUp("eth0");
-        var eth0 = rt.IndexOf("eth0");
-        foreach (var gateway in host.Gateways)
-        {
-            var any = gateway.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? System.Net.IPAddress.Any : System.Net.IPAddress.IPv6Any;
-            rt.AddRoute(new RouteInfo { Destination = new System.Net.IPNetwork(any, 0), Gateway = gateway, LinkIndex = eth0 });
-        }
+        Plug(fabric, host.Bridge, host.FabricPort, netns, rt, "eth0", host.Addresses);
+        AddDefaultRoutes(rt, "eth0", host.Gateways);
         if (host.Role is HostRole.Node or HostRole.Outside)
         {
             // Nodes forward for their pods; the outside host routes for the broader network.
-            Sysctl.Set(netns, [new("net.ipv4.ip_forward", "1"), new("net.ipv6.conf.all.forwarding", "1")]);
+            EnableForwarding(netns);
         }
     }
+
+    private static void AttachRouter(RouterPlan router, RtNetlink fabric, List<string> made)
+    {
+        using var netns = CreateNamespace(router.Netns, made);
+        using var rt = RtNetlink.Open(netns);
+        rt.SetUp("lo");
+        foreach (var port in router.Ports)
+        {
+            Plug(fabric, port.Bridge, port.FabricPort, netns, rt, port.Interface, port.Addresses);
+        }
+        AddDefaultRoutes(rt, router.Ports[0].Interface, router.Gateways);
+        EnableForwarding(netns);
+    }
+
+    /// <summary>The outside host (the broader network's router) reaches the other subnets through the lab's router.</summary>
+    private static void RouteOutsideToSubnets(LabPlan plan)
+    {
+        using var outside = Netns.Open(plan.Outside.Netns);
+        using var rt = RtNetlink.Open(outside);
+        var via = plan.Router!.Ports[0].Addresses;
+        foreach (var segment in plan.Fabrics.Skip(1))
+        {
+            foreach (var network in segment.Networks)
+            {
+                var gateway = via.First(a => a.Family == network.BaseAddress.AddressFamily).Address;
+                rt.AddRoute(new RouteInfo { Destination = network, Gateway = gateway });
+            }
+        }
+    }
+
+    /// <summary>A veth from <paramref name="bridge"/> (port <paramref name="port"/>) into <paramref name="netns"/> as <paramref name="name"/>, addressed and up.</summary>
+    private static void Plug(RtNetlink fabric, string bridge, string port, Netns netns, RtNetlink rt, string name, IEnumerable<Core.Net.AddressPrefix> addresses)
+    {
+        fabric.CreateVeth(port, name, netns);
+        fabric.SetMaster(port, bridge);
+        fabric.SetUp(port);
+        foreach (var address in addresses)
+        {
+            rt.AddAddress(name, address);
+        }
+        rt.SetUp(name);
+    }
+
+    private static void AddDefaultRoutes(RtNetlink rt, string link, IEnumerable<System.Net.IPAddress> gateways)
+    {
+        var index = rt.IndexOf(link);
+        foreach (var gateway in gateways)
+        {
+            var any = gateway.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? System.Net.IPAddress.Any : System.Net.IPAddress.IPv6Any;
+            rt.AddRoute(new RouteInfo { Destination = new System.Net.IPNetwork(any, 0), Gateway = gateway, LinkIndex = index });
+        }
+    }
+
+    private static void EnableForwarding(Netns netns) =>
+        Sysctl.Set(netns, [new("net.ipv4.ip_forward", "1"), new("net.ipv6.conf.all.forwarding", "1")]);
 
     /// <summary>
     /// Packet loss on a node's link, each direction: a bridge-family nft rule on the node's

@@ -32,10 +32,20 @@ public sealed record LabPlan
 
     public required IReadOnlyList<HostPlan> Nodes { get; init; }
 
+    /// <summary>The fabric's L2 segments: subnet 0 always, more when nodes sit in other subnets.</summary>
+    public IReadOnlyList<FabricSubnetPlan> Fabrics { get; init; } = [];
+
+    public Routing Routing { get; init; } = Routing.HostGw;
+
+    public IpFamilies IpFamily { get; init; } = IpFamilies.IPv4;
+
+    /// <summary>The router joining the subnets, when there is more than one.</summary>
+    public RouterPlan? Router { get; init; }
+
     public IEnumerable<HostPlan> Hosts => [ControlPlane, Outside, .. Nodes];
 
     /// <summary>Every namespace the lab makes, fabric first (it must exist before the hosts attach).</summary>
-    public IEnumerable<string> Namespaces => [FabricNetns, .. Hosts.Select(h => h.Netns)];
+    public IEnumerable<string> Namespaces => [FabricNetns, .. Router is null ? [] : new[] { Router.Netns }, .. Hosts.Select(h => h.Netns)];
 }
 
 public enum HostRole
@@ -54,4 +64,18 @@ public sealed record HostPlan(HostRole Role, string Name, string Netns, string F
 {
     /// <summary>The first address (IPv4 in a dual-stack lab).</summary>
     public AddressPrefix Address => Addresses[0];
+
+    /// <summary>The fabric bridge (in the fabric namespace) its link is a port of.</summary>
+    public string Bridge { get; init; } = LabPlanner.FabricBridge;
 }
+
+/// <summary>One L2 segment of the fabric: its bridge and its subnet per family.</summary>
+public sealed record FabricSubnetPlan(int Index, string Bridge, IReadOnlyList<IPNetwork> Networks);
+
+/// <summary>A router namespace with one port on each fabric segment.</summary>
+/// <param name="Gateways">Its default route: the outside host.</param>
+public sealed record RouterPlan(string Netns, IReadOnlyList<RouterPort> Ports, IReadOnlyList<IPAddress> Gateways);
+
+/// <param name="FabricPort">Its veth end on <paramref name="Bridge"/>, in the fabric namespace.</param>
+/// <param name="Interface">Its name in the router's namespace.</param>
+public sealed record RouterPort(string Bridge, string FabricPort, string Interface, IReadOnlyList<AddressPrefix> Addresses);

@@ -12,12 +12,28 @@ public sealed record LabSpec
 
     public IpFamilies IpFamily { get; init; } = IpFamilies.IPv4;
 
+    public Routing Routing { get; init; } = Routing.HostGw;
+
     public IPNetwork FabricSubnet { get; init; } = IPNetwork.Parse("172.18.0.0/24");
 
     public IPNetwork FabricSubnetV6 { get; init; } = IPNetwork.Parse("fd00:172:18::/64");
 
     /// <summary>Packet loss in percent (0-100) on a node's fabric link, each direction, by node name.</summary>
     public IReadOnlyDictionary<string, int> LinkLoss { get; init; } = new Dictionary<string, int>();
+
+    /// <summary>
+    /// The L3 subnet each node sits in, by node name: 0 (the default) is the fabric subnet with
+    /// the control plane and the outside host; subnet k is the k-th subnet after it
+    /// (172.18.k.0/24), reached through a router namespace.
+    /// </summary>
+    public IReadOnlyDictionary<string, int> NodeSubnets { get; init; } = new Dictionary<string, int>();
+}
+
+/// <summary>How nodes carry pod traffic to each other: plain routes via each node, or a VXLAN overlay.</summary>
+public enum Routing
+{
+    HostGw,
+    Vxlan,
 }
 
 public enum IpFamilies
@@ -61,27 +77,36 @@ public static class LabPlanner
                 throw new ArgumentException($"fabric subnet {subnet} is too small for {spec.Nodes} nodes");
             }
         }
-        foreach (var (node, loss) in spec.LinkLoss)
+        ValidatePerNode(spec.LinkLoss, spec.Nodes, "link loss", l => l is >= 0 and <= 100, "a percentage from 0 to 100");
+        ValidatePerNode(spec.NodeSubnets, spec.Nodes, "node subnets", k => k is >= 0 and <= MaxSubnets, $"a subnet number from 0 to {MaxSubnets}");
+        var subnetCount = spec.NodeSubnets.Values.DefaultIfEmpty(0).Max() + 1;
+        var nodeSubnet = Enumerable.Range(1, spec.Nodes).ToDictionary(i => $"n{i}", i => spec.NodeSubnets.GetValueOrDefault($"n{i}"));
+        if (spec.Routing == Routing.HostGw && nodeSubnet.Values.Distinct().Count() > 1)
         {
-            if (!node.StartsWith('n') || !int.TryParse(node.AsSpan(1), out var index) || index < 1 || index > spec.Nodes)
-            {
-                throw new ArgumentException($"link loss names node '{node}', which the lab does not have (nodes are n1..n{spec.Nodes})");
-            }
-            if (loss is < 0 or > 100)
-            {
-                throw new ArgumentException($"link loss on {node} must be a percentage from 0 to 100, not {loss}");
-            }
+            var apart = string.Join(", ", nodeSubnet.Where(n => n.Value > 0).Select(n => $"{n.Key} is in subnet {n.Value}"));
+            throw new ArgumentException($"host-gw routing needs every node in one L2 subnet, but {apart}: use --routing vxlan, which carries pod traffic across routed subnets");
         }
-        var outside = Host(name, HostRole.Outside, "outside", "out", subnets, 1, gateways: []);
-        var gateways = outside.Addresses.Select(a => a.Address).ToArray();
-        var controlPlane = Host(name, HostRole.ControlPlane, "control-plane", "cp", subnets, 2, gateways);
-        var nodes = Enumerable.Range(1, spec.Nodes)
-            .Select(i => Host(name, HostRole.Node, $"n{i}", $"n{i}", subnets, FirstNodeOffset + i, gateways))
+        var fabrics = Enumerable.Range(0, subnetCount)
+            .Select(k => new FabricSubnetPlan(k, k == 0 ? FabricBridge : $"fabric{k}", subnets.Select(n => Shift(n, k)).ToArray()))
             .ToArray();
+        var outside = Host(name, HostRole.Outside, "outside", "out", fabrics[0], 1, gateways: []);
+        var gateways = outside.Addresses.Select(a => a.Address).ToArray();
+        var controlPlane = Host(name, HostRole.ControlPlane, "control-plane", "cp", fabrics[0], 2, gateways);
+        var router = subnetCount == 1 ? null : Router(name, fabrics, gateways);
+        var nodes = Enumerable.Range(1, spec.Nodes).Select(i =>
+        {
+            var fabric = fabrics[nodeSubnet[$"n{i}"]];
+            var nodeGateways = fabric.Index == 0 ? gateways : router!.Ports[fabric.Index].Addresses.Select(a => a.Address).ToArray();
+            return Host(name, HostRole.Node, $"n{i}", $"n{i}", fabric, FirstNodeOffset + i, nodeGateways);
+        }).ToArray();
         return new LabPlan
         {
             Name = name,
             FabricSubnets = subnets,
+            Fabrics = fabrics,
+            Router = router,
+            Routing = spec.Routing,
+            IpFamily = spec.IpFamily,
             LinkLoss = spec.LinkLoss.Where(l => l.Value > 0).ToDictionary(),
             FabricNetns = NetnsName(name, "fabric"),
             ControlPlane = controlPlane,
@@ -110,11 +135,39 @@ public static class LabPlanner
             return false;
         }
         var part = netns[(dash + 1)..];
-        return part is "fabric" or "cp" or "out" || (part.Length > 1 && part[0] == 'n' && part[1..].All(char.IsAsciiDigit));
+        return part is "fabric" or "cp" or "out" or "rtr" || (part.Length > 1 && part[0] == 'n' && part[1..].All(char.IsAsciiDigit));
     }
 
-    private static HostPlan Host(string lab, HostRole role, string name, string part, IPNetwork[] subnets, int offset, IPAddress[] gateways) =>
-        new(role, name, NetnsName(lab, part), part, subnets.Select(s => Address(s, offset)).ToArray(), gateways);
+    public const int MaxSubnets = 15;
+    public const int RouterOffset = 254;
+
+    private static HostPlan Host(string lab, HostRole role, string name, string part, FabricSubnetPlan fabric, int offset, IPAddress[] gateways) =>
+        new(role, name, NetnsName(lab, part), part, fabric.Networks.Select(s => Address(s, offset)).ToArray(), gateways) { Bridge = fabric.Bridge };
+
+    /// <summary>The router joining the node subnets: .254 on subnet 0 (its default route is the outside host), .1 on every other.</summary>
+    private static RouterPlan Router(string lab, FabricSubnetPlan[] fabrics, IPAddress[] gateways) =>
+        new(NetnsName(lab, "rtr"),
+            fabrics.Select(f => new RouterPort(f.Bridge, $"r{f.Index}", $"eth{f.Index}", f.Networks.Select(n => Address(n, f.Index == 0 ? RouterOffset : 1)).ToArray())).ToArray(),
+            gateways);
+
+    /// <summary>Subnet <paramref name="index"/> after <paramref name="network"/> (172.18.0.0/24, 2 → 172.18.2.0/24).</summary>
+    private static IPNetwork Shift(IPNetwork network, int index) =>
+        new(IpMath.Add(network.BaseAddress, (Int128)IpMath.Size(network) * index), network.PrefixLength);
+
+    private static void ValidatePerNode(IReadOnlyDictionary<string, int> values, int nodes, string what, Func<int, bool> valid, string expected)
+    {
+        foreach (var (node, value) in values)
+        {
+            if (!node.StartsWith('n') || !int.TryParse(node.AsSpan(1), out var index) || index < 1 || index > nodes)
+            {
+                throw new ArgumentException($"{what} names node '{node}', which the lab does not have (nodes are n1..n{nodes})");
+            }
+            if (!valid(value))
+            {
+                throw new ArgumentException($"{what} for {node} must be {expected}, not {value}");
+            }
+        }
+    }
 
     /// <summary>The host at <paramref name="offset"/>: decimal-looking in IPv6 too (11 → ::11).</summary>
     private static AddressPrefix Address(IPNetwork subnet, int offset)
