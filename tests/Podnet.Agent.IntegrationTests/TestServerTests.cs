@@ -131,4 +131,33 @@ public sealed class TestServerTests
             server.WaitForExit();
         }
     }
+
+    [PrivilegedFact]
+    public async Task PodServerDirectory_ServesWhatTheDirectoryLists()
+    {
+        using var scope = new NetnsScope();
+        var (node, pods) = Pods(scope, 2);
+        var dir = Directory.CreateTempSubdirectory("podnet-serve-").FullName;
+        try
+        {
+            await using var host = new TestServerHost();
+            var directory = new PodServerDirectory(dir, host);
+            PodServerDirectory.Write(dir, "default_a", new PodServerEntry("a", pods[0].Netns.Path, [8080], []));
+            PodServerDirectory.Write(dir, "default_b", new PodServerEntry("b", pods[1].Netns.Path, [8080], [8081]));
+            await directory.SyncAsync();
+            Assert.Equal("a", Tools.Run(node.Netns, "curl", "-sS", "--max-time", "5", "http://10.77.0.2:8080/hostname").StandardOutput);
+            Assert.Equal("b", Tools.Run(node.Netns, "curl", "-sS", "--max-time", "5", "http://10.77.0.3:8080/hostname").StandardOutput);
+
+            PodServerDirectory.Remove(dir, "default_a");
+            await directory.SyncAsync();
+            await directory.SyncAsync();
+            Assert.Equal(["default_b"], host.Keys);
+            var gone = await node.Netns.Run(() => ConnectProbe.RunAsync("10.77.0.2", 8080, ProtocolType.Tcp, TimeSpan.FromSeconds(2)));
+            Assert.Equal(ConnectOutcome.Refused, gone.Outcome);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }

@@ -18,12 +18,22 @@ internal static class ServeCommand
         var http = new Option<int[]>("--http-port") { Description = $"An HTTP port to serve (repeatable; default {DefaultHttpPort} when no port is given).", AllowMultipleArgumentsPerToken = false };
         var udp = new Option<int[]>("--udp-port") { Description = $"A UDP port to serve (repeatable; default {DefaultUdpPort} when no port is given)." };
         var name = new Option<string>("--name") { Description = "The name the server answers with (default: the host name)." };
+        var podsDir = new Option<string>("--pods-dir") { Description = "Serve every pod listed in this directory (one JSON file per pod, written by the node's agent) instead of this namespace." };
         var command = new Command("serve", "Run the built-in test server: HTTP /hostname /clientip /echo?msg= and UDP hostname, echo, clientip.")
         {
-            http, udp, name,
+            http, udp, name, podsDir,
         };
         command.SetAction(async (parse, token) =>
         {
+            if (parse.GetValue(podsDir) is { } directory)
+            {
+                await using var pods = new TestServerHost();
+                using var stopping = new CancellationTokenSource();
+                using var termination = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stopping.Cancel(); });
+                using var linked = CancellationTokenSource.CreateLinkedTokenSource(token, stopping.Token);
+                await new PodServerDirectory(directory, pods, line => Console.Error.WriteLine($"podnet serve: {line}")).RunAsync(linked.Token);
+                return 0;
+            }
             var httpPorts = parse.GetValue(http) ?? [];
             var udpPorts = parse.GetValue(udp) ?? [];
             if (httpPorts.Length == 0 && udpPorts.Length == 0)

@@ -1,0 +1,97 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Podnet.Kernel;
+
+namespace Podnet.Agent.TestServer;
+
+/// <summary>One pod the node's test server serves, as the agent writes it: DIR/KEY.json.</summary>
+public sealed record PodServerEntry(
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("netns")] string Netns,
+    [property: JsonPropertyName("http")] IReadOnlyList<int> HttpPorts,
+    [property: JsonPropertyName("udp")] IReadOnlyList<int> UdpPorts);
+
+[JsonSerializable(typeof(PodServerEntry))]
+internal sealed partial class PodServerJson : JsonSerializerContext;
+
+/// <summary>
+/// The node's test-server process follows a directory: one JSON file per pod to serve. The
+/// agent writes a file when a pod without a command starts and removes it when the pod goes,
+/// and this process (supervised on its own) opens or closes that pod's sockets. Because the
+/// two only share files, pods keep being served while the agent restarts.
+/// </summary>
+/// <remarks>Level-triggered: a change in the directory, or a periodic rescan, reconciles the whole set.</remarks>
+public sealed class PodServerDirectory(string directory, TestServerHost host, Action<string>? log = null)
+{
+    public static void Write(string directory, string key, PodServerEntry entry)
+    {
+        Directory.CreateDirectory(directory);
+        var path = Path.Combine(directory, key + ".json");
+        File.WriteAllText(path + ".tmp", JsonSerializer.Serialize(entry, PodServerJson.Default.PodServerEntry));
+        File.Move(path + ".tmp", path, overwrite: true);
+    }
+
+    public static void Remove(string directory, string key) => File.Delete(Path.Combine(directory, key + ".json"));
+
+    public async Task RunAsync(CancellationToken stop)
+    {
+        Directory.CreateDirectory(directory);
+        var changed = new SemaphoreSlim(0);
+        using var watcher = new FileSystemWatcher(directory, "*.json") { EnableRaisingEvents = true };
+        watcher.Created += (_, _) => changed.Release();
+        watcher.Deleted += (_, _) => changed.Release();
+        watcher.Renamed += (_, _) => changed.Release();
+        watcher.Changed += (_, _) => changed.Release();
+        while (!stop.IsCancellationRequested)
+        {
+            await SyncAsync();
+            try
+            {
+                await changed.WaitAsync(TimeSpan.FromSeconds(2), stop);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+    }
+
+    /// <summary>Serves exactly the pods the directory lists.</summary>
+    public async Task SyncAsync()
+    {
+        var wanted = new Dictionary<string, PodServerEntry>();
+        foreach (var path in Directory.GetFiles(directory, "*.json"))
+        {
+            try
+            {
+                var entry = JsonSerializer.Deserialize(File.ReadAllText(path), PodServerJson.Default.PodServerEntry);
+                if (entry is not null)
+                {
+                    wanted[Path.GetFileNameWithoutExtension(path)] = entry;
+                }
+            }
+            catch (Exception e) when (e is IOException or JsonException)
+            {
+                log?.Invoke($"skipping {path}: {e.Message}");
+            }
+        }
+        foreach (var key in host.Keys.Where(k => !wanted.ContainsKey(k)))
+        {
+            await host.RemoveAsync(key);
+            log?.Invoke($"stopped serving {key}");
+        }
+        foreach (var (key, entry) in wanted.Where(w => !host.Keys.Contains(w.Key)))
+        {
+            try
+            {
+                using var netns = Netns.Open(entry.Netns);
+                host.Add(key, new TestServerSpec(entry.Name, entry.HttpPorts, entry.UdpPorts), netns);
+                log?.Invoke($"serving {key} as {entry.Name} in {entry.Netns}");
+            }
+            catch (Exception e) when (e is KernelException or System.Net.Sockets.SocketException or InvalidOperationException)
+            {
+                log?.Invoke($"cannot serve {key}: {e.Message}");
+            }
+        }
+    }
+}
