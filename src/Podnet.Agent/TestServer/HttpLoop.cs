@@ -15,7 +15,7 @@ internal static class HttpLoop
 {
     private const int MaxHeaderBytes = 16 * 1024;
 
-    public static async Task AcceptAsync(Socket listener, string podName, TimeProvider time, CancellationToken stop)
+    public static async Task AcceptAsync(Socket listener, TestServerSpec spec, TimeProvider time, CancellationToken stop)
     {
         var connections = new List<Task>();
         while (!stop.IsCancellationRequested)
@@ -30,12 +30,12 @@ internal static class HttpLoop
                 break;
             }
             connections.RemoveAll(t => t.IsCompleted);
-            connections.Add(ServeAsync(client, podName, time, stop));
+            connections.Add(ServeAsync(client, spec, time, stop));
         }
         await Task.WhenAll(connections).ConfigureAwait(false);
     }
 
-    private static async Task ServeAsync(Socket client, string podName, TimeProvider time, CancellationToken stop)
+    private static async Task ServeAsync(Socket client, TestServerSpec spec, TimeProvider time, CancellationToken stop)
     {
         using var _ = client;
         using var stream = new NetworkStream(client, ownsSocket: false);
@@ -81,9 +81,9 @@ internal static class HttpLoop
                 Buffer.BlockCopy(buffer, consumed, buffer, 0, filled - consumed);
                 filled -= consumed;
 
-                var (status, text) = request.Valid
-                    ? NetexecProtocol.Http(request.Target, podName, remote, time.GetLocalNow())
-                    : (400, "bad request\n");
+                var (status, text) = !request.Valid ? (400, "bad request\n")
+                    : spec.HostnameOnly ? (200, spec.PodName)
+                    : NetexecProtocol.Http(request.Target, spec.PodName, remote, time.GetLocalNow());
                 await WriteAsync(stream, status, text, request.Method == "HEAD", request.Close || !request.Valid, stop);
                 if (request.Close || !request.Valid)
                 {

@@ -9,7 +9,8 @@ public sealed record PodServerEntry(
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("netns")] string Netns,
     [property: JsonPropertyName("http")] IReadOnlyList<int> HttpPorts,
-    [property: JsonPropertyName("udp")] IReadOnlyList<int> UdpPorts);
+    [property: JsonPropertyName("udp")] IReadOnlyList<int> UdpPorts,
+    [property: JsonPropertyName("hostnameOnly")] bool HostnameOnly = false);
 
 [JsonSerializable(typeof(PodServerEntry))]
 internal sealed partial class PodServerJson : JsonSerializerContext;
@@ -85,7 +86,7 @@ public sealed class PodServerDirectory(string directory, TestServerHost host, Ac
             try
             {
                 using var netns = Netns.Open(entry.Netns);
-                host.Add(key, new TestServerSpec(entry.Name, entry.HttpPorts, entry.UdpPorts), netns);
+                host.Add(key, new TestServerSpec(entry.Name, entry.HttpPorts, entry.UdpPorts, entry.HostnameOnly), netns);
                 log?.Invoke($"serving {key} as {entry.Name} in {entry.Netns}");
             }
             catch (Exception e) when (e is KernelException or System.Net.Sockets.SocketException or InvalidOperationException)

@@ -5,7 +5,8 @@ using Podnet.Kernel;
 namespace Podnet.Agent.TestServer;
 
 /// <summary>What one pod's built-in server listens on.</summary>
-public sealed record TestServerSpec(string PodName, IReadOnlyList<int> HttpPorts, IReadOnlyList<int> UdpPorts);
+/// <param name="HostnameOnly">Answer the pod's name to every request, as agnhost serve-hostname does, instead of netexec's endpoints.</param>
+public sealed record TestServerSpec(string PodName, IReadOnlyList<int> HttpPorts, IReadOnlyList<int> UdpPorts, bool HostnameOnly = false);
 
 /// <summary>
 /// Serves the built-in test server for any number of pods from one process. Each pod's
@@ -36,8 +37,8 @@ public sealed class TestServerHost : IAsyncDisposable
         foreach (var socket in sockets)
         {
             pod.Tasks.Add(socket.SocketType == SocketType.Stream
-                ? HttpLoop.AcceptAsync(socket, spec.PodName, _time, pod.Stop.Token)
-                : UdpLoopAsync(socket, spec.PodName, pod.Stop.Token));
+                ? HttpLoop.AcceptAsync(socket, spec, _time, pod.Stop.Token)
+                : UdpLoopAsync(socket, spec, pod.Stop.Token));
         }
     }
 
@@ -124,7 +125,7 @@ public sealed class TestServerHost : IAsyncDisposable
         }
     }
 
-    private static async Task UdpLoopAsync(Socket socket, string podName, CancellationToken stop)
+    private static async Task UdpLoopAsync(Socket socket, TestServerSpec spec, CancellationToken stop)
     {
         var buffer = new byte[65536];
         EndPoint any = new IPEndPoint(IPAddress.IPv6Any, 0);
@@ -141,7 +142,7 @@ public sealed class TestServerHost : IAsyncDisposable
             }
             var client = (IPEndPoint)received.RemoteEndPoint;
             var payload = System.Text.Encoding.UTF8.GetString(buffer, 0, received.ReceivedBytes);
-            var answer = System.Text.Encoding.UTF8.GetBytes(NetexecProtocol.Udp(payload, podName, client));
+            var answer = System.Text.Encoding.UTF8.GetBytes(spec.HostnameOnly ? spec.PodName : NetexecProtocol.Udp(payload, spec.PodName, client));
             try
             {
                 await socket.SendToAsync(answer, SocketFlags.None, client, stop);
