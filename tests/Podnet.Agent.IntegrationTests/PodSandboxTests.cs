@@ -15,11 +15,15 @@ public sealed class PodSandboxTests : IDisposable
         Directory.Delete(_dir, recursive: true);
     }
 
+    private TestNamespace? _node;
+
     private PodSandbox NewPod(out TestNamespace pod)
     {
-        var node = _scope.Create("node");
+        var node = _node = _scope.Create("node");
         pod = _scope.Create("pod");
         node.Rt.CreateVeth("vpod", "eth0", pod.Netns);
+        node.Rt.AddAddress("vpod", AddressPrefix.Parse("10.244.1.1/24"));
+        node.Rt.SetUp("vpod");
         pod.Rt.AddAddress("eth0", AddressPrefix.Parse("10.244.1.5/24"));
         pod.Rt.SetUp("eth0");
         return PodSandbox.Create(new PodSandboxSpec(
@@ -93,5 +97,31 @@ public sealed class PodSandboxTests : IDisposable
             Thread.Sleep(20);
         }
         Assert.False(sandbox.IsAlive);
+    }
+
+    [PrivilegedFact]
+    public async Task Probes_TcpHttpExec_SucceedAndFailLikeTheKubelets()
+    {
+        var sandbox = NewPod(out var pod);
+        try
+        {
+            await using var servers = new Podnet.Agent.TestServer.TestServerHost();
+            servers.Add("p", new Podnet.Agent.TestServer.TestServerSpec("web-1", [8080], []), pod.Netns);
+            var node = _node!.Netns;
+            var probes = new Probes(family => node.Run(() => new System.Net.Sockets.Socket(family, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp)));
+            var ip = System.Net.IPAddress.Parse("10.244.1.5");
+            var second = TimeSpan.FromSeconds(2);
+            Assert.True(await probes.RunAsync(new ProbeAction.TcpSocket(8080), ip, sandbox, second));
+            Assert.False(await probes.RunAsync(new ProbeAction.TcpSocket(8081), ip, sandbox, second));
+            Assert.True(await probes.RunAsync(new ProbeAction.HttpGet(8080, "/hostname", "HTTP", []), ip, sandbox, second));
+            Assert.False(await probes.RunAsync(new ProbeAction.HttpGet(8080, "/missing", "HTTP", []), ip, sandbox, second));
+            Assert.True(await probes.RunAsync(new ProbeAction.Exec(["sh", "-c", "test \"$(hostname)\" = web-1"]), ip, sandbox, second));
+            Assert.False(await probes.RunAsync(new ProbeAction.Exec(["false"]), ip, sandbox, second));
+            Assert.False(await probes.RunAsync(new ProbeAction.Exec(["sleep", "5"]), ip, sandbox, TimeSpan.FromMilliseconds(300)));
+        }
+        finally
+        {
+            sandbox.Destroy();
+        }
     }
 }
