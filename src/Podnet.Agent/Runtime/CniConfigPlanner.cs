@@ -24,7 +24,7 @@ public static class CniConfigPlanner
         var ranges = new JsonArray();
         foreach (var cidr in podCidrs)
         {
-            ranges.Add(new JsonArray(new JsonObject { ["subnet"] = cidr.ToString() }));
+            ranges.Add((JsonNode)new JsonArray(new JsonObject { ["subnet"] = cidr.ToString() }));
         }
         var plugin = new JsonObject
         {
