@@ -1,0 +1,194 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using System.Threading.Channels;
+using k8s;
+
+namespace Podnet.Controllers.Tests.Fakes;
+
+/// <summary>
+/// The objects behind <see cref="FakeApiServer"/>: one global resourceVersion, an event
+/// history that can be compacted (so old resourceVersions expire), and live watch channels.
+/// A stand-in for the lab's API server, which does not exist yet.
+/// </summary>
+internal sealed class FakeStore
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, SortedDictionary<string, JsonObject>> _objects = [];
+    private readonly List<(long Rv, string Resource, string Line)> _history = [];
+    private readonly List<(string Resource, Channel<string> Channel)> _watchers = [];
+    private long _rv = 100;
+    private long _compactedThrough;
+
+    public static readonly Dictionary<string, (string ApiVersion, string Kind)> Kinds = new()
+    {
+        ["pods"] = ("v1", "Pod"),
+        ["nodes"] = ("v1", "Node"),
+        ["services"] = ("v1", "Service"),
+        ["endpoints"] = ("v1", "Endpoints"),
+        ["namespaces"] = ("v1", "Namespace"),
+        ["events"] = ("v1", "Event"),
+        ["deployments"] = ("apps/v1", "Deployment"),
+        ["replicasets"] = ("apps/v1", "ReplicaSet"),
+        ["endpointslices"] = ("discovery.k8s.io/v1", "EndpointSlice"),
+    };
+
+    public long ResourceVersion
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _rv;
+            }
+        }
+    }
+
+    /// <summary>Creates or replaces an object (typed or JSON); returns it as stored.</summary>
+    public JsonObject Put(string resource, object item)
+    {
+        var json = item as JsonObject ?? JsonNode.Parse(KubernetesJson.Serialize(item))!.AsObject();
+        lock (_lock)
+        {
+            var meta = json["metadata"]!.AsObject();
+            var key = Key(meta);
+            var existed = Objects(resource).TryGetValue(key, out var previous);
+            meta["resourceVersion"] = (++_rv).ToString(CultureInfo.InvariantCulture);
+            meta["uid"] ??= previous?["metadata"]?["uid"]?.DeepClone() ?? Guid.NewGuid().ToString();
+            meta["creationTimestamp"] ??= previous?["metadata"]?["creationTimestamp"]?.DeepClone() ?? DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+            var (apiVersion, kind) = Kinds[resource];
+            json["apiVersion"] = apiVersion;
+            json["kind"] = kind;
+            Objects(resource)[key] = json;
+            Publish(resource, existed ? "MODIFIED" : "ADDED", json);
+            return (JsonObject)json.DeepClone();
+        }
+    }
+
+    public bool Delete(string resource, string? ns, string name)
+    {
+        lock (_lock)
+        {
+            var key = string.IsNullOrEmpty(ns) ? name : $"{ns}/{name}";
+            if (!Objects(resource).Remove(key, out var gone))
+            {
+                return false;
+            }
+            gone["metadata"]!["resourceVersion"] = (++_rv).ToString(CultureInfo.InvariantCulture);
+            Publish(resource, "DELETED", gone);
+            return true;
+        }
+    }
+
+    public (List<JsonObject> Items, long Rv) List(string resource, string? ns = null)
+    {
+        lock (_lock)
+        {
+            var items = Objects(resource).Values
+                .Where(o => ns is null || (string?)o["metadata"]?["namespace"] == ns)
+                .Select(o => (JsonObject)o.DeepClone()).ToList();
+            return (items, _rv);
+        }
+    }
+
+    public JsonObject? Get(string resource, string? ns, string name)
+    {
+        lock (_lock)
+        {
+            return Objects(resource).TryGetValue(string.IsNullOrEmpty(ns) ? name : $"{ns}/{name}", out var o) ? (JsonObject)o.DeepClone() : null;
+        }
+    }
+
+    /// <summary>
+    /// Events after <paramref name="fromRv"/> and a channel for later ones; null when that
+    /// resourceVersion has been compacted away (the caller answers 410 Expired).
+    /// </summary>
+    public (List<string> Backlog, Channel<string> Live)? Subscribe(string resource, long fromRv)
+    {
+        lock (_lock)
+        {
+            if (fromRv < _compactedThrough)
+            {
+                return null;
+            }
+            var backlog = _history.Where(h => h.Resource == resource && h.Rv > fromRv).Select(h => h.Line).ToList();
+            var channel = Channel.CreateUnbounded<string>();
+            _watchers.Add((resource, channel));
+            return (backlog, channel);
+        }
+    }
+
+    public void Unsubscribe(Channel<string> channel)
+    {
+        lock (_lock)
+        {
+            _watchers.RemoveAll(w => w.Channel == channel);
+        }
+    }
+
+    /// <summary>Forgets the event history: a watch from any earlier resourceVersion gets 410.</summary>
+    public void Compact()
+    {
+        lock (_lock)
+        {
+            _history.Clear();
+            _compactedThrough = _rv;
+        }
+    }
+
+    /// <summary>Ends every open watch cleanly, as the API server does at its timeout.</summary>
+    public void CloseWatches()
+    {
+        lock (_lock)
+        {
+            _watchers.ForEach(w => w.Channel.Writer.TryComplete());
+            _watchers.Clear();
+        }
+    }
+
+    /// <summary>
+    /// Atomically: ends the open watches, makes <paramref name="changes"/>, and forgets the history,
+    /// so a client that watches again from where it was is told 410 Expired.
+    /// </summary>
+    public void ExpireWhileAway(Action<FakeStore> changes)
+    {
+        lock (_lock)
+        {
+            CloseWatches();
+            changes(this);
+            Compact();
+        }
+    }
+
+    public int WatcherCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _watchers.Count;
+            }
+        }
+    }
+
+    private SortedDictionary<string, JsonObject> Objects(string resource)
+    {
+        if (!_objects.TryGetValue(resource, out var map))
+        {
+            _objects[resource] = map = new SortedDictionary<string, JsonObject>(StringComparer.Ordinal);
+        }
+        return map;
+    }
+
+    private static string Key(JsonObject meta) =>
+        meta["namespace"] is { } ns && (string?)ns is { Length: > 0 } n ? $"{n}/{meta["name"]}" : (string)meta["name"]!;
+
+    private void Publish(string resource, string type, JsonObject json)
+    {
+        var line = new JsonObject { ["type"] = type, ["object"] = json.DeepClone() }.ToJsonString();
+        _history.Add((_rv, resource, line));
+        foreach (var watcher in _watchers.Where(w => w.Resource == resource))
+        {
+            watcher.Channel.Writer.TryWrite(line);
+        }
+    }
+}
