@@ -12,10 +12,11 @@ namespace Podnet.Controllers.Tests.Fakes;
 
 /// <summary>
 /// A FAKE Kubernetes API server on 127.0.0.1, for tests only, until the lab's real API server
-/// (issue 4) lands: plain HTTP, list and watch for a few resources in the real wire format
-/// (a v1 List with metadata.resourceVersion; newline-delimited watch events; an ERROR event with
-/// a 410 Expired Status for a compacted resourceVersion), and hooks to fail requests, close
-/// watches and restart on the same port. Objects are changed through <see cref="Store"/>.
+/// (issue 4) lands: plain HTTP, the wire format of list, watch, get, create (generateName),
+/// replace (409 on a stale resourceVersion), JSON merge patch, delete, the status subresource,
+/// pods/binding and namespaces/finalize for the resources the controllers use (see
+/// <see cref="FakeRoutes"/>), and hooks to fail requests, close watches and restart on the same
+/// port. No validation, defaulting, admission or garbage collection: only what these tests need.
 /// </summary>
 internal sealed class FakeApiServer : IAsyncDisposable
 {
@@ -91,80 +92,15 @@ internal sealed class FakeApiServer : IAsyncDisposable
             }
             await next(context);
         });
-        app.MapGet("/api/v1/{resource}", (HttpContext c, string resource) => Serve(c, resource));
-        app.MapGet("/apis/{group}/{version}/{resource}", (HttpContext c, string resource) => Serve(c, resource));
+        var routes = new FakeRoutes(Store, _watches);
+        app.Map("/api/{**path}", routes.HandleAsync);
+        app.Map("/apis/{**path}", routes.HandleAsync);
         await app.StartAsync();
         _app = app;
         Port = new Uri(app.Urls.First()).Port;
     }
 
-    private async Task Serve(HttpContext context, string resource)
-    {
-        if (!FakeStore.Kinds.ContainsKey(resource))
-        {
-            await WriteStatus(context, 404, "NotFound", $"the server could not find the requested resource ({resource})");
-            return;
-        }
-        if (context.Request.Query["watch"] is { Count: > 0 } watch && watch[0] is "true" or "1")
-        {
-            await Watch(context, resource);
-            return;
-        }
-        var (items, rv) = Store.List(resource);
-        var (apiVersion, kind) = FakeStore.Kinds[resource];
-        var list = new JsonObject
-        {
-            ["kind"] = kind + "List",
-            ["apiVersion"] = apiVersion,
-            ["metadata"] = new JsonObject { ["resourceVersion"] = rv.ToString(CultureInfo.InvariantCulture) },
-            ["items"] = new JsonArray([.. items]),
-        };
-        context.Response.ContentType = "application/json";
-        await context.Response.WriteAsync(list.ToJsonString());
-    }
-
-    private async Task Watch(HttpContext context, string resource)
-    {
-        var rvText = context.Request.Query["resourceVersion"].ToString();
-        var fromRv = long.TryParse(rvText, NumberStyles.None, CultureInfo.InvariantCulture, out var rv) ? rv : Store.ResourceVersion;
-        context.Response.ContentType = "application/json";
-        await context.Response.StartAsync();
-        var subscription = Store.Subscribe(resource, fromRv);
-        if (subscription is not { } sub)
-        {
-            var status = StatusJson(410, "Expired", $"too old resource version: {fromRv} ({Store.ResourceVersion})");
-            await context.Response.WriteAsync(new JsonObject { ["type"] = "ERROR", ["object"] = status }.ToJsonString() + "\n");
-            return;
-        }
-        _watches[context] = 0;
-        try
-        {
-            foreach (var line in sub.Backlog)
-            {
-                await context.Response.WriteAsync(line + "\n");
-            }
-            await context.Response.Body.FlushAsync();
-            var timeout = int.TryParse(context.Request.Query["timeoutSeconds"], out var s) ? TimeSpan.FromSeconds(s) : TimeSpan.FromMinutes(5);
-            using var cts = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-            cts.CancelAfter(timeout);
-            await foreach (var line in sub.Live.Reader.ReadAllAsync(cts.Token))
-            {
-                await context.Response.WriteAsync(line + "\n", cts.Token);
-                await context.Response.Body.FlushAsync(cts.Token);
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // timeout or client gone: end the response
-        }
-        finally
-        {
-            Store.Unsubscribe(sub.Live);
-            _watches.TryRemove(context, out _);
-        }
-    }
-
-    private static JsonObject StatusJson(int code, string reason, string message) => new()
+    internal static JsonObject StatusJson(int code, string reason, string message) => new()
     {
         ["kind"] = "Status",
         ["apiVersion"] = "v1",
@@ -175,7 +111,7 @@ internal sealed class FakeApiServer : IAsyncDisposable
         ["code"] = code,
     };
 
-    private static async Task WriteStatus(HttpContext context, int code, string reason, string message)
+    internal static async Task WriteStatus(HttpContext context, int code, string reason, string message)
     {
         context.Response.StatusCode = code;
         context.Response.ContentType = "application/json";

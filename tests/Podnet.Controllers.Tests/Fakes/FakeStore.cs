@@ -64,6 +64,24 @@ internal sealed class FakeStore
         }
     }
 
+    /// <summary>Changes a stored object in place if it still exists (never resurrects a deleted one).</summary>
+    public bool Update(string resource, string? ns, string name, Func<JsonObject, bool> change)
+    {
+        lock (_lock)
+        {
+            if (!Objects(resource).TryGetValue(string.IsNullOrEmpty(ns) ? name : $"{ns}/{name}", out var current))
+            {
+                return false;
+            }
+            var copy = (JsonObject)current.DeepClone();
+            if (change(copy))
+            {
+                Put(resource, copy);
+            }
+            return true;
+        }
+    }
+
     public bool Delete(string resource, string? ns, string name)
     {
         lock (_lock)
