@@ -27,7 +27,8 @@ public static class DeploymentCalc
 
     public static DeploymentPlan Calc(V1Deployment deployment, IEnumerable<V1ReplicaSet> replicaSets, IEnumerable<V1Pod> pods)
     {
-        var owned = replicaSets.Where(rs => Owners.IsControlledBy(rs.Metadata, deployment.Metadata)).ToList();
+        var all = replicaSets.ToList();
+        var owned = all.Where(rs => Owners.IsControlledBy(rs.Metadata, deployment.Metadata)).ToList();
         var newRs = owned.Where(rs => PodTemplateHash.EqualIgnoringHash(rs.Spec.Template, deployment.Spec.Template))
             .OrderBy(rs => rs.Metadata.CreationTimestamp ?? DateTime.MinValue).FirstOrDefault();
         var old = owned.Where(rs => rs != newRs).ToList();
@@ -44,6 +45,14 @@ public static class DeploymentCalc
             {
                 create = Rolling(deployment, newRs, old, scale);
             }
+        }
+        if (create is not null && all.Any(rs => rs.Metadata.Name == create.Metadata.Name))
+        {
+            // The name is taken by a ReplicaSet with another template: as upstream, count the
+            // collision, which changes the hash, and create on the next sync.
+            var collided = DeploymentStatusCalc.Calc(deployment, newRs, owned);
+            collided.CollisionCount = (deployment.Status?.CollisionCount ?? 0) + 1;
+            return new DeploymentPlan(null, new Dictionary<string, int>(), [], collided);
         }
         var effectiveNew = create ?? newRs;
         var delete = scale.Count == 0 && create is null ? HistoryToDelete(deployment, old, effectiveNew) : [];

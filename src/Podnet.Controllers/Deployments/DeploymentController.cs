@@ -58,9 +58,20 @@ internal sealed class DeploymentController : QueueController
         }
         if (_expect.Count > 0)
         {
-            _ = Task.Delay(Options.ExpectationTimeout, cancellationToken).ContinueWith(_ => Wake(), TaskScheduler.Default);
+            WakeAfter(Options.ExpectationTimeout, cancellationToken);
+        }
+        // Ready pods become available only after minReadySeconds: look again then, as upstream requeues.
+        var waitForAvailable = replicaSets
+            .Where(rs => rs.Spec.MinReadySeconds > 0 && (rs.Status?.ReadyReplicas ?? 0) > (rs.Status?.AvailableReplicas ?? 0))
+            .Select(rs => rs.Spec.MinReadySeconds!.Value).DefaultIfEmpty(0).Min();
+        if (waitForAvailable > 0)
+        {
+            WakeAfter(TimeSpan.FromSeconds(waitForAvailable), cancellationToken);
         }
     }
+
+    private void WakeAfter(TimeSpan delay, CancellationToken cancellationToken) =>
+        _ = Task.Delay(delay, cancellationToken).ContinueWith(_ => Wake(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
 
     private async Task ApplyAsync(V1Deployment deployment, DeploymentPlan plan, CancellationToken ct)
     {

@@ -44,5 +44,6 @@ public static class DeploymentStatusCalc
         a is null
         || (a.ObservedGeneration, a.Replicas ?? 0, a.UpdatedReplicas ?? 0, a.ReadyReplicas ?? 0, a.AvailableReplicas ?? 0, a.UnavailableReplicas ?? 0)
            != (b.ObservedGeneration, b.Replicas ?? 0, b.UpdatedReplicas ?? 0, b.ReadyReplicas ?? 0, b.AvailableReplicas ?? 0, b.UnavailableReplicas ?? 0)
+        || a.CollisionCount != b.CollisionCount
         || a.Conditions?.FirstOrDefault(c => c.Type == "Available")?.Status != b.Conditions?.FirstOrDefault(c => c.Type == "Available")?.Status;
 }

@@ -76,7 +76,7 @@ internal sealed class NamespaceController : QueueController
         if (waiting)
         {
             // Pods may take their grace period to go: look again soon.
-            _ = Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ContinueWith(_ => Wake(), TaskScheduler.Default);
+            _ = Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ContinueWith(_ => Wake(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
         }
     }
 

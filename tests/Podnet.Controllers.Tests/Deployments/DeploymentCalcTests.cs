@@ -161,6 +161,24 @@ public sealed class DeploymentCalcTests
     }
 
     [Fact]
+    public void Calc_NameTakenByAnotherTemplate_CountsCollision_ThenCreatesUnderNewHash()
+    {
+        var deployment = Deployment(2);
+        var squatter = DeploymentCalc.NewReplicaSet(deployment, [], 1);
+        squatter.Metadata.OwnerReferences = null;
+        squatter.Spec.Template = PodTemplateHashTests.Template("other:1");
+
+        var first = DeploymentCalc.Calc(deployment, [squatter], []);
+        deployment.Status = first.Status;
+        var second = DeploymentCalc.Calc(deployment, [squatter], []);
+
+        Assert.Null(first.Create);
+        Assert.Equal(1, first.Status.CollisionCount);
+        Assert.Equal($"web-{PodTemplateHash.Compute(deployment.Spec.Template, 1)}", second.Create!.Metadata.Name);
+        Assert.NotEqual(squatter.Metadata.Name, second.Create.Metadata.Name);
+    }
+
+    [Fact]
     public void Calc_Paused_OnlyStatus()
     {
         var deployment = Deployment(3);

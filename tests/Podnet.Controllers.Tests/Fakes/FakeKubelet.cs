@@ -14,6 +14,9 @@ internal sealed class FakeKubelet(FakeStore store) : IAsyncDisposable
     private Task _loop = Task.CompletedTask;
     private int _next = 10;
 
+    /// <summary>How long ago pods say they became ready (a minute by default).</summary>
+    public TimeSpan ReadyAgo { get; set; } = TimeSpan.FromMinutes(1);
+
     public void Start() => _loop = Task.Run(async () =>
     {
         while (!_stop.IsCancellationRequested)
@@ -47,7 +50,7 @@ internal sealed class FakeKubelet(FakeStore store) : IAsyncDisposable
         }
         var cidr = (string?)store.Get("nodes", null, node)?["spec"]?["podCIDR"] ?? "10.99.0.0/24";
         var ip = cidr[..cidr.LastIndexOf('.')] + "." + (_next++).ToString(CultureInfo.InvariantCulture);
-        var since = DateTime.UtcNow.AddMinutes(-1).ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+        var since = DateTime.UtcNow.Subtract(ReadyAgo).ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
         pod["status"] = new JsonObject
         {
             ["phase"] = "Running",

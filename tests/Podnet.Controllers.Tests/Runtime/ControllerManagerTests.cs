@@ -132,6 +132,24 @@ public sealed class ControllerManagerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Deployments_MinReadySeconds_AvailableOnlyAfterItPasses_AgainstFakeApiServer()
+    {
+        _kubelet.ReadyAgo = TimeSpan.Zero;
+        Store.Put("nodes", Node("n1"));
+        var deployment = Deployment(2);
+        deployment.Spec.MinReadySeconds = 2;
+        Store.Put("deployments", deployment);
+        StartControllers("deployments,scheduler,nodeipam");
+
+        await Eventually(() => (int?)Store.Get("deployments", "default", "web")?["status"]?["readyReplicas"] == 2, "ready pods");
+        var readyAt = DateTime.UtcNow;
+        Assert.NotEqual(2, (int?)Store.Get("deployments", "default", "web")?["status"]?["availableReplicas"]);
+        await Eventually(() => (int?)Store.Get("deployments", "default", "web")?["status"]?["availableReplicas"] == 2, "available after minReadySeconds");
+
+        Assert.True(DateTime.UtcNow - readyAt > TimeSpan.FromSeconds(0.5));
+    }
+
+    [Fact]
     public async Task Namespaces_DeletingANamespaceDeletesItsContentsThenIt_AgainstFakeApiServer()
     {
         var ns = new V1Namespace
