@@ -1,14 +1,21 @@
+using System.Globalization;
 using k8s.Models;
 using Podnet.Controllers.Common;
 
 namespace Podnet.Controllers.Deployments;
 
-/// <summary>One sync's writes for a Deployment: at most one new ReplicaSet, resizes, deletions, and the status.</summary>
+/// <summary>
+/// One sync's writes for a Deployment: at most one new ReplicaSet, resizes, deletions, and the
+/// status. Every resized ReplicaSet also gets the desired-replicas and max-replicas annotations
+/// given here (see <see cref="ProportionalScale"/>).
+/// </summary>
 public sealed record DeploymentPlan(
     V1ReplicaSet? Create,
     IReadOnlyDictionary<string, int> Scale,
     IReadOnlyList<string> Delete,
-    V1DeploymentStatus Status);
+    V1DeploymentStatus Status,
+    int DesiredReplicas,
+    int MaxReplicas);
 
 /// <summary>
 /// The Deployment controller's compute step: one step of a rollout per sync, as upstream.
@@ -18,8 +25,10 @@ public sealed record DeploymentPlan(
 /// replicas + maxSurge; only when it did not grow, shrink old ReplicaSets while keeping
 /// replicas − maxUnavailable available. Recreate: old ReplicaSets to zero, wait until their pods
 /// are gone, then the new one to full size. Plain scaling falls out of the same arithmetic. A
-/// complete rollout deletes empty old ReplicaSets past revisionHistoryLimit. Deployments that
-/// are paused or being deleted only get their status.
+/// complete rollout deletes empty old ReplicaSets past revisionHistoryLimit. A change of
+/// spec.replicas in the middle of a rollout is a scaling event handled on its own by
+/// <see cref="ProportionalScale"/>, paused or not; otherwise a paused Deployment, or one being
+/// deleted, only gets its status.
 /// </remarks>
 public static class DeploymentCalc
 {
@@ -33,9 +42,19 @@ public static class DeploymentCalc
             .OrderBy(rs => rs.Metadata.CreationTimestamp ?? DateTime.MinValue).FirstOrDefault();
         var old = owned.Where(rs => rs != newRs).ToList();
         var desired = deployment.Spec.Replicas ?? 1;
+        var surge = Surge(deployment);
         var scale = new Dictionary<string, int>();
         V1ReplicaSet? create = null;
-        if (deployment.Spec.Paused != true && deployment.Metadata.DeletionTimestamp is null)
+        if (deployment.Metadata.DeletionTimestamp is not null)
+        {
+            // Being deleted: the API server's garbage collector takes the ReplicaSets.
+        }
+        else if (ProportionalScale.IsScalingEvent(deployment, owned))
+        {
+            // As upstream's sync(): a change of spec.replicas is applied on its own, paused or not.
+            scale = ProportionalScale.Calc(deployment, newRs, old, surge);
+        }
+        else if (deployment.Spec.Paused != true)
         {
             if (deployment.Spec.Strategy?.Type == "Recreate")
             {
@@ -52,12 +71,23 @@ public static class DeploymentCalc
             // collision, which changes the hash, and create on the next sync.
             var collided = DeploymentStatusCalc.Calc(deployment, newRs, owned);
             collided.CollisionCount = (deployment.Status?.CollisionCount ?? 0) + 1;
-            return new DeploymentPlan(null, new Dictionary<string, int>(), [], collided);
+            return new DeploymentPlan(null, new Dictionary<string, int>(), [], collided, desired, desired + surge);
         }
         var effectiveNew = create ?? newRs;
         var delete = scale.Count == 0 && create is null ? HistoryToDelete(deployment, old, effectiveNew) : [];
         var status = DeploymentStatusCalc.Calc(deployment, effectiveNew, owned.Concat(create is null ? [] : [create]).ToList());
-        return new DeploymentPlan(create, scale, delete, status);
+        return new DeploymentPlan(create, scale, delete, status, desired, desired + surge);
+    }
+
+    /// <summary>maxSurge resolved against spec.replicas; zero for Recreate.</summary>
+    public static int Surge(V1Deployment deployment)
+    {
+        if (deployment.Spec.Strategy?.Type == "Recreate")
+        {
+            return 0;
+        }
+        var rolling = deployment.Spec.Strategy?.RollingUpdate;
+        return RolloutMath.ResolveFenceposts(rolling?.MaxSurge, rolling?.MaxUnavailable, deployment.Spec.Replicas ?? 1).Surge;
     }
 
     private static V1ReplicaSet? Rolling(V1Deployment deployment, V1ReplicaSet? newRs, List<V1ReplicaSet> old, Dictionary<string, int> scale)
@@ -162,7 +192,12 @@ public static class DeploymentCalc
                 Name = $"{deployment.Metadata.Name}-{hash}",
                 NamespaceProperty = deployment.Metadata.NamespaceProperty,
                 Labels = new Dictionary<string, string>(template.Metadata.Labels),
-                Annotations = new Dictionary<string, string> { [RevisionAnnotation] = revision.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+                Annotations = new Dictionary<string, string>
+                {
+                    [RevisionAnnotation] = revision.ToString(CultureInfo.InvariantCulture),
+                    [ProportionalScale.DesiredReplicasAnnotation] = (deployment.Spec.Replicas ?? 1).ToString(CultureInfo.InvariantCulture),
+                    [ProportionalScale.MaxReplicasAnnotation] = ((deployment.Spec.Replicas ?? 1) + Surge(deployment)).ToString(CultureInfo.InvariantCulture),
+                },
                 OwnerReferences = [Owners.ControllerRef("apps/v1", "Deployment", deployment.Metadata)],
             },
             Spec = new V1ReplicaSetSpec { Replicas = replicas, MinReadySeconds = deployment.Spec.MinReadySeconds, Selector = selector, Template = template },

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Text.Json.Nodes;
 using k8s;
@@ -82,7 +83,12 @@ internal sealed class DeploymentController : QueueController
         }
         foreach (var (name, replicas) in plan.Scale)
         {
-            var patch = new JsonObject { ["spec"] = new JsonObject { ["replicas"] = replicas } };
+            var annotations = new JsonObject
+            {
+                [ProportionalScale.DesiredReplicasAnnotation] = plan.DesiredReplicas.ToString(CultureInfo.InvariantCulture),
+                [ProportionalScale.MaxReplicasAnnotation] = plan.MaxReplicas.ToString(CultureInfo.InvariantCulture),
+            };
+            var patch = new JsonObject { ["metadata"] = new JsonObject { ["annotations"] = annotations }, ["spec"] = new JsonObject { ["replicas"] = replicas } };
             await _client.AppsV1.PatchNamespacedReplicaSetAsync(Writes.Merge(patch), name, ns, cancellationToken: ct).ConfigureAwait(false);
         }
         foreach (var name in plan.Delete)

@@ -107,6 +107,28 @@ public sealed class DeploymentCalcTests
         Assert.Null(third.Create);
     }
 
+    [Theory]
+    [InlineData(20)]
+    [InlineData(4)]
+    public void Calc_ScaledInTheMiddleOfARollout_StillCompletes(int scaledTo)
+    {
+        var sim = new DeploymentSim(Deployment(10)) { AvailabilityLag = 2 };
+        sim.RunToCompletion();
+        sim.Deployment.Spec.Template = PodTemplateHashTests.Template("web:2");
+        sim.Sync();
+        sim.Sync();
+        sim.Deployment.Spec.Replicas = scaledTo;
+
+        var scaling = sim.Sync();
+        sim.RunToCompletion();
+
+        Assert.Equal(2, scaling.Scale.Count); // both ReplicaSets resized in proportion
+        var newRs = sim.ReplicaSets.Single(rs => rs.Spec.Template.Spec.Containers[0].Image == "web:2");
+        Assert.Equal(scaledTo, newRs.Spec.Replicas);
+        Assert.All(sim.ReplicaSets.Where(rs => rs != newRs), rs => Assert.Equal(0, rs.Spec.Replicas));
+        Assert.Equal(scaledTo.ToString(), newRs.Metadata.Annotations[ProportionalScale.DesiredReplicasAnnotation]);
+    }
+
     [Fact]
     public void Calc_Recreate_OldToZeroFirst_ThenNewAfterOldPodsAreGone()
     {

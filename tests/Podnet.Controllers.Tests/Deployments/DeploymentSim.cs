@@ -40,7 +40,10 @@ internal sealed class DeploymentSim
         }
         foreach (var (name, size) in plan.Scale)
         {
-            ReplicaSets.Single(rs => rs.Metadata.Name == name).Spec.Replicas = size;
+            var rs = ReplicaSets.Single(rs => rs.Metadata.Name == name);
+            rs.Spec.Replicas = size;
+            rs.Metadata.Annotations[ProportionalScale.DesiredReplicasAnnotation] = plan.DesiredReplicas.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            rs.Metadata.Annotations[ProportionalScale.MaxReplicasAnnotation] = plan.MaxReplicas.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
         ReplicaSets.RemoveAll(rs => plan.Delete.Contains(rs.Metadata.Name));
         Deployment.Status = plan.Status;
