@@ -71,6 +71,20 @@ internal sealed class DeploymentController : QueueController
         }
     }
 
+    /// <summary>Rewrites a pod's ownerReferences, failing with 409 if the pod changed meanwhile.</summary>
+    private Task PatchOwnersAsync(V1Pod pod, IEnumerable<V1OwnerReference> refs, CancellationToken ct)
+    {
+        var patch = new JsonObject
+        {
+            ["metadata"] = new JsonObject
+            {
+                ["resourceVersion"] = pod.Metadata.ResourceVersion,
+                ["ownerReferences"] = JsonNode.Parse(KubernetesJson.Serialize(refs.ToList())),
+            },
+        };
+        return _client.CoreV1.PatchNamespacedPodAsync(Writes.Merge(patch), pod.Metadata.Name, pod.Metadata.NamespaceProperty, cancellationToken: ct);
+    }
+
     private void WakeAfter(TimeSpan delay, CancellationToken cancellationToken) =>
         _ = Task.Delay(delay, cancellationToken).ContinueWith(_ => Wake(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
 
@@ -105,6 +119,15 @@ internal sealed class DeploymentController : QueueController
     private async Task ApplyAsync(V1ReplicaSet replicaSet, ReplicaSetPlan plan, CancellationToken ct)
     {
         var ns = replicaSet.Metadata.NamespaceProperty;
+        foreach (var pod in plan.Adopt)
+        {
+            var refs = (pod.Metadata.OwnerReferences ?? []).Append(Owners.ControllerRef("apps/v1", "ReplicaSet", replicaSet.Metadata));
+            await PatchOwnersAsync(pod, refs, ct).ConfigureAwait(false);
+        }
+        foreach (var pod in plan.Release)
+        {
+            await PatchOwnersAsync(pod, pod.Metadata.OwnerReferences.Where(o => o.Uid != replicaSet.Metadata.Uid), ct).ConfigureAwait(false);
+        }
         var expectation = (Created: new HashSet<string>(), Deleted: new HashSet<string>());
         foreach (var pod in plan.Create)
         {

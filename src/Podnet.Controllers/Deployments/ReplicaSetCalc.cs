@@ -3,15 +3,25 @@ using Podnet.Controllers.Common;
 
 namespace Podnet.Controllers.Deployments;
 
-/// <summary>One sync's writes for a ReplicaSet: pods to create (from the template), pods to delete, and the status.</summary>
-public sealed record ReplicaSetPlan(IReadOnlyList<V1Pod> Create, IReadOnlyList<V1Pod> Delete, V1ReplicaSetStatus Status);
+/// <summary>
+/// One sync's writes for a ReplicaSet: pods to create (from the template), pods to delete,
+/// orphans to adopt and pods to release (their owner references to rewrite), and the status.
+/// </summary>
+public sealed record ReplicaSetPlan(IReadOnlyList<V1Pod> Create, IReadOnlyList<V1Pod> Delete, V1ReplicaSetStatus Status)
+{
+    public IReadOnlyList<V1Pod> Adopt { get; init; } = [];
+
+    public IReadOnlyList<V1Pod> Release { get; init; } = [];
+}
 
 /// <summary>
 /// The ReplicaSet controller's compute step: as many active pods as spec.replicas, replacing
 /// deleted and failed ones, deleting the least useful first when there are too many.
 /// </summary>
 /// <remarks>
-/// Active pods are those it controls that are neither terminal nor terminating. Deletion order
+/// As upstream's ClaimPods: a pod it controls whose labels no longer match the selector is
+/// released (and replaced); an orphan that matches is adopted, unless the ReplicaSet is being
+/// deleted. Active pods are those it then controls that are neither terminal nor terminating. Deletion order
 /// follows upstream's ranking: unscheduled, then pending before unknown before running, not
 /// ready before ready, ready for a shorter time, more restarts, newer. New pods carry the
 /// template's labels and annotations, generateName &lt;replicaset&gt;- and a controller owner
@@ -24,7 +34,14 @@ public static class ReplicaSetCalc
 
     public static ReplicaSetPlan Calc(V1ReplicaSet replicaSet, IEnumerable<V1Pod> pods, DateTime now)
     {
-        var owned = pods.Where(p => Owners.IsControlledBy(p.Metadata, replicaSet.Metadata)).ToList();
+        var podList = pods.Where(p => p.Metadata.NamespaceProperty == replicaSet.Metadata.NamespaceProperty).ToList();
+        var controlled = podList.Where(p => Owners.IsControlledBy(p.Metadata, replicaSet.Metadata)).ToList();
+        var release = controlled.Where(p => !Labels.Matches(replicaSet.Spec.Selector, p.Metadata.Labels) && !PodState.IsTerminating(p)).ToList();
+        var adopt = replicaSet.Metadata.DeletionTimestamp is not null ? [] : podList
+            .Where(p => p.Metadata.OwnerReferences?.Any(o => o.Controller == true) != true)
+            .Where(p => !PodState.IsTerminating(p) && !PodState.IsTerminal(p) && Labels.Matches(replicaSet.Spec.Selector, p.Metadata.Labels))
+            .ToList();
+        var owned = controlled.Except(release).Concat(adopt).ToList();
         var active = owned.Where(p => !PodState.IsTerminal(p) && !PodState.IsTerminating(p)).ToList();
         var wanted = replicaSet.Metadata.DeletionTimestamp is null ? replicaSet.Spec.Replicas ?? 1 : active.Count;
         var diff = active.Count - wanted;
@@ -51,7 +68,7 @@ public static class ReplicaSetCalc
             AvailableReplicas = active.Count(p => PodState.IsAvailable(p, minReady, now)),
             ObservedGeneration = replicaSet.Metadata.Generation,
         };
-        return new ReplicaSetPlan(create, delete, status);
+        return new ReplicaSetPlan(create, delete, status) { Adopt = adopt, Release = release };
     }
 
     public static V1Pod PodFromTemplate(V1ReplicaSet replicaSet)

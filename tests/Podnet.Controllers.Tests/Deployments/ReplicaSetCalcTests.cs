@@ -88,6 +88,37 @@ public sealed class ReplicaSetCalcTests
     }
 
     [Fact]
+    public void Calc_MatchingOrphanAdopted_RelabelledPodReleasedAndReplaced()
+    {
+        var orphan = Owned("orphan");
+        orphan.Metadata.OwnerReferences = null;
+        var relabelled = Owned("relabelled");
+        relabelled.Metadata.Labels["app"] = "debug";
+        var unrelated = Pod("unrelated", "10.244.1.5", labels: new Dictionary<string, string> { ["app"] = "db" });
+
+        var plan = ReplicaSetCalc.Calc(ReplicaSet(3), [Owned("a"), orphan, relabelled, unrelated], Now);
+
+        Assert.Equal(["orphan"], plan.Adopt.Select(p => p.Metadata.Name));
+        Assert.Equal(["relabelled"], plan.Release.Select(p => p.Metadata.Name));
+        Assert.Single(plan.Create);
+        Assert.Equal(2, plan.Status.Replicas);
+    }
+
+    [Fact]
+    public void Calc_ReplicaSetBeingDeleted_AdoptsNothing()
+    {
+        var orphan = Owned("orphan");
+        orphan.Metadata.OwnerReferences = null;
+        var replicaSet = ReplicaSet(3);
+        replicaSet.Metadata.DeletionTimestamp = Now;
+
+        var plan = ReplicaSetCalc.Calc(replicaSet, [orphan], Now);
+
+        Assert.Empty(plan.Adopt);
+        Assert.Empty(plan.Create);
+    }
+
+    [Fact]
     public void Calc_Status_CountsReadyAndAvailableWithMinReadySeconds()
     {
         var pods = new[] { Owned("a", readyForSeconds: 100), Owned("b", readyForSeconds: 5), Owned("c", ready: false) };

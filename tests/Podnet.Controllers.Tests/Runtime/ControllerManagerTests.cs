@@ -106,6 +106,11 @@ public sealed class ControllerManagerTests : IAsyncLifetime
 
         Store.Delete("pods", "default", (string)Items("pods")[0]["metadata"]!["name"]!);
         await Eventually(() => ReadyEndpoints() == 1 && Items("pods").Count == 1 && Items("pods")[0]["status"]?["podIP"] is not null, "the deleted pod replaced");
+
+        var taken = (string)Items("pods")[0]["metadata"]!["name"]!;
+        Store.Update("pods", "default", taken, p => { p["metadata"]!["labels"]!["app"] = "debug"; return true; });
+        await Eventually(() => Items("pods").Count == 2 && ReadyEndpoints() == 1 && Store.Get("pods", "default", taken)?["metadata"]?["ownerReferences"] is JsonArray { Count: 0 },
+            "the relabelled pod released and replaced, and out of the Service");
     }
 
     [Fact]
