@@ -34,8 +34,10 @@ public static class DeploymentCalc
 {
     public const string RevisionAnnotation = "deployment.kubernetes.io/revision";
 
-    public static DeploymentPlan Calc(V1Deployment deployment, IEnumerable<V1ReplicaSet> replicaSets, IEnumerable<V1Pod> pods)
+    /// <param name="now">The time conditions are stamped with; null for <see cref="DateTime.UtcNow"/>.</param>
+    public static DeploymentPlan Calc(V1Deployment deployment, IEnumerable<V1ReplicaSet> replicaSets, IEnumerable<V1Pod> pods, DateTime? now = null)
     {
+        var time = now ?? DateTime.UtcNow;
         var all = replicaSets.ToList();
         var owned = all.Where(rs => Owners.IsControlledBy(rs.Metadata, deployment.Metadata)).ToList();
         var newRs = owned.Where(rs => PodTemplateHash.EqualIgnoringHash(rs.Spec.Template, deployment.Spec.Template))
@@ -69,13 +71,13 @@ public static class DeploymentCalc
         {
             // The name is taken by a ReplicaSet with another template: as upstream, count the
             // collision, which changes the hash, and create on the next sync.
-            var collided = DeploymentStatusCalc.Calc(deployment, newRs, owned);
+            var collided = DeploymentStatusCalc.Calc(deployment, newRs, owned, time);
             collided.CollisionCount = (deployment.Status?.CollisionCount ?? 0) + 1;
             return new DeploymentPlan(null, new Dictionary<string, int>(), [], collided, desired, desired + surge);
         }
         var effectiveNew = create ?? newRs;
         var delete = scale.Count == 0 && create is null ? HistoryToDelete(deployment, old, effectiveNew) : [];
-        var status = DeploymentStatusCalc.Calc(deployment, effectiveNew, owned.Concat(create is null ? [] : [create]).ToList());
+        var status = DeploymentStatusCalc.Calc(deployment, effectiveNew, owned.Concat(create is null ? [] : [create]).ToList(), time, create is not null);
         return new DeploymentPlan(create, scale, delete, status, desired, desired + surge);
     }
 

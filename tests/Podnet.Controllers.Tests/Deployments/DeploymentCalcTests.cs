@@ -201,6 +201,30 @@ public sealed class DeploymentCalcTests
     }
 
     [Fact]
+    public void Calc_Conditions_ProgressingReasonsThroughARollout_TransitionTimeKeptWhileStatusStays()
+    {
+        var t0 = new DateTime(2026, 3, 1, 10, 0, 0, DateTimeKind.Utc);
+        var deployment = Deployment(2);
+        var created = DeploymentCalc.Calc(deployment, [], [], t0);
+        deployment.Status = created.Status;
+        var rs = created.Create!;
+        rs.Metadata.Uid = "uid-rs";
+        rs.Status = new V1ReplicaSetStatus { Replicas = 2, ReadyReplicas = 1, AvailableReplicas = 1 };
+        var progressing = DeploymentCalc.Calc(deployment, [rs], [], t0.AddMinutes(1));
+        deployment.Status = progressing.Status;
+        rs.Status = new V1ReplicaSetStatus { Replicas = 2, ReadyReplicas = 2, AvailableReplicas = 2 };
+        var done = DeploymentCalc.Calc(deployment, [rs], [], t0.AddMinutes(2));
+
+        string Reason(DeploymentPlan p) => p.Status.Conditions.Single(c => c.Type == "Progressing").Reason;
+        Assert.Equal(["NewReplicaSetCreated", "ReplicaSetUpdated", "NewReplicaSetAvailable"], new[] { created, progressing, done }.Select(Reason));
+        var last = done.Status.Conditions.Single(c => c.Type == "Progressing");
+        Assert.Equal($"ReplicaSet \"{rs.Metadata.Name}\" has successfully progressed.", last.Message);
+        Assert.Equal((t0.AddMinutes(2), t0), (last.LastUpdateTime!.Value, last.LastTransitionTime!.Value));
+        Assert.Equal("True", done.Status.Conditions.Single(c => c.Type == "Available").Status);
+        Assert.True(DeploymentStatusCalc.Differs(progressing.Status, done.Status));
+    }
+
+    [Fact]
     public void Calc_Paused_OnlyStatus()
     {
         var deployment = Deployment(3);
