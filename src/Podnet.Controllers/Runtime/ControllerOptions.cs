@@ -8,9 +8,13 @@ namespace Podnet.Controllers.Runtime;
 /// <summary>Settings of the controllers; the defaults are the lab's (ARCHITECTURE.md).</summary>
 public sealed record ControllerOptions
 {
-    public NodeIpamConfig NodeIpam { get; init; } = new([IPNetwork.Parse("10.244.0.0/16")]);
+    public NodeIpamConfig NodeIpam { get; init; } = DefaultNodeIpam;
 
-    public IReadOnlyList<AddressRange> LoadBalancerPool { get; init; } = [AddressRange.Parse("172.18.0.200-172.18.0.250")];
+    /// <summary>Only the IPv4 cluster CIDR by default: the lab is IPv4 unless it is made dual-stack.</summary>
+    public static NodeIpamConfig DefaultNodeIpam => new([IPNetwork.Parse("10.244.0.0/16")]);
+
+    public IReadOnlyList<AddressRange> LoadBalancerPool { get; init; } =
+        [AddressRange.Parse("172.18.0.200-172.18.0.250"), AddressRange.Parse("fd00:172:18::200-fd00:172:18::250")];
 
     public int MaxEndpointsPerSlice { get; init; } = EndpointSliceLabels.DefaultMaxEndpointsPerSlice;
 

@@ -195,6 +195,47 @@ public sealed class ControllerManagerTests : IAsyncLifetime
         Assert.Equal("172.18.0.200", (string?)Store.Get("services", "default", "a")!["status"]!["loadBalancer"]!["ingress"]![0]!["ip"]);
     }
 
+    [Fact]
+    public async Task EndpointSlices_SelectorlessServiceEndpointsMirrored_AndSlicesOfDeletedServicesRemoved_AgainstFakeApiServer()
+    {
+        var external = Service("external");
+        external.Spec.Selector = null;
+        Store.Put("services", external);
+        Store.Put("endpoints", new V1Endpoints
+        {
+            Metadata = new V1ObjectMeta { Name = "external", NamespaceProperty = "default" },
+            Subsets = [new V1EndpointSubset { Addresses = [new V1EndpointAddress { Ip = "192.0.2.10" }], Ports = [new Corev1EndpointPort { Name = "pg", Port = 5432 }] }],
+        });
+        Store.Put("services", Service("web"));
+        Store.Put("pods", Pod("web-1", "10.244.0.5"));
+
+        StartControllers("endpointslices");
+
+        await Eventually(() => Items("endpointslices").Count == 2, "a mirrored slice and a managed one");
+        var mirrored = Items("endpointslices").Single(s => (string?)s["metadata"]!["labels"]!["kubernetes.io/service-name"] == "external");
+        Assert.Equal("endpointslicemirroring-controller.k8s.io", (string?)mirrored["metadata"]!["labels"]!["endpointslice.kubernetes.io/managed-by"]);
+        Assert.Equal("192.0.2.10", (string?)mirrored["endpoints"]![0]!["addresses"]![0]);
+        Assert.StartsWith("external-", (string?)mirrored["metadata"]!["name"]);
+
+        Store.Delete("services", "default", "web");
+        await Eventually(() => Items("endpointslices").Count == 1, "the slice of the deleted Service removed");
+    }
+
+    [Fact]
+    public async Task Scheduler_TaintedNodes_FailedSchedulingEvent_ThenBindsOnceTolerated_AgainstFakeApiServer()
+    {
+        Store.Put("nodes", Node("n1", taints: new V1Taint { Key = "dedicated", Value = "gpu", Effect = "NoSchedule" }));
+        Store.Put("pods", Pod("p", node: null));
+
+        StartControllers("scheduler");
+
+        await Eventually(() => Items("events").Any(e => (string?)e["reason"] == "FailedScheduling"), "FailedScheduling");
+        Assert.Equal("0/1 nodes are available: 1 node(s) had untolerated taint {dedicated: gpu}.", (string?)Items("events").Single(e => (string?)e["reason"] == "FailedScheduling")["message"]);
+        Store.Update("pods", "default", "p", p => { p["spec"]!["tolerations"] = new JsonArray(new JsonObject { ["key"] = "dedicated", ["operator"] = "Exists" }); return true; });
+        await Eventually(() => (string?)Store.Get("pods", "default", "p")?["spec"]?["nodeName"] == "n1", "the binding");
+        await Eventually(() => Items("events").Any(e => (string?)e["reason"] == "Scheduled"), "the Scheduled event");
+    }
+
     [Theory]
     [InlineData(null, "nodeipam,scheduler,deployments,endpointslices,loadbalancer,namespaces")]
     [InlineData("all", "nodeipam,scheduler,deployments,endpointslices,loadbalancer,namespaces")]
