@@ -43,8 +43,10 @@ public static class SchedulerCalc
             }
         }
         var results = new List<ScheduleResult>();
+        // As upstream's scheduling queue: higher spec.priority first, then older first.
         var pending = podList.Where(NeedsScheduling)
-            .OrderBy(p => p.Metadata.CreationTimestamp ?? DateTime.MinValue)
+            .OrderByDescending(p => p.Spec?.Priority ?? 0)
+            .ThenBy(p => p.Metadata.CreationTimestamp ?? DateTime.MinValue)
             .ThenBy(p => PodState.Key(p.Metadata), StringComparer.Ordinal);
         foreach (var pod in pending)
         {

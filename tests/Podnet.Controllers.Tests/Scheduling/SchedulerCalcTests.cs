@@ -30,6 +30,22 @@ public sealed class SchedulerCalcTests
     }
 
     [Fact]
+    public void ScheduleAll_HigherPriorityFirst_ThenOlder()
+    {
+        var old = Pending("old");
+        old.Metadata.CreationTimestamp = new DateTime(2026, 1, 1);
+        var young = Pending("young");
+        young.Metadata.CreationTimestamp = new DateTime(2026, 1, 2);
+        var important = Pending("important");
+        important.Metadata.CreationTimestamp = new DateTime(2026, 1, 3);
+        important.Spec.Priority = 1000;
+
+        var results = SchedulerCalc.ScheduleAll([young, important, old], [Node("n1"), Node("n2"), Node("n3")]);
+
+        Assert.Equal(["important=n1", "old=n2", "young=n3"], results.Select(r => $"{r.PodName}={r.NodeName}"));
+    }
+
+    [Fact]
     public void ScheduleAll_SkipsBoundTerminatingAndOtherSchedulersPods()
     {
         var terminating = Pending("t");
