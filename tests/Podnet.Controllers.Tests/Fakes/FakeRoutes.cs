@@ -69,7 +69,9 @@ internal sealed class FakeRoutes(FakeStore store, ConcurrentDictionary<HttpConte
 
     private async Task ListAsync(HttpContext context, Target target)
     {
-        var (items, rv) = store.List(target.Resource, target.Namespace);
+        var (all, rv) = store.List(target.Resource, target.Namespace);
+        var filter = FakeSelector.Parse(context.Request.Query["fieldSelector"], context.Request.Query["labelSelector"]);
+        var items = all.Where(filter.Matches).ToList();
         var (apiVersion, kind) = FakeStore.Kinds[target.Resource];
         var list = new JsonObject
         {

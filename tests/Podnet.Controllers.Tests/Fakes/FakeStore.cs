@@ -5,6 +5,9 @@ using k8s;
 
 namespace Podnet.Controllers.Tests.Fakes;
 
+/// <summary>A change as the store saw it; <see cref="Previous"/> lets a filtered watch tell entering from leaving.</summary>
+internal sealed record FakeEvent(string Type, JsonObject Object, JsonObject? Previous);
+
 /// <summary>
 /// The objects behind <see cref="FakeApiServer"/>: one global resourceVersion, an event
 /// history that can be compacted (so old resourceVersions expire), and live watch channels.
@@ -14,8 +17,8 @@ internal sealed class FakeStore
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, SortedDictionary<string, JsonObject>> _objects = [];
-    private readonly List<(long Rv, string Resource, string Line)> _history = [];
-    private readonly List<(string Resource, Channel<string> Channel)> _watchers = [];
+    private readonly List<(long Rv, string Resource, FakeEvent Event)> _history = [];
+    private readonly List<(string Resource, Channel<FakeEvent> Channel)> _watchers = [];
     private long _rv = 100;
     private long _compactedThrough;
 
@@ -59,7 +62,7 @@ internal sealed class FakeStore
             json["apiVersion"] = apiVersion;
             json["kind"] = kind;
             Objects(resource)[key] = json;
-            Publish(resource, existed ? "MODIFIED" : "ADDED", json);
+            Publish(resource, existed ? "MODIFIED" : "ADDED", json, previous);
             return (JsonObject)json.DeepClone();
         }
     }
@@ -92,7 +95,7 @@ internal sealed class FakeStore
                 return false;
             }
             gone["metadata"]!["resourceVersion"] = (++_rv).ToString(CultureInfo.InvariantCulture);
-            Publish(resource, "DELETED", gone);
+            Publish(resource, "DELETED", gone, null);
             return true;
         }
     }
@@ -120,7 +123,7 @@ internal sealed class FakeStore
     /// Events after <paramref name="fromRv"/> and a channel for later ones; null when that
     /// resourceVersion has been compacted away (the caller answers 410 Expired).
     /// </summary>
-    public (List<string> Backlog, Channel<string> Live)? Subscribe(string resource, long fromRv)
+    public (List<FakeEvent> Backlog, Channel<FakeEvent> Live)? Subscribe(string resource, long fromRv)
     {
         lock (_lock)
         {
@@ -128,14 +131,14 @@ internal sealed class FakeStore
             {
                 return null;
             }
-            var backlog = _history.Where(h => h.Resource == resource && h.Rv > fromRv).Select(h => h.Line).ToList();
-            var channel = Channel.CreateUnbounded<string>();
+            var backlog = _history.Where(h => h.Resource == resource && h.Rv > fromRv).Select(h => h.Event).ToList();
+            var channel = Channel.CreateUnbounded<FakeEvent>();
             _watchers.Add((resource, channel));
             return (backlog, channel);
         }
     }
 
-    public void Unsubscribe(Channel<string> channel)
+    public void Unsubscribe(Channel<FakeEvent> channel)
     {
         lock (_lock)
         {
@@ -200,9 +203,9 @@ internal sealed class FakeStore
     private static string Key(JsonObject meta) =>
         meta["namespace"] is { } ns && (string?)ns is { Length: > 0 } n ? $"{n}/{meta["name"]}" : (string)meta["name"]!;
 
-    private void Publish(string resource, string type, JsonObject json)
+    private void Publish(string resource, string type, JsonObject json, JsonObject? previous)
     {
-        var line = new JsonObject { ["type"] = type, ["object"] = json.DeepClone() }.ToJsonString();
+        var line = new FakeEvent(type, (JsonObject)json.DeepClone(), (JsonObject?)previous?.DeepClone());
         _history.Add((_rv, resource, line));
         foreach (var watcher in _watchers.Where(w => w.Resource == resource))
         {

@@ -14,6 +14,7 @@ internal static class FakeWatch
         var fromRv = long.TryParse(rvText, NumberStyles.None, CultureInfo.InvariantCulture, out var rv) ? rv : store.ResourceVersion;
         context.Response.ContentType = "application/json";
         await context.Response.StartAsync();
+        var filter = FakeSelector.Parse(context.Request.Query["fieldSelector"], context.Request.Query["labelSelector"]);
         var subscription = store.Subscribe(resource, fromRv);
         if (subscription is not { } sub)
         {
@@ -24,7 +25,7 @@ internal static class FakeWatch
         watches[context] = 0;
         try
         {
-            foreach (var line in sub.Backlog)
+            foreach (var line in sub.Backlog.Select(filter.Line).OfType<string>())
             {
                 await context.Response.WriteAsync(line + "\n");
             }
@@ -32,8 +33,12 @@ internal static class FakeWatch
             var timeout = int.TryParse(context.Request.Query["timeoutSeconds"], out var s) ? TimeSpan.FromSeconds(s) : TimeSpan.FromMinutes(5);
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
             cts.CancelAfter(timeout);
-            await foreach (var line in sub.Live.Reader.ReadAllAsync(cts.Token))
+            await foreach (var change in sub.Live.Reader.ReadAllAsync(cts.Token))
             {
+                if (filter.Line(change) is not { } line)
+                {
+                    continue;
+                }
                 await context.Response.WriteAsync(line + "\n", cts.Token);
                 await context.Response.Body.FlushAsync(cts.Token);
             }

@@ -156,6 +156,30 @@ public sealed class InformerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task NodeScopedInformer_SeesOnlyItsNodesPods_BindingArrivesAsAdd_AgainstFakeApiServer()
+    {
+        _server.Store.Put("pods", Pod("mine", "10.244.1.1", node: "n1"));
+        _server.Store.Put("pods", Pod("theirs", "10.244.2.1", node: "n2"));
+        _server.Store.Put("pods", Pod("pending", node: null));
+        var seen = new ConcurrentQueue<string>();
+        var informer = new Informer<V1Pod>(ListWatches.Pods(_server.Client(), fieldSelector: "spec.nodeName=n1"),
+            new InformerOptions { InitialBackoff = TimeSpan.FromMilliseconds(20), MinWatchDuration = TimeSpan.Zero });
+        informer.AddHandlers(new InformerHandlers<V1Pod>(p => seen.Enqueue("add " + p.Metadata.Name), null, p => seen.Enqueue("delete " + p.Metadata.Name)));
+        _run = Task.Run(() => informer.RunAsync(_stop.Token));
+        await informer.WaitForSyncAsync(_stop.Token);
+        await Eventually(() => _server.Store.WatcherCount == 1, "the watch");
+
+        _server.Store.Update("pods", "default", "pending", p => { p["spec"]!["nodeName"] = "n1"; return true; });
+        _server.Store.Put("pods", Pod("elsewhere", "10.244.2.2", node: "n2"));
+        _server.Store.Delete("pods", "default", "mine");
+        await Eventually(() => seen.Count == 3, "the bound pod and the deletion");
+
+        Assert.Equal(["add mine", "add pending", "delete mine"], seen);
+        Assert.Equal(["pending"], informer.Cache.List().Select(p => p.Metadata.Name));
+        Assert.Contains(_server.Requests, r => r.Contains("watch=true") && r.Contains("fieldSelector=spec.nodeName%3Dn1"));
+    }
+
+    [Fact]
     public async Task FailingServer_BacksOffWithGrowingDelays_ThenSyncs_AgainstFakeApiServer()
     {
         _server.Store.Put("pods", Pod("a", "10.244.1.1"));
