@@ -222,6 +222,23 @@ public sealed class ControllerManagerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task EndpointSlices_NamedPortPerPodAndTerminatingEndpoint_AgainstFakeApiServer()
+    {
+        Store.Put("services", Service(ports: [ServicePort("http", 80, "web")]));
+        Store.Put("pods", Pod("a", "10.244.0.5", ports: Port("web", 8080)));
+        Store.Put("pods", Pod("b", "10.244.0.6", ports: Port("web", 9090)));
+        StartControllers("endpointslices");
+        await Eventually(() => Items("endpointslices").Count == 2, "one slice per resolved port");
+        Assert.Equal([8080, 9090], Items("endpointslices").Select(s => (int)s["ports"]![0]!["port"]!).Order());
+
+        Store.Update("pods", "default", "a", p => { p["metadata"]!["deletionTimestamp"] = "2026-01-01T00:00:00Z"; return true; });
+
+        await Eventually(() => Items("endpointslices").Any(s => (bool?)s["endpoints"]?[0]?["conditions"]?["terminating"] == true), "the terminating endpoint");
+        var conditions = Items("endpointslices").Single(s => (int)s["ports"]![0]!["port"]! == 8080)["endpoints"]![0]!["conditions"]!;
+        Assert.Equal((false, true, true), ((bool)conditions["ready"]!, (bool)conditions["serving"]!, (bool)conditions["terminating"]!));
+    }
+
+    [Fact]
     public async Task Scheduler_TaintedNodes_FailedSchedulingEvent_ThenBindsOnceTolerated_AgainstFakeApiServer()
     {
         Store.Put("nodes", Node("n1", taints: new V1Taint { Key = "dedicated", Value = "gpu", Effect = "NoSchedule" }));
