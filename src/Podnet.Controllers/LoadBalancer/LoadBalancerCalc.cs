@@ -14,13 +14,22 @@ public sealed record AddressRange(IPAddress First, IPAddress Last)
     public bool Contains(IPAddress address) =>
         address.AddressFamily == Family && IpMath.Compare(First, address) <= 0 && IpMath.Compare(address, Last) <= 0;
 
-    /// <summary>Parses "A-B" or a CIDR (every address of it).</summary>
+    /// <summary>Parses a comma-separated list of ranges, as a --loadbalancer-pool flag gives it.</summary>
+    public static IReadOnlyList<AddressRange> ParseList(string text) =>
+        text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(Parse).ToList();
+
+    /// <summary>Parses "A-B" (both of one family, A not after B) or a CIDR (every address of it).</summary>
     public static AddressRange Parse(string text)
     {
         var dash = text.IndexOf('-');
         if (dash > 0)
         {
-            return new AddressRange(IPAddress.Parse(text[..dash].Trim()), IPAddress.Parse(text[(dash + 1)..].Trim()));
+            var range = new AddressRange(IPAddress.Parse(text[..dash].Trim()), IPAddress.Parse(text[(dash + 1)..].Trim()));
+            if (range.First.AddressFamily != range.Last.AddressFamily || IpMath.Compare(range.First, range.Last) > 0)
+            {
+                throw new FormatException($"'{text}' is not an address range (FIRST-LAST of one family, FIRST not after LAST)");
+            }
+            return range;
         }
         var network = IPNetwork.Parse(text);
         return new AddressRange(network.BaseAddress, IpMath.LastAddress(network));

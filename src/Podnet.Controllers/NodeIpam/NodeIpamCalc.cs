@@ -10,6 +10,21 @@ namespace Podnet.Controllers.NodeIpam;
 public sealed record NodeIpamConfig(IReadOnlyList<IPNetwork> ClusterCidrs, int Ipv4MaskSize = 24, int Ipv6MaskSize = 64)
 {
     public int MaskSize(AddressFamily family) => family == AddressFamily.InterNetwork ? Ipv4MaskSize : Ipv6MaskSize;
+
+    /// <summary>
+    /// From a --cluster-cidr value: one CIDR, or one per family separated by a comma, as
+    /// kube-controller-manager takes it. Throws <see cref="FormatException"/> otherwise.
+    /// </summary>
+    public static NodeIpamConfig Parse(string clusterCidrs, int ipv4MaskSize = 24, int ipv6MaskSize = 64)
+    {
+        var cidrs = clusterCidrs.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(c => IPNetwork.TryParse(c, out var n) ? n : throw new FormatException($"'{c}' is not a CIDR")).ToList();
+        if (cidrs.Count is < 1 or > 2 || cidrs.Select(c => c.BaseAddress.AddressFamily).Distinct().Count() != cidrs.Count)
+        {
+            throw new FormatException($"'{clusterCidrs}' must be one CIDR, or one IPv4 and one IPv6 CIDR");
+        }
+        return new NodeIpamConfig(cidrs, ipv4MaskSize, ipv6MaskSize);
+    }
 }
 
 /// <summary>spec.podCIDRs for one node, in the order of the cluster CIDRs (the first is spec.podCIDR).</summary>

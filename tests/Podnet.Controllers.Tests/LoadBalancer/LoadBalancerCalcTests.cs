@@ -62,6 +62,17 @@ public sealed class LoadBalancerCalcTests
     }
 
     [Theory]
+    [InlineData("172.18.0.250-172.18.0.200")]
+    [InlineData("172.18.0.200-fd00::1")]
+    [InlineData("nonsense")]
+    public void AddressRange_RejectsWhatIsNotARange(string text) =>
+        Assert.ThrowsAny<FormatException>(() => AddressRange.Parse(text));
+
+    [Fact]
+    public void AddressRange_ParseList_CommaSeparated() =>
+        Assert.Equal(2, AddressRange.ParseList("172.18.0.200-172.18.0.250, fd00:172:18::200-fd00:172:18::250").Count);
+
+    [Theory]
     [InlineData("172.18.0.200-172.18.0.250", "172.18.0.250", true)]
     [InlineData("172.18.0.200-172.18.0.250", "172.18.0.251", false)]
     [InlineData("10.0.0.0/30", "10.0.0.3", true)]

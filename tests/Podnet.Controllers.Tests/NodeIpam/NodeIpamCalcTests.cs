@@ -67,6 +67,22 @@ public sealed class NodeIpamCalcTests
         Assert.Equal("a=10.244.0.0/26 b=10.244.0.64/26", Summary(NodeIpamCalc.Calc(config, [WithCidrs("a"), WithCidrs("b")])));
     }
 
+    [Theory]
+    [InlineData("10.244.0.0/16", "10.244.0.0/16")]
+    [InlineData("10.244.0.0/16, fd00:10:244::/56", "10.244.0.0/16 fd00:10:244::/56")]
+    [InlineData("10.244.0.0/16,10.245.0.0/16", null)]
+    [InlineData("10.244.0.0", null)]
+    [InlineData("", null)]
+    public void Parse_OneCidrOrOnePerFamily(string text, string? expected)
+    {
+        if (expected is null)
+        {
+            Assert.Throws<FormatException>(() => NodeIpamConfig.Parse(text));
+            return;
+        }
+        Assert.Equal(expected, string.Join(" ", NodeIpamConfig.Parse(text).ClusterCidrs));
+    }
+
     [Fact]
     public void Calc_MaskShorterThanCluster_Throws() =>
         Assert.Throws<ArgumentException>(() => NodeIpamCalc.Calc(new NodeIpamConfig([IPNetwork.Parse("10.244.0.0/25")]), []));
