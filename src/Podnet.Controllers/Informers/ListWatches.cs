@@ -1,0 +1,46 @@
+using k8s;
+using k8s.Models;
+
+namespace Podnet.Controllers.Informers;
+
+/// <summary>
+/// List/watch pairs over KubernetesClient for the resources the controllers and agents watch,
+/// across all namespaces. Watches ask for bookmarks and end after <see cref="WatchTimeoutSeconds"/>,
+/// as client-go's reflector does, so connections are renewed regularly.
+/// </summary>
+public static class ListWatches
+{
+    public const int WatchTimeoutSeconds = 300;
+
+    public static IListWatch<V1Pod> Pods(IKubernetes client, string? fieldSelector = null) => new KubernetesListWatch<V1Pod, V1PodList>(
+        ct => client.CoreV1.ListPodForAllNamespacesAsync(fieldSelector: fieldSelector, cancellationToken: ct),
+        (rv, onError, ct) => client.CoreV1.WatchListPodForAllNamespacesAsync(allowWatchBookmarks: true, fieldSelector: fieldSelector, resourceVersion: rv, timeoutSeconds: WatchTimeoutSeconds, onError: onError, cancellationToken: ct));
+
+    public static IListWatch<V1Node> Nodes(IKubernetes client) => new KubernetesListWatch<V1Node, V1NodeList>(
+        ct => client.CoreV1.ListNodeAsync(cancellationToken: ct),
+        (rv, onError, ct) => client.CoreV1.WatchListNodeAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: WatchTimeoutSeconds, onError: onError, cancellationToken: ct));
+
+    public static IListWatch<V1Namespace> Namespaces(IKubernetes client) => new KubernetesListWatch<V1Namespace, V1NamespaceList>(
+        ct => client.CoreV1.ListNamespaceAsync(cancellationToken: ct),
+        (rv, onError, ct) => client.CoreV1.WatchListNamespaceAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: WatchTimeoutSeconds, onError: onError, cancellationToken: ct));
+
+    public static IListWatch<V1Service> Services(IKubernetes client) => new KubernetesListWatch<V1Service, V1ServiceList>(
+        ct => client.CoreV1.ListServiceForAllNamespacesAsync(cancellationToken: ct),
+        (rv, onError, ct) => client.CoreV1.WatchListServiceForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: WatchTimeoutSeconds, onError: onError, cancellationToken: ct));
+
+    public static IListWatch<V1Endpoints> Endpoints(IKubernetes client) => new KubernetesListWatch<V1Endpoints, V1EndpointsList>(
+        ct => client.CoreV1.ListEndpointsForAllNamespacesAsync(cancellationToken: ct),
+        (rv, onError, ct) => client.CoreV1.WatchListEndpointsForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: WatchTimeoutSeconds, onError: onError, cancellationToken: ct));
+
+    public static IListWatch<V1EndpointSlice> EndpointSlices(IKubernetes client) => new KubernetesListWatch<V1EndpointSlice, V1EndpointSliceList>(
+        ct => client.DiscoveryV1.ListEndpointSliceForAllNamespacesAsync(cancellationToken: ct),
+        (rv, onError, ct) => client.DiscoveryV1.WatchListEndpointSliceForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: WatchTimeoutSeconds, onError: onError, cancellationToken: ct));
+
+    public static IListWatch<V1Deployment> Deployments(IKubernetes client) => new KubernetesListWatch<V1Deployment, V1DeploymentList>(
+        ct => client.AppsV1.ListDeploymentForAllNamespacesAsync(cancellationToken: ct),
+        (rv, onError, ct) => client.AppsV1.WatchListDeploymentForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: WatchTimeoutSeconds, onError: onError, cancellationToken: ct));
+
+    public static IListWatch<V1ReplicaSet> ReplicaSets(IKubernetes client) => new KubernetesListWatch<V1ReplicaSet, V1ReplicaSetList>(
+        ct => client.AppsV1.ListReplicaSetForAllNamespacesAsync(cancellationToken: ct),
+        (rv, onError, ct) => client.AppsV1.WatchListReplicaSetForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: WatchTimeoutSeconds, onError: onError, cancellationToken: ct));
+}

@@ -1,0 +1,26 @@
+using System.Net;
+using Podnet.Controllers.EndpointSlices;
+using Podnet.Controllers.LoadBalancer;
+using Podnet.Controllers.NodeIpam;
+
+namespace Podnet.Controllers.Runtime;
+
+/// <summary>Settings of the controllers; the defaults are the lab's (ARCHITECTURE.md).</summary>
+public sealed record ControllerOptions
+{
+    public NodeIpamConfig NodeIpam { get; init; } = DefaultNodeIpam;
+
+    /// <summary>Only the IPv4 cluster CIDR by default: the lab is IPv4 unless it is made dual-stack.</summary>
+    public static NodeIpamConfig DefaultNodeIpam => new([IPNetwork.Parse("10.244.0.0/16")]);
+
+    public IReadOnlyList<AddressRange> LoadBalancerPool { get; init; } =
+        [AddressRange.Parse("172.18.0.200-172.18.0.250"), AddressRange.Parse("fd00:172:18::200-fd00:172:18::250")];
+
+    public int MaxEndpointsPerSlice { get; init; } = EndpointSliceLabels.DefaultMaxEndpointsPerSlice;
+
+    /// <summary>How long a controller trusts its own writes that the cache has not shown yet.</summary>
+    public TimeSpan ExpectationTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>One line per notable thing (errors, retries); null for silence.</summary>
+    public Action<string>? Log { get; init; }
+}
