@@ -81,7 +81,7 @@ public sealed class VxlanRoutingTests
     public void Vxlan_CarriesPodsAcrossRoutedSubnets()
     {
         var lab = "t" + Guid.NewGuid().ToString("N")[..8];
-        var plan = LabPlanner.Build(new LabSpec { Name = lab, Nodes = 2, Routing = Podnet.Lab.Topology.Routing.Vxlan, NodeSubnets = new Dictionary<string, int> { ["n2"] = 1 } });
+        var plan = LabPlanner.Build(new LabSpec { Name = lab, Nodes = 2, Routing = RoutingMode.Vxlan, NodeSubnets = new Dictionary<string, int> { ["n2"] = 1 } });
         var pods = new List<Netns>();
         try
         {

@@ -1,3 +1,4 @@
+using Podnet.Core.Cluster;
 using Podnet.Kernel;
 using Podnet.Lab.Topology;
 
@@ -69,7 +70,7 @@ public sealed class LabBuilderTests
     public void NodeSubnets_NodesInTwoSubnetsReachEachOtherThroughTheRouter()
     {
         var lab = UniqueLab();
-        var plan = LabPlanner.Build(new LabSpec { Name = lab, Nodes = 2, Routing = Routing.Vxlan, NodeSubnets = new Dictionary<string, int> { ["n2"] = 1 } });
+        var plan = LabPlanner.Build(new LabSpec { Name = lab, Nodes = 2, Routing = RoutingMode.Vxlan, NodeSubnets = new Dictionary<string, int> { ["n2"] = 1 } });
         try
         {
             LabBuilder.Up(plan);

@@ -1,3 +1,4 @@
+using Podnet.Core.Cluster;
 using System.Net;
 using Podnet.Lab.Topology;
 
@@ -50,7 +51,7 @@ public sealed class LabPlannerTests
     [Fact]
     public void Build_NodeSubnets_AddARouterAndASegmentPerSubnet()
     {
-        var plan = LabPlanner.Build(new LabSpec { Nodes = 3, Routing = Routing.Vxlan, NodeSubnets = new Dictionary<string, int> { ["n2"] = 1, ["n3"] = 1 } });
+        var plan = LabPlanner.Build(new LabSpec { Nodes = 3, Routing = RoutingMode.Vxlan, NodeSubnets = new Dictionary<string, int> { ["n2"] = 1, ["n3"] = 1 } });
         Assert.Equal(["fabric0", "fabric1"], plan.Fabrics.Select(f => f.Bridge));
         Assert.Equal("172.18.1.0/24", plan.Fabrics[1].Networks[0].ToString());
         Assert.Equal("172.18.0.11/24", plan.Nodes[0].Address.ToString());
@@ -129,6 +130,11 @@ public sealed class LabPlannerTests
     [InlineData("pn-podnet-nx", "podnet", false)]
     [InlineData("pn-podnetx-cp", "podnet", false)]
     [InlineData("podnet-cp", "podnet", false)]
+    [InlineData("pn-podnet-n1-p0a1b2c3d4e", "podnet", true)]
+    [InlineData("pn-podnet-n1-p0a1b2c3d4e", "podnet-n1", false)]
+    [InlineData("pn-podnet-2-n1-pabc", "podnet", false)]
+    [InlineData("pn-podnet-2-n1-pabc", "podnet-2", true)]
+    [InlineData("pn-podnet-rtr", "podnet", true)]
     public void IsLabNetns_NeverClaimsAnotherLabsNamespaces(string netns, string lab, bool expected) =>
         Assert.Equal(expected, LabPlanner.IsLabNetns(netns, lab));
 }

@@ -1,21 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
+using Podnet.Core.Cluster;
 using Podnet.Core.Plans;
 
 namespace Podnet.Agent.Routing;
-
-/// <summary>The three cluster network architectures: how pods and the broader network see each other.</summary>
-public enum Architecture
-{
-    /// <summary>Pods reach outside through their node's address (masquerade); outside cannot reach pods.</summary>
-    Island,
-
-    /// <summary>Pod addresses are routable in the broader network: no masquerade either way.</summary>
-    Flat,
-
-    /// <summary>Pods neither reach nor are reached by the outside; only Services (NodePort, LoadBalancer) carry outside traffic.</summary>
-    Isolated,
-}
 
 /// <summary>
 /// What a node does with pod traffic leaving the cluster, per architecture, as one nft table

@@ -1,4 +1,5 @@
 using System.Net;
+using Podnet.Core.Cluster;
 using Podnet.Core.Net;
 
 namespace Podnet.Lab.Topology;
@@ -35,7 +36,7 @@ public sealed record LabPlan
     /// <summary>The fabric's L2 segments: subnet 0 always, more when nodes sit in other subnets.</summary>
     public IReadOnlyList<FabricSubnetPlan> Fabrics { get; init; } = [];
 
-    public Routing Routing { get; init; } = Routing.HostGw;
+    public RoutingMode Routing { get; init; } = RoutingMode.HostGw;
 
     public IpFamilies IpFamily { get; init; } = IpFamilies.IPv4;
 

@@ -1,4 +1,5 @@
 using System.Net;
+using Podnet.Core.Cluster;
 using Podnet.Core.Net;
 
 namespace Podnet.Lab.Topology;
@@ -12,7 +13,7 @@ public sealed record LabSpec
 
     public IpFamilies IpFamily { get; init; } = IpFamilies.IPv4;
 
-    public Routing Routing { get; init; } = Routing.HostGw;
+    public RoutingMode Routing { get; init; } = RoutingMode.HostGw;
 
     public IPNetwork FabricSubnet { get; init; } = IPNetwork.Parse("172.18.0.0/24");
 
@@ -27,13 +28,6 @@ public sealed record LabSpec
     /// (172.18.k.0/24), reached through a router namespace.
     /// </summary>
     public IReadOnlyDictionary<string, int> NodeSubnets { get; init; } = new Dictionary<string, int>();
-}
-
-/// <summary>How nodes carry pod traffic to each other: plain routes via each node, or a VXLAN overlay.</summary>
-public enum Routing
-{
-    HostGw,
-    Vxlan,
 }
 
 public enum IpFamilies
@@ -81,7 +75,7 @@ public static class LabPlanner
         ValidatePerNode(spec.NodeSubnets, spec.Nodes, "node subnets", k => k is >= 0 and <= MaxSubnets, $"a subnet number from 0 to {MaxSubnets}");
         var subnetCount = spec.NodeSubnets.Values.DefaultIfEmpty(0).Max() + 1;
         var nodeSubnet = Enumerable.Range(1, spec.Nodes).ToDictionary(i => $"n{i}", i => spec.NodeSubnets.GetValueOrDefault($"n{i}"));
-        if (spec.Routing == Routing.HostGw && nodeSubnet.Values.Distinct().Count() > 1)
+        if (spec.Routing == RoutingMode.HostGw && nodeSubnet.Values.Distinct().Count() > 1)
         {
             var apart = string.Join(", ", nodeSubnet.Where(n => n.Value > 0).Select(n => $"{n.Key} is in subnet {n.Value}"));
             throw new ArgumentException($"host-gw routing needs every node in one L2 subnet, but {apart}: use --routing vxlan, which carries pod traffic across routed subnets");
@@ -119,9 +113,10 @@ public static class LabPlanner
     public static string NetnsName(string lab, string part) => $"pn-{lab}-{part}";
 
     /// <summary>
-    /// True when <paramref name="netns"/> is one of lab <paramref name="lab"/>'s namespaces, used to
-    /// find what a crashed lab left. Parts never contain '-', so the last '-' separates the lab's
-    /// name from the part, and lab "a" never claims lab "a-b"'s namespaces.
+    /// True when <paramref name="netns"/> is one of lab <paramref name="lab"/>'s namespaces — its
+    /// fabric, router, control plane, outside host, nodes, or a pod on one of its nodes
+    /// (<c>pn-LAB-nI-pHASH</c>) — used to find what a crashed lab left. Parts never contain
+    /// '-', so reading from the right is unambiguous, and lab "a" never claims lab "a-b"'s.
     /// </summary>
     public static bool IsLabNetns(string netns, string lab)
     {
@@ -129,17 +124,20 @@ public static class LabPlanner
         {
             return false;
         }
-        var dash = netns.LastIndexOf('-');
-        if (dash <= 3 || netns[3..dash] != lab)
+        var parts = netns[3..].Split('-');
+        if (parts.Length >= 3 && IsPodPart(parts[^1]) && IsNodePart(parts[^2]))
         {
-            return false;
+            return string.Join('-', parts[..^2]) == lab;
         }
-        var part = netns[(dash + 1)..];
-        return part is "fabric" or "cp" or "out" or "rtr" || (part.Length > 1 && part[0] == 'n' && part[1..].All(char.IsAsciiDigit));
+        return parts.Length >= 2 && string.Join('-', parts[..^1]) == lab && (parts[^1] is "fabric" or "cp" or "out" or "rtr" || IsNodePart(parts[^1]));
     }
 
-    public const int MaxSubnets = 15;
-    public const int RouterOffset = 254;
+    /// <summary>The prefix of the namespaces of pods on node <paramref name="node"/> of lab <paramref name="lab"/>.</summary>
+    public static string PodNetnsPrefix(string lab, string node) => $"pn-{lab}-{node}-p";
+
+    private static bool IsNodePart(string part) => part.Length > 1 && part[0] == 'n' && part[1..].All(char.IsAsciiDigit);
+
+    private static bool IsPodPart(string part) => part.Length > 1 && part[0] == 'p' && part[1..].All(char.IsAsciiLetterOrDigit);
 
     private static HostPlan Host(string lab, HostRole role, string name, string part, FabricSubnetPlan fabric, int offset, IPAddress[] gateways) =>
         new(role, name, NetnsName(lab, part), part, fabric.Networks.Select(s => Address(s, offset)).ToArray(), gateways) { Bridge = fabric.Bridge };
