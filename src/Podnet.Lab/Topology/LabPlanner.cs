@@ -135,6 +135,9 @@ public static class LabPlanner
     /// <summary>The prefix of the namespaces of pods on node <paramref name="node"/> of lab <paramref name="lab"/>.</summary>
     public static string PodNetnsPrefix(string lab, string node) => $"pn-{lab}-{node}-p";
 
+    public const int MaxSubnets = 15;
+    public const int RouterOffset = 254;
+
     private static bool IsNodePart(string part) => part.Length > 1 && part[0] == 'n' && part[1..].All(char.IsAsciiDigit);
 
     private static bool IsPodPart(string part) => part.Length > 1 && part[0] == 'p' && part[1..].All(char.IsAsciiLetterOrDigit);
