@@ -1,0 +1,47 @@
+using System.Net;
+using Podnet.Core.Cluster;
+
+namespace Podnet.Agent;
+
+/// <summary>What one node's agent needs to know; the lab fills it in, or flags on a real node.</summary>
+public sealed record AgentOptions
+{
+    public required string NodeName { get; init; }
+
+    /// <summary>The node's InternalIP addresses (one per family), published on its Node object.</summary>
+    public required IReadOnlyList<IPAddress> NodeAddresses { get; init; }
+
+    /// <summary>Where the agent keeps its state: pods, IPAM, the CNI result cache, the test server's pod list.</summary>
+    public required string StateDirectory { get; init; }
+
+    /// <summary>Directory holding podnet-cni, podnet-ipam and any chained plugin.</summary>
+    public required string CniBinDirectory { get; init; }
+
+    /// <summary>Pod namespaces are named PREFIX + a hash of the pod's uid.</summary>
+    public string PodNetnsPrefix { get; init; } = "pn-p";
+
+    public RoutingMode Routing { get; init; } = RoutingMode.HostGw;
+
+    public Architecture Architecture { get; init; } = Architecture.Island;
+
+    public IReadOnlyList<IPNetwork> ClusterCidrs { get; init; } = [IPNetwork.Parse("10.244.0.0/16")];
+
+    public IReadOnlyList<IPNetwork> ServiceCidrs { get; init; } = [IPNetwork.Parse("10.96.0.0/16")];
+
+    public string ClusterDns { get; init; } = "10.96.0.10";
+
+    public string ClusterDomain { get; init; } = "cluster.local";
+
+    /// <summary>The node's link to other nodes (the VXLAN underlay).</summary>
+    public string Underlay { get; init; } = "eth0";
+
+    public string PodsDirectory => Path.Combine(StateDirectory, "pods");
+
+    public string ServeDirectory => Path.Combine(StateDirectory, "serve");
+
+    public string IpamDirectory => Path.Combine(StateDirectory, "ipam");
+
+    public string CniCacheDirectory => Path.Combine(StateDirectory, "cni-cache");
+
+    public Action<string> Log { get; init; } = _ => { };
+}
