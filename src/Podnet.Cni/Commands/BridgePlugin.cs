@@ -106,9 +106,21 @@ internal sealed class BridgePlugin(CniEnvironment env, string stdin, Func<string
         return null;
     }
 
+    /// <summary>50 when no address is left; 51 when the bridge is gone or down while pods are attached to it.</summary>
     private string? Status()
     {
         RequireVersion("1.1.0", "STATUS");
+        if (_config.Ipam is { } ipamConfig)
+        {
+            var attached = new PodnetIpam(ipamConfig, "", "").AttachmentCount();
+            using var host = RtNetlink.OpenInCurrentNamespace();
+            var bridge = host.FindLink(_config.Bridge);
+            if (attached > 0 && bridge is not { Up: true })
+            {
+                throw new CniException(CniErrorCode.NotAvailableLimitedConnectivity,
+                    $"bridge {_config.Bridge} is {(bridge is null ? "missing" : "down")}: {attached} existing attachment(s) of network {_config.Name} have no connectivity");
+            }
+        }
         CreateIpam().Status();
         return null;
     }

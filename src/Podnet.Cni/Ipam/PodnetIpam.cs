@@ -154,6 +154,9 @@ internal sealed class PodnetIpam(IpamConfig config, string containerId, string i
         }
     }
 
+    /// <summary>How many attachments hold addresses (for STATUS).</summary>
+    public int AttachmentCount() => _store.AttachmentRecords().Count();
+
     private (IPAddress, IpRange) Reserve(int index, RangeSet set)
     {
         var requested = config.RequestedIps.FirstOrDefault(set.Contains);
