@@ -21,7 +21,7 @@ internal static class Program
         try
         {
             var env = CniEnvironment.Read(Environment.GetEnvironmentVariable);
-            var stdin = Console.In.ReadToEnd();
+            var stdin = ReadStdin();
             version = PeekVersion(stdin);
             var output = env.Command == "VERSION"
                 ? VersionAnswer(version)
@@ -37,7 +37,8 @@ internal static class Program
             var error = ToError(e);
             error.CniVersion = CniVersion.IsSupported(version) ? version! : CniVersion.Current;
             Write(stdout, JsonSerializer.Serialize(error, CniJsonContext.Default.CniError));
-            Console.Error.WriteLine($"{(IsIpamName() ? IpamName : "podnet-cni")}: {(e is CniException ? e.Message : e.ToString())}");
+            using var stderr = new StreamWriter(Console.OpenStandardError());
+            stderr.WriteLine($"{(IsIpamName() ? IpamName : "podnet-cni")}: {(e is CniException ? e.Message : e.ToString())}");
             return 1;
         }
     }
@@ -75,6 +76,13 @@ internal static class Program
         {
             return null;
         }
+    }
+
+    /// <summary>stdin as UTF-8, without Console's terminal setup (it costs on every start).</summary>
+    private static string ReadStdin()
+    {
+        using var reader = new StreamReader(Console.OpenStandardInput(), System.Text.Encoding.UTF8);
+        return reader.ReadToEnd();
     }
 
     private static void Write(Stream stdout, string text)

@@ -12,11 +12,13 @@ internal static class HostNamespace
         {
             return;
         }
-        using var self = Netns.OpenCurrent();
-        var missing = values.Where(v => Sysctl.Get(self, v.Key) != v.Value).ToArray();
-        if (missing.Length > 0)
+        // The plugin's main thread never enters another namespace, so /proc/sys is the node's.
+        foreach (var (key, value) in values)
         {
-            Sysctl.Set(self, missing);
+            if (Sysctl.GetInCurrentNamespace(key) != value)
+            {
+                Sysctl.SetInCurrentNamespace(key, value);
+            }
         }
     }
 

@@ -47,7 +47,7 @@ internal static class AttachmentPlanner
 {
     /// <summary>The host-side veth name: stable for (network, container, interface), so DEL finds it without the netns.</summary>
     public static string HostVethName(string network, string containerId, string ifName) =>
-        LinkNames.Derive("veth", $"{network}/{containerId}/{ifName}", 12);
+        StableName.Derive("veth", $"{network}/{containerId}/{ifName}", 8);
 
     public static AttachmentPlan Build(PluginConfig config, CniEnvironment env, CniResult ipam)
     {

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using Podnet.Core.Net;
 
 namespace Podnet.Cni.Plan;
 
@@ -21,7 +20,7 @@ namespace Podnet.Cni.Plan;
 /// </summary>
 internal static class MasqueradeRules
 {
-    public static string TableName(string network) => LinkNames.Derive("pncni_", network, 15);
+    public static string TableName(string network) => StableName.Derive("pncni_", network, 9);
 
     public static string BuildAdd(MasqueradePlan plan)
     {
