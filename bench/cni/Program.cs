@@ -44,17 +44,18 @@ finally
 }
 Console.WriteLine($"load average at end:   {File.ReadAllText("/proc/loadavg").Trim()}");
 Console.WriteLine();
-Console.WriteLine($"{"round",-20} {"plugin",-18} {"ADD median",10} {"ADD p95",8} {"DEL median",10} {"DEL p95",8}   (ms)");
+Console.WriteLine($"{"round",-20} {"plugin",-18} {"ADD median",10} {"ADD p95",8} {"ADD cpu",8} {"DEL median",10} {"DEL p95",8} {"DEL cpu",8}   (ms)");
 foreach (var r in rows)
 {
-    Console.WriteLine($"{r.Round,-20} {r.Plugin,-18} {r.Add.Median,10:F1} {r.Add.P95,8:F1} {r.Del.Median,10:F1} {r.Del.P95,8:F1}");
+    Console.WriteLine($"{r.Round,-20} {r.Plugin,-18} {r.Add.Median,10:F1} {r.Add.P95,8:F1} {r.Add.CpuPerOp,8:F1} {r.Del.Median,10:F1} {r.Del.P95,8:F1} {r.Del.CpuPerOp,8:F1}");
 }
 Console.WriteLine();
 foreach (var group in rows.GroupBy(r => r.Round))
 {
     var ours = group.First(r => r.Plugin == "podnet-cni");
     var theirs = group.First(r => r.Plugin != "podnet-cni");
-    Console.WriteLine($"{group.Key,-20} podnet/reference median: ADD {ours.Add.Median / theirs.Add.Median:P0}  DEL {ours.Del.Median / theirs.Del.Median:P0}");
+    Console.WriteLine($"{group.Key,-20} podnet/reference  median: ADD {ours.Add.Median / theirs.Add.Median:P0}  DEL {ours.Del.Median / theirs.Del.Median:P0}" +
+        $"   cpu: ADD {ours.Add.CpuPerOp / theirs.Add.CpuPerOp:P0}  DEL {ours.Del.CpuPerOp / theirs.Del.CpuPerOp:P0}");
 }
 return 0;
 
@@ -134,6 +135,7 @@ static string Exec(string binary, string cniPath, string command, int i, string 
 
 static Stats Timed(int n, int parallel, Action<int> op)
 {
+    var cpuBefore = ChildrenCpuMs();
     var times = new double[n];
     var next = -1;
     var workers = Enumerable.Range(0, parallel).Select(_ => new Thread(() =>
@@ -147,7 +149,16 @@ static Stats Timed(int n, int parallel, Action<int> op)
     })).ToArray();
     foreach (var w in workers) w.Start();
     foreach (var w in workers) w.Join();
-    return Stats.Of(times);
+    return Stats.Of(times) with { CpuPerOp = (ChildrenCpuMs() - cpuBefore) / n };
+}
+
+// utime+stime of waited-for children (/proc/self/stat fields 16 and 17), in ms: the plugin's
+// own CPU cost including its children (bridge's host-local), which load on a shared VM does not inflate.
+static double ChildrenCpuMs()
+{
+    var stat = File.ReadAllText("/proc/self/stat");
+    var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+    return (long.Parse(fields[13], CultureInfo.InvariantCulture) + long.Parse(fields[14], CultureInfo.InvariantCulture)) * 1000.0 / 100;
 }
 
 string? Arg(string name)
@@ -168,7 +179,7 @@ static string FindRoot()
     return Directory.GetCurrentDirectory();
 }
 
-internal readonly record struct Stats(double Median, double P95)
+internal readonly record struct Stats(double Median, double P95, double CpuPerOp = 0)
 {
     public static Stats Of(double[] times)
     {
@@ -176,5 +187,5 @@ internal readonly record struct Stats(double Median, double P95)
         return new Stats(sorted[sorted.Length / 2], sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(sorted.Length * 0.95) - 1)]);
     }
 
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"median {Median:F1} ms, p95 {P95:F1} ms");
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"median {Median:F1} ms, p95 {P95:F1} ms, cpu {CpuPerOp:F1} ms/op");
 }
