@@ -150,4 +150,40 @@ public sealed class VerbTests
         Assert.Equal(1400, (int)result["interfaces"]![2]!["mtu"]!);
         Assert.Contains("PROMISC", Tools.Ip(lab.Node.Netns, "link", "show", "pn0")[0]!["flags"]!.AsArray().Select(f => (string)f!));
     }
+
+    [PrivilegedFact]
+    public void ForeignAddressOnTheBridge_IsAnError_UnlessForceAddressReplacesIt()
+    {
+        using var lab = new CniLab();
+        var pod = lab.NewPod();
+        lab.Node.Rt.CreateBridge("pn0");
+        lab.Node.Rt.AddAddress("pn0", Core.Net.AddressPrefix.Parse("10.99.0.254/24"));
+        var error = lab.Run("ADD", lab.Conf(), "c1", pod.Netns.Path).Error(7);
+        Assert.Contains("10.99.0.254/24", (string?)error["msg"]);
+        Assert.Empty(lab.Reservations());
+        Assert.Empty(Tools.Ip(lab.Node.Netns, "link", "show", "type", "veth"));
+
+        lab.Add(pod, lab.Conf(extra: ""","forceAddress":true"""), "c1");
+        var addresses = Tools.Ip(lab.Node.Netns, "-4", "addr", "show", "pn0")[0]!["addr_info"]!.AsArray().Select(a => (string)a!["local"]!).ToArray();
+        Assert.Equal(["10.99.0.1"], addresses);
+    }
+
+    [PrivilegedFact]
+    public void Check_AlsoSeesTheGatewayAndTheMasquerade()
+    {
+        using var lab = new CniLab();
+        var pod = lab.NewPod();
+        var conf = lab.Conf(extra: ""","ipMasq":true""").Replace("\"ipMasq\":false,", "", StringComparison.Ordinal);
+        var checkConf = CniLab.WithPrevResult(conf, lab.Add(pod, conf, "c1"));
+        lab.Run("CHECK", checkConf, "c1", pod.Netns.Path).Ok();
+
+        var table = Podnet.Kernel.Nft.ListText(lab.Node.Netns).Split('\n').First(l => l.StartsWith("table inet pncni_", StringComparison.Ordinal)).Split(' ')[2];
+        Podnet.Kernel.Nft.Apply(lab.Node.Netns, $"delete element inet {table} pods4 {{ 10.99.0.2 }}\n");
+        Assert.Contains("masquerade for 10.99.0.2", (string?)lab.Run("CHECK", checkConf, "c1", pod.Netns.Path).Error(103)["msg"]);
+        Podnet.Kernel.Nft.Apply(lab.Node.Netns, $"add element inet {table} pods4 {{ 10.99.0.2 }}\n");
+        lab.Run("CHECK", checkConf, "c1", pod.Netns.Path).Ok();
+
+        lab.Exec(lab.Node, "ip", "addr", "del", "10.99.0.1/24", "dev", "pn0");
+        Assert.Contains("gateway 10.99.0.1 is missing", (string?)lab.Run("CHECK", checkConf, "c1", pod.Netns.Path).Error(103)["msg"]);
+    }
 }

@@ -92,10 +92,7 @@ internal static class AttachmentApplier
             }
         }
 
-        foreach (var gateway in plan.BridgeAddresses)
-        {
-            host.EnsureAddress(plan.Bridge, gateway);
-        }
+        EnsureGatewayAddresses(host, plan);
         HostNamespace.EnsureSysctls(plan.HostSysctls);
         if (plan.Masquerade is { } masq)
         {
@@ -105,6 +102,32 @@ internal static class AttachmentApplier
 
         var podLink = pod.GetLink(plan.ContainerIf);
         return new LinkFacts(host.GetLink(plan.Bridge).Mac, host.GetLink(plan.HostVeth).Mac, podLink.Mac, podLink.Mtu);
+    }
+
+    /// <summary>
+    /// The gateway addresses on the bridge. Another address of the same subnet already there is
+    /// an error unless forceAddress, which replaces it (the reference plugin's rule).
+    /// </summary>
+    private static void EnsureGatewayAddresses(RtNetlink host, AttachmentPlan plan)
+    {
+        if (plan.BridgeAddresses.Count == 0)
+        {
+            return;
+        }
+        var present = host.GetAddresses(host.IndexOf(plan.Bridge));
+        foreach (var gateway in plan.BridgeAddresses)
+        {
+            foreach (var other in present.Where(a => a.Prefix.Family == gateway.Family && a.Prefix != gateway && a.Prefix.Network.Contains(gateway.Address)))
+            {
+                if (!plan.ForceAddress)
+                {
+                    throw new CniException(CniErrorCode.InvalidConfig,
+                        $"bridge {plan.Bridge} already has {other.Prefix} in the subnet of gateway {gateway}; set forceAddress to replace it");
+                }
+                host.DeleteAddress(plan.Bridge, other.Prefix);
+            }
+            host.EnsureAddress(plan.Bridge, gateway);
+        }
     }
 
     private static void CreateVeth(AttachmentPlan plan, RtNetlink host, Netns container)

@@ -61,6 +61,38 @@ internal static class AttachmentChecker
         {
             throw Failed($"host interface {hostVeth} lost hairpin mode");
         }
+        var podIps = (previous.Ips ?? []).Select(ip => AddressPrefix.Parse(ip.Address)).ToArray();
+        if (config.IsGateway)
+        {
+            var onBridge = host.GetAddresses(bridge.Index).Select(a => a.Prefix.Address).ToHashSet();
+            foreach (var gw in (previous.Ips ?? []).Where(ip => ip.Gateway is not null).Select(ip => IPAddress.Parse(ip.Gateway!)))
+            {
+                if (!onBridge.Contains(gw))
+                {
+                    throw Failed($"gateway {gw} is missing from bridge {config.Bridge}");
+                }
+            }
+        }
+        if (config.IpMasq)
+        {
+            CheckMasquerade(config.Name, podIps);
+        }
+    }
+
+    /// <summary>Each pod address must be an element of its family's set (nft get element fails otherwise).</summary>
+    private static void CheckMasquerade(string network, IEnumerable<AddressPrefix> addresses)
+    {
+        using var self = Podnet.Kernel.Netns.OpenCurrent();
+        var table = MasqueradeRules.TableName(network);
+        foreach (var a in addresses)
+        {
+            var set = a.IsIPv4 ? "pods4" : "pods6";
+            var result = Podnet.Kernel.ProcessRunner.Run(self, Podnet.Kernel.Nft.Binary, ["get", "element", "inet", table, set, $"{{ {a.Address} }}"]);
+            if (!result.Success)
+            {
+                throw Failed($"masquerade for {a.Address} is missing from set {set} of table inet {table}: {result.StandardError.Trim()}");
+            }
+        }
     }
 
     private static CniException Failed(string message) => new(CniErrorCode.CheckFailed, message);

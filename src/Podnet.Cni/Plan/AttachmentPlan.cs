@@ -12,6 +12,7 @@ internal sealed record AttachmentPlan
     public required string Bridge { get; init; }
     public int Mtu { get; init; }
     public bool Promisc { get; init; }
+    public bool ForceAddress { get; init; }
     public int Vlan { get; init; }
     public bool PreserveDefaultVlan { get; init; }
     public required string HostVeth { get; init; }
@@ -93,6 +94,7 @@ internal static class AttachmentPlanner
             Bridge = config.Bridge,
             Mtu = config.Mtu,
             Promisc = config.PromiscMode,
+            ForceAddress = config.ForceAddress,
             Vlan = config.Vlan,
             PreserveDefaultVlan = config.PreserveDefaultVlan,
             HostVeth = HostVethName(config.Name, env.ContainerId, env.IfName),
