@@ -92,6 +92,27 @@ public sealed class InteropTests
         lab.Node.Netns.Run(() => client.Del(list, runtime));
     }
 
+    /// <summary>The injected failure: tuning after podnet-cni is given a sysctl that does not exist.</summary>
+    [PrivilegedFact]
+    public void ChainedStepFailing_LeavesTheAttachment_ForTheRuntimesDel_WhichCleansUp()
+    {
+        using var lab = new CniLab();
+        var pod = lab.NewPod();
+        var list = Chain(lab, "1.0.0", """[[{"subnet":"10.99.0.0/24"}]]""", """{"type":"tuning","sysctl":{"net.ipv4.conf.eth0.no_such_knob":"1"}}""");
+        var runtime = new RuntimeConf("c1", pod.Netns.Path, "eth0");
+        var client = Client(lab);
+        var e = Assert.Throws<CniException>(() => lab.Node.Netns.Run(() => client.Add(list, runtime)));
+        Assert.Contains("tuning", e.Message);
+        Assert.Single(lab.Reservations());
+        Assert.Empty(Directory.Exists(Path.Combine(lab.Dir, "cache")) ? Directory.GetFiles(Path.Combine(lab.Dir, "cache")) : []);
+
+        // Spec: every ADD is eventually followed by a DEL, also a failed one; there is no cached result.
+        lab.Node.Netns.Run(() => client.Del(list, runtime));
+        Assert.Empty(lab.Reservations());
+        Assert.Empty(Tools.Ip(lab.Node.Netns, "link", "show", "type", "veth"));
+        Assert.Empty(Tools.Ip(pod.Netns, "link", "show", "type", "veth"));
+    }
+
     [PrivilegedFact]
     public void Client_At110_GcSynthesizesDelsAndReleases_StatusReportsExhaustion()
     {

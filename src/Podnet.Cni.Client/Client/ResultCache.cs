@@ -35,7 +35,15 @@ internal sealed class ResultCache(string directory)
         return File.Exists(path) ? JsonNode.Parse(File.ReadAllText(path))?["result"]?.ToJsonString() : null;
     }
 
-    public void Delete(string network, string containerId, string ifName) => File.Delete(PathOf(network, containerId, ifName));
+    /// <summary>Removes the entry; nothing to do when there is none (a DEL after a failed ADD).</summary>
+    public void Delete(string network, string containerId, string ifName)
+    {
+        var path = PathOf(network, containerId, ifName);
+        if (File.Exists(path))
+        {
+            File.Delete(path);
+        }
+    }
 
     public IEnumerable<(string ContainerId, string IfName)> Entries(string network)
     {

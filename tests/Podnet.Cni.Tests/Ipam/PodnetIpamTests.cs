@@ -143,6 +143,19 @@ public sealed class PodnetIpamTests : IDisposable
     }
 
     [Fact]
+    public void Add_DoesNotWaitForAnotherAddInFlight()
+    {
+        var config = Config(extra: ""","lockTimeoutMs":0""");
+        Directory.CreateDirectory(config.NetworkDirectory);
+        // Another ADD holds the store (shared): this one must not wait at all.
+        using (Podnet.Kernel.FileLock.Acquire(Path.Combine(config.NetworkDirectory, "lock"), exclusive: false, TimeSpan.Zero))
+        {
+            Assert.Equal("10.0.0.2/29", Ipam("a", config).Add().Ips![0].Address);
+            Assert.Single(Ipam("a", config).Del());
+        }
+    }
+
+    [Fact]
     public void ConcurrentAdds_NeverShareAnAddress()
     {
         var config = Config("""[[{"subnet":"10.1.0.0/24"}]]""");
