@@ -71,6 +71,33 @@ public sealed class ScaleAndLifecycleTests
         lab.Run("GC", conf).Error(7); // without a list GC would release everything: refuse
     }
 
+    /// <summary>The injected failure: one reservation file made immutable (chattr +i), so GC cannot remove it.</summary>
+    [PrivilegedFact]
+    public void Gc_ContinuesPastAnError_AndReportsIt()
+    {
+        using var lab = new CniLab();
+        var conf = lab.Conf("1.1.0");
+        var pods = Enumerable.Range(0, 3).Select(i => lab.NewPod($"e{i}")).ToArray();
+        for (var i = 0; i < 3; i++)
+        {
+            lab.Add(pods[i], conf, $"c{i}");
+        }
+        var stuck = Path.Combine(lab.DataDir, "t", "10.99.0.3");
+        Assert.True(Tools.Run(null, "chattr", "+i", stuck).Success, "chattr +i needs an ext4-like /tmp and CAP_LINUX_IMMUTABLE");
+        try
+        {
+            var error = lab.Run("GC", CniLab.With(conf, "cni.dev/valid-attachments", new JsonArray())).Error(5);
+            Assert.Contains("release 10.99.0.3", (string?)error["msg"]);
+            Assert.Equal(["10.99.0.3"], lab.Reservations());
+        }
+        finally
+        {
+            Tools.Run(null, "chattr", "-i", stuck);
+        }
+        lab.Run("GC", CniLab.With(conf, "cni.dev/valid-attachments", new JsonArray())).Ok();
+        Assert.Empty(lab.Reservations());
+    }
+
     [PrivilegedFact]
     public void StandalonePodnetIpam_IsHostLocalCompatible()
     {

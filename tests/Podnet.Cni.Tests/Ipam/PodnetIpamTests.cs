@@ -143,6 +143,18 @@ public sealed class PodnetIpamTests : IDisposable
     }
 
     [Fact]
+    public void ResolvConf_BecomesTheResultsDns()
+    {
+        var file = Path.Combine(_dir.Path, "resolv.conf");
+        File.WriteAllText(file, "# comment\nnameserver 10.96.0.10\nsearch default.svc.cluster.local svc.cluster.local\noptions ndots:5\ndomain cluster.local\n");
+        var dns = Ipam("a", Config(extra: $$""","resolvConf":"{{file}}" """)).Add().Dns!;
+        Assert.Equal(["10.96.0.10"], dns.Nameservers!);
+        Assert.Equal(["default.svc.cluster.local", "svc.cluster.local"], dns.Search!);
+        Assert.Equal(["ndots:5"], dns.Options!);
+        Assert.Equal("cluster.local", dns.Domain);
+    }
+
+    [Fact]
     public void Add_DoesNotWaitForAnotherAddInFlight()
     {
         var config = Config(extra: ""","lockTimeoutMs":0""");
