@@ -87,6 +87,8 @@ public sealed class VerbTests
         lab.Run("DEL", conf, "c1", "/run/netns/pn-does-not-exist").Ok();
         lab.Run("DEL", conf, "never-added", pod.Netns.Path).Ok();
         lab.Run("DEL", conf, "never-added", netns: null).Ok();
+        var masq = conf.Replace("\"ipMasq\":false", "\"ipMasq\":true", StringComparison.Ordinal);
+        lab.Run("DEL", CniLab.WithPrevResult(masq, JsonNode.Parse("""{"cniVersion":"1.0.0","ips":[{"address":"bogus"}]}""")!), "c1", "").Ok();
     }
 
     [PrivilegedFact]

@@ -75,10 +75,23 @@ internal sealed class BridgePlugin(CniEnvironment env, string stdin, Func<string
         var released = CreateIpam().Del();
         if (_config.IpMasq)
         {
-            var previous = _config.PrevResult is { } p ? DelegatedIpam.AddressesOf(ResultConverter.Parse(p)) : [];
+            var previous = PreviousAddresses();
             HostNamespace.RemoveMasquerade(_config.Name, released.Concat(previous).Distinct());
         }
         return null;
+    }
+
+    /// <summary>The addresses of prevResult, for teardown; DEL is best effort, so an unreadable prevResult gives none.</summary>
+    private IReadOnlyList<IPAddress> PreviousAddresses()
+    {
+        try
+        {
+            return _config.PrevResult is { } p ? DelegatedIpam.AddressesOf(ResultConverter.Parse(p)) : [];
+        }
+        catch (CniException)
+        {
+            return [];
+        }
     }
 
     private string? Check()

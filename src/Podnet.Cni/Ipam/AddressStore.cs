@@ -72,12 +72,20 @@ internal sealed class AddressStore(string directory)
         return text is not null && IPAddress.TryParse(text.Trim(), out var address) ? address : null;
     }
 
+    /// <summary>Best effort: the hint only decides where the next search starts, so a failure to write it is ignored.</summary>
     public void SetLastReserved(int set, IPAddress address)
     {
         var path = Path.Combine(Directory, $"last_reserved_ip.{set}");
-        var temp = $"{path}.{Environment.ProcessId}";
-        File.WriteAllText(temp, address.ToString());
-        File.Move(temp, path, overwrite: true);
+        var temp = $"{path}.{Environment.ProcessId}.{Environment.CurrentManagedThreadId}";
+        try
+        {
+            File.WriteAllText(temp, address.ToString());
+            File.Move(temp, path, overwrite: true);
+        }
+        catch (IOException)
+        {
+            File.Delete(temp);
+        }
     }
 
     /// <summary>Claims the attachment record; false when the container and interface already have one.</summary>
