@@ -1,11 +1,94 @@
+using System.Text.Json;
+using Podnet.Cni.Commands;
+using Podnet.Cni.Config;
+using Podnet.Cni.Spec;
+using Podnet.Kernel;
+
 namespace Podnet.Cni;
 
+/// <summary>
+/// Entry point of podnet-cni, and of podnet-ipam (the same binary under that name). The one
+/// place where failures become the spec's error JSON on stdout with a non-zero exit.
+/// </summary>
 internal static class Program
 {
+    public const string IpamName = "podnet-ipam";
+
     private static int Main()
     {
-        // Placeholder until the plugin lands: answers every command with the spec's error shape.
-        Console.Out.Write("{\"cniVersion\":\"1.1.0\",\"code\":4,\"msg\":\"podnet-cni is not built yet\"}");
-        return 1;
+        var stdout = Console.OpenStandardOutput();
+        string? version = null;
+        try
+        {
+            var env = CniEnvironment.Read(Environment.GetEnvironmentVariable);
+            var stdin = ReadStdin();
+            version = PeekVersion(stdin);
+            var output = env.Command == "VERSION"
+                ? VersionAnswer(version)
+                : IsIpamName() ? new IpamPlugin(env, stdin).Run() : new BridgePlugin(env, stdin, Environment.GetEnvironmentVariable).Run();
+            if (output is not null)
+            {
+                Write(stdout, output);
+            }
+            return 0;
+        }
+        catch (Exception e)
+        {
+            var error = ToError(e);
+            error.CniVersion = CniVersion.IsSupported(version) ? version! : CniVersion.Current;
+            Write(stdout, JsonSerializer.Serialize(error, CniJsonContext.Default.CniError));
+            using var stderr = new StreamWriter(Console.OpenStandardError());
+            stderr.WriteLine($"{(IsIpamName() ? IpamName : "podnet-cni")}: {(e is CniException ? e.Message : e.ToString())}");
+            return 1;
+        }
+    }
+
+    private static bool IsIpamName() =>
+        Path.GetFileName(Environment.GetCommandLineArgs()[0]) == IpamName;
+
+    /// <summary>Maps every failure to a code: CniException keeps its own, the rest by kind.</summary>
+    internal static CniError ToError(Exception e) => e switch
+    {
+        CniException c => new CniError { Code = c.Code, Msg = c.Message, Details = c.Details },
+        JsonException j => new CniError { Code = CniErrorCode.DecodeFailure, Msg = $"cannot decode the configuration: {j.Message}" },
+        TimeoutException t => new CniError { Code = CniErrorCode.TryAgainLater, Msg = t.Message },
+        IOException or UnauthorizedAccessException => new CniError { Code = CniErrorCode.IoFailure, Msg = e.Message },
+        KernelException k => new CniError { Code = CniErrorCode.Internal, Msg = k.Message },
+        NftException n => new CniError { Code = CniErrorCode.Internal, Msg = n.Message },
+        _ => new CniError { Code = CniErrorCode.Internal, Msg = $"{e.GetType().Name}: {e.Message}" },
+    };
+
+    private static string VersionAnswer(string? requested) => JsonSerializer.Serialize(
+        new CniVersionInfo { CniVersion = requested ?? CniVersion.Current, SupportedVersions = [.. CniVersion.Supported] },
+        CniJsonContext.Default.CniVersionInfo);
+
+    /// <summary>The configuration's cniVersion, if stdin is JSON with one (for VERSION and for error answers).</summary>
+    private static string? PeekVersion(string stdin)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(stdin);
+            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("cniVersion", out var v) && v.ValueKind == JsonValueKind.String
+                ? v.GetString()
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>stdin as UTF-8, without Console's terminal setup (it costs on every start).</summary>
+    private static string ReadStdin()
+    {
+        using var reader = new StreamReader(Console.OpenStandardInput(), System.Text.Encoding.UTF8);
+        return reader.ReadToEnd();
+    }
+
+    private static void Write(Stream stdout, string text)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(text);
+        stdout.Write(bytes);
+        stdout.Flush();
     }
 }

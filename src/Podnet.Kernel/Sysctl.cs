@@ -23,6 +23,15 @@ public static class Sysctl
             }
         });
 
+    /// <summary>
+    /// Reads a sysctl of the calling thread's namespace, without a detour through a fresh thread:
+    /// for a one-shot process that never left its namespace (a CNI plugin).
+    /// </summary>
+    public static string GetInCurrentNamespace(string key) => File.ReadAllText(PathOf(key)).Trim();
+
+    /// <inheritdoc cref="GetInCurrentNamespace"/>
+    public static void SetInCurrentNamespace(string key, string value) => Write(key, value);
+
     private static void Write(string key, string value)
     {
         try

@@ -72,4 +72,19 @@ public sealed class NetnsTests
         var ns = scope.Create("brnf");
         Assert.Equal("1", Sysctl.Get(ns.Netns, "net.bridge.bridge-nf-call-iptables"));
     }
+
+    [PrivilegedFact]
+    public void SysctlInCurrentNamespace_ActsOnTheCallingThreadsNamespace()
+    {
+        using var scope = new NetnsScope();
+        var a = scope.Create("cura");
+        var b = scope.Create("curb");
+        a.Netns.Run(() =>
+        {
+            Assert.Equal("0", Sysctl.GetInCurrentNamespace("net.ipv4.ip_forward"));
+            Sysctl.SetInCurrentNamespace("net.ipv4.ip_forward", "1");
+        });
+        Assert.Equal("1", Sysctl.Get(a.Netns, "net.ipv4.ip_forward"));
+        Assert.Equal("0", Sysctl.Get(b.Netns, "net.ipv4.ip_forward"));
+    }
 }

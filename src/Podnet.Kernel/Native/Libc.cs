@@ -31,6 +31,12 @@ internal static partial class Libc
     public const int O_CREAT = 0x40;
     public const int O_EXCL = 0x80;
     public const int O_CLOEXEC = 0x80000;
+    public const int O_RDWR = 2;
+
+    public const int LOCK_SH = 1;
+    public const int LOCK_EX = 2;
+    public const int LOCK_NB = 4;
+    public const int EWOULDBLOCK = 11;
 
     public const int EINTR = 4;
     public const int ENOENT = 2;
@@ -73,6 +79,9 @@ internal static partial class Libc
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int setns(int fd, int nstype);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int flock(int fd, int operation);
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int unshare(int flags);

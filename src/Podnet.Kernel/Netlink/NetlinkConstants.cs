@@ -67,6 +67,14 @@ internal static class Ifla
     public const ushort LinkInfo = 18;
     public const ushort NetNsFd = 28;
     public const ushort LinkNetNsId = 37;
+    public const ushort AfSpec = 26;
+
+    // Inside IFLA_AF_SPEC of an AF_BRIDGE message (linux/if_bridge.h).
+    public const ushort BridgeFlags = 0;
+    public const ushort BridgeVlanInfo = 2;
+    public const ushort BridgeFlagsSelf = 2;
+    public const ushort BridgeVlanInfoPvid = 2;
+    public const ushort BridgeVlanInfoUntagged = 4;
 
     public const ushort InfoKind = 1;
     public const ushort InfoData = 2;
