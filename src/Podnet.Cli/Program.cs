@@ -12,6 +12,7 @@ internal static class Program
         root.Subcommands.Add(LabCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(ConnectCommand.Create());
+        root.Subcommands.Add(AgentCommand.Create());
         return root.Parse(args).Invoke();
     }
 }

@@ -1,0 +1,82 @@
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using k8s;
+using k8s.Models;
+using Podnet.Agent.Node;
+using Podnet.Agent.Routing;
+using Podnet.Agent.Runtime;
+using Podnet.Cni.Client;
+using Podnet.Controllers.Informers;
+using Podnet.Core.Cluster;
+
+namespace Podnet.Agent;
+
+/// <summary>
+/// `podnet agent`: one per node, running in the node's network namespace. Registers the Node
+/// and keeps it alive, programs routes and egress from the Node objects, and runs the pods
+/// bound to the node (the kubelet role).
+/// </summary>
+public static class AgentHost
+{
+    public static async Task RunAsync(KubernetesClientConfiguration config, AgentOptions options, CancellationToken token)
+    {
+        Directory.CreateDirectory(options.StateDirectory);
+        using var client = new Kubernetes(config);
+        var vtep = options.Routing == RoutingMode.Vxlan ? VxlanPlanner.MacFor(options.NodeName) : (Core.Net.MacAddress?)null;
+        var registration = new NodeRegistration(client, options, vtep);
+        await RetryAsync(() => registration.RegisterAsync(token), options, "register the node", token);
+        options.Log($"node {options.NodeName} registered");
+
+        var informerOptions = new InformerOptions { OnError = e => options.Log($"watch: {e.Message}") };
+        var nodes = new Informer<V1Node>(ListWatches.Nodes(client), informerOptions);
+        var pods = new Informer<V1Pod>(ListWatches.Pods(client, fieldSelector: $"spec.nodeName={options.NodeName}"), informerOptions);
+        var services = new Informer<V1Service>(ListWatches.Services(client), informerOptions);
+
+        var cni = new CniClient([options.CniBinDirectory], options.CniCacheDirectory);
+        var network = new PodNetwork(options, cni);
+        var starter = new PodStarter(options, network, new ServiceAccountFiles(config.AccessToken ?? "", CaPem(config)));
+        var probes = new Probes(family => new Socket(family, SocketType.Stream, ProtocolType.Tcp));
+        var manager = new PodManager(options, client, pods, services, nodes, starter, network, probes);
+        var routing = new RoutingController(options, nodes);
+
+        var tasks = new[]
+        {
+            nodes.RunAsync(token),
+            pods.RunAsync(token),
+            services.RunAsync(token),
+            registration.HeartbeatAsync(token),
+            routing.RunAsync(token),
+            manager.RunAsync(token),
+        };
+        try
+        {
+            await Task.WhenAll(tasks);
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+        }
+    }
+
+    private static async Task RetryAsync(Func<Task> action, AgentOptions options, string what, CancellationToken token)
+    {
+        var backoff = new Backoff(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(5));
+        while (true)
+        {
+            try
+            {
+                await action();
+                return;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                options.Log($"cannot {what} yet: {e.Message}");
+                await Task.Delay(backoff.Next(), token);
+            }
+        }
+    }
+
+    private static string CaPem(KubernetesClientConfiguration config) =>
+        config.SslCaCerts is { Count: > 0 } certs
+            ? string.Concat(certs.Select(c => c.ExportCertificatePem() + "\n"))
+            : "";
+}

@@ -1,0 +1,160 @@
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+using Podnet.Agent.Node;
+using Podnet.Agent.Routing;
+using Podnet.Controllers.Informers;
+using Podnet.Core.Cluster;
+
+namespace Podnet.Agent.Runtime;
+
+/// <summary>
+/// The kubelet's pod loop for this node: pods bound here in, running pods and their status
+/// out. Level-triggered: every pod event, and a tick each second (container exits, restarts,
+/// probes, grace periods), runs one sync over all of the node's pods.
+/// </summary>
+public sealed partial class PodManager(
+    AgentOptions options,
+    IKubernetes client,
+    Informer<V1Pod> pods,
+    Informer<V1Service> services,
+    Informer<V1Node> nodes,
+    PodStarter starter,
+    PodNetwork network,
+    Probes probes)
+{
+    private static readonly TimeSpan s_tick = TimeSpan.FromSeconds(1);
+    private readonly CoalescingQueue _queue = new();
+    private readonly Dictionary<string, PodRecord> _records = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _posted = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DateTime> _terminating = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DateTime> _retryAt = new(StringComparer.Ordinal);
+
+    public async Task RunAsync(CancellationToken token)
+    {
+        pods.AddHandlers(new InformerHandlers<V1Pod>(_ => _queue.Enqueue(), (_, _) => _queue.Enqueue(), _ => _queue.Enqueue()));
+        await Task.WhenAll(pods.WaitForSyncAsync(token), services.WaitForSyncAsync(token), nodes.WaitForSyncAsync(token));
+        foreach (var record in PodRecordStore.LoadAll(options.PodsDirectory))
+        {
+            _records[record.Uid] = record; // adopted as they are: their network is not touched
+        }
+        if (Conflist() is { } conflist)
+        {
+            network.CollectGarbage(conflist, _records.Keys.ToArray());
+        }
+        using var ticker = new PeriodicTimer(s_tick);
+        _ = Task.Run(async () =>
+        {
+            while (await ticker.WaitForNextTickAsync(token).ConfigureAwait(false))
+            {
+                _queue.Enqueue();
+            }
+        }, token);
+        _queue.Enqueue();
+        await _queue.RunAsync((_, ct) => SyncAsync(ct), new Backoff(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(5)),
+            e => options.Log($"pod sync failed, retrying: {e.Message}"), token);
+    }
+
+    private async Task SyncAsync(CancellationToken token)
+    {
+        var now = DateTime.UtcNow;
+        var mine = pods.Cache.List().Where(p => p.Spec?.NodeName == options.NodeName).ToDictionary(p => p.Metadata.Uid, StringComparer.Ordinal);
+        foreach (var gone in _records.Keys.Where(uid => !mine.ContainsKey(uid)).ToArray())
+        {
+            Remove(_records[gone]);
+        }
+        var serviceInfos = services.Cache.List().Select(NodeProjection.ToServiceInfo).ToArray();
+        foreach (var pod in mine.Values)
+        {
+            var uid = pod.Metadata.Uid;
+            if (pod.Metadata.DeletionTimestamp is not null)
+            {
+                await TerminateAsync(pod, now, token);
+                continue;
+            }
+            if (!_records.TryGetValue(uid, out var record))
+            {
+                if (IsTerminal(pod) || (_retryAt.TryGetValue(uid, out var at) && at > now) || Conflist() is not { } conflist)
+                {
+                    continue;
+                }
+                try
+                {
+                    record = _records[uid] = starter.Start(pod, conflist, serviceInfos);
+                    _retryAt.Remove(uid);
+                    options.Log($"started {pod.Metadata.NamespaceProperty}/{pod.Metadata.Name} at {string.Join(", ", record.PodIPs)}");
+                }
+                catch (Exception e)
+                {
+                    options.Log($"cannot start {pod.Metadata.NamespaceProperty}/{pod.Metadata.Name}, retrying: {e.Message}");
+                    _retryAt[uid] = now + TimeSpan.FromSeconds(2);
+                    await PostAsync(pod, new PodFacts(false, [], HostIP, null, Waiting(pod, e.Message)), token);
+                    continue;
+                }
+            }
+            await StepContainersAsync(pod, record, serviceInfos, now);
+            PodRecordStore.Save(options.PodsDirectory, record);
+            await PostAsync(pod, Facts(record), token);
+        }
+    }
+
+    private string HostIP => options.NodeAddresses[0].ToString();
+
+    /// <summary>The node's conflist, or null while the node has no pod CIDR yet.</summary>
+    private string? Conflist()
+    {
+        var node = nodes.Cache.Get(null, options.NodeName);
+        if (node is null || NodeProjection.ToNodeInfo(node).PodCidrs is not { Count: > 0 } cidrs)
+        {
+            return null;
+        }
+        var mtu = 0;
+        if (options.Routing == RoutingMode.Vxlan)
+        {
+            using var rt = Kernel.Netlink.RtNetlink.OpenInCurrentNamespace();
+            mtu = VxlanPlanner.MtuFor(rt.GetLink(options.Underlay).Mtu, options.NodeAddresses[0]);
+        }
+        return CniConfigPlanner.Build(cidrs, mtu, options.IpamDirectory);
+    }
+
+    private static bool IsTerminal(V1Pod pod) => pod.Status?.Phase is "Succeeded" or "Failed";
+
+    private PodFacts Facts(PodRecord record) => new(
+        true,
+        record.PodIPs,
+        HostIP,
+        record.StartTime,
+        record.Containers.Select(c => new ContainerFacts(
+            c.Key,
+            c.Value.Image,
+            c.Value.ExitCode is not null ? (c.Value.RestartAt is not null ? ContainerState.Waiting : ContainerState.Terminated) : ContainerState.Running,
+            c.Value.RestartCount,
+            c.Value.Ready,
+            c.Value.StartedAt,
+            c.Value.ExitCode,
+            c.Value.FinishedAt,
+            c.Value.RestartAt is not null ? "CrashLoopBackOff" : null,
+            c.Value.Error,
+            c.Value.LastExitCode)).ToArray());
+
+    private static ContainerFacts[] Waiting(V1Pod pod, string message) =>
+        (pod.Spec?.Containers ?? []).Select(c => new ContainerFacts(c.Name, c.Image ?? "", ContainerState.Waiting, 0, false, WaitingReason: "ContainerCreating", Message: message)).ToArray();
+
+    private async Task PostAsync(V1Pod pod, PodFacts facts, CancellationToken token)
+    {
+        var status = PodStatusCalc.Build(pod, facts, DateTime.UtcNow);
+        var json = KubernetesJson.Serialize(new { status });
+        if (_posted.TryGetValue(pod.Metadata.Uid, out var last) && last == json)
+        {
+            return;
+        }
+        try
+        {
+            await client.CoreV1.PatchNamespacedPodStatusAsync(new V1Patch(json, V1Patch.PatchType.MergePatch), pod.Metadata.Name, pod.Metadata.NamespaceProperty, cancellationToken: token);
+            _posted[pod.Metadata.Uid] = json;
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+        }
+    }
+}

@@ -1,0 +1,97 @@
+using System.Security.Cryptography;
+using System.Text;
+using Podnet.Cni.Client;
+using Podnet.Cni.Spec;
+using Podnet.Kernel;
+
+namespace Podnet.Agent.Runtime;
+
+/// <summary>
+/// A pod's network: its namespace, wired by the node's CNI conflist through the CNI client
+/// (podnet-cni first, chained plugins allowed), and taken apart again. What an ADD made is
+/// undone when a later step fails, so a failed pod start leaks no namespace and no address.
+/// </summary>
+public sealed class PodNetwork(AgentOptions options, CniClient cni)
+{
+    public const string InterfaceName = "eth0";
+
+    /// <summary>Runs after CNI ADD and before any container starts (NetworkPolicy isolates the pod here).</summary>
+    public Action<string, IReadOnlyList<string>>? AfterAdd { get; init; }
+
+    public string NetnsName(string uid) =>
+        options.PodNetnsPrefix + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(uid)))[..10];
+
+    /// <summary>Creates the namespace and runs CNI ADD; returns the pod's addresses, IPv4 first.</summary>
+    public IReadOnlyList<string> Setup(string uid, string ns, string name, string conflist)
+    {
+        var netns = NetnsName(uid);
+        Netns.Delete(netns); // a leftover of an earlier, interrupted attempt
+        Netns.Create(netns).Dispose();
+        var runtime = Runtime(uid, ns, name, netns);
+        var network = NetworkConfigList.Parse(conflist, "the node's network configuration");
+        try
+        {
+            var (_, result) = cni.Add(network, runtime);
+            var ips = (result.Ips ?? [])
+                .Select(ip => ip.Address.Split('/')[0])
+                .OrderBy(ip => ip.Contains(':'))
+                .ToArray();
+            if (ips.Length == 0)
+            {
+                throw new InvalidOperationException("the CNI result has no address for the pod");
+            }
+            AfterAdd?.Invoke(netns, ips);
+            return ips;
+        }
+        catch
+        {
+            TryDelete(network, runtime);
+            Netns.Delete(netns);
+            throw;
+        }
+    }
+
+    /// <summary>CNI DEL (which succeeds on what is already gone), then the namespace.</summary>
+    public void Teardown(string uid, string ns, string name, string conflist)
+    {
+        var netns = NetnsName(uid);
+        var network = NetworkConfigList.Parse(conflist, "the node's network configuration");
+        TryDelete(network, Runtime(uid, ns, name, netns));
+        Netns.Delete(netns);
+    }
+
+    /// <summary>Releases every attachment that no pod record claims (CNI GC), and namespaces of pods that are gone.</summary>
+    public void CollectGarbage(string conflist, IReadOnlyCollection<string> liveUids)
+    {
+        var network = NetworkConfigList.Parse(conflist, "the node's network configuration");
+        try
+        {
+            cni.Gc(network, liveUids.Select(uid => new CniAttachment { ContainerId = uid, IfName = InterfaceName }).ToArray());
+        }
+        catch (Exception e)
+        {
+            options.Log($"CNI GC: {e.Message}");
+        }
+        var live = liveUids.Select(NetnsName).ToHashSet(StringComparer.Ordinal);
+        foreach (var leftover in Netns.List().Where(n => n.StartsWith(options.PodNetnsPrefix, StringComparison.Ordinal) && !live.Contains(n)))
+        {
+            options.Log($"removing leftover pod namespace {leftover}");
+            Netns.Delete(leftover);
+        }
+    }
+
+    private void TryDelete(NetworkConfigList network, RuntimeConf runtime)
+    {
+        try
+        {
+            cni.Del(network, runtime);
+        }
+        catch (Exception e)
+        {
+            options.Log($"CNI DEL for {runtime.ContainerId}: {e.Message}");
+        }
+    }
+
+    private static RuntimeConf Runtime(string uid, string ns, string name, string netns) =>
+        new(uid, Netns.PathOf(netns), InterfaceName, $"IgnoreUnknown=1;K8S_POD_NAMESPACE={ns};K8S_POD_NAME={name};K8S_POD_INFRA_CONTAINER_ID={uid};K8S_POD_UID={uid}");
+}
