@@ -10,6 +10,7 @@ internal static class Program
         var root = new RootCommand("Podnet: Kubernetes cluster networking, and a lab made of network namespaces.");
         root.Subcommands.Add(VersionCommand.Create());
         root.Subcommands.Add(LabCommand.Create());
+        root.Subcommands.Add(ServerCommand.Create());
         return root.Parse(args).Invoke();
     }
 }
