@@ -47,9 +47,14 @@ internal sealed partial class ServiceAllocator(IReadOnlyList<IPNetwork> serviceC
     {
         var oldIps = Strings(oldSpec?["clusterIPs"]);
         var requested = Strings(spec["clusterIPs"]);
-        if (requested.Count == 0 && (string?)spec["clusterIP"] is { Length: > 0 } single)
+        if ((string?)spec["clusterIP"] is { Length: > 0 } primary && requested.FirstOrDefault() != primary)
         {
-            requested = [single];
+            if (requested.Count > 0 && !requested.SequenceEqual(oldIps))
+            {
+                causes.Add(FieldCause.Invalid("spec.clusterIPs[0]", requested[0], "must match `clusterIP` when both are specified"));
+                return;
+            }
+            requested = [primary, .. requested.Skip(1)];
         }
         if (requested.Count == 0 && oldIps.Count > 0 && (string?)oldSpec?["type"] != "ExternalName")
         {

@@ -13,7 +13,7 @@ internal sealed partial class ApiHandler
         var accept = context.Request.Headers.Accept.ToString();
         if (accept.Contains("as=Table", StringComparison.Ordinal) && (string?)body["kind"] != "Scale")
         {
-            var wide = context.Request.Query["includeObject"] != "None";
+            var wide = context.Request.Query["includeObject"] == "Object";
             return Bodies.WriteAsync(context.Response, code, TablePrinter.Print(r, body, wide));
         }
         return Bodies.WriteAsync(context.Response, code, body);

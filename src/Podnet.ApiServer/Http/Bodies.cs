@@ -9,6 +9,9 @@ namespace Podnet.ApiServer.Http;
 /// <summary>Request bodies in, JSON out: JSON or YAML bodies; a body that does not parse is a 400.</summary>
 internal static class Bodies
 {
+    /// <summary>Output as kube-apiserver writes it: quotes and angle brackets unescaped ("&lt;none&gt;", \"name\").</summary>
+    public static readonly JsonSerializerOptions Options = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public static async Task<JsonNode> ReadAsync(HttpRequest request)
     {
         using var buffer = new MemoryStream();
@@ -19,6 +22,10 @@ internal static class Bodies
             throw ApiException.BadRequest("the request has no body");
         }
         var contentType = request.ContentType ?? "application/json";
+        if (contentType.Contains("protobuf", StringComparison.Ordinal) || contentType.Contains("cbor", StringComparison.Ordinal))
+        {
+            throw new ApiException(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json, application/yaml");
+        }
         if (contentType.Contains("apply-patch", StringComparison.Ordinal))
         {
             throw new ApiException(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json");
@@ -44,7 +51,7 @@ internal static class Bodies
     {
         response.StatusCode = code;
         response.ContentType = "application/json";
-        return response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(body)).AsTask();
+        return response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(body, Options)).AsTask();
     }
 
     /// <summary>YAML (one document) to JSON, with plain scalars typed as YAML 1.2's core schema does.</summary>

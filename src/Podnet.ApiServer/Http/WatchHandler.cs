@@ -27,6 +27,23 @@ internal sealed class WatchHandler(ObjectStore store, TimeSpan bookmarkInterval,
         var rvText = (string?)query["resourceVersion"] ?? "";
         var bookmarks = query["allowWatchBookmarks"] == "true";
         var initialEvents = query["sendInitialEvents"] == "true";
+        var asTable = context.Request.Headers.Accept.ToString().Contains("as=Table", StringComparison.Ordinal);
+        var includeObject = context.Request.Query["includeObject"] == "Object";
+        var firstRow = true;
+        byte[] Encode(StoredObject o)
+        {
+            if (!asTable)
+            {
+                return o.Json;
+            }
+            var table = Tables.TablePrinter.Print(r, o.Parse(), includeObject);
+            if (!firstRow)
+            {
+                table.Remove("columnDefinitions");
+            }
+            firstRow = false;
+            return System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(table, Bodies.Options);
+        }
         var timeout = long.TryParse(query["timeoutSeconds"], out var seconds) && seconds > 0 ? TimeSpan.FromSeconds(seconds) : DefaultTimeout;
         bool Matches(StoredObject? o) => o is not null && (ns is null || o.Namespace == ns) && (labels.IsEmpty && fields.IsEmpty || Selected(o));
         bool Selected(StoredObject o)
@@ -57,7 +74,7 @@ internal sealed class WatchHandler(ObjectStore store, TimeSpan bookmarkInterval,
         if (subscription is null)
         {
             var status = ApiException.Status(410, "Expired", $"too old resource version: {lastRv} ({store.Hub.FloorResourceVersion})", null);
-            await WriteLineAsync(response, new JsonObject { ["type"] = "ERROR", ["object"] = status }.ToJsonString()).ConfigureAwait(false);
+            await WriteLineAsync(response, new JsonObject { ["type"] = "ERROR", ["object"] = status }.ToJsonString(Bodies.Options)).ConfigureAwait(false);
             return;
         }
         using var _ = subscription;
@@ -68,14 +85,14 @@ internal sealed class WatchHandler(ObjectStore store, TimeSpan bookmarkInterval,
             await response.StartAsync(lifetime.Token).ConfigureAwait(false);
             foreach (var o in initial.Where(Matches))
             {
-                await WriteEventAsync(response, "ADDED", o.Json, lifetime.Token).ConfigureAwait(false);
+                await WriteEventAsync(response, "ADDED", Encode(o), lifetime.Token).ConfigureAwait(false);
             }
             if (initialEvents && bookmarks)
             {
                 await WriteBookmarkAsync(response, r, lastRv, true, lifetime.Token).ConfigureAwait(false);
             }
             await response.Body.FlushAsync(lifetime.Token).ConfigureAwait(false);
-            await FollowAsync(response, r, subscription, Matches, bookmarks, lastRv, lifetime.Token).ConfigureAwait(false);
+            await FollowAsync(response, r, subscription, Matches, Encode, bookmarks, lastRv, lifetime.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -83,7 +100,7 @@ internal sealed class WatchHandler(ObjectStore store, TimeSpan bookmarkInterval,
         }
     }
 
-    private async Task FollowAsync(HttpResponse response, ResourceInfo r, WatchHub.Subscription subscription, Func<StoredObject?, bool> matches, bool bookmarks, long lastRv, CancellationToken token)
+    private async Task FollowAsync(HttpResponse response, ResourceInfo r, WatchHub.Subscription subscription, Func<StoredObject?, bool> matches, Func<StoredObject, byte[]> encode, bool bookmarks, long lastRv, CancellationToken token)
     {
         var reader = subscription.Reader;
         var nextBookmark = DateTime.UtcNow + bookmarkInterval;
@@ -121,7 +138,7 @@ internal sealed class WatchHandler(ObjectStore store, TimeSpan bookmarkInterval,
                 };
                 if (type is not null)
                 {
-                    await WriteEventAsync(response, type, e.Object.Json, token).ConfigureAwait(false);
+                    await WriteEventAsync(response, type, encode(e.Object), token).ConfigureAwait(false);
                 }
             }
             await response.Body.FlushAsync(token).ConfigureAwait(false);
@@ -145,7 +162,7 @@ internal sealed class WatchHandler(ObjectStore store, TimeSpan bookmarkInterval,
             metadata["annotations"] = new JsonObject { ["k8s.io/initial-events-end"] = "true" };
         }
         var bookmark = new JsonObject { ["type"] = "BOOKMARK", ["object"] = new JsonObject { ["kind"] = r.Kind, ["apiVersion"] = r.ApiVersion, ["metadata"] = metadata } };
-        return WriteLineAsync(response, bookmark.ToJsonString(), token);
+        return WriteLineAsync(response, bookmark.ToJsonString(Bodies.Options), token);
     }
 
     private static async Task WriteLineAsync(HttpResponse response, string line, CancellationToken token = default)

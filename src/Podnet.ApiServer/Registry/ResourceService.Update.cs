@@ -36,7 +36,7 @@ internal sealed partial class ResourceService
         store.WriteAsync(txn =>
         {
             txn.Discard = dryRun;
-            var precondition = (string?)patch["metadata"]?["resourceVersion"];
+            var precondition = patch is JsonObject patchObject ? (string?)patchObject["metadata"]?["resourceVersion"] : null;
             if (sub == "scale")
             {
                 return UpdateScale(txn, r, ns ?? "", name, scale => ApplyPatch(scale, type, patch));

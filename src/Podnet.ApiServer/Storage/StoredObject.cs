@@ -22,7 +22,7 @@ internal sealed record StoredObject(string Resource, string Namespace, string Na
         var owners = meta["ownerReferences"] is JsonArray refs
             ? refs.Select(r => (string?)r?["uid"]).Where(u => !string.IsNullOrEmpty(u)).Select(u => u!).ToArray()
             : [];
-        var json = System.Text.Encoding.UTF8.GetBytes(obj.ToJsonString());
+        var json = System.Text.Encoding.UTF8.GetBytes(obj.ToJsonString(Http.Bodies.Options));
         return new StoredObject(resource, (string?)meta["namespace"] ?? "", (string)meta["name"]!, rv, json, (string?)meta["uid"] ?? "", owners, meta["deletionTimestamp"] is not null);
     }
 }

@@ -24,7 +24,7 @@ internal static partial class TablePrinter
         {
             rows.Add(new JsonObject
             {
-                ["cells"] = new JsonArray(cells(item).Select(c => c is null ? null : JsonValue.Create(c)).ToArray()),
+                ["cells"] = new JsonArray(cells(item).Select(Cell).ToArray()),
                 ["object"] = includeObject ? item.DeepClone() : PartialMetadata(item),
             });
         }
@@ -49,6 +49,15 @@ internal static partial class TablePrinter
             ["rows"] = rows,
         };
     }
+
+    private static JsonNode? Cell(object? value) => value switch
+    {
+        null => null,
+        string s => JsonValue.Create(s),
+        long l => JsonValue.Create(l),
+        int i => JsonValue.Create(i),
+        _ => JsonValue.Create(value.ToString()),
+    };
 
     private static JsonObject PartialMetadata(JsonObject item) => new()
     {
