@@ -37,6 +37,12 @@ internal sealed class ServerUnderTest : IDisposable
         return server;
     }
 
+    public LeanClient Lean()
+    {
+        var config = KubernetesClientConfiguration.BuildConfigFromConfigFile(Path.Combine(_state, "kubeconfig"));
+        return new LeanClient(new Uri(config.Host), File.ReadAllText(Path.Combine(_state, "pki", "ca.crt")), config.AccessToken);
+    }
+
     public Kubernetes Client() => new(KubernetesClientConfiguration.BuildConfigFromConfigFile(Path.Combine(_state, "kubeconfig")));
 
     /// <summary>Resident set size now and at its peak (VmRSS, VmHWM), in bytes.</summary>
@@ -45,6 +51,13 @@ internal sealed class ServerUnderTest : IDisposable
         long Field(string name) => File.ReadLines($"/proc/{_process.Id}/status").Where(l => l.StartsWith(name, StringComparison.Ordinal))
             .Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024).First();
         return (Field("VmRSS:"), Field("VmHWM:"));
+    }
+
+    /// <summary>CPU seconds (user + system) the server has used.</summary>
+    public double CpuSeconds()
+    {
+        var fields = File.ReadAllText($"/proc/{_process.Id}/stat").Split(')')[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return (long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture)) / 100.0;
     }
 
     public void Dispose()
