@@ -80,6 +80,7 @@ public sealed class ApiServerHost : IAsyncDisposable
         var host = new ApiServerHost(app, store, certificates, options);
         var allocator = new ServiceAllocator(options.ServiceCidrs, options.NodePortMin, options.NodePortMax, Random.Shared);
         var service = new ResourceService(store, new AdmissionChain(allocator), TimeProvider.System);
+        service.NamespaceDefaults = txn => Bootstrap.EnsureNamespaceDefaults(service, txn, certificates.CaPem);
         var stopping = CancellationTokenSource.CreateLinkedTokenSource(host._stopping.Token, app.Lifetime.ApplicationStopping).Token;
         var watch = new WatchHandler(store, options.BookmarkInterval, stopping);
         string? serverAddress = null;
@@ -91,7 +92,7 @@ public sealed class ApiServerHost : IAsyncDisposable
         var advertise = options.AdvertiseAddress;
         serverAddress = Endpoint(advertise, host.Port);
         host.Url = new Uri($"https://{serverAddress}/");
-        await Bootstrap.EnsureAsync(service, options, advertise, host.Port).ConfigureAwait(false);
+        await Bootstrap.EnsureAsync(service, options, advertise, host.Port, certificates.CaPem).ConfigureAwait(false);
         host._sweeper = host.SweepAsync(service, stopping);
         Kubeconfig.Write(host.KubeconfigPath, host.Url, certificates.CaPem, certificates.Token);
         return host;
@@ -130,7 +131,7 @@ public sealed class ApiServerHost : IAsyncDisposable
                     await service.SweepAsync().ConfigureAwait(false);
                     await service.Store.WriteAsync(txn =>
                     {
-                        Bootstrap.EnsureServiceAccounts(service, txn);
+                        Bootstrap.EnsureNamespaceDefaults(service, txn, Certificates.CaPem);
                         return 0;
                     }, stopping).ConfigureAwait(false);
                 }

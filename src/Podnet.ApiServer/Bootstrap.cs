@@ -16,7 +16,7 @@ internal static class Bootstrap
 {
     public static readonly string[] SystemNamespaces = ["default", "kube-system", "kube-public", "kube-node-lease"];
 
-    public static Task EnsureAsync(ResourceService service, ApiServerOptions options, IPAddress address, int port) =>
+    public static Task EnsureAsync(ResourceService service, ApiServerOptions options, IPAddress address, int port, string caPem) =>
         service.Store.WriteAsync(txn =>
         {
             foreach (var ns in SystemNamespaces)
@@ -70,18 +70,29 @@ internal static class Bootstrap
                 }),
             };
             Upsert(service, txn, ResourceCatalog.Endpoints, endpoints, (current, desired) => current["subsets"] = desired["subsets"]!.DeepClone());
-            EnsureServiceAccounts(service, txn);
+            EnsureNamespaceDefaults(service, txn, caPem);
             return 0;
         });
 
-    /// <summary>Gives every active namespace its `default` ServiceAccount, as kube-controller-manager does.</summary>
-    public static void EnsureServiceAccounts(ResourceService service, Storage.StoreTransaction txn)
+    /// <summary>
+    /// Gives every active namespace its `default` ServiceAccount and the `kube-root-ca.crt`
+    /// ConfigMap (the CA pods trust the API with), as kube-controller-manager does.
+    /// </summary>
+    public static void EnsureNamespaceDefaults(ResourceService service, Storage.StoreTransaction txn, string caPem)
     {
         foreach (var ns in txn.List(ResourceCatalog.Namespaces.Key, null).Where(n => !n.Deleting))
         {
             if (txn.Get(ResourceCatalog.ServiceAccounts.Key, ns.Name, "default") is null)
             {
                 service.Create(txn, ResourceCatalog.ServiceAccounts, ns.Name, new JsonObject { ["metadata"] = new JsonObject { ["name"] = "default" } });
+            }
+            if (txn.Get(ResourceCatalog.ConfigMaps.Key, ns.Name, "kube-root-ca.crt") is null)
+            {
+                service.Create(txn, ResourceCatalog.ConfigMaps, ns.Name, new JsonObject
+                {
+                    ["metadata"] = new JsonObject { ["name"] = "kube-root-ca.crt" },
+                    ["data"] = new JsonObject { ["ca.crt"] = caPem },
+                });
             }
         }
     }

@@ -86,7 +86,9 @@ internal sealed partial class ResourceService
         {
             return FinishDelete(txn, r, updated);
         }
-        return txn.Put(r.Key, updated).Parse();
+        var written = txn.Put(r.Key, updated).Parse();
+        AfterWrite(txn, r, ns, name);
+        return written;
     }
 
     private static JsonObject WithStatus(JsonObject current, JsonObject desired)

@@ -19,6 +19,9 @@ internal sealed partial class ResourceService(ObjectStore store, AdmissionChain 
 
     public ObjectStore Store => store;
 
+    /// <summary>Fills a new namespace with what every namespace has (set by the host; see Bootstrap).</summary>
+    public Action<StoreTransaction>? NamespaceDefaults { get; set; }
+
     public JsonObject Get(ResourceInfo r, string? ns, string name) =>
         store.Get(r.Key, ns ?? "", name)?.Parse() ?? throw ApiException.NotFound(r, name);
 
@@ -117,7 +120,22 @@ internal sealed partial class ResourceService(ObjectStore store, AdmissionChain 
         {
             throw ApiException.AlreadyExists(r, obj.Name());
         }
-        return txn.Put(r.Key, obj).Parse();
+        var created = txn.Put(r.Key, obj).Parse();
+        AfterWrite(txn, r, ns ?? "", created.Name());
+        return created;
+    }
+
+    /// <summary>What a change to an object sets off inside the same write (mirrored EndpointSlices).</summary>
+    private void AfterWrite(StoreTransaction txn, ResourceInfo r, string ns, string name)
+    {
+        if (r == ResourceCatalog.Services || r == ResourceCatalog.Endpoints)
+        {
+            EndpointsMirror.Sync(this, txn, ns, name);
+        }
+        else if (r == ResourceCatalog.Namespaces && txn.Get(r.Key, "", name) is { Deleting: false })
+        {
+            NamespaceDefaults?.Invoke(txn);
+        }
     }
 
     private string GenerateName(StoreTransaction txn, ResourceInfo r, string ns, string prefix)

@@ -79,7 +79,7 @@ public sealed class CrudTests(ServerFixture server) : IClassFixture<ServerFixtur
         await Client.CoreV1.CreateNamespacedConfigMapAsync(ConfigMap("b", new() { ["app"] = "web", ["tier"] = "back" }), ns);
         await Client.CoreV1.CreateNamespacedConfigMapAsync(ConfigMap("c", new() { ["app"] = "db" }), ns);
         async Task<string> Names(string? labels = null, string? fields = null) =>
-            string.Join(",", (await Client.CoreV1.ListNamespacedConfigMapAsync(ns, labelSelector: labels, fieldSelector: fields)).Items.Select(i => i.Metadata.Name));
+            string.Join(",", (await Client.CoreV1.ListNamespacedConfigMapAsync(ns, labelSelector: labels, fieldSelector: fields)).Items.Select(i => i.Metadata.Name).Where(n => n != "kube-root-ca.crt"));
         Assert.Equal("a,b", await Names("app=web"));
         Assert.Equal("a,c", await Names("tier notin (back)"));
         Assert.Equal("b", await Names("app in (web,db),tier=back"));
@@ -125,12 +125,13 @@ public sealed class CrudTests(ServerFixture server) : IClassFixture<ServerFixtur
         {
             await Client.CoreV1.CreateNamespacedConfigMapAsync(ConfigMap($"cm-{i}"), ns);
         }
+        await Client.CoreV1.PatchNamespacedConfigMapAsync(new V1Patch("""{"metadata":{"labels":{"skip":"yes"}}}""", V1Patch.PatchType.MergePatch), "kube-root-ca.crt", ns);
         var names = new List<string>();
         string? token = null;
         var pages = 0;
         do
         {
-            var page = await Client.CoreV1.ListNamespacedConfigMapAsync(ns, limit: 3, continueParameter: token);
+            var page = await Client.CoreV1.ListNamespacedConfigMapAsync(ns, limit: 3, continueParameter: token, labelSelector: "!skip");
             names.AddRange(page.Items.Select(i => i.Metadata.Name));
             token = page.Metadata.ContinueProperty;
             pages++;
@@ -152,5 +153,58 @@ public sealed class CrudTests(ServerFixture server) : IClassFixture<ServerFixtur
         Assert.Equal(new Dictionary<string, string> { ["b"] = "2" }, cm.Metadata.Labels);
         Assert.Equal("y", cm.Data["x"]);
         Assert.Equal("v", cm.Data["k"]);
+    }
+
+    [Fact]
+    public async Task NewNamespace_HasDefaultServiceAccountAndRootCa()
+    {
+        var ns = await NewNamespace();
+        Assert.Equal("default", (await Client.CoreV1.ReadNamespacedServiceAccountAsync("default", ns)).Metadata.Name);
+        var ca = await Client.CoreV1.ReadNamespacedConfigMapAsync("kube-root-ca.crt", ns);
+        Assert.Equal(server.Host.CaPem, ca.Data["ca.crt"]);
+        Assert.Equal(ns, (await Client.CoreV1.ReadNamespaceAsync(ns)).Metadata.Labels["kubernetes.io/metadata.name"]);
+    }
+
+    [Fact]
+    public async Task Endpoints_OfServiceWithoutSelector_AreMirroredIntoEndpointSlices()
+    {
+        var ns = await NewNamespace();
+        await Client.CoreV1.CreateNamespacedServiceAsync(new V1Service { Metadata = new V1ObjectMeta { Name = "ext" }, Spec = new V1ServiceSpec { Ports = [new V1ServicePort { Port = 80, Name = "http" }] } }, ns);
+        await Client.CoreV1.CreateNamespacedEndpointsAsync(new V1Endpoints
+        {
+            Metadata = new V1ObjectMeta { Name = "ext" },
+            Subsets = [new V1EndpointSubset
+            {
+                Addresses = [new V1EndpointAddress { Ip = "192.0.2.10", Hostname = "a" }],
+                NotReadyAddresses = [new V1EndpointAddress { Ip = "192.0.2.11" }],
+                Ports = [new Corev1EndpointPort { Port = 8080, Name = "http" }],
+            }],
+        }, ns);
+        var slice = Assert.Single((await Client.DiscoveryV1.ListNamespacedEndpointSliceAsync(ns, labelSelector: "kubernetes.io/service-name=ext")).Items);
+        Assert.Equal("IPv4", slice.AddressType);
+        Assert.Equal("endpointslicemirroring-controller.k8s.io", slice.Metadata.Labels["endpointslice.kubernetes.io/managed-by"]);
+        Assert.Equal([("192.0.2.10", true, "a"), ("192.0.2.11", false, (string?)null)], slice.Endpoints.Select(e => (e.Addresses[0], e.Conditions.Ready == true, (string?)e.Hostname)));
+        Assert.Equal(8080, slice.Ports[0].Port);
+        await Client.CoreV1.DeleteNamespacedEndpointsAsync("ext", ns);
+        Assert.Empty((await Client.DiscoveryV1.ListNamespacedEndpointSliceAsync(ns, labelSelector: "kubernetes.io/service-name=ext")).Items);
+    }
+
+    [Fact]
+    public async Task BadBodies_And_UnknownPaths_And_MissingToken_AreClearErrors()
+    {
+        using var badJson = await server.Http.PostAsync("api/v1/namespaces/default/configmaps", new StringContent("{not json", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, badJson.StatusCode);
+        Assert.Contains("not valid JSON", await badJson.Content.ReadAsStringAsync());
+        using var badYaml = await server.Http.PostAsync("api/v1/namespaces/default/configmaps", new StringContent("a: [b", System.Text.Encoding.UTF8, "application/yaml"));
+        Assert.Equal(HttpStatusCode.BadRequest, badYaml.StatusCode);
+        using var yaml = await server.Http.PostAsync("api/v1/namespaces/default/configmaps", new StringContent("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: from-yaml}\ndata: {n: \"1\"}\n", System.Text.Encoding.UTF8, "application/yaml"));
+        Assert.Equal(HttpStatusCode.Created, yaml.StatusCode);
+        Assert.Equal("1", (await Client.CoreV1.ReadNamespacedConfigMapAsync("from-yaml", "default")).Data["n"]);
+        using var unknown = await server.Http.GetAsync("api/v1/widgets");
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        using var anonymous = new HttpClient(new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, _, _, _) => true }) { BaseAddress = server.Host.Url };
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("api/v1/namespaces")).StatusCode);
+        Assert.Equal("ok", await anonymous.GetStringAsync("readyz"));
+        Assert.Contains("\"gitVersion\":\"v1.32.4\"", await anonymous.GetStringAsync("version"));
     }
 }

@@ -99,8 +99,8 @@ public sealed class WatchTests(ServerFixture server) : IClassFixture<ServerFixtu
         var ns = await NewNamespace();
         await Client.CoreV1.CreateNamespacedConfigMapAsync(ConfigMap("x"), ns);
         await Client.CoreV1.CreateNamespacedConfigMapAsync(ConfigMap("y"), ns);
-        var events = await Collect(ns, "0", 2);
-        Assert.Equal(["x", "y"], events.Select(e => e.Name));
+        var events = await Collect(ns, "0", 3);
+        Assert.Equal(["kube-root-ca.crt", "x", "y"], events.Select(e => e.Name));
         Assert.All(events, e => Assert.Equal(WatchEventType.Added, e.Type));
     }
 }
