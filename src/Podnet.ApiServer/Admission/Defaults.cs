@@ -44,7 +44,10 @@ internal static class Defaults
                 Workload(obj, old);
                 break;
             case "secrets":
-                obj["type"] ??= "Opaque";
+                if ((string?)obj["type"] is null or "")
+                {
+                    obj["type"] = "Opaque";
+                }
                 break;
             case "networking.k8s.io/networkpolicies":
                 NetworkPolicy(obj.Child("spec"));

@@ -22,7 +22,11 @@ internal static class Bodies
             throw ApiException.BadRequest("the request has no body");
         }
         var contentType = request.ContentType ?? "application/json";
-        if (contentType.Contains("protobuf", StringComparison.Ordinal) || contentType.Contains("cbor", StringComparison.Ordinal))
+        if (contentType.Contains("protobuf", StringComparison.Ordinal))
+        {
+            return Protobuf.Decode(text);
+        }
+        if (contentType.Contains("cbor", StringComparison.Ordinal))
         {
             throw new ApiException(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json, application/yaml");
         }

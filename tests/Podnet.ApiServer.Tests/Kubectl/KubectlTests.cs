@@ -183,6 +183,21 @@ public sealed partial class KubectlTests : IClassFixture<ServerFixture>, IDispos
         Assert.Matches(@"^watched\s+2\s+\d+s$", seen.First(l => l.StartsWith("watched", StringComparison.Ordinal)));
     }
 
+    [Fact]
+    public void TypedCreate_NamespaceConfigMapSecret_SentAsProtobuf()
+    {
+        var ns = "p-" + Guid.NewGuid().ToString("N")[..8];
+        Assert.Equal($"namespace/{ns} created\n", _kubectl.Ok("create", "namespace", ns));
+        Assert.Equal("configmap/c1 created\n", _kubectl.Ok("create", "configmap", "c1", "-n", ns, "--from-literal=a=b", "--from-literal=c=d"));
+        Assert.Equal("secret/s1 created\n", _kubectl.Ok("create", "secret", "generic", "s1", "-n", ns, "--from-literal=pw=hunter2"));
+        Assert.Equal("serviceaccount/robot created\n", _kubectl.Ok("create", "serviceaccount", "robot", "-n", ns));
+        Assert.Equal("""{"a":"b","c":"d"}""", _kubectl.Ok("get", "configmap", "c1", "-n", ns, "-o", "jsonpath={.data}"));
+        Assert.Equal("aHVudGVyMg== Opaque", _kubectl.Ok("get", "secret", "s1", "-n", ns, "-o", "jsonpath={.data.pw} {.type}"));
+        var deployment = _kubectl.Run("create", "deployment", "d", "-n", ns, "--image=nginx");
+        Assert.NotEqual(0, deployment.ExitCode);
+        Assert.Contains("send application/json", deployment.Error);
+    }
+
     [GeneratedRegex(@"\s+")]
     private static partial Regex Spaces();
 }
