@@ -19,6 +19,30 @@ internal sealed partial class ApiHandler
         return Bodies.WriteAsync(context.Response, code, body);
     }
 
+    /// <summary>
+    /// fieldValidation as kube-apiserver: Strict fails on a field the kind does not have, Warn
+    /// (the default) answers with a Warning header, Ignore says nothing.
+    /// </summary>
+    private static T CheckFields<T>(HttpContext context, ResourceInfo r, string? sub, T body)
+        where T : JsonNode
+    {
+        var mode = (string?)context.Request.Query["fieldValidation"] ?? "Warn";
+        if (mode is not ("Strict" or "Warn" or "Ignore"))
+        {
+            throw ApiException.BadRequest($"fieldValidation: Unsupported value: \"{mode}\": supported values: \"Ignore\", \"Strict\", \"Warn\"");
+        }
+        if (mode == "Ignore" || Validation.UnknownFields.Find(r, sub, body) is not { } field)
+        {
+            return body;
+        }
+        if (mode == "Strict")
+        {
+            throw ApiException.BadRequest($"strict decoding error: unknown field \"{field}\"");
+        }
+        context.Response.Headers.Append("Warning", $"299 - \"unknown field \\\"{field}\\\"\"");
+        return body;
+    }
+
     private static async Task<DeleteOptions> ReadDeleteOptionsAsync(HttpContext context)
     {
         var query = context.Request.Query;

@@ -95,7 +95,8 @@ internal sealed partial class ApiHandler(ResourceService service, WatchHandler w
                 await WriteObjectAsync(context, 200, r, found).ConfigureAwait(false);
                 return;
             case "POST" when name is null:
-                var created = await service.CreateAsync(r, ns, await Bodies.ReadObjectAsync(request).ConfigureAwait(false), dryRun).ConfigureAwait(false);
+                var body = CheckFields(context, r, sub, await Bodies.ReadObjectAsync(request).ConfigureAwait(false));
+                var created = await service.CreateAsync(r, ns, body, dryRun).ConfigureAwait(false);
                 await WriteObjectAsync(context, 201, r, created).ConfigureAwait(false);
                 return;
             case "POST" when sub == "binding" && ns is not null:
@@ -103,12 +104,14 @@ internal sealed partial class ApiHandler(ResourceService service, WatchHandler w
                 await Bodies.WriteAsync(context.Response, 201, binding).ConfigureAwait(false);
                 return;
             case "PUT" when name is not null:
-                var updated = await service.UpdateAsync(r, ns, name, sub, await Bodies.ReadObjectAsync(request).ConfigureAwait(false), dryRun).ConfigureAwait(false);
+                var replacement = CheckFields(context, r, sub, await Bodies.ReadObjectAsync(request).ConfigureAwait(false));
+                var updated = await service.UpdateAsync(r, ns, name, sub, replacement, dryRun).ConfigureAwait(false);
                 await WriteObjectAsync(context, 200, r, updated).ConfigureAwait(false);
                 return;
             case "PATCH" when name is not null:
                 var type = PatchTypeOf(request.ContentType);
-                var patched = await service.PatchAsync(r, ns, name, sub, type, await Bodies.ReadAsync(request).ConfigureAwait(false), dryRun).ConfigureAwait(false);
+                var patch = CheckFields(context, r, sub, await Bodies.ReadAsync(request).ConfigureAwait(false));
+                var patched = await service.PatchAsync(r, ns, name, sub, type, patch, dryRun).ConfigureAwait(false);
                 await WriteObjectAsync(context, 200, r, patched).ConfigureAwait(false);
                 return;
             case "DELETE" when name is not null:

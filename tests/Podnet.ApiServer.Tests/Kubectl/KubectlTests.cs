@@ -184,6 +184,20 @@ public sealed partial class KubectlTests : IClassFixture<ServerFixture>, IDispos
     }
 
     [Fact]
+    public void UnknownField_IsRejectedByStrictFieldValidation_AndWarnedOtherwise()
+    {
+        var ns = Namespace();
+        var typo = File("typo.yaml", Web.Replace("replicas: 2", "replica: 2"));
+        var strict = _kubectl.Run("apply", "-n", ns, "-f", typo);
+        Assert.NotEqual(0, strict.ExitCode);
+        Assert.Contains("strict decoding error: unknown field \"spec.replica\"", strict.Error);
+        Assert.Equal("", _kubectl.Ok("get", "-n", ns, "deployments", "-o", "name"));
+        var warn = _kubectl.Run("apply", "-n", ns, "--validate=warn", "-f", typo);
+        Assert.Equal(0, warn.ExitCode);
+        Assert.Contains("Warning: unknown field \"spec.replica\"", warn.Error);
+    }
+
+    [Fact]
     public void TypedCreate_NamespaceConfigMapSecret_SentAsProtobuf()
     {
         var ns = "p-" + Guid.NewGuid().ToString("N")[..8];
