@@ -54,7 +54,12 @@ public sealed class ApiServerHost : IAsyncDisposable
 
     public static async Task<ApiServerHost> StartAsync(ApiServerOptions options, CancellationToken cancellationToken = default)
     {
-        Directory.CreateDirectory(options.StateDirectory);
+        var state = Directory.CreateDirectory(options.StateDirectory);
+        if (!OperatingSystem.IsWindows())
+        {
+            // The database holds Secrets and the directory the CA key: owner only.
+            state.UnixFileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+        }
         var clusterIp = Core.Net.IpMath.Add(options.ServiceCidrs[0].BaseAddress, 1);
         var sans = options.BindAddresses.Where(a => !a.Equals(IPAddress.Any) && !a.Equals(IPAddress.IPv6Any))
             .Append(IPAddress.Loopback).Append(clusterIp).Distinct().ToList();

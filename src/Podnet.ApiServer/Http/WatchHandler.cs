@@ -114,7 +114,10 @@ internal sealed class WatchHandler(ObjectStore store, TimeSpan bookmarkInterval,
             }
             try
             {
-                await reader.WaitToReadAsync(tick.Token).ConfigureAwait(false);
+                if (!await reader.WaitToReadAsync(tick.Token).ConfigureAwait(false))
+                {
+                    return;
+                }
             }
             catch (OperationCanceledException) when (!token.IsCancellationRequested)
             {

@@ -39,9 +39,11 @@ internal sealed class WatchHub(int capacity, long startResourceVersion)
             {
                 foreach (var e in events)
                 {
-                    if (e.Object.Resource == s.Resource)
+                    if (e.Object.Resource == s.Resource && !s.Writer.TryWrite(e))
                     {
-                        s.Writer.TryWrite(e);
+                        // A watcher this far behind is cut off (its stream ends) rather than
+                        // allowed to hold the server's memory; it resumes or relists, as upstream.
+                        s.Writer.TryComplete();
                     }
                 }
             }
@@ -61,9 +63,10 @@ internal sealed class WatchHub(int capacity, long startResourceVersion)
         var subscription = new Subscription(this, resource);
         foreach (var e in _history)
         {
-            if (e.Object.ResourceVersion > fromResourceVersion && e.Object.Resource == resource)
+            if (e.Object.ResourceVersion > fromResourceVersion && e.Object.Resource == resource && !subscription.Writer.TryWrite(e))
             {
-                subscription.Writer.TryWrite(e);
+                subscription.Writer.TryComplete();
+                break;
             }
         }
         lock (_subscribers)
@@ -83,7 +86,14 @@ internal sealed class WatchHub(int capacity, long startResourceVersion)
 
     internal sealed class Subscription(WatchHub hub, string resource) : IDisposable
     {
-        private readonly Channel<StoreEvent> _channel = Channel.CreateUnbounded<StoreEvent>(new UnboundedChannelOptions { SingleReader = true });
+        /// <summary>Events a watcher may have queued before it is cut off.</summary>
+        public const int Backlog = 50_000;
+
+        private readonly Channel<StoreEvent> _channel = Channel.CreateBounded<StoreEvent>(new BoundedChannelOptions(Backlog)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
 
         public string Resource { get; } = resource;
 
