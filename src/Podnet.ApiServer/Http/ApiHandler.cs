@@ -45,6 +45,13 @@ internal sealed partial class ApiHandler(ResourceService service, WatchHandler w
     private async Task<bool> ServeNonResourceAsync(HttpContext context, string path)
     {
         var trimmed = path.TrimEnd('/');
+        if (trimmed is "/api" or "/apis" && AggregatedDiscovery.Wanted(context.Request.Headers.Accept.ToString()))
+        {
+            context.Response.StatusCode = 200;
+            context.Response.ContentType = AggregatedDiscovery.ContentType;
+            await context.Response.Body.WriteAsync(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(AggregatedDiscovery.List(trimmed == "/api"), Bodies.Options)).ConfigureAwait(false);
+            return true;
+        }
         JsonNode? body = trimmed switch
         {
             "/version" => Discovery.Version(),

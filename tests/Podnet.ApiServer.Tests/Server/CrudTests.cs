@@ -207,4 +207,24 @@ public sealed class CrudTests(ServerFixture server) : IClassFixture<ServerFixtur
         Assert.Equal("ok", await anonymous.GetStringAsync("readyz"));
         Assert.Contains("\"gitVersion\":\"v1.32.4\"", await anonymous.GetStringAsync("version"));
     }
+
+    [Fact]
+    public async Task Discovery_LegacyAndAggregated()
+    {
+        var legacy = System.Text.Json.Nodes.JsonNode.Parse(await server.Http.GetStringAsync("apis/apps/v1"))!;
+        Assert.Contains(legacy["resources"]!.AsArray(), r => (string?)r!["name"] == "deployments/scale" && (string?)r["kind"] == "Scale");
+        using var request = new HttpRequestMessage(HttpMethod.Get, "apis");
+        request.Headers.TryAddWithoutValidation("Accept", "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json");
+        using var response = await server.Http.SendAsync(request);
+        var contentType = response.Content.Headers.ContentType!;
+        Assert.Equal("application/json", contentType.MediaType);
+        Assert.Equal(["g=apidiscovery.k8s.io", "v=v2", "as=APIGroupDiscoveryList"], contentType.Parameters.Select(p => $"{p.Name}={p.Value}"));
+        var aggregated = System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        var apps = aggregated["items"]!.AsArray().Single(i => (string?)i!["metadata"]!["name"] == "apps")!;
+        var deployments = apps["versions"]![0]!["resources"]!.AsArray().Single(r => (string?)r!["resource"] == "deployments")!;
+        Assert.Equal("Namespaced", (string?)deployments["scope"]);
+        Assert.Contains(deployments["subresources"]!.AsArray(), s => (string?)s!["subresource"] == "scale");
+        var legacyApis = await server.Http.GetStringAsync("apis");
+        Assert.Contains("\"kind\":\"APIGroupList\"", legacyApis);
+    }
 }
