@@ -72,4 +72,20 @@ public sealed class AllocationTests : IDisposable
         var headless = await Service("h", """{"clusterIP":"None","ports":[{"port":80}]}""");
         Assert.Equal("None", (string?)headless["spec"]!["clusterIPs"]![0]);
     }
+
+    [Fact]
+    public async Task DualStack_FamiliesFollowPolicy()
+    {
+        using var dual = new TempService("10.96.0.0/24,fd00:10:96::/112");
+        var single = await dual.Create(ResourceCatalog.Services, """{"metadata":{"name":"one"},"spec":{"ports":[{"port":80}]}}""");
+        Assert.Equal(["IPv4"], single["spec"]!["ipFamilies"]!.AsArray().Select(f => (string?)f));
+        var both = await dual.Create(ResourceCatalog.Services, """{"metadata":{"name":"two"},"spec":{"ipFamilyPolicy":"RequireDualStack","ports":[{"port":80}]}}""");
+        var ips = both["spec"]!["clusterIPs"]!.AsArray().Select(i => IPAddress.Parse((string)i!)).ToList();
+        Assert.Equal([System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.AddressFamily.InterNetworkV6], ips.Select(i => i.AddressFamily));
+        Assert.Equal(["IPv4", "IPv6"], both["spec"]!["ipFamilies"]!.AsArray().Select(f => (string?)f));
+        var v6 = await dual.Create(ResourceCatalog.Services, """{"metadata":{"name":"six"},"spec":{"ipFamilies":["IPv6"],"ports":[{"port":80}]}}""");
+        Assert.StartsWith("fd00:10:96::", (string)v6["spec"]!["clusterIP"]!);
+        var causes = await _api.Invalid(ResourceCatalog.Services, """{"metadata":{"name":"nope"},"spec":{"ipFamilyPolicy":"RequireDualStack","ports":[{"port":80}]}}""");
+        Assert.Contains("spec.ipFamilyPolicy: Invalid value: \"RequireDualStack\": this cluster is not configured for dual-stack services", causes);
+    }
 }

@@ -15,7 +15,8 @@ internal sealed class TempService : IDisposable
     public TempService(string serviceCidr = "10.96.0.0/16", int watchWindow = 1000)
     {
         Store = new ObjectStore(Path.Combine(_directory, "state.db"), watchWindow);
-        var allocator = new ServiceAllocator([IPNetwork.Parse(serviceCidr)], 30000, 32767, new Random(1));
+        var cidrs = serviceCidr.Split(',').Select(c => IPNetwork.Parse(c)).ToList();
+        var allocator = new ServiceAllocator(cidrs, 30000, 32767, new Random(1));
         Service = new ResourceService(Store, new AdmissionChain(allocator), TimeProvider.System);
         Service.CreateAsync(ResourceCatalog.Namespaces, null, Json("""{"metadata":{"name":"default"}}"""), false).GetAwaiter().GetResult();
     }
