@@ -72,6 +72,8 @@ public sealed class ApiServerHost : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Limits.MaxRequestBodySize = 16 * 1024 * 1024;
+            // client-go multiplexes every watch of a process over one HTTP/2 connection.
+            kestrel.Limits.Http2.MaxStreamsPerConnection = 1000;
             foreach (var address in options.BindAddresses)
             {
                 kestrel.Listen(address, options.Port, listen =>

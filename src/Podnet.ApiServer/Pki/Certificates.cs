@@ -88,7 +88,7 @@ internal sealed class Certificates
         {
             mode.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         }
-        using (var writer = new StreamWriter(temp, System.Text.Encoding.UTF8, mode))
+        using (var writer = new StreamWriter(temp, new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false), mode))
         {
             writer.Write(content);
             writer.Flush();

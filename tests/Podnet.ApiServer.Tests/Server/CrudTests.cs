@@ -227,4 +227,16 @@ public sealed class CrudTests(ServerFixture server) : IClassFixture<ServerFixtur
         var legacyApis = await server.Http.GetStringAsync("apis");
         Assert.Contains("\"kind\":\"APIGroupList\"", legacyApis);
     }
+
+    [Fact]
+    public async Task Http2_And_Http11_BothServe()
+    {
+        foreach (var version in new[] { HttpVersion.Version20, HttpVersion.Version11 })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "api/v1/namespaces/default") { Version = version, VersionPolicy = HttpVersionPolicy.RequestVersionExact };
+            using var response = await server.Http.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(version, response.Version);
+        }
+    }
 }

@@ -85,6 +85,10 @@ public sealed class DurabilityTests : IDisposable
             {
                 Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(server.Kubeconfig));
             }
+            foreach (var file in new[] { server.Kubeconfig, Path.Combine(_state, "pki", "token"), Path.Combine(_state, "pki", "ca.crt") })
+            {
+                Assert.NotEqual(0xEF, File.ReadAllBytes(file)[0]);
+            }
         }
         using var restarted = ServerProcess.Start(_state);
         using var again = restarted.Client();
