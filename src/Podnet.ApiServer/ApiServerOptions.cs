@@ -23,8 +23,11 @@ public sealed record ApiServerOptions
 
     public IReadOnlyList<string> Controllers { get; init; } = KnownControllers;
 
-    /// <summary>How many recent changes a watch can resume from before it gets 410 Expired.</summary>
-    public int WatchWindow { get; init; } = 100_000;
+    /// <summary>
+    /// How many recent changes a watch can resume from before it gets 410 Expired (each change
+    /// keeps the object before and after it in memory, so this bounds the window's memory).
+    /// </summary>
+    public int WatchWindow { get; init; } = 10_000;
 
     public TimeSpan BookmarkInterval { get; init; } = TimeSpan.FromSeconds(30);
 
