@@ -1,0 +1,72 @@
+using System.Diagnostics;
+using k8s;
+
+namespace Podnet.Bench.ApiServer;
+
+/// <summary>`podnet server` as a process of its own, so that its memory is its own.</summary>
+internal sealed class ServerUnderTest : IDisposable
+{
+    private readonly Process _process;
+    private readonly string _state;
+
+    private ServerUnderTest(Process process, string state)
+    {
+        _process = process;
+        _state = state;
+    }
+
+    public static ServerUnderTest Start(string state)
+    {
+        var info = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardError = true };
+        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "podnet.dll"), "server", "--state", state, "--port", "0" })
+        {
+            info.ArgumentList.Add(argument);
+        }
+        var server = new ServerUnderTest(Process.Start(info)!, state);
+        server._process.BeginErrorReadLine();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!File.Exists(Path.Combine(state, "kubeconfig")))
+        {
+            if (server._process.HasExited || DateTime.UtcNow > deadline)
+            {
+                server.Dispose();
+                throw new InvalidOperationException("podnet server did not start");
+            }
+            Thread.Sleep(50);
+        }
+        return server;
+    }
+
+    public LeanClient Lean()
+    {
+        var config = KubernetesClientConfiguration.BuildConfigFromConfigFile(Path.Combine(_state, "kubeconfig"));
+        return new LeanClient(new Uri(config.Host), File.ReadAllText(Path.Combine(_state, "pki", "ca.crt")), config.AccessToken);
+    }
+
+    public Kubernetes Client() => new(KubernetesClientConfiguration.BuildConfigFromConfigFile(Path.Combine(_state, "kubeconfig")));
+
+    /// <summary>Resident set size now and at its peak (VmRSS, VmHWM), in bytes.</summary>
+    public (long Rss, long Peak) Memory()
+    {
+        long Field(string name) => File.ReadLines($"/proc/{_process.Id}/status").Where(l => l.StartsWith(name, StringComparison.Ordinal))
+            .Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024).First();
+        return (Field("VmRSS:"), Field("VmHWM:"));
+    }
+
+    /// <summary>CPU seconds (user + system) the server has used.</summary>
+    public double CpuSeconds()
+    {
+        var fields = File.ReadAllText($"/proc/{_process.Id}/stat").Split(')')[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return (long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture)) / 100.0;
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+            _process.WaitForExit();
+        }
+        _process.Dispose();
+    }
+}

@@ -1,0 +1,31 @@
+using System.Text.Json.Nodes;
+using Podnet.ApiServer.Http;
+using Podnet.ApiServer.Registry;
+using Podnet.ApiServer.Storage;
+using Podnet.ApiServer.Validation;
+
+namespace Podnet.ApiServer.Admission;
+
+/// <summary>
+/// What happens to an object between decoding and storage, as kube-apiserver's defaulting,
+/// validation and admission: defaults filled in, every field problem collected into one 422,
+/// then Service addresses and ports allocated inside the same write.
+/// </summary>
+internal sealed class AdmissionChain(ServiceAllocator allocator)
+{
+    public void Admit(StoreTransaction txn, ResourceInfo r, JsonObject obj, JsonObject? old)
+    {
+        Defaults.Apply(r, obj, old);
+        var causes = new List<FieldCause>();
+        MetadataValidation.Validate(r, obj, old, causes);
+        KindValidation.Validate(r, obj, old, causes);
+        if (causes.Count == 0 && r == ResourceCatalog.Services)
+        {
+            allocator.Allocate(txn, obj, old, causes);
+        }
+        if (causes.Count > 0)
+        {
+            throw ApiException.Invalid(r, obj.Name(), causes);
+        }
+    }
+}

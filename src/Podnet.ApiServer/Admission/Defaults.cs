@@ -1,0 +1,155 @@
+using System.Text.Json.Nodes;
+using Podnet.ApiServer.Registry;
+
+namespace Podnet.ApiServer.Admission;
+
+/// <summary>The defaults kube-apiserver fills in, for the fields Podnet's components and kubectl read.</summary>
+internal static class Defaults
+{
+    public static void Apply(ResourceInfo r, JsonObject obj, JsonObject? old)
+    {
+        switch (r.Key)
+        {
+            case "namespaces":
+                obj.Meta().Child("labels")["kubernetes.io/metadata.name"] = obj.Name();
+                obj.Child("spec")["finalizers"] ??= new JsonArray("kubernetes");
+                obj.Child("status")["phase"] = obj.IsDeleting() ? "Terminating" : "Active";
+                break;
+            case "pods":
+                PodSpec(obj.Child("spec"));
+                if (old is null)
+                {
+                    obj["status"] = new JsonObject { ["phase"] = "Pending", ["qosClass"] = "BestEffort" };
+                }
+                break;
+            case "services":
+                Service(obj.Child("spec"));
+                if (old is null)
+                {
+                    obj["status"] = new JsonObject { ["loadBalancer"] = new JsonObject() };
+                }
+                break;
+            case "apps/deployments":
+                Workload(obj, old);
+                var strategy = obj.Child("spec").Child("strategy");
+                strategy["type"] ??= "RollingUpdate";
+                if ((string?)strategy["type"] == "RollingUpdate")
+                {
+                    strategy.Child("rollingUpdate")["maxSurge"] ??= "25%";
+                    strategy.Child("rollingUpdate")["maxUnavailable"] ??= "25%";
+                }
+                obj.Child("spec")["progressDeadlineSeconds"] ??= 600;
+                break;
+            case "apps/replicasets":
+                Workload(obj, old);
+                break;
+            case "secrets":
+                if ((string?)obj["type"] is null or "")
+                {
+                    obj["type"] = "Opaque";
+                }
+                break;
+            case "networking.k8s.io/networkpolicies":
+                NetworkPolicy(obj.Child("spec"));
+                break;
+            case "endpoints":
+                foreach (var subset in obj["subsets"] as JsonArray ?? [])
+                {
+                    Protocols(subset?["ports"] as JsonArray);
+                }
+                break;
+            case "discovery.k8s.io/endpointslices":
+                Protocols(obj["ports"] as JsonArray);
+                break;
+        }
+    }
+
+    private static void Workload(JsonObject obj, JsonObject? old)
+    {
+        var spec = obj.Child("spec");
+        spec["replicas"] ??= 1;
+        spec["revisionHistoryLimit"] ??= 10;
+        PodSpec(spec.Child("template").Child("spec"));
+        if (old is null)
+        {
+            obj["status"] = new JsonObject();
+        }
+    }
+
+    public static void PodSpec(JsonObject spec)
+    {
+        spec["restartPolicy"] ??= "Always";
+        spec["dnsPolicy"] ??= "ClusterFirst";
+        spec["schedulerName"] ??= "default-scheduler";
+        spec["terminationGracePeriodSeconds"] ??= 30;
+        spec["securityContext"] ??= new JsonObject();
+        spec["serviceAccountName"] ??= "default";
+        spec["enableServiceLinks"] ??= true;
+        foreach (var list in new[] { "containers", "initContainers" })
+        {
+            foreach (var container in (spec[list] as JsonArray ?? []).OfType<JsonObject>())
+            {
+                var image = (string?)container["image"] ?? "";
+                var tagged = image.Contains('@') || image.LastIndexOf(':') > image.LastIndexOf('/');
+                container["imagePullPolicy"] ??= !tagged || image.EndsWith(":latest", StringComparison.Ordinal) ? "Always" : "IfNotPresent";
+                container["terminationMessagePath"] ??= "/dev/termination-log";
+                container["terminationMessagePolicy"] ??= "File";
+                container["resources"] ??= new JsonObject();
+                Protocols(container["ports"] as JsonArray);
+            }
+        }
+    }
+
+    private static void Service(JsonObject spec)
+    {
+        var type = (string?)(spec["type"] ??= "ClusterIP");
+        spec["sessionAffinity"] ??= "None";
+        if (type == "ExternalName")
+        {
+            return;
+        }
+        spec["internalTrafficPolicy"] ??= "Cluster";
+        if (type is "NodePort" or "LoadBalancer")
+        {
+            spec["externalTrafficPolicy"] ??= "Cluster";
+        }
+        if (type == "LoadBalancer")
+        {
+            spec["allocateLoadBalancerNodePorts"] ??= true;
+        }
+        foreach (var port in (spec["ports"] as JsonArray ?? []).OfType<JsonObject>())
+        {
+            port["protocol"] ??= "TCP";
+            port["targetPort"] ??= port["port"]?.DeepClone();
+        }
+    }
+
+    private static void NetworkPolicy(JsonObject spec)
+    {
+        spec["podSelector"] ??= new JsonObject();
+        if (spec["policyTypes"] is not JsonArray { Count: > 0 })
+        {
+            var types = new JsonArray("Ingress");
+            if (spec["egress"] is JsonArray)
+            {
+                types.Add("Egress");
+            }
+            spec["policyTypes"] = types;
+        }
+        foreach (var direction in new[] { "ingress", "egress" })
+        {
+            foreach (var rule in (spec[direction] as JsonArray ?? []).OfType<JsonObject>())
+            {
+                Protocols(rule["ports"] as JsonArray);
+            }
+        }
+    }
+
+    private static void Protocols(JsonArray? ports)
+    {
+        foreach (var port in (ports ?? []).OfType<JsonObject>())
+        {
+            port["protocol"] ??= "TCP";
+        }
+    }
+}

@@ -1,0 +1,158 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Podnet.ApiServer.Admission;
+using Podnet.ApiServer.Http;
+using Podnet.ApiServer.Pki;
+using Podnet.ApiServer.Registry;
+using Podnet.ApiServer.Storage;
+
+namespace Podnet.ApiServer;
+
+/// <summary>
+/// A running API server: TLS on every bind address, the store in the state directory, the
+/// sweeper that finishes delayed deletions. <see cref="StartAsync"/> returns once it listens and
+/// STATE/kubeconfig is written.
+/// </summary>
+public sealed class ApiServerHost : IAsyncDisposable
+{
+    private static readonly string[] ServiceNames = ["kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local", "localhost"];
+
+    private readonly WebApplication _app;
+    private readonly ObjectStore _store;
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _sweeper = Task.CompletedTask;
+
+    private ApiServerHost(WebApplication app, ObjectStore store, Certificates certificates, ApiServerOptions options)
+    {
+        _app = app;
+        _store = store;
+        Certificates = certificates;
+        Options = options;
+    }
+
+    public ApiServerOptions Options { get; }
+
+    public int Port { get; private set; }
+
+    public Uri Url { get; private set; } = new("https://127.0.0.1/");
+
+    public string Token => Certificates.Token;
+
+    public string CaPem => Certificates.CaPem;
+
+    public string KubeconfigPath => Path.Combine(Options.StateDirectory, "kubeconfig");
+
+    internal Certificates Certificates { get; }
+
+    public static async Task<ApiServerHost> StartAsync(ApiServerOptions options, CancellationToken cancellationToken = default)
+    {
+        var state = Directory.CreateDirectory(options.StateDirectory);
+        if (!OperatingSystem.IsWindows())
+        {
+            // The database holds Secrets and the directory the CA key: owner only.
+            state.UnixFileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+        }
+        var clusterIp = Core.Net.IpMath.Add(options.ServiceCidrs[0].BaseAddress, 1);
+        var sans = options.BindAddresses.Where(a => !a.Equals(IPAddress.Any) && !a.Equals(IPAddress.IPv6Any))
+            .Append(IPAddress.Loopback).Append(clusterIp).Distinct().ToList();
+        var certificates = Certificates.LoadOrCreate(Path.Combine(options.StateDirectory, "pki"), sans, ServiceNames);
+        var store = new ObjectStore(Path.Combine(options.StateDirectory, "state.db"), options.WatchWindow);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Limits.MaxRequestBodySize = 16 * 1024 * 1024;
+            // client-go multiplexes every watch of a process over one HTTP/2 connection.
+            kestrel.Limits.Http2.MaxStreamsPerConnection = 1000;
+            foreach (var address in options.BindAddresses)
+            {
+                kestrel.Listen(address, options.Port, listen =>
+                {
+                    listen.Protocols = HttpProtocols.Http1AndHttp2;
+                    listen.UseHttps(certificates.Serving);
+                });
+            }
+        });
+        var app = builder.Build();
+        var host = new ApiServerHost(app, store, certificates, options);
+        var allocator = new ServiceAllocator(options.ServiceCidrs, options.NodePortMin, options.NodePortMax, Random.Shared);
+        var service = new ResourceService(store, new AdmissionChain(allocator), TimeProvider.System);
+        service.NamespaceDefaults = txn => Bootstrap.EnsureNamespaceDefaults(service, txn, certificates.CaPem);
+        var stopping = CancellationTokenSource.CreateLinkedTokenSource(host._stopping.Token, app.Lifetime.ApplicationStopping).Token;
+        var watch = new WatchHandler(store, options.BookmarkInterval, stopping);
+        string? serverAddress = null;
+        var handler = new Lazy<ApiHandler>(() => new ApiHandler(service, watch, certificates.Token, serverAddress!));
+        app.Run(context => handler.Value.HandleAsync(context));
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        var listening = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+        host.Port = new Uri(listening.First()).Port;
+        var advertise = options.AdvertiseAddress;
+        serverAddress = Endpoint(advertise, host.Port);
+        host.Url = new Uri($"https://{serverAddress}/");
+        await Bootstrap.EnsureAsync(service, options, advertise, host.Port, certificates.CaPem).ConfigureAwait(false);
+        host._sweeper = host.SweepAsync(service, stopping);
+        Kubeconfig.Write(host.KubeconfigPath, host.Url, certificates.CaPem, certificates.Token);
+        return host;
+    }
+
+    /// <summary>Runs until SIGTERM/SIGINT (or <see cref="StopAsync"/>), then shuts down cleanly.</summary>
+    public Task WaitForShutdownAsync(CancellationToken cancellationToken = default) => _app.WaitForShutdownAsync(cancellationToken);
+
+    public async Task StopAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _app.StopAsync().ConfigureAwait(false);
+        await _sweeper.ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_stopping.IsCancellationRequested)
+        {
+            await StopAsync().ConfigureAwait(false);
+        }
+        await _app.DisposeAsync().ConfigureAwait(false);
+        _store.Dispose();
+        _stopping.Dispose();
+    }
+
+    private async Task SweepAsync(ResourceService service, CancellationToken stopping)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stopping).ConfigureAwait(false))
+            {
+                try
+                {
+                    await service.SweepAsync().ConfigureAwait(false);
+                    await service.Store.WriteAsync(txn =>
+                    {
+                        Bootstrap.EnsureNamespaceDefaults(service, txn, Certificates.CaPem);
+                        return 0;
+                    }, stopping).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    Console.Error.WriteLine($"podnet server: sweep failed: {e.Message}");
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private static string Endpoint(IPAddress address, int port) =>
+        address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{address}]:{port}" : $"{address}:{port}";
+}

@@ -1,0 +1,48 @@
+using System.Net;
+
+namespace Podnet.ApiServer;
+
+/// <summary>How <c>podnet server</c> runs: where its state lives and what it listens on.</summary>
+public sealed record ApiServerOptions
+{
+    /// <summary>The controllers `--controllers` may name (they run in the control-plane process).</summary>
+    public static readonly IReadOnlyList<string> KnownControllers = ["nodeipam", "scheduler", "deployments", "endpointslices", "loadbalancer", "namespaces"];
+
+    public required string StateDirectory { get; init; }
+
+    /// <summary>Port for every bind address; 0 picks a free one (tests).</summary>
+    public int Port { get; init; } = 6443;
+
+    public IReadOnlyList<IPAddress> BindAddresses { get; init; } = [IPAddress.Loopback];
+
+    public IReadOnlyList<IPNetwork> ServiceCidrs { get; init; } = [IPNetwork.Parse("10.96.0.0/16")];
+
+    public int NodePortMin { get; init; } = 30000;
+
+    public int NodePortMax { get; init; } = 32767;
+
+    public IReadOnlyList<string> Controllers { get; init; } = KnownControllers;
+
+    /// <summary>
+    /// How many recent changes a watch can resume from before it gets 410 Expired (each change
+    /// keeps the object before and after it in memory, so this bounds the window's memory).
+    /// </summary>
+    public int WatchWindow { get; init; } = 10_000;
+
+    public TimeSpan BookmarkInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Address the `kubernetes` Service's EndpointSlice points at: the first bind address that is not a wildcard.</summary>
+    public IPAddress AdvertiseAddress =>
+        BindAddresses.FirstOrDefault(a => !a.Equals(IPAddress.Any) && !a.Equals(IPAddress.IPv6Any)) ?? IPAddress.Loopback;
+
+    /// <summary>Parses "30000-32767".</summary>
+    public static (int Min, int Max) ParsePortRange(string text)
+    {
+        var parts = text.Split('-');
+        if (parts.Length == 2 && int.TryParse(parts[0], out var min) && int.TryParse(parts[1], out var max) && min >= 1 && max <= 65535 && min <= max)
+        {
+            return (min, max);
+        }
+        throw new FormatException($"'{text}' is not a port range like 30000-32767");
+    }
+}

@@ -1,0 +1,113 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json.Nodes;
+using Podnet.ApiServer.Registry;
+using Podnet.Core.Net;
+
+namespace Podnet.ApiServer;
+
+/// <summary>
+/// The objects every cluster has: the four system namespaces, the `kubernetes` Service at the
+/// first address of the service range with its Endpoints and EndpointSlice pointing at this
+/// server, and a `default` ServiceAccount in each namespace. Kept true at every start (the
+/// port or the address may have changed) and, for service accounts, at every sweep.
+/// </summary>
+internal static class Bootstrap
+{
+    public static readonly string[] SystemNamespaces = ["default", "kube-system", "kube-public", "kube-node-lease"];
+
+    public static Task EnsureAsync(ResourceService service, ApiServerOptions options, IPAddress address, int port, string caPem) =>
+        service.Store.WriteAsync(txn =>
+        {
+            foreach (var ns in SystemNamespaces)
+            {
+                if (txn.Get(ResourceCatalog.Namespaces.Key, "", ns) is null)
+                {
+                    service.Create(txn, ResourceCatalog.Namespaces, null, new JsonObject { ["metadata"] = new JsonObject { ["name"] = ns } });
+                }
+            }
+            var clusterIp = IpMath.Add(options.ServiceCidrs[0].BaseAddress, 1).ToString();
+            var labels = new JsonObject { ["component"] = "apiserver", ["provider"] = "kubernetes" };
+            var svc = new JsonObject
+            {
+                ["metadata"] = new JsonObject { ["name"] = "kubernetes", ["namespace"] = "default", ["labels"] = labels.DeepClone() },
+                ["spec"] = new JsonObject
+                {
+                    ["clusterIP"] = clusterIp,
+                    ["clusterIPs"] = new JsonArray(clusterIp),
+                    ["ports"] = new JsonArray(new JsonObject { ["name"] = "https", ["port"] = 443, ["protocol"] = "TCP", ["targetPort"] = port }),
+                    ["sessionAffinity"] = "None",
+                    ["type"] = "ClusterIP",
+                },
+            };
+            Upsert(service, txn, ResourceCatalog.Services, svc, (current, desired) => current["spec"]!["ports"] = desired["spec"]!["ports"]!.DeepClone());
+            var family = address.AddressFamily == AddressFamily.InterNetworkV6 ? "IPv6" : "IPv4";
+            var slice = new JsonObject
+            {
+                ["metadata"] = new JsonObject
+                {
+                    ["name"] = "kubernetes",
+                    ["namespace"] = "default",
+                    ["labels"] = new JsonObject { ["kubernetes.io/service-name"] = "kubernetes", ["endpointslice.kubernetes.io/managed-by"] = "podnet-apiserver" },
+                },
+                ["addressType"] = family,
+                ["endpoints"] = new JsonArray(new JsonObject { ["addresses"] = new JsonArray(address.ToString()), ["conditions"] = new JsonObject { ["ready"] = true } }),
+                ["ports"] = new JsonArray(new JsonObject { ["name"] = "https", ["port"] = port, ["protocol"] = "TCP" }),
+            };
+            Upsert(service, txn, ResourceCatalog.EndpointSlices, slice, (current, desired) =>
+            {
+                current["addressType"] = desired["addressType"]!.DeepClone();
+                current["endpoints"] = desired["endpoints"]!.DeepClone();
+                current["ports"] = desired["ports"]!.DeepClone();
+            });
+            var endpoints = new JsonObject
+            {
+                ["metadata"] = new JsonObject { ["name"] = "kubernetes", ["namespace"] = "default", ["labels"] = new JsonObject { ["endpointslice.kubernetes.io/skip-mirror"] = "true" } },
+                ["subsets"] = new JsonArray(new JsonObject
+                {
+                    ["addresses"] = new JsonArray(new JsonObject { ["ip"] = address.ToString() }),
+                    ["ports"] = new JsonArray(new JsonObject { ["name"] = "https", ["port"] = port, ["protocol"] = "TCP" }),
+                }),
+            };
+            Upsert(service, txn, ResourceCatalog.Endpoints, endpoints, (current, desired) => current["subsets"] = desired["subsets"]!.DeepClone());
+            EnsureNamespaceDefaults(service, txn, caPem);
+            return 0;
+        });
+
+    /// <summary>
+    /// Gives every active namespace its `default` ServiceAccount and the `kube-root-ca.crt`
+    /// ConfigMap (the CA pods trust the API with), as kube-controller-manager does.
+    /// </summary>
+    public static void EnsureNamespaceDefaults(ResourceService service, Storage.StoreTransaction txn, string caPem)
+    {
+        foreach (var ns in txn.List(ResourceCatalog.Namespaces.Key, null).Where(n => !n.Deleting))
+        {
+            if (txn.Get(ResourceCatalog.ServiceAccounts.Key, ns.Name, "default") is null)
+            {
+                service.Create(txn, ResourceCatalog.ServiceAccounts, ns.Name, new JsonObject { ["metadata"] = new JsonObject { ["name"] = "default" } });
+            }
+            if (txn.Get(ResourceCatalog.ConfigMaps.Key, ns.Name, "kube-root-ca.crt") is null)
+            {
+                service.Create(txn, ResourceCatalog.ConfigMaps, ns.Name, new JsonObject
+                {
+                    ["metadata"] = new JsonObject { ["name"] = "kube-root-ca.crt" },
+                    ["data"] = new JsonObject { ["ca.crt"] = caPem },
+                });
+            }
+        }
+    }
+
+    private static void Upsert(ResourceService service, Storage.StoreTransaction txn, ResourceInfo r, JsonObject desired, Action<JsonObject, JsonObject> copy)
+    {
+        if (txn.Get(r.Key, "default", desired.Name()) is null)
+        {
+            service.Create(txn, r, "default", desired);
+            return;
+        }
+        service.Update(txn, r, "default", desired.Name(), ResourceService.Internal, current =>
+        {
+            copy(current, desired);
+            return current;
+        }, null);
+    }
+}

@@ -1,0 +1,78 @@
+using System.Text.Json.Nodes;
+using Podnet.ApiServer.Registry;
+
+namespace Podnet.ApiServer.Http;
+
+/// <summary>
+/// Aggregated discovery (apidiscovery.k8s.io/v2): /api and /apis answer every group, version
+/// and resource in one document when the client's Accept asks for it, which saves kubectl a
+/// request per group-version. Clients that do not ask get the legacy documents.
+/// </summary>
+internal static class AggregatedDiscovery
+{
+    public const string ContentType = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+
+    /// <summary>True when one of the Accept media types is the v2 APIGroupDiscoveryList.</summary>
+    public static bool Wanted(string accept) =>
+        accept.Split(',').Any(mediaType =>
+        {
+            var parameters = mediaType.Split(';').Skip(1).Select(p => p.Trim()).ToHashSet();
+            return parameters.Contains("g=apidiscovery.k8s.io") && parameters.Contains("v=v2") && parameters.Contains("as=APIGroupDiscoveryList");
+        });
+
+    /// <summary>The core group (for /api) or every named group (for /apis).</summary>
+    public static JsonObject List(bool core)
+    {
+        var groups = core ? [""] : ResourceCatalog.Groups;
+        return new JsonObject
+        {
+            ["kind"] = "APIGroupDiscoveryList",
+            ["apiVersion"] = "apidiscovery.k8s.io/v2",
+            ["metadata"] = new JsonObject(),
+            ["items"] = new JsonArray(groups.Select(g => (JsonNode)new JsonObject
+            {
+                ["metadata"] = g.Length == 0 ? new JsonObject() : new JsonObject { ["name"] = g },
+                ["versions"] = new JsonArray(new JsonObject
+                {
+                    ["version"] = "v1",
+                    ["resources"] = new JsonArray(ResourceCatalog.InGroupVersion(g, "v1").Select(r => (JsonNode)Resource(r)).ToArray()),
+                    ["freshness"] = "Current",
+                }),
+            }).ToArray()),
+        };
+    }
+
+    private static JsonObject Resource(ResourceInfo r)
+    {
+        var entry = new JsonObject
+        {
+            ["resource"] = r.Plural,
+            ["responseKind"] = Kind(r.Group, r.Version, r.Kind),
+            ["scope"] = r.Namespaced ? "Namespaced" : "Cluster",
+            ["singularResource"] = r.Singular,
+            ["verbs"] = new JsonArray("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"),
+        };
+        if (r.ShortNames.Length > 0)
+        {
+            entry["shortNames"] = new JsonArray(r.ShortNames.Select(s => (JsonNode)s).ToArray());
+        }
+        if (r.Categories.Length > 0)
+        {
+            entry["categories"] = new JsonArray(r.Categories.Select(s => (JsonNode)s).ToArray());
+        }
+        if (r.Subresources.Length > 0)
+        {
+            entry["subresources"] = new JsonArray(r.Subresources.Select(sub => (JsonNode)(sub switch
+            {
+                "binding" => new JsonObject { ["subresource"] = sub, ["responseKind"] = Kind("", "v1", "Binding"), ["verbs"] = new JsonArray("create") },
+                "scale" => new JsonObject { ["subresource"] = sub, ["responseKind"] = Kind("autoscaling", "v1", "Scale"), ["verbs"] = new JsonArray("get", "patch", "update") },
+                "finalize" => new JsonObject { ["subresource"] = sub, ["responseKind"] = Kind(r.Group, r.Version, r.Kind), ["verbs"] = new JsonArray("update") },
+                _ => new JsonObject { ["subresource"] = sub, ["responseKind"] = Kind(r.Group, r.Version, r.Kind), ["verbs"] = new JsonArray("get", "patch", "update") },
+            })).ToArray());
+        }
+        return entry;
+    }
+
+    private static JsonObject Kind(string group, string version, string kind) =>
+        new() { ["group"] = group, ["version"] = version, ["kind"] = kind };
+}

@@ -1,0 +1,179 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+using Podnet.ApiServer.Registry;
+using Podnet.ApiServer.Selectors;
+
+namespace Podnet.ApiServer.Http;
+
+/// <summary>
+/// The one endpoint behind every path: authentication, then discovery, health, or a resource
+/// verb decoded from the method, the path and the query, answered as kube-apiserver would.
+/// </summary>
+internal sealed partial class ApiHandler(ResourceService service, WatchHandler watch, string token, string serverAddress)
+{
+    private static readonly HashSet<string> Anonymous = ["/healthz", "/livez", "/readyz", "/version"];
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        try
+        {
+            var path = context.Request.Path.Value ?? "/";
+            if (!Anonymous.Contains(path.TrimEnd('/')) && context.Request.Headers.Authorization != $"Bearer {token}")
+            {
+                throw new ApiException(401, "Unauthorized", "Unauthorized");
+            }
+            if (await ServeNonResourceAsync(context, path).ConfigureAwait(false))
+            {
+                return;
+            }
+            var info = RequestInfo.Parse(path) ?? throw new ApiException(404, "NotFound", "the server could not find the requested resource");
+            await ServeResourceAsync(context, info).ConfigureAwait(false);
+        }
+        catch (ApiException e)
+        {
+            if (!context.Response.HasStarted)
+            {
+                await Bodies.WriteAsync(context.Response, e.Code, e.ToStatus()).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException && !context.Response.HasStarted)
+        {
+            await Bodies.WriteAsync(context.Response, 500, ApiException.Status(500, "InternalError", $"Internal error occurred: {e.Message}", null)).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<bool> ServeNonResourceAsync(HttpContext context, string path)
+    {
+        var trimmed = path.TrimEnd('/');
+        if (trimmed is "/api" or "/apis" && AggregatedDiscovery.Wanted(context.Request.Headers.Accept.ToString()))
+        {
+            context.Response.StatusCode = 200;
+            context.Response.ContentType = AggregatedDiscovery.ContentType;
+            await context.Response.Body.WriteAsync(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(AggregatedDiscovery.List(trimmed == "/api"), Bodies.Options)).ConfigureAwait(false);
+            return true;
+        }
+        JsonNode? body = trimmed switch
+        {
+            "/version" => Discovery.Version(),
+            "/api" => Discovery.Api(serverAddress),
+            "/apis" => Discovery.Groups(),
+            "/api/v1" => Discovery.Resources("", "v1"),
+            _ when trimmed.StartsWith("/apis/", StringComparison.Ordinal) && trimmed.Split('/') is { Length: 3 or 4 } parts && ResourceCatalog.Groups.Contains(parts[2]) =>
+                parts.Length == 3 ? Discovery.Group(parts[2]) : parts[3] == "v1" ? Discovery.Resources(parts[2], "v1") : null,
+            _ => null,
+        };
+        if (body is not null)
+        {
+            await Bodies.WriteAsync(context.Response, 200, body).ConfigureAwait(false);
+            return true;
+        }
+        if (trimmed is "/healthz" or "/livez" or "/readyz" || trimmed.StartsWith("/healthz/", StringComparison.Ordinal) || trimmed.StartsWith("/livez/", StringComparison.Ordinal) || trimmed.StartsWith("/readyz/", StringComparison.Ordinal))
+        {
+            context.Response.ContentType = "text/plain; charset=utf-8";
+            await context.Response.WriteAsync("ok").ConfigureAwait(false);
+            return true;
+        }
+        if (trimmed.StartsWith("/openapi/", StringComparison.Ordinal))
+        {
+            return await OpenApi.ServeAsync(context, trimmed).ConfigureAwait(false);
+        }
+        return false;
+    }
+
+    private async Task ServeResourceAsync(HttpContext context, RequestInfo info)
+    {
+        var (r, ns, name, sub) = info;
+        var request = context.Request;
+        var query = request.Query;
+        var dryRun = query["dryRun"] == "All";
+        switch (request.Method)
+        {
+            case "GET" when name is null:
+                var list = ParseListOptions(context, r);
+                if ((string?)query["watch"] is "true" or "1")
+                {
+                    await watch.ServeAsync(context, r, ns, list.Labels, list.Fields).ConfigureAwait(false);
+                    return;
+                }
+                await WriteObjectAsync(context, 200, r, service.List(r, ns, list)).ConfigureAwait(false);
+                return;
+            case "GET":
+                var found = sub == "scale" ? await service.GetScale(r, ns, name).ConfigureAwait(false) : service.Get(r, ns, name);
+                await WriteObjectAsync(context, 200, r, found).ConfigureAwait(false);
+                return;
+            case "POST" when name is null:
+                var body = CheckFields(context, r, sub, await Bodies.ReadObjectAsync(request).ConfigureAwait(false));
+                var created = await service.CreateAsync(r, ns, body, dryRun).ConfigureAwait(false);
+                await WriteObjectAsync(context, 201, r, created).ConfigureAwait(false);
+                return;
+            case "POST" when sub == "binding" && ns is not null:
+                var binding = await service.BindAsync(ns, name, await Bodies.ReadObjectAsync(request).ConfigureAwait(false)).ConfigureAwait(false);
+                await Bodies.WriteAsync(context.Response, 201, binding).ConfigureAwait(false);
+                return;
+            case "PUT" when name is not null:
+                var replacement = CheckFields(context, r, sub, await Bodies.ReadObjectAsync(request).ConfigureAwait(false));
+                var updated = await service.UpdateAsync(r, ns, name, sub, replacement, dryRun).ConfigureAwait(false);
+                await WriteObjectAsync(context, 200, r, updated).ConfigureAwait(false);
+                return;
+            case "PATCH" when name is not null:
+                var type = PatchTypeOf(request.ContentType);
+                var patch = CheckFields(context, r, sub, await Bodies.ReadAsync(request).ConfigureAwait(false));
+                var patched = await service.PatchAsync(r, ns, name, sub, type, patch, dryRun).ConfigureAwait(false);
+                await WriteObjectAsync(context, 200, r, patched).ConfigureAwait(false);
+                return;
+            case "DELETE" when name is not null:
+                await DeleteAsync(context, r, ns, name).ConfigureAwait(false);
+                return;
+            case "DELETE":
+                var options = await ReadDeleteOptionsAsync(context).ConfigureAwait(false);
+                await service.DeleteCollectionAsync(r, ns, ParseListOptions(context, r), options).ConfigureAwait(false);
+                await Bodies.WriteAsync(context.Response, 200, ResourceService.Success(r, "", "")).ConfigureAwait(false);
+                return;
+            default:
+                throw ApiException.MethodNotAllowed($"the server does not allow this method on the requested resource");
+        }
+    }
+
+    private async Task DeleteAsync(HttpContext context, ResourceInfo r, string? ns, string name)
+    {
+        var options = await ReadDeleteOptionsAsync(context).ConfigureAwait(false);
+        var (remaining, last) = await service.DeleteAsync(r, ns, name, options).ConfigureAwait(false);
+        if (remaining is not null)
+        {
+            await WriteObjectAsync(context, 200, r, remaining).ConfigureAwait(false);
+        }
+        else if (r == ResourceCatalog.Pods || r == ResourceCatalog.Services)
+        {
+            await WriteObjectAsync(context, 200, r, last).ConfigureAwait(false);
+        }
+        else
+        {
+            await Bodies.WriteAsync(context.Response, 200, ResourceService.Success(r, name, last.Uid())).ConfigureAwait(false);
+        }
+    }
+
+    private static PatchType PatchTypeOf(string? contentType) => contentType?.Split(';')[0].Trim() switch
+    {
+        "application/strategic-merge-patch+json" => PatchType.Strategic,
+        "application/merge-patch+json" => PatchType.Merge,
+        "application/json-patch+json" => PatchType.Json,
+        "application/apply-patch+yaml" or "application/apply-patch+cbor" => throw new ApiException(415, "UnsupportedMediaType", "server-side apply is not supported by this server; use client-side apply"),
+        _ => throw new ApiException(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json"),
+    };
+
+    private static ListOptions ParseListOptions(HttpContext context, ResourceInfo r)
+    {
+        var query = context.Request.Query;
+        try
+        {
+            var labels = LabelSelector.Parse(query["labelSelector"]);
+            var fields = FieldSelector.Parse(query["fieldSelector"], r);
+            var limit = int.TryParse(query["limit"], out var l) && l > 0 ? l : 0;
+            return new ListOptions(labels, fields, limit, query["continue"]);
+        }
+        catch (FormatException e)
+        {
+            throw ApiException.BadRequest(e.Message);
+        }
+    }
+}

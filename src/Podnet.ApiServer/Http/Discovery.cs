@@ -1,0 +1,98 @@
+using System.Text.Json.Nodes;
+using Podnet.ApiServer.Registry;
+
+namespace Podnet.ApiServer.Http;
+
+/// <summary>The legacy discovery documents kubectl and client-go read: /api, /apis, each group and group-version.</summary>
+internal static class Discovery
+{
+    /// <summary>The Kubernetes release this server answers as (kubectl here picks its own version from it).</summary>
+    public static JsonObject Version() => new()
+    {
+        ["major"] = "1",
+        ["minor"] = "32",
+        ["gitVersion"] = "v1.32.4",
+        ["gitCommit"] = "podnet",
+        ["gitTreeState"] = "clean",
+        ["buildDate"] = "2025-04-22T00:00:00Z",
+        ["goVersion"] = "go1.23.8",
+        ["compiler"] = "gc",
+        ["platform"] = "linux/amd64",
+    };
+
+    public static JsonObject Api(string serverAddress) => new()
+    {
+        ["kind"] = "APIVersions",
+        ["versions"] = new JsonArray("v1"),
+        ["serverAddressByClientCIDRs"] = new JsonArray(new JsonObject { ["clientCIDR"] = "0.0.0.0/0", ["serverAddress"] = serverAddress }),
+    };
+
+    public static JsonObject Groups() => new()
+    {
+        ["kind"] = "APIGroupList",
+        ["apiVersion"] = "v1",
+        ["groups"] = new JsonArray(ResourceCatalog.Groups.Select(g => (JsonNode)Group(g)).ToArray()),
+    };
+
+    public static JsonObject Group(string group)
+    {
+        var version = new JsonObject { ["groupVersion"] = $"{group}/v1", ["version"] = "v1" };
+        return new JsonObject
+        {
+            ["kind"] = "APIGroup",
+            ["apiVersion"] = "v1",
+            ["name"] = group,
+            ["versions"] = new JsonArray(version),
+            ["preferredVersion"] = version.DeepClone(),
+        };
+    }
+
+    public static JsonObject Resources(string group, string version)
+    {
+        var list = new JsonArray();
+        foreach (var r in ResourceCatalog.InGroupVersion(group, version))
+        {
+            var entry = new JsonObject
+            {
+                ["name"] = r.Plural,
+                ["singularName"] = r.Singular,
+                ["namespaced"] = r.Namespaced,
+                ["kind"] = r.Kind,
+                ["verbs"] = new JsonArray("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"),
+            };
+            if (r.ShortNames.Length > 0)
+            {
+                entry["shortNames"] = new JsonArray(r.ShortNames.Select(s => (JsonNode)s).ToArray());
+            }
+            if (r.Categories.Length > 0)
+            {
+                entry["categories"] = new JsonArray(r.Categories.Select(s => (JsonNode)s).ToArray());
+            }
+            list.Add(entry);
+            foreach (var sub in r.Subresources)
+            {
+                var subEntry = new JsonObject { ["name"] = $"{r.Plural}/{sub}", ["singularName"] = "", ["namespaced"] = r.Namespaced };
+                (subEntry["kind"], subEntry["verbs"]) = sub switch
+                {
+                    "binding" => ((JsonNode)"Binding", new JsonArray("create")),
+                    "scale" => ("Scale", new JsonArray("get", "patch", "update")),
+                    "finalize" => (r.Kind, new JsonArray("update")),
+                    _ => (r.Kind, new JsonArray("get", "patch", "update")),
+                };
+                if (sub == "scale")
+                {
+                    subEntry["group"] = "autoscaling";
+                    subEntry["version"] = "v1";
+                }
+                list.Add(subEntry);
+            }
+        }
+        return new JsonObject
+        {
+            ["kind"] = "APIResourceList",
+            ["apiVersion"] = "v1",
+            ["groupVersion"] = group.Length == 0 ? version : $"{group}/{version}",
+            ["resources"] = list,
+        };
+    }
+}

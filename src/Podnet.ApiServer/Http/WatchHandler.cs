@@ -1,0 +1,176 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+using Podnet.ApiServer.Registry;
+using Podnet.ApiServer.Selectors;
+using Podnet.ApiServer.Storage;
+
+namespace Podnet.ApiServer.Http;
+
+/// <summary>
+/// <c>?watch=true</c>: a stream of JSON watch events, one per line, as kube-apiserver sends them.
+/// </summary>
+/// <remarks>
+/// A resourceVersion older than the store's window is answered with HTTP 200 and a single
+/// ERROR event carrying a 410 Expired Status (what client-go and KubernetesClient expect);
+/// unset or "0" starts with the current objects as ADDED events. With label or field
+/// selectors, an object that starts matching arrives as ADDED and one that stops as DELETED.
+/// </remarks>
+internal sealed class WatchHandler(ObjectStore store, TimeSpan bookmarkInterval, CancellationToken stopping)
+{
+    private static readonly TimeSpan DefaultTimeout = TimeSpan.FromMinutes(30);
+
+    public async Task ServeAsync(HttpContext context, ResourceInfo r, string? ns, LabelSelector labels, FieldSelector fields)
+    {
+        var query = context.Request.Query;
+        var rvText = (string?)query["resourceVersion"] ?? "";
+        var bookmarks = query["allowWatchBookmarks"] == "true";
+        var initialEvents = query["sendInitialEvents"] == "true";
+        var asTable = context.Request.Headers.Accept.ToString().Contains("as=Table", StringComparison.Ordinal);
+        var includeObject = context.Request.Query["includeObject"] == "Object";
+        var firstRow = true;
+        byte[] Encode(StoredObject o)
+        {
+            if (!asTable)
+            {
+                return o.Json;
+            }
+            var table = Tables.TablePrinter.Print(r, o.Parse(), includeObject);
+            if (!firstRow)
+            {
+                table.Remove("columnDefinitions");
+            }
+            firstRow = false;
+            return System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(table, Bodies.Options);
+        }
+        var timeout = long.TryParse(query["timeoutSeconds"], out var seconds) && seconds > 0 ? TimeSpan.FromSeconds(seconds) : DefaultTimeout;
+        bool Matches(StoredObject? o) => o is not null && (ns is null || o.Namespace == ns) && (labels.IsEmpty && fields.IsEmpty || Selected(o));
+        bool Selected(StoredObject o)
+        {
+            var obj = o.Parse();
+            return labels.Matches(obj) && fields.Matches(obj);
+        }
+
+        WatchHub.Subscription? subscription;
+        List<StoredObject> initial = [];
+        long lastRv;
+        if (rvText is "" or "0" || initialEvents)
+        {
+            (initial, lastRv, subscription) = store.SnapshotAndSubscribe(r.Key, ns);
+        }
+        else if (!long.TryParse(rvText, NumberStyles.None, CultureInfo.InvariantCulture, out lastRv))
+        {
+            throw ApiException.BadRequest($"invalid resource version: {rvText}");
+        }
+        else
+        {
+            subscription = store.Subscribe(r.Key, lastRv);
+        }
+
+        var response = context.Response;
+        response.StatusCode = 200;
+        response.ContentType = "application/json";
+        if (subscription is null)
+        {
+            var status = ApiException.Status(410, "Expired", $"too old resource version: {lastRv} ({store.Hub.FloorResourceVersion})", null);
+            await WriteLineAsync(response, new JsonObject { ["type"] = "ERROR", ["object"] = status }.ToJsonString(Bodies.Options)).ConfigureAwait(false);
+            return;
+        }
+        using var _ = subscription;
+        using var lifetime = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
+        lifetime.CancelAfter(timeout);
+        try
+        {
+            await response.StartAsync(lifetime.Token).ConfigureAwait(false);
+            foreach (var o in initial.Where(Matches))
+            {
+                await WriteEventAsync(response, "ADDED", Encode(o), lifetime.Token).ConfigureAwait(false);
+            }
+            if (initialEvents && bookmarks)
+            {
+                await WriteBookmarkAsync(response, r, lastRv, true, lifetime.Token).ConfigureAwait(false);
+            }
+            await response.Body.FlushAsync(lifetime.Token).ConfigureAwait(false);
+            await FollowAsync(response, r, subscription, Matches, Encode, bookmarks, lastRv, lifetime.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Timeout, client gone or server stopping: the stream just ends, as upstream.
+        }
+    }
+
+    private async Task FollowAsync(HttpResponse response, ResourceInfo r, WatchHub.Subscription subscription, Func<StoredObject?, bool> matches, Func<StoredObject, byte[]> encode, bool bookmarks, long lastRv, CancellationToken token)
+    {
+        var reader = subscription.Reader;
+        var nextBookmark = DateTime.UtcNow + bookmarkInterval;
+        while (!token.IsCancellationRequested)
+        {
+            var wait = bookmarks ? nextBookmark - DateTime.UtcNow : Timeout.InfiniteTimeSpan;
+            using var tick = CancellationTokenSource.CreateLinkedTokenSource(token);
+            if (bookmarks)
+            {
+                tick.CancelAfter(wait < TimeSpan.Zero ? TimeSpan.Zero : wait);
+            }
+            try
+            {
+                if (!await reader.WaitToReadAsync(tick.Token).ConfigureAwait(false))
+                {
+                    return;
+                }
+            }
+            catch (OperationCanceledException) when (!token.IsCancellationRequested)
+            {
+                await WriteBookmarkAsync(response, r, lastRv, false, token).ConfigureAwait(false);
+                await response.Body.FlushAsync(token).ConfigureAwait(false);
+                nextBookmark = DateTime.UtcNow + bookmarkInterval;
+                continue;
+            }
+            while (reader.TryRead(out var e))
+            {
+                lastRv = e.Object.ResourceVersion;
+                var now = e.Type != StoreEventType.Deleted && matches(e.Object);
+                var before = e.Previous is not null && matches(e.Previous);
+                var type = e.Type switch
+                {
+                    StoreEventType.Deleted => before || matches(e.Object) ? "DELETED" : null,
+                    _ when now && before => "MODIFIED",
+                    _ when now => "ADDED",
+                    _ when before => "DELETED",
+                    _ => null,
+                };
+                if (type is not null)
+                {
+                    await WriteEventAsync(response, type, encode(e.Object), token).ConfigureAwait(false);
+                }
+            }
+            await response.Body.FlushAsync(token).ConfigureAwait(false);
+        }
+    }
+
+    private static readonly byte[] Suffix = "}\n"u8.ToArray();
+
+    private static async Task WriteEventAsync(HttpResponse response, string type, byte[] json, CancellationToken token)
+    {
+        await response.Body.WriteAsync(Encoding.UTF8.GetBytes($"{{\"type\":\"{type}\",\"object\":"), token).ConfigureAwait(false);
+        await response.Body.WriteAsync(json, token).ConfigureAwait(false);
+        await response.Body.WriteAsync(Suffix, token).ConfigureAwait(false);
+    }
+
+    private static Task WriteBookmarkAsync(HttpResponse response, ResourceInfo r, long rv, bool initialEnd, CancellationToken token)
+    {
+        var metadata = new JsonObject { ["resourceVersion"] = rv.ToString(CultureInfo.InvariantCulture) };
+        if (initialEnd)
+        {
+            metadata["annotations"] = new JsonObject { ["k8s.io/initial-events-end"] = "true" };
+        }
+        var bookmark = new JsonObject { ["type"] = "BOOKMARK", ["object"] = new JsonObject { ["kind"] = r.Kind, ["apiVersion"] = r.ApiVersion, ["metadata"] = metadata } };
+        return WriteLineAsync(response, bookmark.ToJsonString(Bodies.Options), token);
+    }
+
+    private static async Task WriteLineAsync(HttpResponse response, string line, CancellationToken token = default)
+    {
+        await response.Body.WriteAsync(Encoding.UTF8.GetBytes(line + "\n"), token).ConfigureAwait(false);
+        await response.Body.FlushAsync(token).ConfigureAwait(false);
+    }
+}

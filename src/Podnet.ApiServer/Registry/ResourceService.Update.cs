@@ -1,0 +1,238 @@
+using System.Text.Json.Nodes;
+using Podnet.ApiServer.Http;
+using Podnet.ApiServer.Patch;
+using Podnet.ApiServer.Storage;
+
+namespace Podnet.ApiServer.Registry;
+
+internal enum PatchType
+{
+    Merge,
+    Strategic,
+    Json,
+}
+
+internal sealed partial class ResourceService
+{
+    /// <summary>Subresource name for the server's own writes: the object is taken as changed, status and spec alike.</summary>
+    public const string Internal = "$internal";
+
+    public Task<JsonObject> UpdateAsync(ResourceInfo r, string? ns, string name, string? sub, JsonObject body, bool dryRun) =>
+        store.WriteAsync(txn =>
+        {
+            txn.Discard = dryRun;
+            if (body.Name() is { Length: > 0 } bodyName && bodyName != name)
+            {
+                throw ApiException.BadRequest($"the name of the object ({bodyName}) does not match the name on the URL ({name})");
+            }
+            if (sub == "scale")
+            {
+                return UpdateScale(txn, r, ns ?? "", name, _ => body);
+            }
+            return Update(txn, r, ns ?? "", name, sub, _ => body.DeepClone().AsObject(), (string?)body["metadata"]?["resourceVersion"]);
+        });
+
+    public Task<JsonObject> PatchAsync(ResourceInfo r, string? ns, string name, string? sub, PatchType type, JsonNode patch, bool dryRun) =>
+        store.WriteAsync(txn =>
+        {
+            txn.Discard = dryRun;
+            var precondition = patch is JsonObject patchObject ? (string?)patchObject["metadata"]?["resourceVersion"] : null;
+            if (sub == "scale")
+            {
+                return UpdateScale(txn, r, ns ?? "", name, scale => ApplyPatch(scale, type, patch));
+            }
+            return Update(txn, r, ns ?? "", name, sub, current => ApplyPatch(current, type, patch), type == PatchType.Json ? null : precondition);
+        });
+
+    /// <summary>
+    /// Replaces an object with what <paramref name="change"/> makes of it, keeping the fields
+    /// the server owns; no write when nothing changed (the resourceVersion stays).
+    /// </summary>
+    public JsonObject Update(StoreTransaction txn, ResourceInfo r, string ns, string name, string? sub, Func<JsonObject, JsonObject> change, string? precondition)
+    {
+        var stored = txn.Get(r.Key, ns, name) ?? throw ApiException.NotFound(r, name);
+        var current = stored.Parse();
+        if (precondition is { Length: > 0 } && precondition != current.Meta()["resourceVersion"]?.ToString())
+        {
+            throw ApiException.Conflict(r, name);
+        }
+        var desired = change(current.DeepClone().AsObject());
+        if (sub is "binding")
+        {
+            throw ApiException.MethodNotAllowed("binding only accepts POST");
+        }
+        var updated = sub == "status" ? WithStatus(current, desired) : WithServerFields(r, current, desired);
+        if (r.HasSubresource("status") && sub is null && r != ResourceCatalog.Namespaces)
+        {
+            if (current["status"] is { } status)
+            {
+                updated["status"] = status.DeepClone();
+            }
+            else
+            {
+                updated.Remove("status");
+            }
+        }
+        admission.Admit(txn, r, updated, current);
+        if (SpecChanged(current, updated) && current.Meta()["generation"] is not null)
+        {
+            updated.Meta()["generation"] = (ObjectMeta.Long(current.Meta()["generation"]) ?? 0) + 1;
+        }
+        if (ObjectMeta.SameContent(current, updated))
+        {
+            return current;
+        }
+        if (updated.IsDeleting() && updated.Finalizers().Count == 0 && !IsGracefulPod(r, updated) && r != ResourceCatalog.Namespaces)
+        {
+            return FinishDelete(txn, r, updated);
+        }
+        var written = txn.Put(r.Key, updated).Parse();
+        AfterWrite(txn, r, ns, name);
+        return written;
+    }
+
+    private static JsonObject WithStatus(JsonObject current, JsonObject desired)
+    {
+        var updated = current.DeepClone().AsObject();
+        if (desired["status"] is { } status)
+        {
+            updated["status"] = status.DeepClone();
+        }
+        else
+        {
+            updated.Remove("status");
+        }
+        return updated;
+    }
+
+    private static JsonObject WithServerFields(ResourceInfo r, JsonObject current, JsonObject desired)
+    {
+        desired["kind"] = r.Kind;
+        desired["apiVersion"] = r.ApiVersion;
+        var meta = desired.Meta();
+        var old = current.Meta();
+        foreach (var field in new[] { "uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation", "namespace", "name" })
+        {
+            if (old[field] is { } value)
+            {
+                meta[field] = value.DeepClone();
+            }
+            else
+            {
+                meta.Remove(field);
+            }
+        }
+        meta.Remove("resourceVersion");
+        return desired;
+    }
+
+    private static bool SpecChanged(JsonObject current, JsonObject updated)
+    {
+        var a = current.DeepClone().AsObject();
+        var b = updated.DeepClone().AsObject();
+        foreach (var o in new[] { a, b })
+        {
+            o.Remove("metadata");
+            o.Remove("status");
+        }
+        return !JsonNode.DeepEquals(a, b);
+    }
+
+    private static JsonObject ApplyPatch(JsonObject current, PatchType type, JsonNode patch)
+    {
+        try
+        {
+            var result = type switch
+            {
+                PatchType.Json => JsonPatch.Apply(current, patch as JsonArray ?? throw new FormatException("a json patch must be a JSON array of operations")),
+                PatchType.Strategic => StrategicMergePatch.Apply(current, patch as JsonObject ?? throw new FormatException("a strategic merge patch must be a JSON object")),
+                _ => MergePatch.Apply(current, patch as JsonObject ?? throw new FormatException("a merge patch must be a JSON object")),
+            };
+            return result as JsonObject ?? throw new FormatException("the patch does not leave an object");
+        }
+        catch (FormatException e)
+        {
+            throw new ApiException(422, "Invalid", e.Message);
+        }
+    }
+
+    public Task<JsonObject> GetScale(ResourceInfo r, string? ns, string name) => Task.FromResult(ToScale(Get(r, ns, name)));
+
+    private JsonObject UpdateScale(StoreTransaction txn, ResourceInfo r, string ns, string name, Func<JsonObject, JsonObject> change)
+    {
+        var stored = txn.Get(r.Key, ns, name) ?? throw ApiException.NotFound(r, name);
+        var scale = change(ToScale(stored.Parse()));
+        var replicas = ObjectMeta.Long(scale["spec"]?["replicas"]);
+        if (replicas is null or < 0)
+        {
+            throw ApiException.Invalid(r, name, [FieldCause.Invalid("spec.replicas", replicas, "must be greater than or equal to 0")]);
+        }
+        var updated = Update(txn, r, ns, name, Internal, current =>
+        {
+            current.Child("spec")["replicas"] = replicas;
+            return current;
+        }, (string?)scale["metadata"]?["resourceVersion"]);
+        return ToScale(updated);
+    }
+
+    private static JsonObject ToScale(JsonObject obj)
+    {
+        var selector = obj["spec"]?["selector"]?["matchLabels"] is JsonObject labels
+            ? string.Join(",", labels.Select(p => $"{p.Key}={(string?)p.Value}"))
+            : "";
+        return new JsonObject
+        {
+            ["kind"] = "Scale",
+            ["apiVersion"] = "autoscaling/v1",
+            ["metadata"] = new JsonObject
+            {
+                ["name"] = obj.Name(),
+                ["namespace"] = obj.Namespace(),
+                ["uid"] = obj.Uid(),
+                ["resourceVersion"] = obj.Meta()["resourceVersion"]?.DeepClone(),
+                ["creationTimestamp"] = obj.Meta()["creationTimestamp"]?.DeepClone(),
+            },
+            ["spec"] = new JsonObject { ["replicas"] = ObjectMeta.Long(obj["spec"]?["replicas"]) ?? 1 },
+            ["status"] = new JsonObject { ["replicas"] = ObjectMeta.Long(obj["status"]?["replicas"]) ?? 0, ["selector"] = selector },
+        };
+    }
+
+    /// <summary>POST pods/NAME/binding: assigns the pod to a node once, as the scheduler does.</summary>
+    public Task<JsonObject> BindAsync(string ns, string name, JsonObject binding) =>
+        store.WriteAsync(txn =>
+        {
+            var node = (string?)binding["target"]?["name"];
+            if (string.IsNullOrEmpty(node))
+            {
+                throw ApiException.Invalid(ResourceCatalog.Pods, name, [FieldCause.Required("target.name")]);
+            }
+            Update(txn, ResourceCatalog.Pods, ns, name, Internal, pod =>
+            {
+                if ((string?)pod["spec"]?["nodeName"] is { Length: > 0 } assigned)
+                {
+                    throw ApiException.Conflict(ResourceCatalog.Pods, name, $"pod {name} is already assigned to node \"{assigned}\"");
+                }
+                pod.Child("spec")["nodeName"] = node;
+                var conditions = pod.Child("status")["conditions"] as JsonArray ?? [];
+                conditions.Add(new JsonObject { ["type"] = "PodScheduled", ["status"] = "True", ["lastProbeTime"] = null, ["lastTransitionTime"] = ObjectMeta.Timestamp(clock.GetUtcNow()) });
+                pod.Child("status")["conditions"] = conditions;
+                return pod;
+            }, null);
+            return Success(ResourceCatalog.Pods, name, "");
+        });
+
+    public static JsonObject Success(ResourceInfo r, string name, string uid)
+    {
+        var details = new JsonObject { ["name"] = name };
+        if (r.Group.Length > 0)
+        {
+            details["group"] = r.Group;
+        }
+        details["kind"] = r.Plural;
+        if (uid.Length > 0)
+        {
+            details["uid"] = uid;
+        }
+        return new JsonObject { ["kind"] = "Status", ["apiVersion"] = "v1", ["metadata"] = new JsonObject(), ["status"] = "Success", ["details"] = details };
+    }
+}

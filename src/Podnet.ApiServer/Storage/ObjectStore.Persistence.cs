@@ -1,0 +1,127 @@
+using Microsoft.Data.Sqlite;
+
+namespace Podnet.ApiServer.Storage;
+
+internal sealed partial class ObjectStore
+{
+    private SqliteCommand? _upsert;
+    private SqliteCommand? _delete;
+    private SqliteCommand? _setRv;
+
+    private void Load()
+    {
+        using (var command = _db.CreateCommand())
+        {
+            command.CommandText = "SELECT value FROM meta WHERE key = 'rv'";
+            ResourceVersion = (long)command.ExecuteScalar()!;
+        }
+        using (var command = _db.CreateCommand())
+        {
+            command.CommandText = "SELECT resource, rv, data FROM objects";
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                var resource = reader.GetString(0);
+                var data = (byte[])reader.GetValue(2);
+                var parsed = StoredObject.From(resource, (System.Text.Json.Nodes.JsonNode.Parse(data) as System.Text.Json.Nodes.JsonObject)!, reader.GetInt64(1));
+                CacheSet(parsed with { Json = data });
+            }
+        }
+    }
+
+    private void Commit(StoreTransaction transaction)
+    {
+        using (var sql = _db.BeginTransaction())
+        {
+            _upsert ??= Prepare("INSERT OR REPLACE INTO objects(resource, namespace, name, rv, data) VALUES($r, $n, $m, $v, $d)", "$r", "$n", "$m", "$v", "$d");
+            _delete ??= Prepare("DELETE FROM objects WHERE resource = $r AND namespace = $n AND name = $m", "$r", "$n", "$m");
+            _setRv ??= Prepare("UPDATE meta SET value = $v WHERE key = 'rv'", "$v");
+            foreach (var e in transaction.Events)
+            {
+                var o = e.Object;
+                var command = e.Type == StoreEventType.Deleted ? _delete : _upsert;
+                command.Transaction = sql;
+                command.Parameters[0].Value = o.Resource;
+                command.Parameters[1].Value = o.Namespace;
+                command.Parameters[2].Value = o.Name;
+                if (e.Type != StoreEventType.Deleted)
+                {
+                    command.Parameters[3].Value = o.ResourceVersion;
+                    command.Parameters[4].Value = o.Json;
+                }
+                command.ExecuteNonQuery();
+            }
+            _setRv.Transaction = sql;
+            _setRv.Parameters[0].Value = transaction.ResourceVersion;
+            _setRv.ExecuteNonQuery();
+            sql.Commit();
+        }
+        lock (_cacheLock)
+        {
+            foreach (var e in transaction.Events)
+            {
+                if (e.Type == StoreEventType.Deleted)
+                {
+                    CacheRemove(e.Object.Resource, e.Object.Key);
+                }
+                else
+                {
+                    CacheSet(e.Object);
+                }
+            }
+            ResourceVersion = transaction.ResourceVersion;
+            Hub.Publish(transaction.Events);
+        }
+    }
+
+    private SqliteCommand Prepare(string text, params string[] names)
+    {
+        var command = _db.CreateCommand();
+        command.CommandText = text;
+        foreach (var name in names)
+        {
+            command.Parameters.Add(new SqliteParameter { ParameterName = name });
+        }
+        return command;
+    }
+
+    private void CacheSet(StoredObject o)
+    {
+        if (!_cache.TryGetValue(o.Resource, out var map))
+        {
+            _cache[o.Resource] = map = new SortedDictionary<string, StoredObject>(StringComparer.Ordinal);
+        }
+        if (map.TryGetValue(o.Key, out var old))
+        {
+            Unindex(old);
+        }
+        map[o.Key] = o;
+        foreach (var owner in o.OwnerUids)
+        {
+            if (!_dependents.TryGetValue(owner, out var set))
+            {
+                _dependents[owner] = set = [];
+            }
+            set.Add((o.Resource, o.Key));
+        }
+    }
+
+    private void CacheRemove(string resource, string key)
+    {
+        if (_cache.TryGetValue(resource, out var map) && map.Remove(key, out var old))
+        {
+            Unindex(old);
+        }
+    }
+
+    private void Unindex(StoredObject o)
+    {
+        foreach (var owner in o.OwnerUids)
+        {
+            if (_dependents.TryGetValue(owner, out var set) && set.Remove((o.Resource, o.Key)) && set.Count == 0)
+            {
+                _dependents.Remove(owner);
+            }
+        }
+    }
+}

@@ -1,0 +1,96 @@
+using System.CommandLine;
+using System.Net;
+using Podnet.ApiServer;
+
+namespace Podnet.Cli.Commands;
+
+/// <summary>
+/// `podnet server`: the lab's Kubernetes-compatible API server without a lab. It writes
+/// STATE/kubeconfig once it listens and stops cleanly on SIGTERM.
+/// </summary>
+internal static class ServerCommand
+{
+    private static readonly Option<string> State = new("--state") { Description = "State directory (database, certificates, kubeconfig).", Required = true };
+    private static readonly Option<int> Port = new("--port") { Description = "Port to listen on.", DefaultValueFactory = _ => 6443 };
+    private static readonly Option<string[]> Bind = new("--bind") { Description = "Address to listen on (repeatable; default 127.0.0.1).", AllowMultipleArgumentsPerToken = false };
+    private static readonly Option<string> ServiceCidr = new("--service-cidr") { Description = "Service CIDR(s), comma-separated (IPv4 and/or IPv6).", DefaultValueFactory = _ => "10.96.0.0/16" };
+    private static readonly Option<string> NodePortRange = new("--node-port-range") { Description = "NodePort range.", DefaultValueFactory = _ => "30000-32767" };
+    private static readonly Option<string> Controllers = new("--controllers") { Description = $"Controllers to run, comma-separated: {string.Join(", ", ApiServerOptions.KnownControllers)} (default all).", DefaultValueFactory = _ => "all" };
+
+    public static Command Create()
+    {
+        var command = new Command("server", "Run the Kubernetes-compatible API server (and its controllers) without a lab.");
+        foreach (var option in new Option[] { State, Port, Bind, ServiceCidr, NodePortRange, Controllers })
+        {
+            command.Options.Add(option);
+        }
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            ApiServerOptions options;
+            try
+            {
+                options = Build(parse);
+            }
+            catch (FormatException e)
+            {
+                Console.Error.WriteLine($"podnet server: {e.Message}");
+                return 2;
+            }
+            try
+            {
+                await using var host = await ApiServerHost.StartAsync(options, cancellationToken).ConfigureAwait(false);
+                Console.Error.WriteLine($"podnet server: listening on {host.Url} (kubeconfig {host.KubeconfigPath})");
+                await host.WaitForShutdownAsync(CancellationToken.None).ConfigureAwait(false);
+                Console.Error.WriteLine("podnet server: stopped");
+                return 0;
+            }
+            catch (IOException e)
+            {
+                Console.Error.WriteLine($"podnet server: {e.Message}");
+                return 1;
+            }
+        });
+        return command;
+    }
+
+    private static ApiServerOptions Build(ParseResult parse)
+    {
+        var port = parse.GetValue(Port);
+        if (port is < 0 or > 65535)
+        {
+            throw new FormatException($"--port {port}: must be between 0 and 65535");
+        }
+        var binds = (parse.GetValue(Bind) ?? []).Select(b => IPAddress.TryParse(b, out var a) ? a : throw new FormatException($"--bind {b}: not an IP address")).ToList();
+        var cidrs = parse.GetValue(ServiceCidr)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(c => IPNetwork.TryParse(c, out var n) && n.BaseAddress.Equals(Core.Net.IpMath.Mask(n.BaseAddress, n.PrefixLength)) ? n : throw new FormatException($"--service-cidr {c}: not a CIDR like 10.96.0.0/16"))
+            .ToList();
+        if (cidrs.Count is 0 or > 2 || cidrs.Count == 2 && cidrs[0].BaseAddress.AddressFamily == cidrs[1].BaseAddress.AddressFamily)
+        {
+            throw new FormatException("--service-cidr: give one CIDR, or one IPv4 and one IPv6");
+        }
+        var (min, max) = ApiServerOptions.ParsePortRange(parse.GetValue(NodePortRange)!);
+        var controllers = parse.GetValue(Controllers)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToList();
+        if (controllers is ["all"])
+        {
+            controllers = [.. ApiServerOptions.KnownControllers];
+        }
+        else if (controllers is ["none"] or [])
+        {
+            controllers = [];
+        }
+        foreach (var name in controllers.Where(c => !ApiServerOptions.KnownControllers.Contains(c)))
+        {
+            throw new FormatException($"--controllers: unknown controller \"{name}\" (known: {string.Join(", ", ApiServerOptions.KnownControllers)}, all, none)");
+        }
+        return new ApiServerOptions
+        {
+            StateDirectory = Path.GetFullPath(parse.GetValue(State)!),
+            Port = port,
+            BindAddresses = binds.Count > 0 ? binds : [IPAddress.Loopback],
+            ServiceCidrs = cidrs,
+            NodePortMin = min,
+            NodePortMax = max,
+            Controllers = controllers,
+        };
+    }
+}

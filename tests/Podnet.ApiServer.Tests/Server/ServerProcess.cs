@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using k8s;
+
+namespace Podnet.ApiServer.Tests.Server;
+
+/// <summary>
+/// `podnet server` as its own process (the CLI the lab runs), on 127.0.0.1 with a free port.
+/// Disposing kills it if it still runs, so a failing test leaves no server behind.
+/// </summary>
+internal sealed class ServerProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly System.Text.StringBuilder _stderr = new();
+
+    private ServerProcess(Process process, string state)
+    {
+        _process = process;
+        State = state;
+    }
+
+    public string State { get; }
+
+    public string Kubeconfig => Path.Combine(State, "kubeconfig");
+
+    public int Pid => _process.Id;
+
+    public string Stderr
+    {
+        get
+        {
+            lock (_stderr)
+            {
+                return _stderr.ToString();
+            }
+        }
+    }
+
+    public static ServerProcess Start(string state)
+    {
+        File.Delete(Path.Combine(state, "kubeconfig"));
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "podnet.dll"), "server", "--state", state, "--port", "0", "--bind", "127.0.0.1" })
+        {
+            info.ArgumentList.Add(argument);
+        }
+        var server = new ServerProcess(Process.Start(info)!, state);
+        server._process.ErrorDataReceived += (_, e) =>
+        {
+            lock (server._stderr)
+            {
+                server._stderr.AppendLine(e.Data);
+            }
+        };
+        server._process.BeginErrorReadLine();
+        server._process.BeginOutputReadLine();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!File.Exists(server.Kubeconfig))
+        {
+            if (server._process.HasExited || DateTime.UtcNow > deadline)
+            {
+                server.Dispose();
+                throw new InvalidOperationException($"podnet server did not write its kubeconfig: {server.Stderr}");
+            }
+            Thread.Sleep(50);
+        }
+        return server;
+    }
+
+    public Kubernetes Client() => new(KubernetesClientConfiguration.BuildConfigFromConfigFile(Kubeconfig));
+
+    public void KillHard()
+    {
+        _process.Kill();
+        _process.WaitForExit();
+    }
+
+    /// <summary>Sends SIGTERM and waits for the exit code.</summary>
+    public int Terminate(TimeSpan timeout)
+    {
+        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            kill.WaitForExit();
+        }
+        if (!_process.WaitForExit(timeout))
+        {
+            throw new TimeoutException("podnet server did not stop on SIGTERM");
+        }
+        _process.WaitForExit();
+        return _process.ExitCode;
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+            _process.WaitForExit();
+        }
+        _process.Dispose();
+    }
+}
