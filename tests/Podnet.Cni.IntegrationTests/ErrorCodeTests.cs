@@ -27,6 +27,24 @@ public sealed class ErrorCodeTests
         Assert.Empty(lab.Reservations());
     }
 
+    /// <summary>This kernel has no bridge VLAN filtering (CONFIG_BRIDGE_VLAN_FILTERING): vlan must be refused clearly, not half-applied.</summary>
+    [PrivilegedFact]
+    public void Vlan_OnAKernelWithoutBridgeVlanFiltering_IsCode2_AndLeaksNothing()
+    {
+        using var lab = new CniLab();
+        var pod = lab.NewPod();
+        var outcome = lab.Run("ADD", lab.Conf(extra: ""","vlan":10"""), "c1", pod.Netns.Path);
+        if (outcome.ExitCode == 0)
+        {
+            // A kernel with VLAN filtering: the port must carry VLAN 10 as PVID.
+            Assert.Contains("\"vlan\":10", Tools.Run(lab.Node.Netns, "bridge", "-j", "vlan", "show").StandardOutput);
+            return;
+        }
+        Assert.Contains("vlan=10 needs bridge VLAN filtering", (string?)outcome.Error(2)["msg"]);
+        Assert.Empty(lab.Reservations());
+        Assert.Empty(Tools.Ip(lab.Node.Netns, "link", "show", "type", "veth"));
+    }
+
     [PrivilegedFact]
     public void Code3_UnknownContainer_OnCheckOfAMissingNamespace()
     {
