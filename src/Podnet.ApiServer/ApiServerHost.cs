@@ -62,7 +62,7 @@ public sealed class ApiServerHost : IAsyncDisposable
         }
         var clusterIp = Core.Net.IpMath.Add(options.ServiceCidrs[0].BaseAddress, 1);
         var sans = options.BindAddresses.Where(a => !a.Equals(IPAddress.Any) && !a.Equals(IPAddress.IPv6Any))
-            .Append(IPAddress.Loopback).Append(clusterIp).Distinct().ToList();
+            .Append(IPAddress.Loopback).Append(clusterIp).Concat(options.Lab is { } lab ? [lab.Address] : []).Distinct().ToList();
         var certificates = Certificates.LoadOrCreate(Path.Combine(options.StateDirectory, "pki"), sans, ServiceNames);
         var store = new ObjectStore(Path.Combine(options.StateDirectory, "state.db"), options.WatchWindow);
         var builder = WebApplication.CreateSlimBuilder();
@@ -74,6 +74,14 @@ public sealed class ApiServerHost : IAsyncDisposable
             kestrel.Limits.MaxRequestBodySize = 16 * 1024 * 1024;
             // client-go multiplexes every watch of a process over one HTTP/2 connection.
             kestrel.Limits.Http2.MaxStreamsPerConnection = 1000;
+            if (options.Lab is { } labListener)
+            {
+                kestrel.ListenHandle(labListener.Handle, listen =>
+                {
+                    listen.Protocols = HttpProtocols.Http1AndHttp2;
+                    listen.UseHttps(certificates.Serving);
+                });
+            }
             foreach (var address in options.BindAddresses)
             {
                 kestrel.Listen(address, options.Port, listen =>
@@ -95,11 +103,17 @@ public sealed class ApiServerHost : IAsyncDisposable
         app.Run(context => handler.Value.HandleAsync(context));
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         var listening = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
-        host.Port = new Uri(listening.First()).Port;
+        host.Port = listening.Select(a => Uri.TryCreate(a, UriKind.Absolute, out var u) ? u : null)
+            .First(u => u is not null && IPAddress.TryParse(u.Host.Trim('[', ']'), out var ip) && options.BindAddresses.Any(b => b.Equals(ip) || b.Equals(IPAddress.Any) || b.Equals(IPAddress.IPv6Any)))!.Port;
         var advertise = options.AdvertiseAddress;
-        serverAddress = Endpoint(advertise, host.Port);
-        host.Url = new Uri($"https://{serverAddress}/");
-        await Bootstrap.EnsureAsync(service, options, advertise, host.Port, certificates.CaPem).ConfigureAwait(false);
+        var advertisePort = options.Lab?.Port ?? host.Port;
+        serverAddress = Endpoint(advertise, advertisePort);
+        host.Url = new Uri($"https://{Endpoint(options.BindAddresses[0].Equals(IPAddress.Any) ? IPAddress.Loopback : options.BindAddresses[0], host.Port)}/");
+        await Bootstrap.EnsureAsync(service, options, advertise, advertisePort, certificates.CaPem).ConfigureAwait(false);
+        if (options.Lab is not null)
+        {
+            Kubeconfig.Write(Path.Combine(options.StateDirectory, "kubeconfig-lab"), new Uri($"https://{serverAddress}/"), certificates.CaPem, certificates.Token);
+        }
         host._sweeper = host.SweepAsync(service, stopping);
         Kubeconfig.Write(host.KubeconfigPath, host.Url, certificates.CaPem, certificates.Token);
         return host;

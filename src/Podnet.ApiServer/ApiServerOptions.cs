@@ -31,9 +31,17 @@ public sealed record ApiServerOptions
 
     public TimeSpan BookmarkInterval { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Address the `kubernetes` Service's EndpointSlice points at: the first bind address that is not a wildcard.</summary>
+    /// <summary>
+    /// A listening socket made elsewhere (the lab makes it inside the control-plane namespace,
+    /// where this process does not live) and the address and port it listens on. The server
+    /// serves it too, advertises it as the `kubernetes` Service's endpoint, puts it in the
+    /// serving certificate, and writes STATE/kubeconfig-lab pointing at it for the nodes.
+    /// </summary>
+    public LabListener? Lab { get; init; }
+
+    /// <summary>Address the `kubernetes` Service's EndpointSlice points at: the lab address, else the first bind address that is not a wildcard.</summary>
     public IPAddress AdvertiseAddress =>
-        BindAddresses.FirstOrDefault(a => !a.Equals(IPAddress.Any) && !a.Equals(IPAddress.IPv6Any)) ?? IPAddress.Loopback;
+        Lab?.Address ?? BindAddresses.FirstOrDefault(a => !a.Equals(IPAddress.Any) && !a.Equals(IPAddress.IPv6Any)) ?? IPAddress.Loopback;
 
     /// <summary>Parses "30000-32767".</summary>
     public static (int Min, int Max) ParsePortRange(string text)
@@ -46,3 +54,6 @@ public sealed record ApiServerOptions
         throw new FormatException($"'{text}' is not a port range like 30000-32767");
     }
 }
+
+/// <param name="Handle">The file descriptor of a bound, listening TCP socket.</param>
+public sealed record LabListener(ulong Handle, IPAddress Address, int Port);

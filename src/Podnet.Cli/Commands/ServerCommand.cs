@@ -1,6 +1,9 @@
 using System.CommandLine;
 using System.Net;
+using k8s;
 using Podnet.ApiServer;
+using Podnet.Controllers.NodeIpam;
+using Podnet.Controllers.Runtime;
 
 namespace Podnet.Cli.Commands;
 
@@ -15,32 +18,59 @@ internal static class ServerCommand
     private static readonly Option<string[]> Bind = new("--bind") { Description = "Address to listen on (repeatable; default 127.0.0.1).", AllowMultipleArgumentsPerToken = false };
     private static readonly Option<string> ServiceCidr = new("--service-cidr") { Description = "Service CIDR(s), comma-separated (IPv4 and/or IPv6).", DefaultValueFactory = _ => "10.96.0.0/16" };
     private static readonly Option<string> NodePortRange = new("--node-port-range") { Description = "NodePort range.", DefaultValueFactory = _ => "30000-32767" };
+    private static readonly Option<string> ClusterCidr = new("--cluster-cidr") { Description = "Pod CIDR(s) the node IPAM controller hands out from, comma-separated.", DefaultValueFactory = _ => "10.244.0.0/16" };
+    private static readonly Option<string> LabNetns = new("--lab-netns") { Description = "Also listen inside this network namespace (the lab's control plane), at --lab-address." };
+    private static readonly Option<string> LabAddress = new("--lab-address") { Description = "The control plane's address in --lab-netns, advertised as the kubernetes Service's endpoint." };
+    private static readonly Option<int> LabPort = new("--lab-port") { Description = "Port of the lab listener.", DefaultValueFactory = _ => 6443 };
     private static readonly Option<string> Controllers = new("--controllers") { Description = $"Controllers to run, comma-separated: {string.Join(", ", ApiServerOptions.KnownControllers)} (default all).", DefaultValueFactory = _ => "all" };
 
     public static Command Create()
     {
         var command = new Command("server", "Run the Kubernetes-compatible API server (and its controllers) without a lab.");
-        foreach (var option in new Option[] { State, Port, Bind, ServiceCidr, NodePortRange, Controllers })
+        foreach (var option in new Option[] { State, Port, Bind, ServiceCidr, NodePortRange, ClusterCidr, LabNetns, LabAddress, LabPort, Controllers })
         {
             command.Options.Add(option);
         }
         command.SetAction(async (parse, cancellationToken) =>
         {
             ApiServerOptions options;
+            ControllerOptions controllerOptions;
+            System.Net.Sockets.Socket? labSocket = null;
             try
             {
                 options = Build(parse);
+                if (parse.GetValue(LabNetns) is { } labNetns)
+                {
+                    var address = IPAddress.TryParse(parse.GetValue(LabAddress), out var a) ? a : throw new FormatException("--lab-address: an IP address is needed with --lab-netns");
+                    labSocket = ListenInside(labNetns, address, parse.GetValue(LabPort));
+                    options = options with { Lab = new LabListener((ulong)labSocket.Handle, address, parse.GetValue(LabPort)) };
+                }
+                controllerOptions = new ControllerOptions
+                {
+                    NodeIpam = NodeIpamConfig.Parse(parse.GetValue(ClusterCidr)!),
+                    Log = line => Console.Error.WriteLine($"podnet server: {line}"),
+                };
             }
             catch (FormatException e)
             {
                 Console.Error.WriteLine($"podnet server: {e.Message}");
                 return 2;
             }
+            catch (Exception e) when (e is Kernel.KernelException or System.Net.Sockets.SocketException)
+            {
+                Console.Error.WriteLine($"podnet server: cannot listen in the lab: {e.Message}");
+                return 1;
+            }
             try
             {
                 await using var host = await ApiServerHost.StartAsync(options, cancellationToken).ConfigureAwait(false);
                 Console.Error.WriteLine($"podnet server: listening on {host.Url} (kubeconfig {host.KubeconfigPath})");
+                using var stopControllers = new CancellationTokenSource();
+                var controllers = RunControllersAsync(host, options.Controllers, controllerOptions, stopControllers.Token);
                 await host.WaitForShutdownAsync(CancellationToken.None).ConfigureAwait(false);
+                await stopControllers.CancelAsync();
+                await controllers.ConfigureAwait(false);
+                GC.KeepAlive(labSocket);
                 Console.Error.WriteLine("podnet server: stopped");
                 return 0;
             }
@@ -51,6 +81,41 @@ internal static class ServerCommand
             }
         });
         return command;
+    }
+
+    /// <summary>A listening socket inside <paramref name="netns"/>: a socket keeps the namespace it was made in.</summary>
+    private static System.Net.Sockets.Socket ListenInside(string netns, IPAddress address, int port)
+    {
+        using var ns = Kernel.Netns.Open(netns);
+        return ns.Run(() =>
+        {
+            var socket = new System.Net.Sockets.Socket(address.AddressFamily, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+            socket.SetSocketOption(System.Net.Sockets.SocketOptionLevel.Socket, System.Net.Sockets.SocketOptionName.ReuseAddress, true);
+            socket.Bind(new IPEndPoint(address, port));
+            socket.Listen(512);
+            return socket;
+        });
+    }
+
+    /// <summary>The controllers run in this process, as clients of the server like any other, until it stops.</summary>
+    private static async Task RunControllersAsync(ApiServerHost host, IReadOnlyList<string> names, ControllerOptions options, CancellationToken token)
+    {
+        if (names.Count == 0)
+        {
+            return;
+        }
+        try
+        {
+            using var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(host.KubeconfigPath));
+            await ControllerManager.RunAsync(client, options, names, token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"podnet server: controllers stopped: {e.Message}");
+        }
     }
 
     private static ApiServerOptions Build(ParseResult parse)
