@@ -63,6 +63,13 @@ public sealed partial class PodManager(
         {
             Remove(_records[gone]);
         }
+        // A sandbox whose holder died (the machine restarted, or the lab was stopped with its
+        // state kept) is taken down and the pod started again.
+        foreach (var dead in _records.Values.Where(r => !Kernel.ProcessSignals.IsAlive(r.HolderPid) || !Kernel.Netns.Exists(r.Netns)).ToArray())
+        {
+            options.Log($"{dead.Namespace}/{dead.Name}: its sandbox is gone, starting it again");
+            Remove(dead);
+        }
         var serviceInfos = services.Cache.List().Select(NodeProjection.ToServiceInfo).ToArray();
         foreach (var pod in mine.Values)
         {

@@ -1,0 +1,70 @@
+using k8s;
+using k8s.Models;
+using Podnet.Lab.State;
+
+namespace Podnet.Cli.Commands;
+
+/// <summary>The demo `lab up --demo` applies (examples/demo.yaml) and what it suggests trying.</summary>
+internal static class Demo
+{
+    public static string ManifestPath => Path.Combine(RepositoryRoot(), "examples", "demo.yaml");
+
+    public static async Task<bool> ApplyAsync(LabState state, CancellationToken token)
+    {
+        var path = ManifestPath;
+        if (!File.Exists(path))
+        {
+            Console.Error.WriteLine($"podnet lab: the demo manifest {path} is missing");
+            return false;
+        }
+        using var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(state.Kubeconfig));
+        foreach (var item in KubernetesYaml.LoadAllFromString(await File.ReadAllTextAsync(path, token)))
+        {
+            try
+            {
+                var line = item switch
+                {
+                    V1Deployment d => $"deployment.apps/{(await client.AppsV1.CreateNamespacedDeploymentAsync(d, d.Metadata.NamespaceProperty ?? "default", cancellationToken: token)).Metadata.Name} created",
+                    V1Service s => $"service/{(await client.CoreV1.CreateNamespacedServiceAsync(s, s.Metadata.NamespaceProperty ?? "default", cancellationToken: token)).Metadata.Name} created",
+                    V1Pod p => $"pod/{(await client.CoreV1.CreateNamespacedPodAsync(p, p.Metadata.NamespaceProperty ?? "default", cancellationToken: token)).Metadata.Name} created",
+                    _ => $"skipped a {item.GetType().Name}: the demo only creates Deployments, Services and Pods",
+                };
+                Console.Error.WriteLine($"  {line}");
+            }
+            catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.Conflict)
+            {
+                Console.Error.WriteLine("  (already there)");
+            }
+        }
+        return true;
+    }
+
+    public static void PrintWhatToTry(LabState state, bool demo)
+    {
+        Console.WriteLine();
+        Console.WriteLine("Try:");
+        Console.WriteLine($"  export KUBECONFIG={state.Kubeconfig}");
+        Console.WriteLine("  kubectl get nodes -o wide");
+        if (demo)
+        {
+            Console.WriteLine("  kubectl get pods -o wide                        # the web pods and the client, each a network namespace");
+            Console.WriteLine("  kubectl get endpointslices                      # the web Service's endpoints, from the pods' addresses");
+        }
+        Console.WriteLine($"  ./podnet lab status --name {state.Name}");
+        Console.WriteLine("  sudo ip netns list                              # the lab's nodes and pods");
+        Console.WriteLine("  sudo ip netns exec <pod netns> curl http://<another pod's IP>:8080/hostname");
+        Console.WriteLine($"  ./podnet lab down --name {state.Name}");
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "podnet")) && Directory.Exists(Path.Combine(dir.FullName, "examples")))
+            {
+                return dir.FullName;
+            }
+        }
+        return Directory.GetCurrentDirectory();
+    }
+}

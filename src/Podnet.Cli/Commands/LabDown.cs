@@ -1,0 +1,92 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using Podnet.Kernel;
+using Podnet.Lab.State;
+using Podnet.Lab.Topology;
+
+namespace Podnet.Cli.Commands;
+
+/// <summary>
+/// `podnet lab down`: stops the supervisor and every process it ran, kills what is left of the
+/// pods, removes every namespace of the lab (also after a crash), and its state unless kept.
+/// </summary>
+internal static class LabDown
+{
+    public static Command Create()
+    {
+        var name = LabCommand.NameOption();
+        var keep = new Option<bool>("--keep-state") { Description = "Keep the state directory (the API's objects), so that `lab up` resumes the lab." };
+        var command = new Command("down", "Remove everything a lab made: processes, namespaces, and its state unless --keep-state.") { name, keep };
+        command.SetAction(parse =>
+        {
+            if (LabCommand.StateOf(parse.GetValue(name)) is not { } state)
+            {
+                return 2;
+            }
+            Stop(state);
+            var removed = LabBuilder.Down(state.Name);
+            if (!parse.GetValue(keep) && Directory.Exists(state.Directory))
+            {
+                Directory.Delete(state.Directory, recursive: true);
+            }
+            Console.Error.WriteLine(removed.Count == 0 && !state.Exists
+                ? $"podnet lab: no lab named {state.Name} was here"
+                : $"podnet lab: {state.Name} is down ({removed.Count} namespaces removed{(parse.GetValue(keep) ? $", state kept in {state.Directory}" : "")})");
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>Stops the supervisor (SIGTERM, then SIGKILL), every process it recorded, and every pod process.</summary>
+    public static void Stop(LabState state)
+    {
+        if (state.SupervisorPid is { } supervisor)
+        {
+            ProcessSignals.Kill(supervisor, ProcessSignals.SigTerm);
+            for (var i = 0; i < 150 && ProcessSignals.IsAlive(supervisor); i++)
+            {
+                Thread.Sleep(100);
+            }
+            ProcessSignals.Kill(supervisor, ProcessSignals.SigKill);
+        }
+        foreach (var pid in Pids(Path.Combine(state.Directory, "pids")))
+        {
+            ProcessSignals.Kill(pid, ProcessSignals.SigKill);
+        }
+        foreach (var record in Directory.Exists(Path.Combine(state.Directory, "nodes"))
+            ? Directory.GetFiles(Path.Combine(state.Directory, "nodes"), "record.json", SearchOption.AllDirectories)
+            : [])
+        {
+            KillPod(record);
+        }
+    }
+
+    private static IEnumerable<int> Pids(string directory) =>
+        Directory.Exists(directory)
+            ? Directory.GetFiles(directory, "*.pid").Select(f => int.TryParse(File.ReadAllText(f).Trim(), out var pid) ? pid : 0).Where(p => p > 0)
+            : [];
+
+    /// <summary>Kills a pod's holder and its containers' process groups, from its record.</summary>
+    private static void KillPod(string recordPath)
+    {
+        try
+        {
+            var record = JsonNode.Parse(File.ReadAllText(recordPath))!;
+            foreach (var container in record["Containers"]?.AsObject() ?? [])
+            {
+                if ((int?)container.Value?["Pid"] is > 0 and var pid)
+                {
+                    ProcessSignals.KillGroup(pid, ProcessSignals.SigKill);
+                }
+            }
+            if ((int?)record["HolderPid"] is > 0 and var holder)
+            {
+                ProcessSignals.Kill(holder, ProcessSignals.SigKill);
+            }
+        }
+        catch (Exception e) when (e is IOException or System.Text.Json.JsonException or InvalidOperationException)
+        {
+            Console.Error.WriteLine($"podnet lab: cannot read {recordPath}: {e.Message}");
+        }
+    }
+}

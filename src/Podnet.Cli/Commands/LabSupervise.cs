@@ -1,0 +1,55 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using Podnet.Lab.State;
+using Podnet.Lab.Supervision;
+using Podnet.Lab.Topology;
+
+namespace Podnet.Cli.Commands;
+
+/// <summary>
+/// `podnet lab supervise` (started by `lab up`, detached): runs the lab's control plane, then,
+/// once it serves the nodes' kubeconfig, every node's agent and test server, restarting any
+/// that dies, until SIGTERM.
+/// </summary>
+internal static class LabSupervise
+{
+    public static Command Create()
+    {
+        var name = LabCommand.NameOption();
+        var command = new Command("supervise", "Keep a lab's processes running (started by `lab up`).") { name };
+        command.Hidden = true;
+        command.SetAction(async (parse, token) =>
+        {
+            if (LabCommand.StateOf(parse.GetValue(name)) is not { } state || !state.Exists)
+            {
+                Console.Error.WriteLine($"podnet lab supervise: no lab state for {parse.GetValue(name)}");
+                return 2;
+            }
+            var settings = state.LoadSettings();
+            var plan = LabPlanner.Build(settings.ToSpec());
+            var podnet = Environment.ProcessPath!;
+            var bin = Path.GetDirectoryName(podnet)!;
+            using var stop = new CancellationTokenSource();
+            using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(token, stop.Token);
+            void Log(string line) => Console.Error.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} {line}");
+            var supervisor = new Supervisor(state.Directory) { Log = Log };
+            if (File.Exists(state.NodeKubeconfig))
+            {
+                File.Delete(state.NodeKubeconfig);
+            }
+            var controlPlane = supervisor.RunAsync([LabProcesses.ControlPlaneProcess(plan, state, podnet)], linked.Token);
+            while (!File.Exists(state.NodeKubeconfig) && !linked.IsCancellationRequested)
+            {
+                await Task.Delay(100, CancellationToken.None);
+            }
+            var nodes = linked.IsCancellationRequested
+                ? Task.CompletedTask
+                : supervisor.RunAsync(LabProcesses.NodeProcesses(plan, settings, state, podnet, bin), linked.Token);
+            await Task.WhenAll(controlPlane, nodes);
+            Log("supervisor stopped");
+            return 0;
+        });
+        return command;
+    }
+}

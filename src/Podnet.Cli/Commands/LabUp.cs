@@ -1,0 +1,139 @@
+using System.CommandLine;
+using k8s;
+using k8s.Models;
+using Podnet.Kernel;
+using Podnet.Lab.State;
+using Podnet.Lab.Topology;
+
+namespace Podnet.Cli.Commands;
+
+/// <summary>
+/// `podnet lab up`: builds the lab's namespaces, starts its supervisor (which runs the control
+/// plane and one agent per node), and returns once every node is Ready. On a running lab it
+/// prints the status; on a stopped lab's state it resumes with every object still in the API.
+/// </summary>
+internal static class LabUp
+{
+    private static readonly TimeSpan s_readyTimeout = TimeSpan.FromMinutes(3);
+
+    public static Command Create()
+    {
+        var name = LabCommand.NameOption();
+        var nodes = new Option<int>("--nodes") { Description = "Number of nodes.", DefaultValueFactory = _ => 3 };
+        var routing = new Option<string>("--routing") { Description = "host-gw or vxlan.", DefaultValueFactory = _ => "host-gw" };
+        routing.AcceptOnlyFromAmong("host-gw", "vxlan");
+        var architecture = new Option<string>("--architecture") { Description = "island, flat or isolated.", DefaultValueFactory = _ => "island" };
+        architecture.AcceptOnlyFromAmong("island", "flat", "isolated");
+        var demo = new Option<bool>("--demo") { Description = "Apply examples/demo.yaml once the lab is up, and say what to try." };
+        var command = new Command("up", "Bring up a lab: fabric, control plane, outside host and nodes, each a network namespace.")
+        {
+            name, nodes, routing, architecture, demo,
+        };
+        command.SetAction(async (parse, token) =>
+        {
+            if (LabCommand.StateOf(parse.GetValue(name)) is not { } state)
+            {
+                return 2;
+            }
+            if (state.SupervisorPid is not null)
+            {
+                Console.Error.WriteLine($"podnet lab: {state.Name} is already running");
+                return LabStatus.Print(state, json: false);
+            }
+            var settings = state.Exists
+                ? state.LoadSettings()
+                : new LabSettings { Name = state.Name, Nodes = parse.GetValue(nodes), Routing = parse.GetValue(routing)!, Architecture = parse.GetValue(architecture)! };
+            LabPlan plan;
+            try
+            {
+                plan = LabPlanner.Build(settings.ToSpec());
+                _ = settings.ArchitectureMode;
+            }
+            catch (ArgumentException e)
+            {
+                Console.Error.WriteLine($"podnet lab: {e.Message}");
+                return 2;
+            }
+            var resuming = state.Exists;
+            state.SaveSettings(settings);
+            Console.Error.WriteLine(resuming ? $"podnet lab: resuming {state.Name} from {state.Directory}" : $"podnet lab: building {state.Name} with {settings.Nodes} nodes");
+            try
+            {
+                LabBuilder.Down(state.Name); // whatever a crashed run left
+                LabBuilder.Up(plan, line => Console.Error.WriteLine($"  {line}"));
+            }
+            catch (Exception e) when (e is KernelException or NftException or IOException)
+            {
+                Console.Error.WriteLine($"podnet lab: cannot build the lab: {e.Message}");
+                LabBuilder.Down(state.Name);
+                return 1;
+            }
+            StartSupervisor(state);
+            Console.Error.WriteLine("podnet lab: control plane and agents starting");
+            if (!await WaitReadyAsync(state, settings.Nodes, token))
+            {
+                Console.Error.WriteLine($"podnet lab: the nodes did not become Ready within {s_readyTimeout.TotalMinutes} minutes; logs are in {Path.Combine(state.Directory, "logs")}");
+                return 1;
+            }
+            if (parse.GetValue(demo) && !await Demo.ApplyAsync(state, token))
+            {
+                return 1;
+            }
+            Console.WriteLine($"lab {state.Name} is up: {settings.Nodes} nodes Ready");
+            Console.WriteLine($"kubeconfig: {state.Kubeconfig}");
+            Demo.PrintWhatToTry(state, parse.GetValue(demo));
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>Starts `podnet lab supervise` in a session of its own, logging to the lab's directory.</summary>
+    private static void StartSupervisor(LabState state)
+    {
+        var podnet = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell where the podnet binary is");
+        using var process = ProcessSignals.StartDetached(null, "/bin/sh",
+            ["-c", "exec \"$0\" lab supervise --name \"$1\" >>\"$2\" 2>&1 </dev/null", podnet, state.Name, state.SupervisorLog]);
+        File.WriteAllText(state.SupervisorPidPath, process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    private static async Task<bool> WaitReadyAsync(LabState state, int nodes, CancellationToken token)
+    {
+        var deadline = DateTime.UtcNow + s_readyTimeout;
+        var last = "";
+        while (DateTime.UtcNow < deadline && !token.IsCancellationRequested)
+        {
+            if (state.SupervisorPid is null)
+            {
+                Console.Error.WriteLine($"podnet lab: the supervisor stopped; see {state.SupervisorLog}");
+                return false;
+            }
+            if (File.Exists(state.Kubeconfig))
+            {
+                try
+                {
+                    using var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(state.Kubeconfig));
+                    var list = await client.CoreV1.ListNodeAsync(cancellationToken: token);
+                    var ready = list.Items.Count(IsReady);
+                    var line = $"podnet lab: {ready}/{nodes} nodes Ready";
+                    if (line != last)
+                    {
+                        Console.Error.WriteLine(line);
+                        last = line;
+                    }
+                    if (ready >= nodes)
+                    {
+                        return true;
+                    }
+                }
+                catch (Exception e) when (e is HttpRequestException or k8s.Autorest.HttpOperationException or IOException or k8s.Exceptions.KubeConfigException)
+                {
+                }
+            }
+            await Task.Delay(250, token);
+        }
+        return false;
+    }
+
+    public static bool IsReady(V1Node node) =>
+        node.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true;
+}

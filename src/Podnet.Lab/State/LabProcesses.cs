@@ -1,0 +1,68 @@
+using Podnet.Lab.Supervision;
+using Podnet.Lab.Topology;
+
+namespace Podnet.Lab.State;
+
+/// <summary>
+/// The processes a lab runs, as the supervisor starts them: the control plane (API server and
+/// controllers, in the root namespace, with its lab listener inside the control-plane
+/// namespace), and per node an agent inside the node's namespace and the node's test-server
+/// process.
+/// </summary>
+public static class LabProcesses
+{
+    public const string ControlPlane = "control-plane";
+
+    public static SupervisedProcess ControlPlaneProcess(LabPlan plan, LabState state, string podnet) =>
+        new(ControlPlane, null, podnet,
+        [
+            "server", "--state", state.ControlPlaneDirectory, "--port", "0", "--bind", "127.0.0.1",
+            "--lab-netns", plan.ControlPlane.Netns, "--lab-address", plan.ControlPlane.Address.Address.ToString(),
+            "--cluster-cidr", string.Join(',', ClusterCidrs(plan)),
+            "--service-cidr", string.Join(',', ServiceCidrs(plan)),
+        ]);
+
+    public static IReadOnlyList<SupervisedProcess> NodeProcesses(LabPlan plan, LabSettings settings, LabState state, string podnet, string binDirectory)
+    {
+        var processes = new List<SupervisedProcess>();
+        foreach (var node in plan.Nodes)
+        {
+            var dir = state.NodeDirectory(node.Name);
+            var arguments = new List<string>
+            {
+                "agent", "--kubeconfig", state.NodeKubeconfig, "--node", node.Name, "--state", dir, "--cni-bin", binDirectory,
+                "--pod-netns-prefix", LabPlanner.PodNetnsPrefix(plan.Name, node.Name),
+                "--routing", settings.Routing, "--architecture", settings.Architecture,
+            };
+            foreach (var address in node.Addresses)
+            {
+                arguments.AddRange(["--address", address.Address.ToString()]);
+            }
+            foreach (var cidr in ClusterCidrs(plan))
+            {
+                arguments.AddRange(["--cluster-cidr", cidr]);
+            }
+            foreach (var cidr in ServiceCidrs(plan))
+            {
+                arguments.AddRange(["--service-cidr", cidr]);
+            }
+            processes.Add(new SupervisedProcess($"agent-{node.Name}", node.Netns, podnet, arguments));
+            processes.Add(new SupervisedProcess($"serve-{node.Name}", node.Netns, podnet, ["serve", "--pods-dir", Path.Combine(dir, "serve")]));
+        }
+        return processes;
+    }
+
+    public static IEnumerable<string> ClusterCidrs(LabPlan plan) => plan.IpFamily switch
+    {
+        IpFamilies.IPv4 => ["10.244.0.0/16"],
+        IpFamilies.IPv6 => ["fd00:10:244::/56"],
+        _ => ["10.244.0.0/16", "fd00:10:244::/56"],
+    };
+
+    public static IEnumerable<string> ServiceCidrs(LabPlan plan) => plan.IpFamily switch
+    {
+        IpFamilies.IPv4 => ["10.96.0.0/16"],
+        IpFamilies.IPv6 => ["fd00:10:96::/112"],
+        _ => ["10.96.0.0/16", "fd00:10:96::/112"],
+    };
+}

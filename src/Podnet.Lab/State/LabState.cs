@@ -1,0 +1,109 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Podnet.Core.Cluster;
+using Podnet.Lab.Topology;
+
+namespace Podnet.Lab.State;
+
+/// <summary>The settings a lab was made with, kept in its state directory so it can be resumed.</summary>
+public sealed record LabSettings
+{
+    public string Name { get; init; } = LabName.Default;
+
+    public int Nodes { get; init; } = 3;
+
+    public string IpFamily { get; init; } = "ipv4";
+
+    public string Routing { get; init; } = "host-gw";
+
+    public string Architecture { get; init; } = "island";
+
+    public Dictionary<string, int> LinkLoss { get; init; } = [];
+
+    public Dictionary<string, int> NodeSubnets { get; init; } = [];
+
+    public LabSpec ToSpec() => new()
+    {
+        Name = Name,
+        Nodes = Nodes,
+        IpFamily = IpFamily switch
+        {
+            "ipv4" => IpFamilies.IPv4,
+            "ipv6" => IpFamilies.IPv6,
+            "dual" => IpFamilies.Dual,
+            _ => throw new ArgumentException($"ip family '{IpFamily}' is not one of ipv4, ipv6, dual"),
+        },
+        Routing = Routing switch
+        {
+            "host-gw" => RoutingMode.HostGw,
+            "vxlan" => RoutingMode.Vxlan,
+            _ => throw new ArgumentException($"routing '{Routing}' is not one of host-gw, vxlan"),
+        },
+        LinkLoss = LinkLoss,
+        NodeSubnets = NodeSubnets,
+    };
+
+    public Architecture ArchitectureMode => Architecture switch
+    {
+        "island" => Core.Cluster.Architecture.Island,
+        "flat" => Core.Cluster.Architecture.Flat,
+        "isolated" => Core.Cluster.Architecture.Isolated,
+        _ => throw new ArgumentException($"architecture '{Architecture}' is not one of island, flat, isolated"),
+    };
+}
+
+/// <summary>
+/// Where a lab keeps everything: /var/lib/podnet/labs/NAME (or under $PODNET_LAB_ROOT), with
+/// its settings, the control plane's state (cp/), each node's agent state (nodes/nI/), the
+/// processes' logs and pids, and the supervisor's own log and pid.
+/// </summary>
+public sealed class LabState(string name)
+{
+
+    public static string Root => Environment.GetEnvironmentVariable("PODNET_LAB_ROOT") is { Length: > 0 } root ? root : "/var/lib/podnet/labs";
+
+    public string Name { get; } = LabName.Validate(name);
+
+    public string Directory => Path.Combine(Root, Name);
+
+    public string SettingsPath => Path.Combine(Directory, "lab.json");
+
+    public string ControlPlaneDirectory => Path.Combine(Directory, "cp");
+
+    /// <summary>The kubeconfig for users, pointing at the API server's loopback listener in the root namespace.</summary>
+    public string Kubeconfig => Path.Combine(ControlPlaneDirectory, "kubeconfig");
+
+    /// <summary>The kubeconfig for the nodes, pointing at the control plane's fabric address.</summary>
+    public string NodeKubeconfig => Path.Combine(ControlPlaneDirectory, "kubeconfig-lab");
+
+    public string NodeDirectory(string node) => Path.Combine(Directory, "nodes", node);
+
+    public string SupervisorPidPath => Path.Combine(Directory, "supervisor.pid");
+
+    public string SupervisorLog => Path.Combine(Directory, "supervisor.log");
+
+    public bool Exists => File.Exists(SettingsPath);
+
+    public static IReadOnlyList<string> List() =>
+        System.IO.Directory.Exists(Root)
+            ? System.IO.Directory.GetDirectories(Root).Where(d => File.Exists(Path.Combine(d, "lab.json"))).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal).ToArray()
+            : [];
+
+    public LabSettings LoadSettings() =>
+        JsonSerializer.Deserialize(File.ReadAllText(SettingsPath), LabStateJson.Default.LabSettings) ?? throw new InvalidDataException($"{SettingsPath} is empty");
+
+    public void SaveSettings(LabSettings settings)
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        File.WriteAllText(SettingsPath + ".tmp", JsonSerializer.Serialize(settings, LabStateJson.Default.LabSettings));
+        File.Move(SettingsPath + ".tmp", SettingsPath, overwrite: true);
+    }
+
+    /// <summary>The supervisor's pid when it is running.</summary>
+    public int? SupervisorPid =>
+        File.Exists(SupervisorPidPath) && int.TryParse(File.ReadAllText(SupervisorPidPath).Trim(), out var pid) && Kernel.ProcessSignals.IsAlive(pid) ? pid : null;
+}
+
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(LabSettings))]
+internal sealed partial class LabStateJson : JsonSerializerContext;
