@@ -1,0 +1,161 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using k8s;
+using k8s.Models;
+using Podnet.Agent.TestServer;
+using Podnet.Kernel;
+
+namespace Podnet.Lab.E2ETests;
+
+/// <summary>A three-node lab in its default shape (host-gw, island, IPv4), with real traffic.</summary>
+public sealed class PodNetworkTests(LabFixture lab) : IClassFixture<LabFixture>
+{
+    private static string Curl(Netns from, string url)
+    {
+        var result = Tools.Run(from, "curl", "-sS", "--max-time", "5", url);
+        Assert.True(result.Success, $"curl {url} from {from.Path}: {result.StandardError}");
+        return result.StandardOutput;
+    }
+
+    [PrivilegedFact]
+    public async Task PodsOnEveryNode_ReachEachOther_OverTcpAndUdp_SeeingRealPodAddresses()
+    {
+        var pods = new List<V1Pod>();
+        for (var i = 1; i <= 3; i++)
+        {
+            pods.Add(await lab.RunPodAsync(LabFixture.ServerPod($"mesh-{i}", $"n{i}")));
+        }
+        Assert.Equal(3, pods.Select(p => p.Status.PodIP).Distinct().Count());
+        foreach (var from in pods)
+        {
+            using var netns = lab.PodNetns(from);
+            foreach (var to in pods.Where(p => p != from))
+            {
+                Assert.Equal(to.Metadata.Name, Curl(netns, $"http://{to.Status.PodIP}:8080/hostname"));
+                Assert.StartsWith($"{from.Status.PodIP}:", Curl(netns, $"http://{to.Status.PodIP}:8080/clientip"));
+                using var udp = netns.Run(() => new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp));
+                await udp.ConnectAsync(IPAddress.Parse(to.Status.PodIP), 8081);
+                await udp.SendAsync(Encoding.ASCII.GetBytes("clientip"));
+                var buffer = new byte[256];
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                var n = await udp.ReceiveAsync(buffer, SocketFlags.None, timeout.Token);
+                Assert.StartsWith($"{from.Status.PodIP}:", Encoding.UTF8.GetString(buffer, 0, n));
+            }
+        }
+    }
+
+    [PrivilegedFact]
+    public async Task PodToOutside_IsMasqueradedToItsNode_OutsideCannotReachPods()
+    {
+        var pod = await lab.RunPodAsync(LabFixture.ServerPod("egress", "n2"));
+        using var outside = lab.HostNetns("out");
+        await using var servers = new TestServerHost();
+        servers.Add("outside", new TestServerSpec("outside", [8080], []), outside);
+        using var netns = lab.PodNetns(pod);
+        Assert.StartsWith("172.18.0.12:", Curl(netns, "http://172.18.0.1:8080/clientip"));
+        var probe = await outside.Run(() => ConnectProbe.RunAsync(pod.Status.PodIP, 8080, ProtocolType.Tcp, TimeSpan.FromSeconds(1)));
+        Assert.NotEqual(ConnectOutcome.Connected, probe.Outcome);
+    }
+
+    [PrivilegedFact]
+    public async Task PodWithACommand_GetsItsDnsSettingsHostnameAndServiceAccount()
+    {
+        var pod = await lab.RunPodAsync(new V1Pod
+        {
+            Metadata = new V1ObjectMeta { Name = "shell", NamespaceProperty = "default" },
+            Spec = new V1PodSpec
+            {
+                NodeName = "n1",
+                Hostname = "custom-host",
+                Containers =
+                [
+                    new V1Container
+                    {
+                        Name = "sh",
+                        Image = "busybox",
+                        Command = ["/bin/sh", "-c", "cat /etc/resolv.conf; echo host=$(hostname); cat /var/run/secrets/kubernetes.io/serviceaccount/namespace; echo; echo env=$MY_POD_NAME; exec sleep 3600"],
+                        Env = [new V1EnvVar { Name = "MY_POD_NAME", ValueFrom = new V1EnvVarSource { FieldRef = new V1ObjectFieldSelector { FieldPath = "metadata.name" } } }],
+                    },
+                ],
+            },
+        });
+        var log = Path.Combine("/var/lib/podnet/labs", lab.Name, "nodes", "n1", "pods", pod.Metadata.Uid, "logs", "sh.log");
+        string text = "";
+        for (var i = 0; i < 50 && !text.Contains("env="); i++)
+        {
+            await Task.Delay(100);
+            text = File.Exists(log) ? await File.ReadAllTextAsync(log) : "";
+        }
+        Assert.Contains("nameserver 10.96.0.10", text);
+        Assert.Contains("search default.svc.cluster.local svc.cluster.local cluster.local", text);
+        Assert.Contains("options ndots:5", text);
+        Assert.Contains("host=custom-host", text);
+        Assert.Contains("\ndefault\n", text);
+        Assert.Contains("env=shell", text);
+    }
+
+    [PrivilegedFact]
+    public async Task ReadinessProbe_DecidesReady_AndDeletionTakesThePodApart()
+    {
+        var failing = LabFixture.ServerPod("unready", "n3");
+        failing.Spec.Containers[0].ReadinessProbe = new V1Probe { HttpGet = new V1HTTPGetAction { Path = "/missing", Port = 8080 }, PeriodSeconds = 1, FailureThreshold = 1 };
+        await lab.Client.CoreV1.CreateNamespacedPodAsync(failing, "default");
+        var running = await lab.WaitForPodAsync("default", "unready", p => p.Status?.Phase == "Running");
+        await Task.Delay(3000);
+        running = await lab.Client.CoreV1.ReadNamespacedPodAsync("unready", "default");
+        Assert.Equal("False", running.Status.Conditions.Single(c => c.Type == "Ready").Status);
+
+        var ready = LabFixture.ServerPod("ready", "n3");
+        ready.Spec.Containers[0].ReadinessProbe = new V1Probe { HttpGet = new V1HTTPGetAction { Path = "/hostname", Port = 8080 }, PeriodSeconds = 1 };
+        var pod = await lab.RunPodAsync(ready);
+        using (var netns = lab.PodNetns(pod))
+        {
+            Assert.NotNull(netns);
+        }
+
+        await lab.Client.CoreV1.DeleteNamespacedPodAsync("ready", "default");
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while ((await lab.Client.CoreV1.ListNamespacedPodAsync("default", fieldSelector: "metadata.name=ready")).Items.Count > 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+        }
+        Assert.Empty((await lab.Client.CoreV1.ListNamespacedPodAsync("default", fieldSelector: "metadata.name=ready")).Items);
+        Assert.DoesNotContain(Netns.List(), n => n.StartsWith($"pn-{lab.Name}-n3-p", StringComparison.Ordinal) && Tools.Ip(Netns.Open(n), "-4", "addr").ToString().Contains(pod.Status.PodIP));
+    }
+
+    [PrivilegedFact]
+    public async Task AgentKilledWithSigkill_EstablishedConnectionSurvives_WhileTheSupervisorRestartsIt()
+    {
+        var server = await lab.RunPodAsync(LabFixture.ServerPod("steady-server", "n2"));
+        var client = await lab.RunPodAsync(LabFixture.ServerPod("steady-client", "n1"));
+        using var netns = lab.PodNetns(client);
+        using var socket = netns.Run(() => new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp));
+        await socket.ConnectAsync(IPAddress.Parse(server.Status.PodIP), 8080);
+        using var stream = new NetworkStream(socket);
+        async Task<string> AskAsync()
+        {
+            await stream.WriteAsync(Encoding.ASCII.GetBytes("GET /hostname HTTP/1.1\r\nHost: x\r\n\r\n"));
+            var buffer = new byte[1024];
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            var n = await stream.ReadAsync(buffer, timeout.Token);
+            return Encoding.ASCII.GetString(buffer, 0, n);
+        }
+        Assert.EndsWith("steady-server", await AskAsync());
+
+        var pidFile = Path.Combine("/var/lib/podnet/labs", lab.Name, "pids", "agent-n2.pid");
+        var agent = int.Parse(File.ReadAllText(pidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        ProcessSignals.Kill(agent, ProcessSignals.SigKill);
+        var restarted = agent;
+        for (var i = 0; i < 100 && restarted == agent; i++)
+        {
+            await Task.Delay(100);
+            restarted = int.Parse(File.ReadAllText(pidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        }
+        Assert.NotEqual(agent, restarted);
+        Assert.EndsWith("steady-server", await AskAsync());
+        await Task.Delay(3000); // the restarted agent adopts its pods without touching their network
+        Assert.EndsWith("steady-server", await AskAsync());
+        Assert.Equal("Running", (await lab.Client.CoreV1.ReadNamespacedPodAsync("steady-server", "default")).Status.Phase);
+    }
+}
