@@ -144,7 +144,9 @@ public sealed class TestServerTests
             var directory = new PodServerDirectory(dir, host);
             PodServerDirectory.Write(dir, "default_a", new PodServerEntry("a", pods[0].Netns.Path, [8080], []));
             PodServerDirectory.Write(dir, "default_b", new PodServerEntry("b", pods[1].Netns.Path, [8080], [8081]));
+            Assert.False(PodServerDirectory.IsServing(dir, "default_a"));
             await directory.SyncAsync();
+            Assert.True(PodServerDirectory.IsServing(dir, "default_a"));
             Assert.Equal("a", Tools.Run(node.Netns, "curl", "-sS", "--max-time", "5", "http://10.77.0.2:8080/hostname").StandardOutput);
             Assert.Equal("b", Tools.Run(node.Netns, "curl", "-sS", "--max-time", "5", "http://10.77.0.3:8080/hostname").StandardOutput);
 
@@ -152,6 +154,7 @@ public sealed class TestServerTests
             await directory.SyncAsync();
             await directory.SyncAsync();
             Assert.Equal(["default_b"], host.Keys);
+            Assert.False(PodServerDirectory.IsServing(dir, "default_a"));
             var gone = await node.Netns.Run(() => ConnectProbe.RunAsync("10.77.0.2", 8080, ProtocolType.Tcp, TimeSpan.FromSeconds(2)));
             Assert.Equal(ConnectOutcome.Refused, gone.Outcome);
         }

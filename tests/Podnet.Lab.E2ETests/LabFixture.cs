@@ -50,6 +50,25 @@ public sealed class LabFixture : IAsyncLifetime
     public ProcessResult Run(params string[] arguments) =>
         ProcessRunner.Run(null, Podnet, arguments, timeout: TimeSpan.FromMinutes(4));
 
+    public Task<V1Pod> RunPodAsync(V1Pod pod, TimeSpan? timeout = null) => new LabFixtureView(Name, Client).RunPodAsync(pod, timeout);
+
+    public Task<V1Pod> WaitForPodAsync(string ns, string name, Func<V1Pod, bool> condition, TimeSpan? timeout = null) =>
+        new LabFixtureView(Name, Client).WaitForPodAsync(ns, name, condition, timeout);
+
+    public Netns PodNetns(V1Pod pod) => new LabFixtureView(Name, Client).PodNetns(pod);
+
+    public Netns HostNetns(string part) => Netns.Open($"pn-{Name}-{part}");
+
+    public static V1Pod ServerPod(string name, string node) => LabFixtureView.ServerPod(name, node);
+}
+
+/// <summary>Pods in a running lab: create and wait, and find a pod's namespace.</summary>
+public sealed class LabFixtureView(string name, Kubernetes client)
+{
+    public string Name { get; } = name;
+
+    public Kubernetes Client { get; } = client;
+
     /// <summary>Creates a pod and waits until it runs (Ready), returning it.</summary>
     public async Task<V1Pod> RunPodAsync(V1Pod pod, TimeSpan? timeout = null)
     {
@@ -90,8 +109,6 @@ public sealed class LabFixture : IAsyncLifetime
         }
         throw new InvalidOperationException($"no namespace with {pod.Status.PodIP} under {prefix}");
     }
-
-    public Netns HostNetns(string part) => Netns.Open($"pn-{Name}-{part}");
 
     public static V1Pod ServerPod(string name, string node) => new()
     {

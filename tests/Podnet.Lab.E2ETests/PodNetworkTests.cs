@@ -137,9 +137,19 @@ public sealed class PodNetworkTests(LabFixture lab) : IClassFixture<LabFixture>
         {
             await stream.WriteAsync(Encoding.ASCII.GetBytes("GET /hostname HTTP/1.1\r\nHost: x\r\n\r\n"));
             var buffer = new byte[1024];
+            var text = "";
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            var n = await stream.ReadAsync(buffer, timeout.Token);
-            return Encoding.ASCII.GetString(buffer, 0, n);
+            // Headers and body may come in separate segments: read until the whole body is in.
+            while (!text.EndsWith("steady-server", StringComparison.Ordinal))
+            {
+                var n = await stream.ReadAsync(buffer, timeout.Token);
+                if (n == 0)
+                {
+                    break;
+                }
+                text += Encoding.ASCII.GetString(buffer, 0, n);
+            }
+            return text;
         }
         Assert.EndsWith("steady-server", await AskAsync());
 

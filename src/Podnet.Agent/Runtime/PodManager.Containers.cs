@@ -48,7 +48,12 @@ public sealed partial class PodManager
     {
         var ip = System.Net.IPAddress.Parse(record.PodIPs[0]);
         var sandbox = starter.SandboxOf(record);
-        if (container.ReadinessProbe is not { } readiness)
+        var started = state.Kind != "server" || TestServer.PodServerDirectory.IsServing(options.ServeDirectory, $"{record.Uid}_{container.Name}");
+        if (!started)
+        {
+            state.Ready = false; // the node's test server has not opened the pod's sockets yet
+        }
+        else if (container.ReadinessProbe is not { } readiness)
         {
             state.Ready = true;
         }

@@ -34,9 +34,16 @@ public sealed class PodServerDirectory(string directory, TestServerHost host, Ac
 
     public static void Remove(string directory, string key) => File.Delete(Path.Combine(directory, key + ".json"));
 
+    /// <summary>True once the serving process has the pod's sockets open (it marks KEY.serving).</summary>
+    public static bool IsServing(string directory, string key) => File.Exists(Path.Combine(directory, key + ".serving"));
+
     public async Task RunAsync(CancellationToken stop)
     {
         Directory.CreateDirectory(directory);
+        foreach (var stale in Directory.GetFiles(directory, "*.serving"))
+        {
+            File.Delete(stale); // this process serves nothing yet
+        }
         var changed = new SemaphoreSlim(0);
         using var watcher = new FileSystemWatcher(directory, "*.json") { EnableRaisingEvents = true };
         watcher.Created += (_, _) => changed.Release();
@@ -79,6 +86,7 @@ public sealed class PodServerDirectory(string directory, TestServerHost host, Ac
         foreach (var key in host.Keys.Where(k => !wanted.ContainsKey(k)))
         {
             await host.RemoveAsync(key);
+            File.Delete(Path.Combine(directory, key + ".serving"));
             log?.Invoke($"stopped serving {key}");
         }
         foreach (var (key, entry) in wanted.Where(w => !host.Keys.Contains(w.Key)))
@@ -87,6 +95,7 @@ public sealed class PodServerDirectory(string directory, TestServerHost host, Ac
             {
                 using var netns = Netns.Open(entry.Netns);
                 host.Add(key, new TestServerSpec(entry.Name, entry.HttpPorts, entry.UdpPorts, entry.HostnameOnly), netns);
+                File.WriteAllText(Path.Combine(directory, key + ".serving"), "");
                 log?.Invoke($"serving {key} as {entry.Name} in {entry.Netns}");
             }
             catch (Exception e) when (e is KernelException or System.Net.Sockets.SocketException or InvalidOperationException)

@@ -13,6 +13,34 @@ namespace Podnet.Cli.Commands;
 /// </summary>
 internal static class LabSupervise
 {
+    /// <summary>
+    /// Flat architecture: the outside host is the broader network's router, so it learns a route
+    /// to every node's pod CIDR via that node, from the Node objects, as nodes come and go.
+    /// </summary>
+    private static async Task RouteOutsideAsync(LabState state, LabPlan plan, Action<string> log, CancellationToken token)
+    {
+        using var client = new k8s.Kubernetes(k8s.KubernetesClientConfiguration.BuildConfigFromConfigFile(state.Kubeconfig));
+        var nodes = new Controllers.Informers.Informer<k8s.Models.V1Node>(Controllers.Informers.ListWatches.Nodes(client));
+        var queue = new Controllers.Informers.CoalescingQueue();
+        nodes.AddHandlers(new(_ => queue.Enqueue(), (_, _) => queue.Enqueue(), _ => queue.Enqueue()));
+        using var netns = Kernel.Netns.Open(plan.Outside.Netns);
+        using var rt = Kernel.Netlink.RtNetlink.Open(netns);
+        var informer = nodes.RunAsync(token);
+        try
+        {
+            await queue.RunAsync((_, _) =>
+            {
+                var infos = nodes.Cache.List().Select(Agent.Node.NodeProjection.ToNodeInfo).ToArray();
+                Agent.Routing.RouteApplier.Apply(rt, Agent.Routing.HostGwPlanner.Build("", infos));
+                return Task.CompletedTask;
+            }, new Controllers.Informers.Backoff(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(5)), e => log($"outside routes: {e.Message}"), token);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        await informer.ContinueWith(_ => { }, TaskScheduler.Default);
+    }
+
     public static Command Create()
     {
         var name = LabCommand.NameOption();
@@ -46,7 +74,10 @@ internal static class LabSupervise
             var nodes = linked.IsCancellationRequested
                 ? Task.CompletedTask
                 : supervisor.RunAsync(LabProcesses.NodeProcesses(plan, settings, state, podnet, bin), linked.Token);
-            await Task.WhenAll(controlPlane, nodes);
+            var outside = settings.ArchitectureMode == Core.Cluster.Architecture.Flat && !linked.IsCancellationRequested
+                ? RouteOutsideAsync(state, plan, Log, linked.Token)
+                : Task.CompletedTask;
+            await Task.WhenAll(controlPlane, nodes, outside);
             Log("supervisor stopped");
             return 0;
         });

@@ -1,0 +1,80 @@
+using System.Net.Sockets;
+using System.Text.Json.Nodes;
+using k8s;
+using k8s.Models;
+using Podnet.Agent.TestServer;
+using Podnet.Kernel;
+
+namespace Podnet.Lab.E2ETests;
+
+/// <summary>`lab up --routing … --architecture …` end to end: what pods and the outside host see.</summary>
+public sealed class ArchitectureLabTests
+{
+    [PrivilegedTheory]
+    [InlineData("vxlan", "island")]
+    [InlineData("host-gw", "flat")]
+    [InlineData("host-gw", "isolated")]
+    public async Task LabUp_RoutingAndArchitecture_BehaveAsDocumented(string routing, string architecture)
+    {
+        var name = "a" + Guid.NewGuid().ToString("N")[..7];
+        var podnet = RepoPaths.Bin("podnet");
+        ProcessResult Run(params string[] args) => ProcessRunner.Run(null, podnet, args, timeout: TimeSpan.FromMinutes(4));
+        try
+        {
+            var up = Run("lab", "up", "--name", name, "--nodes", "2", "--routing", routing, "--architecture", architecture);
+            Assert.True(up.Success, up.StandardError);
+            var status = JsonNode.Parse(Run("lab", "status", "--name", name, "-o", "json").StandardOutput)!;
+            Assert.Equal(architecture, (string)status["architecture"]!);
+            Assert.Equal(routing, (string)status["routing"]!);
+            using var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile((string)status["kubeconfig"]!));
+            var fixture = new LabFixtureView(name, client);
+            var a = await fixture.RunPodAsync(LabFixture.ServerPod("a", "n1"));
+            var b = await fixture.RunPodAsync(LabFixture.ServerPod("b", "n2"));
+            using var podA = fixture.PodNetns(a);
+            using var outside = Netns.Open($"pn-{name}-out");
+            await using var servers = new TestServerHost();
+            servers.Add("outside", new TestServerSpec("outside", [8080], []), outside);
+
+            // Pod to pod across nodes always works, with real addresses.
+            Assert.StartsWith($"{a.Status.PodIP}:", Curl(podA, $"http://{b.Status.PodIP}:8080/clientip"));
+            if (routing == "vxlan")
+            {
+                using var n1 = Netns.Open($"pn-{name}-n1");
+                Assert.Equal(1450, (int)Tools.Ip(n1, "link", "show", "pn-vxlan")[0]!["mtu"]!);
+                var full = Tools.Run(podA, "ping", "-c", "1", "-W", "3", "-M", "do", "-s", "1422", b.Status.PodIP);
+                Assert.True(full.Success, full.StandardOutput + full.StandardError);
+            }
+            var toOutside = Tools.Run(podA, "curl", "-sS", "--max-time", "3", "http://172.18.0.1:8080/clientip");
+            var fromOutside = await outside.Run(() => ConnectProbe.RunAsync(b.Status.PodIP, 8080, ProtocolType.Tcp, TimeSpan.FromSeconds(2)));
+            switch (architecture)
+            {
+                case "island":
+                    Assert.StartsWith("172.18.0.11:", toOutside.StandardOutput);
+                    Assert.NotEqual(ConnectOutcome.Connected, fromOutside.Outcome);
+                    break;
+                case "flat":
+                    Assert.StartsWith($"{a.Status.PodIP}:", toOutside.StandardOutput);
+                    Assert.Equal(ConnectOutcome.Connected, fromOutside.Outcome);
+                    Assert.StartsWith("172.18.0.1:", Curl(outside, $"http://{b.Status.PodIP}:8080/clientip"));
+                    break;
+                case "isolated":
+                    Assert.False(toOutside.Success);
+                    var egress = await podA.Run(() => ConnectProbe.RunAsync("172.18.0.1", 8080, ProtocolType.Tcp, TimeSpan.FromSeconds(3)));
+                    Assert.Equal("OTHER: No route to host", egress.ToString()); // ICMP admin-prohibited, at once
+                    Assert.NotEqual(ConnectOutcome.Connected, fromOutside.Outcome);
+                    break;
+            }
+        }
+        finally
+        {
+            Run("lab", "down", "--name", name);
+        }
+    }
+
+    private static string Curl(Netns from, string url)
+    {
+        var result = Tools.Run(from, "curl", "-sS", "--max-time", "5", url);
+        Assert.True(result.Success, $"curl {url} from {from.Path}: {result.StandardError}");
+        return result.StandardOutput;
+    }
+}
