@@ -239,4 +239,25 @@ public sealed class CrudTests(ServerFixture server) : IClassFixture<ServerFixtur
             Assert.Equal(version, response.Version);
         }
     }
+
+    [Fact]
+    public async Task Rbac_KindsAreStored()
+    {
+        var ns = await NewNamespace();
+        await Client.RbacAuthorizationV1.CreateClusterRoleAsync(new V1ClusterRole
+        {
+            Metadata = new V1ObjectMeta { Name = $"reader-{ns}" },
+            Rules = [new V1PolicyRule { ApiGroups = [""], Resources = ["pods"], Verbs = ["get", "list", "watch"] }],
+        });
+        await Client.RbacAuthorizationV1.CreateNamespacedRoleBindingAsync(new V1RoleBinding
+        {
+            Metadata = new V1ObjectMeta { Name = "read" },
+            RoleRef = new V1RoleRef { ApiGroup = "rbac.authorization.k8s.io", Kind = "ClusterRole", Name = $"reader-{ns}" },
+            Subjects = [new Rbacv1Subject { Kind = "ServiceAccount", Name = "default", NamespaceProperty = ns }],
+        }, ns);
+        var role = await Client.RbacAuthorizationV1.ReadClusterRoleAsync($"reader-{ns}");
+        Assert.Equal(["get", "list", "watch"], role.Rules[0].Verbs);
+        var binding = await Client.RbacAuthorizationV1.ReadNamespacedRoleBindingAsync("read", ns);
+        Assert.Equal($"reader-{ns}", binding.RoleRef.Name);
+    }
 }
