@@ -198,7 +198,7 @@ public sealed partial class KubectlTests : IClassFixture<ServerFixture>, IDispos
     }
 
     [Fact]
-    public void TypedCreate_NamespaceConfigMapSecret_SentAsProtobuf()
+    public void TypedCreate_NamespaceConfigMapSecretDeployment_SentAsProtobuf()
     {
         var ns = "p-" + Guid.NewGuid().ToString("N")[..8];
         Assert.Equal($"namespace/{ns} created\n", _kubectl.Ok("create", "namespace", ns));
@@ -207,9 +207,16 @@ public sealed partial class KubectlTests : IClassFixture<ServerFixture>, IDispos
         Assert.Equal("serviceaccount/robot created\n", _kubectl.Ok("create", "serviceaccount", "robot", "-n", ns));
         Assert.Equal("""{"a":"b","c":"d"}""", _kubectl.Ok("get", "configmap", "c1", "-n", ns, "-o", "jsonpath={.data}"));
         Assert.Equal("aHVudGVyMg== Opaque", _kubectl.Ok("get", "secret", "s1", "-n", ns, "-o", "jsonpath={.data.pw} {.type}"));
-        var deployment = _kubectl.Run("create", "deployment", "d", "-n", ns, "--image=nginx");
-        Assert.NotEqual(0, deployment.ExitCode);
-        Assert.Contains("send application/json", deployment.Error);
+        Assert.Equal("deployment.apps/d created\n", _kubectl.Ok("create", "deployment", "d", "-n", ns, "--image=nginx:1.27", "--replicas=3", "--port=8080"));
+        var deployment = JsonNode.Parse(_kubectl.Ok("get", "deployment", "d", "-n", ns, "-o", "json"))!;
+        Assert.Equal(3, (int)deployment["spec"]!["replicas"]!);
+        Assert.Equal("d", (string?)deployment["spec"]!["selector"]!["matchLabels"]!["app"]);
+        var container = deployment["spec"]!["template"]!["spec"]!["containers"]![0]!;
+        Assert.Equal(("nginx", "nginx:1.27", 8080), ((string?)container["name"], (string?)container["image"], (int)container["ports"]![0]!["containerPort"]!));
+        Assert.Null(container["ports"]![0]!["hostPort"]);
+        var service = _kubectl.Run("create", "service", "clusterip", "s", "-n", ns, "--tcp=80:8080");
+        Assert.NotEqual(0, service.ExitCode);
+        Assert.Contains("send application/json", service.Error);
     }
 
     [GeneratedRegex(@"\s+")]
