@@ -46,21 +46,21 @@ internal static partial class Protobuf
             case ("v1", "Namespace"):
                 Object(obj, raw, (f, v) => f == 2 && Repeated(v, 1) is { Count: > 0 } finalizers
                     ? ("spec", new JsonObject { ["finalizers"] = new JsonArray(finalizers.Select(s => (JsonNode)s).ToArray()) })
-                    : null);
+                    : null, 2, 3);
                 break;
             case ("v1", "ConfigMap"):
-                Object(obj, raw, (f, v) => f switch { 4 => ("immutable", Bool(v)), _ => null });
+                Object(obj, raw, (f, v) => f switch { 4 => ("immutable", Bool(v)), _ => null }, 2, 3);
                 Maps(obj, raw, (2, "data", false), (3, "binaryData", true));
                 break;
             case ("v1", "Secret"):
-                Object(obj, raw, (f, v) => f switch { 3 => ("type", Str(v)), 5 => ("immutable", Bool(v)), _ => null });
+                Object(obj, raw, (f, v) => f switch { 3 => ("type", Str(v)), 5 => ("immutable", Bool(v)), _ => null }, 2, 4);
                 Maps(obj, raw, (2, "data", true), (4, "stringData", false));
                 break;
             case ("v1", "ServiceAccount"):
                 Object(obj, raw, (f, v) => f == 4 ? ("automountServiceAccountToken", Bool(v)) : null);
                 break;
             case ("apps/v1", "Deployment"):
-                Object(obj, raw, (f, v) => f == 2 ? ("spec", DeploymentSpec(v)) : null);
+                Object(obj, raw, (f, v) => f == 2 ? ("spec", DeploymentSpec(v)) : null, 3);
                 break;
             default:
                 throw new ApiException(415, "UnsupportedMediaType", $"protobuf bodies are read for v1 Namespace, ConfigMap, Secret, ServiceAccount and apps/v1 Deployment only, not {apiVersion} {kind}: send application/json");
@@ -68,8 +68,12 @@ internal static partial class Protobuf
         return obj;
     }
 
-    /// <summary>metadata (field 1) and the kind's scalar fields, which <paramref name="field"/> names.</summary>
-    private static void Object(JsonObject obj, ReadOnlyMemory<byte> raw, Func<int, ReadOnlyMemory<byte>, (string, JsonNode)?> field)
+    /// <summary>
+    /// metadata (field 1) and the kind's own fields, which <paramref name="field"/> names; the
+    /// fields in <paramref name="alsoRead"/> are read elsewhere (maps) or reset by the server
+    /// (status). Any other field that carries a value is refused, never dropped.
+    /// </summary>
+    private static void Object(JsonObject obj, ReadOnlyMemory<byte> raw, Func<int, ReadOnlyMemory<byte>, (string, JsonNode)?> field, params int[] alsoRead)
     {
         foreach (var (f, v) in Fields(raw))
         {
@@ -80,6 +84,10 @@ internal static partial class Protobuf
             else if (field(f, v) is var (name, value))
             {
                 obj[name] = value;
+            }
+            else if (!alsoRead.Contains(f) && !IsEmpty(v))
+            {
+                throw new ApiException(415, "UnsupportedMediaType", $"protobuf field {f} of {(string?)obj["kind"]} is not read by this server: send application/json");
             }
         }
     }
