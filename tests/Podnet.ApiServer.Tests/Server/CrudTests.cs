@@ -200,6 +200,10 @@ public sealed class CrudTests(ServerFixture server) : IClassFixture<ServerFixtur
         using var yaml = await server.Http.PostAsync("api/v1/namespaces/default/configmaps", new StringContent("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: from-yaml}\ndata: {n: \"1\"}\n", System.Text.Encoding.UTF8, "application/yaml"));
         Assert.Equal(HttpStatusCode.Created, yaml.StatusCode);
         Assert.Equal("1", (await Client.CoreV1.ReadNamespacedConfigMapAsync("from-yaml", "default")).Data["n"]);
+        using var wrongType = await server.Http.PostAsync("api/v1/namespaces/default/services", new StringContent("""{"metadata":{"name":"wt"},"spec":{"type":5,"ports":[{"port":80}]}}""", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, wrongType.StatusCode);
+        using var numberName = await server.Http.PostAsync("api/v1/namespaces/default/configmaps", new StringContent("""{"metadata":{"name":7}}""", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, numberName.StatusCode);
         using var unknown = await server.Http.GetAsync("api/v1/widgets");
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
         using var anonymous = new HttpClient(new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, _, _, _) => true }) { BaseAddress = server.Host.Url };
