@@ -28,6 +28,51 @@ internal static partial class Protobuf
         _ => false,
     });
 
+    private static JsonObject ServiceSpec(ReadOnlyMemory<byte> data)
+    {
+        var spec = Message(data, "ServiceSpec", (s, f, v) => f switch
+        {
+            1 => Add(s, "ports", Message(v, "ServicePort", (p, pf, pv) => pf switch
+            {
+                1 => Set(p, "name", Str(pv)),
+                2 => Set(p, "protocol", Str(pv)),
+                3 => Set(p, "port", Num(pv)),
+                4 => Set(p, "targetPort", IntOrString(pv)),
+                5 => NonZero(p, "nodePort", Num(pv)),
+                _ => false,
+            })),
+            2 => true,
+            3 => Set(s, "clusterIP", Str(v)),
+            4 => Set(s, "type", Str(v)),
+            5 => Add(s, "externalIPs", JsonValue.Create(Str(v))),
+            7 => Set(s, "sessionAffinity", Str(v)),
+            8 => Set(s, "loadBalancerIP", Str(v)),
+            10 => Set(s, "externalName", Str(v)),
+            11 => Set(s, "externalTrafficPolicy", Str(v)),
+            12 => NonZero(s, "healthCheckNodePort", Num(v)),
+            13 => Set(s, "publishNotReadyAddresses", Bool(v)),
+            _ => false,
+        });
+        var selector = Map(data, 2, binary: false);
+        if (selector.Count > 0)
+        {
+            spec["selector"] = selector;
+        }
+        return spec;
+    }
+
+    /// <summary>intstr.IntOrString: {1 type (0 int, 1 string), 2 intVal, 3 strVal}.</summary>
+    private static JsonNode? IntOrString(ReadOnlyMemory<byte> data)
+    {
+        long type = 0, number = 0;
+        var text = "";
+        foreach (var (f, v) in Fields(data))
+        {
+            (type, number, text) = f switch { 1 => (Num(v), number, text), 2 => (type, Num(v), text), 3 => (type, number, Str(v)), _ => (type, number, text) };
+        }
+        return type == 1 ? JsonValue.Create(text) : JsonValue.Create(number);
+    }
+
     private static JsonObject LabelSelector(ReadOnlyMemory<byte> data)
     {
         var selector = Message(data, "LabelSelector", (s, f, v) => f switch

@@ -59,11 +59,14 @@ internal static partial class Protobuf
             case ("v1", "ServiceAccount"):
                 Object(obj, raw, (f, v) => f == 4 ? ("automountServiceAccountToken", Bool(v)) : null);
                 break;
+            case ("v1", "Service"):
+                Object(obj, raw, (f, v) => f == 2 ? ("spec", ServiceSpec(v)) : null, 3);
+                break;
             case ("apps/v1", "Deployment"):
                 Object(obj, raw, (f, v) => f == 2 ? ("spec", DeploymentSpec(v)) : null, 3);
                 break;
             default:
-                throw new ApiException(415, "UnsupportedMediaType", $"protobuf bodies are read for v1 Namespace, ConfigMap, Secret, ServiceAccount and apps/v1 Deployment only, not {apiVersion} {kind}: send application/json");
+                throw new ApiException(415, "UnsupportedMediaType", $"protobuf bodies are read for v1 Namespace, ConfigMap, Secret, ServiceAccount, Service and apps/v1 Deployment only, not {apiVersion} {kind}: send application/json");
         }
         return obj;
     }

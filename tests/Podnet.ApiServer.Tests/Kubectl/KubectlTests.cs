@@ -198,7 +198,7 @@ public sealed partial class KubectlTests : IClassFixture<ServerFixture>, IDispos
     }
 
     [Fact]
-    public void TypedCreate_NamespaceConfigMapSecretDeployment_SentAsProtobuf()
+    public void TypedCreate_SentAsProtobuf_ReadForCommonKinds_RefusedClearlyForOthers()
     {
         var ns = "p-" + Guid.NewGuid().ToString("N")[..8];
         Assert.Equal($"namespace/{ns} created\n", _kubectl.Ok("create", "namespace", ns));
@@ -214,9 +214,16 @@ public sealed partial class KubectlTests : IClassFixture<ServerFixture>, IDispos
         var container = deployment["spec"]!["template"]!["spec"]!["containers"]![0]!;
         Assert.Equal(("nginx", "nginx:1.27", 8080), ((string?)container["name"], (string?)container["image"], (int)container["ports"]![0]!["containerPort"]!));
         Assert.Null(container["ports"]![0]!["hostPort"]);
-        var service = _kubectl.Run("create", "service", "clusterip", "s", "-n", ns, "--tcp=80:8080");
-        Assert.NotEqual(0, service.ExitCode);
-        Assert.Contains("send application/json", service.Error);
+        Assert.Equal("service/s created\n", _kubectl.Ok("create", "service", "nodeport", "s", "-n", ns, "--tcp=80:http"));
+        var service = JsonNode.Parse(_kubectl.Ok("get", "service", "s", "-n", ns, "-o", "json"))!;
+        Assert.Equal("NodePort", (string?)service["spec"]!["type"]);
+        Assert.Equal("s", (string?)service["spec"]!["selector"]!["app"]);
+        var port = service["spec"]!["ports"]![0]!;
+        Assert.Equal((80, "http", "TCP"), ((int)port["port"]!, (string?)port["targetPort"], (string?)port["protocol"]));
+        Assert.InRange((int)port["nodePort"]!, 30000, 32767);
+        var role = _kubectl.Run("create", "role", "r", "-n", ns, "--verb=get", "--resource=pods");
+        Assert.NotEqual(0, role.ExitCode);
+        Assert.Contains("send application/json", role.Error);
     }
 
     [GeneratedRegex(@"\s+")]
