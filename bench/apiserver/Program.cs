@@ -8,9 +8,10 @@ using Podnet.Bench.ApiServer;
 // The API server benchmark: N ConfigMaps created by 4 concurrent HTTPS clients while 4
 // watchers follow, against a `podnet server` process; then the same rows written straight
 // into SQLite (one transaction each, as the server commits) as the storage floor.
-var objects = args.Length == 2 && args[0] == "--objects" ? int.Parse(args[1], CultureInfo.InvariantCulture) : 10_000;
+int Flag(string name, int fallback) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+var objects = Flag("--objects", 10_000);
 const int Writers = 4;
-const int Watchers = 4;
+var Watchers = Flag("--watchers", 4);
 var state = Directory.CreateTempSubdirectory("podnet-bench-").FullName;
 try
 {

@@ -48,6 +48,7 @@ internal static class Defaults
                 {
                     obj["type"] = "Opaque";
                 }
+                MergeStringData(obj);
                 break;
             case "networking.k8s.io/networkpolicies":
                 NetworkPolicy(obj.Child("spec"));
@@ -62,6 +63,23 @@ internal static class Defaults
                 Protocols(obj["ports"] as JsonArray);
                 break;
         }
+    }
+
+    /// <summary>stringData is write-only: merged into data (base64), as upstream, then dropped.</summary>
+    private static void MergeStringData(JsonObject secret)
+    {
+        if (secret["stringData"] is not JsonObject stringData)
+        {
+            secret.Remove("stringData");
+            return;
+        }
+        var data = secret["data"] as JsonObject ?? [];
+        foreach (var (key, value) in stringData)
+        {
+            data[key] = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes((string?)value ?? ""));
+        }
+        secret["data"] = data;
+        secret.Remove("stringData");
     }
 
     private static void Workload(JsonObject obj, JsonObject? old)

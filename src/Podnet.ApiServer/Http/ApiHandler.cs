@@ -36,6 +36,12 @@ internal sealed partial class ApiHandler(ResourceService service, WatchHandler w
                 await Bodies.WriteAsync(context.Response, e.Code, e.ToStatus()).ConfigureAwait(false);
             }
         }
+        catch (InvalidOperationException e) when (!context.Response.HasStarted && e.StackTrace?.Contains("System.Text.Json.Nodes", StringComparison.Ordinal) == true)
+        {
+            // A JsonNode read as the wrong type: a field of the body has the wrong JSON type,
+            // which kube-apiserver answers as a decoding error (400), not a server fault.
+            await Bodies.WriteAsync(context.Response, 400, ApiException.BadRequest($"the object has a field of the wrong type: {e.Message}").ToStatus()).ConfigureAwait(false);
+        }
         catch (Exception e) when (e is not OperationCanceledException && !context.Response.HasStarted)
         {
             await Bodies.WriteAsync(context.Response, 500, ApiException.Status(500, "InternalError", $"Internal error occurred: {e.Message}", null)).ConfigureAwait(false);

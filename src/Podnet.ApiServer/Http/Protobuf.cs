@@ -14,7 +14,7 @@ namespace Podnet.ApiServer.Http;
 /// message. Field numbers are those of k8s.io/api's generated.proto files. Any other kind is
 /// answered 415 with the kinds that are understood, so a client knows to send JSON.
 /// </remarks>
-internal static class Protobuf
+internal static partial class Protobuf
 {
     private static readonly byte[] Magic = "k8s\0"u8.ToArray();
 
@@ -44,27 +44,39 @@ internal static class Protobuf
         switch ((apiVersion, kind))
         {
             case ("v1", "Namespace"):
-                Object(obj, raw, (f, v) => f == 2 ? ("spec", new JsonObject { ["finalizers"] = new JsonArray(Repeated(v, 1).Select(s => (JsonNode)s).ToArray()) }) : null);
+                Object(obj, raw, (f, v) => f == 2 && Repeated(v, 1) is { Count: > 0 } finalizers
+                    ? ("spec", new JsonObject { ["finalizers"] = new JsonArray(finalizers.Select(s => (JsonNode)s).ToArray()) })
+                    : null, 2, 3);
                 break;
             case ("v1", "ConfigMap"):
-                Object(obj, raw, (f, v) => f switch { 4 => ("immutable", v.Length > 0), _ => null });
+                Object(obj, raw, (f, v) => f switch { 4 => ("immutable", Bool(v)), _ => null }, 2, 3);
                 Maps(obj, raw, (2, "data", false), (3, "binaryData", true));
                 break;
             case ("v1", "Secret"):
-                Object(obj, raw, (f, v) => f switch { 3 => ("type", Str(v)), 5 => ("immutable", v.Length > 0), _ => null });
+                Object(obj, raw, (f, v) => f switch { 3 => ("type", Str(v)), 5 => ("immutable", Bool(v)), _ => null }, 2, 4);
                 Maps(obj, raw, (2, "data", true), (4, "stringData", false));
                 break;
             case ("v1", "ServiceAccount"):
-                Object(obj, raw, (f, v) => f == 4 ? ("automountServiceAccountToken", v.Length > 0) : null);
+                Object(obj, raw, (f, v) => f == 4 ? ("automountServiceAccountToken", Bool(v)) : null);
+                break;
+            case ("v1", "Service"):
+                Object(obj, raw, (f, v) => f == 2 ? ("spec", ServiceSpec(v)) : null, 3);
+                break;
+            case ("apps/v1", "Deployment"):
+                Object(obj, raw, (f, v) => f == 2 ? ("spec", DeploymentSpec(v)) : null, 3);
                 break;
             default:
-                throw new ApiException(415, "UnsupportedMediaType", $"protobuf bodies are read for v1 Namespace, ConfigMap, Secret and ServiceAccount only, not {apiVersion} {kind}: send application/json");
+                throw new ApiException(415, "UnsupportedMediaType", $"protobuf bodies are read for v1 Namespace, ConfigMap, Secret, ServiceAccount, Service and apps/v1 Deployment only, not {apiVersion} {kind}: send application/json");
         }
         return obj;
     }
 
-    /// <summary>metadata (field 1) and the kind's scalar fields, which <paramref name="field"/> names.</summary>
-    private static void Object(JsonObject obj, ReadOnlyMemory<byte> raw, Func<int, ReadOnlyMemory<byte>, (string, JsonNode)?> field)
+    /// <summary>
+    /// metadata (field 1) and the kind's own fields, which <paramref name="field"/> names; the
+    /// fields in <paramref name="alsoRead"/> are read elsewhere (maps) or reset by the server
+    /// (status). Any other field that carries a value is refused, never dropped.
+    /// </summary>
+    private static void Object(JsonObject obj, ReadOnlyMemory<byte> raw, Func<int, ReadOnlyMemory<byte>, (string, JsonNode)?> field, params int[] alsoRead)
     {
         foreach (var (f, v) in Fields(raw))
         {
@@ -76,6 +88,10 @@ internal static class Protobuf
             {
                 obj[name] = value;
             }
+            else if (!alsoRead.Contains(f) && !IsEmpty(v))
+            {
+                throw new ApiException(415, "UnsupportedMediaType", $"protobuf field {f} of {(string?)obj["kind"]} is not read by this server: send application/json");
+            }
         }
     }
 
@@ -85,9 +101,13 @@ internal static class Protobuf
         string[] names = ["", "name", "generateName", "namespace"];
         foreach (var (f, v) in Fields(data))
         {
-            if (f is >= 1 and <= 3)
+            if (f is >= 1 and <= 3 && v.Length > 0)
             {
                 meta[names[f]] = Str(v);
+            }
+            else if (f == 13 && v.Length > 0)
+            {
+                throw new ApiException(415, "UnsupportedMediaType", "protobuf bodies with ownerReferences are not read: send application/json");
             }
         }
         foreach (var (f, name) in new[] { (11, "labels"), (12, "annotations") })
@@ -143,10 +163,11 @@ internal static class Protobuf
 
     private static string Str(ReadOnlyMemory<byte> value) => Encoding.UTF8.GetString(value.Span);
 
-    /// <summary>
-    /// The fields of one message in order; varints come back as their minimal little-endian
-    /// bytes (empty for 0), enough for the booleans read here.
-    /// </summary>
+    private static long Num(ReadOnlyMemory<byte> value) => value.Length == 8 ? BitConverter.ToInt64(value.Span) : 0;
+
+    private static bool Bool(ReadOnlyMemory<byte> value) => Num(value) != 0;
+
+    /// <summary>The fields of one message in order; a varint comes back as its 8 little-endian bytes.</summary>
     private static List<(int Field, ReadOnlyMemory<byte> Value)> Fields(ReadOnlyMemory<byte> message)
     {
         var fields = new List<(int, ReadOnlyMemory<byte>)>();
@@ -159,8 +180,7 @@ internal static class Protobuf
             switch (tag & 7)
             {
                 case 0:
-                    var v = Varint(span, ref i);
-                    fields.Add((field, v == 0 ? ReadOnlyMemory<byte>.Empty : BitConverter.GetBytes(v).AsMemory(0, 1)));
+                    fields.Add((field, BitConverter.GetBytes(Varint(span, ref i))));
                     break;
                 case 1:
                     fields.Add((field, message.Slice(i, 8)));

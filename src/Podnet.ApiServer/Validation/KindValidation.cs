@@ -29,6 +29,7 @@ internal static class KindValidation
                 break;
             case "configmaps" or "secrets":
                 DataKeys(obj, causes);
+                Immutable(obj, old, causes);
                 break;
         }
     }
@@ -58,6 +59,26 @@ internal static class KindValidation
             causes.Add(FieldCause.Invalid("spec.selector", spec["selector"]?.ToJsonString() ?? "null", "field is immutable"));
         }
         PodValidation.Spec(spec["template"]?["spec"] as JsonObject, "spec.template.spec", causes);
+    }
+
+    /// <summary>A ConfigMap or Secret marked immutable keeps its data and its mark.</summary>
+    private static void Immutable(JsonObject obj, JsonObject? old, List<FieldCause> causes)
+    {
+        if (old is null || (bool?)old["immutable"] != true)
+        {
+            return;
+        }
+        if ((bool?)obj["immutable"] != true)
+        {
+            causes.Add(FieldCause.Forbidden("immutable", "field is immutable when `immutable` is set"));
+        }
+        foreach (var field in new[] { "data", "binaryData" })
+        {
+            if (!JsonNode.DeepEquals(old[field], obj[field]))
+            {
+                causes.Add(FieldCause.Forbidden(field, "field is immutable when `immutable` is set"));
+            }
+        }
     }
 
     private static void DataKeys(JsonObject obj, List<FieldCause> causes)

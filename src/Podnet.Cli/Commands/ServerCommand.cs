@@ -127,7 +127,7 @@ internal static class ServerCommand
         }
         var binds = (parse.GetValue(Bind) ?? []).Select(b => IPAddress.TryParse(b, out var a) ? a : throw new FormatException($"--bind {b}: not an IP address")).ToList();
         var cidrs = parse.GetValue(ServiceCidr)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-            .Select(c => IPNetwork.TryParse(c, out var n) && n.BaseAddress.Equals(Core.Net.IpMath.Mask(n.BaseAddress, n.PrefixLength)) ? n : throw new FormatException($"--service-cidr {c}: not a CIDR like 10.96.0.0/16"))
+            .Select(c => Core.Net.AddressPrefix.TryParse(c, out var p) && p.Address.Equals(p.Network.BaseAddress) ? p.Network : throw new FormatException($"--service-cidr {c}: not a CIDR like 10.96.0.0/16"))
             .ToList();
         if (cidrs.Count is 0 or > 2 || cidrs.Count == 2 && cidrs[0].BaseAddress.AddressFamily == cidrs[1].BaseAddress.AddressFamily)
         {

@@ -198,7 +198,7 @@ public sealed partial class KubectlTests : IClassFixture<ServerFixture>, IDispos
     }
 
     [Fact]
-    public void TypedCreate_NamespaceConfigMapSecret_SentAsProtobuf()
+    public void TypedCreate_SentAsProtobuf_ReadForCommonKinds_RefusedClearlyForOthers()
     {
         var ns = "p-" + Guid.NewGuid().ToString("N")[..8];
         Assert.Equal($"namespace/{ns} created\n", _kubectl.Ok("create", "namespace", ns));
@@ -207,9 +207,23 @@ public sealed partial class KubectlTests : IClassFixture<ServerFixture>, IDispos
         Assert.Equal("serviceaccount/robot created\n", _kubectl.Ok("create", "serviceaccount", "robot", "-n", ns));
         Assert.Equal("""{"a":"b","c":"d"}""", _kubectl.Ok("get", "configmap", "c1", "-n", ns, "-o", "jsonpath={.data}"));
         Assert.Equal("aHVudGVyMg== Opaque", _kubectl.Ok("get", "secret", "s1", "-n", ns, "-o", "jsonpath={.data.pw} {.type}"));
-        var deployment = _kubectl.Run("create", "deployment", "d", "-n", ns, "--image=nginx");
-        Assert.NotEqual(0, deployment.ExitCode);
-        Assert.Contains("send application/json", deployment.Error);
+        Assert.Equal("deployment.apps/d created\n", _kubectl.Ok("create", "deployment", "d", "-n", ns, "--image=nginx:1.27", "--replicas=3", "--port=8080"));
+        var deployment = JsonNode.Parse(_kubectl.Ok("get", "deployment", "d", "-n", ns, "-o", "json"))!;
+        Assert.Equal(3, (int)deployment["spec"]!["replicas"]!);
+        Assert.Equal("d", (string?)deployment["spec"]!["selector"]!["matchLabels"]!["app"]);
+        var container = deployment["spec"]!["template"]!["spec"]!["containers"]![0]!;
+        Assert.Equal(("nginx", "nginx:1.27", 8080), ((string?)container["name"], (string?)container["image"], (int)container["ports"]![0]!["containerPort"]!));
+        Assert.Null(container["ports"]![0]!["hostPort"]);
+        Assert.Equal("service/s created\n", _kubectl.Ok("create", "service", "nodeport", "s", "-n", ns, "--tcp=80:http"));
+        var service = JsonNode.Parse(_kubectl.Ok("get", "service", "s", "-n", ns, "-o", "json"))!;
+        Assert.Equal("NodePort", (string?)service["spec"]!["type"]);
+        Assert.Equal("s", (string?)service["spec"]!["selector"]!["app"]);
+        var port = service["spec"]!["ports"]![0]!;
+        Assert.Equal((80, "http", "TCP"), ((int)port["port"]!, (string?)port["targetPort"], (string?)port["protocol"]));
+        Assert.InRange((int)port["nodePort"]!, 30000, 32767);
+        var role = _kubectl.Run("create", "role", "r", "-n", ns, "--verb=get", "--resource=pods");
+        Assert.NotEqual(0, role.ExitCode);
+        Assert.Contains("send application/json", role.Error);
     }
 
     [GeneratedRegex(@"\s+")]

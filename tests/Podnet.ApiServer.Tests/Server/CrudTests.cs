@@ -200,6 +200,10 @@ public sealed class CrudTests(ServerFixture server) : IClassFixture<ServerFixtur
         using var yaml = await server.Http.PostAsync("api/v1/namespaces/default/configmaps", new StringContent("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: from-yaml}\ndata: {n: \"1\"}\n", System.Text.Encoding.UTF8, "application/yaml"));
         Assert.Equal(HttpStatusCode.Created, yaml.StatusCode);
         Assert.Equal("1", (await Client.CoreV1.ReadNamespacedConfigMapAsync("from-yaml", "default")).Data["n"]);
+        using var wrongType = await server.Http.PostAsync("api/v1/namespaces/default/services", new StringContent("""{"metadata":{"name":"wt"},"spec":{"type":5,"ports":[{"port":80}]}}""", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, wrongType.StatusCode);
+        using var numberName = await server.Http.PostAsync("api/v1/namespaces/default/configmaps", new StringContent("""{"metadata":{"name":7}}""", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, numberName.StatusCode);
         using var unknown = await server.Http.GetAsync("api/v1/widgets");
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
         using var anonymous = new HttpClient(new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, _, _, _) => true }) { BaseAddress = server.Host.Url };
@@ -238,5 +242,26 @@ public sealed class CrudTests(ServerFixture server) : IClassFixture<ServerFixtur
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             Assert.Equal(version, response.Version);
         }
+    }
+
+    [Fact]
+    public async Task Rbac_KindsAreStored()
+    {
+        var ns = await NewNamespace();
+        await Client.RbacAuthorizationV1.CreateClusterRoleAsync(new V1ClusterRole
+        {
+            Metadata = new V1ObjectMeta { Name = $"reader-{ns}" },
+            Rules = [new V1PolicyRule { ApiGroups = [""], Resources = ["pods"], Verbs = ["get", "list", "watch"] }],
+        });
+        await Client.RbacAuthorizationV1.CreateNamespacedRoleBindingAsync(new V1RoleBinding
+        {
+            Metadata = new V1ObjectMeta { Name = "read" },
+            RoleRef = new V1RoleRef { ApiGroup = "rbac.authorization.k8s.io", Kind = "ClusterRole", Name = $"reader-{ns}" },
+            Subjects = [new Rbacv1Subject { Kind = "ServiceAccount", Name = "default", NamespaceProperty = ns }],
+        }, ns);
+        var role = await Client.RbacAuthorizationV1.ReadClusterRoleAsync($"reader-{ns}");
+        Assert.Equal(["get", "list", "watch"], role.Rules[0].Verbs);
+        var binding = await Client.RbacAuthorizationV1.ReadNamespacedRoleBindingAsync("read", ns);
+        Assert.Equal($"reader-{ns}", binding.RoleRef.Name);
     }
 }

@@ -96,4 +96,18 @@ public sealed class ValidationTests : IDisposable
         Assert.Equal("team-a", (string?)ns["metadata"]!["labels"]!["kubernetes.io/metadata.name"]);
         Assert.Equal("Active", (string?)ns["status"]!["phase"]);
     }
+
+    [Fact]
+    public async Task Secret_StringDataMergedIntoData_AndImmutableDataRefused()
+    {
+        var secret = await _api.Create(ResourceCatalog.Secrets, """{"metadata":{"name":"s"},"data":{"a":"eA=="},"stringData":{"b":"hello"},"immutable":true}""");
+        Assert.Equal("aGVsbG8=", (string?)secret["data"]!["b"]);
+        Assert.Equal("eA==", (string?)secret["data"]!["a"]);
+        Assert.Null(secret["stringData"]);
+        Assert.Equal("Opaque", (string?)secret["type"]);
+        var error = await Assert.ThrowsAsync<Http.ApiException>(() => _api.Service.PatchAsync(ResourceCatalog.Secrets, "default", "s", null, PatchType.Merge, TempService.Json("""{"data":{"a":"eQ=="}}"""), false));
+        Assert.Equal(422, error.Code);
+        Assert.Contains("data: Forbidden: field is immutable when `immutable` is set", error.Message);
+        await _api.Service.PatchAsync(ResourceCatalog.Secrets, "default", "s", null, PatchType.Merge, TempService.Json("""{"metadata":{"labels":{"ok":"yes"}}}"""), false);
+    }
 }
