@@ -13,6 +13,8 @@ internal static class Program
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(ConnectCommand.Create());
         root.Subcommands.Add(AgentCommand.Create());
+        root.Subcommands.Add(ExecCommand.Create());
+        root.Subcommands.Add(LogsCommand.Create());
         root.Subcommands.Add(ServerCommand.Create());
         return root.Parse(args).Invoke();
     }

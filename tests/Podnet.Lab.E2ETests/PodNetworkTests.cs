@@ -168,4 +168,70 @@ public sealed class PodNetworkTests(LabFixture lab) : IClassFixture<LabFixture>
         Assert.EndsWith("steady-server", await AskAsync());
         Assert.Equal("Running", (await lab.Client.CoreV1.ReadNamespacedPodAsync("steady-server", "default")).Status.Phase);
     }
+
+    [PrivilegedFact]
+    public async Task ExecAndLogs_RunInsideThePod_OnTheOutsideHost_AndOnANode()
+    {
+        var pod = await lab.RunPodAsync(new V1Pod
+        {
+            Metadata = new V1ObjectMeta { Name = "talker", NamespaceProperty = "default" },
+            Spec = new V1PodSpec
+            {
+                NodeName = "n2",
+                Containers = [new V1Container { Name = "main", Image = "busybox", Command = ["/bin/sh", "-c", "echo hello from $GREETING; exec sleep 3600"], Env = [new V1EnvVar { Name = "GREETING", Value = "talker" }] }],
+            },
+        });
+        var hostname = lab.Run("exec", "--lab", lab.Name, "talker", "--", "hostname");
+        Assert.Equal(0, hostname.ExitCode);
+        Assert.Equal("talker", hostname.StandardOutput.Trim());
+        Assert.Contains(pod.Status.PodIP, lab.Run("exec", "--lab", lab.Name, "talker", "--", "ip", "-4", "-o", "addr", "show", "eth0").StandardOutput);
+        Assert.Equal("talker", lab.Run("exec", "--lab", lab.Name, "talker", "--", "sh", "-c", "echo $GREETING").StandardOutput.Trim());
+        Assert.Equal(7, lab.Run("exec", "--lab", lab.Name, "talker", "--", "sh", "-c", "exit 7").ExitCode);
+        Assert.Contains("172.18.0.1/24", lab.Run("exec", "--lab", lab.Name, "--outside", "--", "ip", "-4", "-o", "addr").StandardOutput);
+        Assert.Contains("172.18.0.13/24", lab.Run("exec", "--lab", lab.Name, "--node", "n3", "--", "ip", "-4", "-o", "addr").StandardOutput);
+        var missing = lab.Run("exec", "--lab", lab.Name, "nope", "--", "true");
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("pods \"nope\" not found", missing.StandardError);
+
+        var logs = "";
+        for (var i = 0; i < 50 && !logs.Contains("hello"); i++)
+        {
+            await Task.Delay(100);
+            logs = lab.Run("logs", "--lab", lab.Name, "talker").StandardOutput;
+        }
+        Assert.Equal("hello from talker\n", logs);
+    }
+
+    [PrivilegedFact]
+    public async Task LinkDownAndNodeStop_CutTheNodeOff_AndItComesBack()
+    {
+        var server = await lab.RunPodAsync(LabFixture.ServerPod("far", "n3"));
+        using var n1 = lab.HostNetns("n1");
+        async Task<ConnectOutcome> Reach() => (await n1.Run(() => ConnectProbe.RunAsync(server.Status.PodIP, 8080, ProtocolType.Tcp, TimeSpan.FromSeconds(1)))).Outcome;
+        Assert.Equal(ConnectOutcome.Connected, await Reach());
+
+        Assert.Equal(0, lab.Run("lab", "link", "down", "n3", "--name", lab.Name).ExitCode);
+        Assert.NotEqual(ConnectOutcome.Connected, await Reach());
+        Assert.Equal(0, lab.Run("lab", "link", "up", "n3", "--name", lab.Name).ExitCode);
+        Assert.Equal(ConnectOutcome.Connected, await Reach());
+
+        var pidFile = Path.Combine("/var/lib/podnet/labs", lab.Name, "pids", "agent-n3.pid");
+        var agent = int.Parse(File.ReadAllText(pidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(0, lab.Run("lab", "node", "stop", "n3", "--name", lab.Name).ExitCode);
+        await Task.Delay(1500);
+        Assert.False(ProcessSignals.IsAlive(agent));
+        Assert.Equal(agent.ToString(System.Globalization.CultureInfo.InvariantCulture), File.ReadAllText(pidFile).Trim()); // held: not restarted
+        Assert.NotEqual(ConnectOutcome.Connected, await Reach());
+
+        Assert.Equal(0, lab.Run("lab", "node", "start", "n3", "--name", lab.Name).ExitCode);
+        var restarted = agent;
+        for (var i = 0; i < 50 && restarted == agent; i++)
+        {
+            await Task.Delay(100);
+            restarted = int.Parse(File.ReadAllText(pidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        }
+        Assert.NotEqual(agent, restarted);
+        Assert.Equal(ConnectOutcome.Connected, await Reach());
+        Assert.Equal(1, lab.Run("lab", "node", "stop", "n9", "--name", lab.Name).ExitCode);
+    }
 }

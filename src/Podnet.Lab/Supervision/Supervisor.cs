@@ -23,6 +23,9 @@ public sealed class Supervisor(string stateDirectory, TimeProvider? time = null)
 
     public string PidDirectory => Path.Combine(stateDirectory, "pids");
 
+    /// <summary>A process named by a file in held/ is not started (again) while the file is there.</summary>
+    public static string HoldPath(string stateDirectory, string name) => Path.Combine(stateDirectory, "held", name);
+
     /// <summary>Called with a line for each start, exit and restart (the supervisor's own log).</summary>
     public Action<string>? Log { get; init; }
 
@@ -46,6 +49,11 @@ public sealed class Supervisor(string stateDirectory, TimeProvider? time = null)
         var backoff = TimeSpan.FromMilliseconds(500);
         while (!stop.IsCancellationRequested)
         {
+            if (File.Exists(HoldPath(stateDirectory, spec.Name)))
+            {
+                await DelayAsync(TimeSpan.FromMilliseconds(250), stop);
+                continue;
+            }
             Process process;
             try
             {
