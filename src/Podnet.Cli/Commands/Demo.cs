@@ -50,9 +50,15 @@ internal static class Demo
             Console.WriteLine("  kubectl get pods -o wide                        # the web pods and the client, each a network namespace");
             Console.WriteLine("  kubectl get endpointslices                      # the web Service's endpoints, from the pods' addresses");
         }
+        var lab = state.Name == Podnet.Lab.Topology.LabName.Default ? "" : $" --lab {state.Name}";
+        if (demo)
+        {
+            Console.WriteLine($"  ./podnet exec{lab} client -- curl -s http://<a web pod's IP>:8080/hostname   # pod to pod, across nodes");
+            Console.WriteLine($"  ./podnet exec{lab} client -- curl -s http://<a web pod's IP>:8080/clientip   # the server sees the client's own address");
+        }
+        Console.WriteLine($"  ./podnet exec{lab} --outside -- ping -c1 172.18.0.11                          # the outside host reaches nodes, not pods");
         Console.WriteLine($"  ./podnet lab status --name {state.Name}");
-        Console.WriteLine("  sudo ip netns list                              # the lab's nodes and pods");
-        Console.WriteLine("  sudo ip netns exec <pod netns> curl http://<another pod's IP>:8080/hostname");
+        Console.WriteLine("  sudo ip netns list                              # the lab's namespaces: fabric, cp, out, nodes, pods");
         Console.WriteLine($"  ./podnet lab down --name {state.Name}");
     }
 
