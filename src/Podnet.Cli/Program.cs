@@ -15,6 +15,7 @@ internal static class Program
         root.Subcommands.Add(AgentCommand.Create());
         root.Subcommands.Add(ExecCommand.Create());
         root.Subcommands.Add(LogsCommand.Create());
+        root.Subcommands.Add(GetCommand.Create());
         root.Subcommands.Add(ServerCommand.Create());
         return root.Parse(args).Invoke();
     }

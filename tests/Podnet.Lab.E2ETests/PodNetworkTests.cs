@@ -234,4 +234,27 @@ public sealed class PodNetworkTests(LabFixture lab) : IClassFixture<LabFixture>
         Assert.Equal(ConnectOutcome.Connected, await Reach());
         Assert.Equal(1, lab.Run("lab", "node", "stop", "n9", "--name", lab.Name).ExitCode);
     }
+
+    [PrivilegedFact]
+    public async Task Get_PrintsWhatKubectlPrints_ForTheSameObjects()
+    {
+        await lab.RunPodAsync(LabFixture.ServerPod("listed", "n1"));
+        var kubeconfig = (string)lab.Status["kubeconfig"]!;
+        string Kubectl(params string[] args) => Tools.Run(null, "kubectl", ["--kubeconfig", kubeconfig, .. args]).StandardOutput;
+        string Podnet(params string[] args) => lab.Run(["get", "--lab", lab.Name, .. args]).StandardOutput;
+        static string NoAge(string table) => string.Join('\n', table.Split('\n').Select(l => System.Text.RegularExpressions.Regex.Replace(l, @"\b\d+(s|m|h|d)(\d+(s|m))?\b", "AGE")));
+
+        foreach (var args in new[] { new[] { "nodes" }, ["nodes", "-o", "wide"], ["pods", "listed", "-o", "wide"], ["svc"], ["pods", "-A", "-l", "app=listed"], ["endpointslices", "-n", "default"] })
+        {
+            Assert.Equal(NoAge(Kubectl(["get", .. args])), NoAge(Podnet(args)));
+        }
+        Assert.Equal(Kubectl("get", "pod", "listed", "-o", "name"), Podnet("pod", "listed", "-o", "name"));
+        var json = System.Text.Json.Nodes.JsonNode.Parse(Podnet("pods", "-l", "app=listed", "-o", "json"))!;
+        Assert.Equal("List", (string)json["kind"]!);
+        Assert.Equal("listed", (string)json["items"]![0]!["metadata"]!["name"]!);
+        Assert.Contains("name: listed", Podnet("pod", "listed", "-o", "yaml"));
+        var missing = lab.Run("get", "--lab", lab.Name, "pod", "nope");
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Equal("Error from server (NotFound): pods \"nope\" not found", missing.StandardError.Trim());
+    }
 }

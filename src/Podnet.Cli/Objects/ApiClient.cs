@@ -1,0 +1,67 @@
+using System.Net.Http.Headers;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json.Nodes;
+using k8s;
+
+namespace Podnet.Cli.Objects;
+
+/// <summary>
+/// Plain HTTPS to the API server with the kubeconfig's CA and token, for the object commands,
+/// which need what typed clients hide: Table responses, raw JSON, any resource.
+/// </summary>
+internal sealed class ApiClient : IDisposable
+{
+    public const string TableAccept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json";
+
+    private readonly HttpClient _http;
+
+    public ApiClient(string kubeconfig)
+    {
+        var config = KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig);
+        var ca = config.SslCaCerts;
+        var handler = new HttpClientHandler();
+        if (config.SkipTlsVerify)
+        {
+            handler.ServerCertificateCustomValidationCallback = (_, _, _, _) => true;
+        }
+        else if (ca is { Count: > 0 })
+        {
+            handler.ServerCertificateCustomValidationCallback = (_, certificate, chain, errors) =>
+            {
+                if (certificate is null || chain is null)
+                {
+                    return false;
+                }
+                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                chain.ChainPolicy.CustomTrustStore.AddRange(ca);
+                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                return chain.Build(new X509Certificate2(certificate));
+            };
+        }
+        _http = new HttpClient(handler) { BaseAddress = new Uri(config.Host.TrimEnd('/') + "/") };
+        if (config.AccessToken is { Length: > 0 } token)
+        {
+            _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+    }
+
+    /// <summary>GETs <paramref name="path"/>; returns the status code and the body as JSON (null when not JSON).</summary>
+    public async Task<(int Status, JsonNode? Body)> GetAsync(string path, string accept = "application/json", CancellationToken token = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path.TrimStart('/'));
+        request.Headers.TryAddWithoutValidation("Accept", accept);
+        using var response = await _http.SendAsync(request, token);
+        var text = await response.Content.ReadAsStringAsync(token);
+        JsonNode? body = null;
+        try
+        {
+            body = text.Length == 0 ? null : JsonNode.Parse(text);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+        }
+        return ((int)response.StatusCode, body);
+    }
+
+    public void Dispose() => _http.Dispose();
+}
