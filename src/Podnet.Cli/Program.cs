@@ -16,6 +16,9 @@ internal static class Program
         root.Subcommands.Add(ExecCommand.Create());
         root.Subcommands.Add(LogsCommand.Create());
         root.Subcommands.Add(GetCommand.Create());
+        root.Subcommands.Add(ObjectCommands.Apply());
+        root.Subcommands.Add(ObjectCommands.Delete());
+        root.Subcommands.Add(ObjectCommands.Scale());
         root.Subcommands.Add(ServerCommand.Create());
         return root.Parse(args).Invoke();
     }

@@ -257,4 +257,60 @@ public sealed class PodNetworkTests(LabFixture lab) : IClassFixture<LabFixture>
         Assert.Equal(1, missing.ExitCode);
         Assert.Equal("Error from server (NotFound): pods \"nope\" not found", missing.StandardError.Trim());
     }
+
+    [PrivilegedFact]
+    public async Task ApplyScaleDelete_PrintKubectlsLines_AndDoWhatTheySay()
+    {
+        string Manifest(int replicas) => $$$"""
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: applied
+              labels: {tier: demo}
+            spec:
+              replicas: {{{replicas}}}
+              selector: {matchLabels: {app: applied}}
+              template:
+                metadata: {labels: {app: applied}}
+                spec:
+                  containers:
+                  - name: main
+                    image: registry.k8s.io/e2e-test-images/agnhost:2.53
+                    args: ["pause"]
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: applied}
+            spec:
+              selector: {app: applied}
+              ports: [{port: 80, targetPort: 8080}]
+            """;
+        var dir = Directory.CreateTempSubdirectory("podnet-apply-").FullName;
+        var file = Path.Combine(dir, "app.yaml");
+        try
+        {
+            await File.WriteAllTextAsync(file, Manifest(2));
+            Assert.Equal("deployment.apps/applied created\nservice/applied created\n", lab.Run("apply", "--lab", lab.Name, "-f", file).StandardOutput);
+            Assert.Equal("deployment.apps/applied unchanged\nservice/applied unchanged\n", lab.Run("apply", "--lab", lab.Name, "-f", file).StandardOutput);
+            await File.WriteAllTextAsync(file, Manifest(3).Replace("labels: {tier: demo}", "labels: {tier: demo2}"));
+            Assert.Equal("deployment.apps/applied configured\nservice/applied unchanged\n", lab.Run("apply", "--lab", lab.Name, "-f", dir).StandardOutput);
+            var deployment = await lab.Client.AppsV1.ReadNamespacedDeploymentAsync("applied", "default");
+            Assert.Equal(3, deployment.Spec.Replicas);
+            Assert.Equal("demo2", deployment.Metadata.Labels["tier"]);
+
+            Assert.Equal("deployment.apps/applied scaled\n", lab.Run("scale", "--lab", lab.Name, "deployment/applied", "--replicas", "1").StandardOutput);
+            Assert.Equal(1, (await lab.Client.AppsV1.ReadNamespacedDeploymentAsync("applied", "default")).Spec.Replicas);
+
+            var deleted = lab.Run("delete", "--lab", lab.Name, "-f", file);
+            Assert.Equal("deployment.apps \"applied\" deleted\nservice \"applied\" deleted\n", deleted.StandardOutput);
+            Assert.Empty((await lab.Client.AppsV1.ListNamespacedDeploymentAsync("default", fieldSelector: "metadata.name=applied")).Items);
+            var again = lab.Run("delete", "--lab", lab.Name, "service", "applied");
+            Assert.Equal(1, again.ExitCode);
+            Assert.Contains("services \"applied\" not found", again.StandardError);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }

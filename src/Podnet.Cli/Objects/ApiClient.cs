@@ -63,5 +63,28 @@ internal sealed class ApiClient : IDisposable
         return ((int)response.StatusCode, body);
     }
 
+    /// <summary>Sends <paramref name="body"/> with <paramref name="method"/>; returns the status and the answer as JSON.</summary>
+    public async Task<(int Status, JsonNode? Body)> SendAsync(HttpMethod method, string path, JsonNode? body, string contentType = "application/json", CancellationToken token = default)
+    {
+        using var request = new HttpRequestMessage(method, path.TrimStart('/'));
+        request.Headers.TryAddWithoutValidation("Accept", "application/json");
+        if (body is not null)
+        {
+            request.Content = new StringContent(body.ToJsonString(), System.Text.Encoding.UTF8);
+            request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+        }
+        using var response = await _http.SendAsync(request, token);
+        var text = await response.Content.ReadAsStringAsync(token);
+        JsonNode? answer = null;
+        try
+        {
+            answer = text.Length == 0 ? null : JsonNode.Parse(text);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+        }
+        return ((int)response.StatusCode, answer);
+    }
+
     public void Dispose() => _http.Dispose();
 }
