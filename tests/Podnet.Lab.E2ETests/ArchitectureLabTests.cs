@@ -71,6 +71,41 @@ public sealed class ArchitectureLabTests
         }
     }
 
+    [PrivilegedFact]
+    public async Task DualStack_PodsGetBothFamilies_AndReachEachOtherOverIpv6()
+    {
+        var name = "d" + Guid.NewGuid().ToString("N")[..7];
+        var podnet = RepoPaths.Bin("podnet");
+        ProcessResult Run(params string[] args) => ProcessRunner.Run(null, podnet, args, timeout: TimeSpan.FromMinutes(4));
+        try
+        {
+            var up = Run("lab", "up", "--name", name, "--nodes", "2", "--ip-family", "dual");
+            Assert.True(up.Success, up.StandardError);
+            var status = JsonNode.Parse(Run("lab", "status", "--name", name, "-o", "json").StandardOutput)!;
+            Assert.Equal("dual", (string)status["ipFamily"]!);
+            using var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile((string)status["kubeconfig"]!));
+            var node = await client.CoreV1.ReadNodeAsync("n1");
+            Assert.Equal(2, node.Spec.PodCIDRs.Count);
+            var view = new LabFixtureView(name, client);
+            var a = await view.RunPodAsync(LabFixture.ServerPod("a", "n1"));
+            var b = await view.RunPodAsync(LabFixture.ServerPod("b", "n2"));
+            Assert.Equal(2, b.Status.PodIPs.Count);
+            var aV6 = a.Status.PodIPs[1].Ip;
+            var bV6 = b.Status.PodIPs[1].Ip;
+            Assert.Contains(':', bV6);
+            using var podA = view.PodNetns(a);
+            Assert.StartsWith($"[{aV6}]:", Curl(podA, $"http://[{bV6}]:8080/clientip"));
+            using var outside = Netns.Open($"pn-{name}-out");
+            await using var servers = new TestServerHost();
+            servers.Add("outside", new TestServerSpec("outside", [8080], []), outside);
+            Assert.StartsWith("[fd00:172:18::11]:", Curl(podA, "http://[fd00:172:18::1]:8080/clientip"));
+        }
+        finally
+        {
+            Run("lab", "down", "--name", name);
+        }
+    }
+
     private static string Curl(Netns from, string url)
     {
         var result = Tools.Run(from, "curl", "-sS", "--max-time", "5", url);

@@ -24,10 +24,12 @@ internal static class LabUp
         routing.AcceptOnlyFromAmong("host-gw", "vxlan");
         var architecture = new Option<string>("--architecture") { Description = "island, flat or isolated.", DefaultValueFactory = _ => "island" };
         architecture.AcceptOnlyFromAmong("island", "flat", "isolated");
+        var ipFamily = new Option<string>("--ip-family") { Description = "ipv4, ipv6 or dual.", DefaultValueFactory = _ => "ipv4" };
+        ipFamily.AcceptOnlyFromAmong("ipv4", "ipv6", "dual");
         var demo = new Option<bool>("--demo") { Description = "Apply examples/demo.yaml once the lab is up, and say what to try." };
         var command = new Command("up", "Bring up a lab: fabric, control plane, outside host and nodes, each a network namespace.")
         {
-            name, nodes, routing, architecture, demo,
+            name, nodes, routing, architecture, ipFamily, demo,
         };
         command.SetAction(async (parse, token) =>
         {
@@ -42,7 +44,7 @@ internal static class LabUp
             }
             var settings = state.Exists
                 ? state.LoadSettings()
-                : new LabSettings { Name = state.Name, Nodes = parse.GetValue(nodes), Routing = parse.GetValue(routing)!, Architecture = parse.GetValue(architecture)! };
+                : new LabSettings { Name = state.Name, Nodes = parse.GetValue(nodes), Routing = parse.GetValue(routing)!, Architecture = parse.GetValue(architecture)!, IpFamily = parse.GetValue(ipFamily)! };
             LabPlan plan;
             try
             {

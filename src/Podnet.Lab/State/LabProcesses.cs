@@ -33,6 +33,7 @@ public static class LabProcesses
                 "agent", "--kubeconfig", state.NodeKubeconfig, "--node", node.Name, "--state", dir, "--cni-bin", binDirectory,
                 "--pod-netns-prefix", LabPlanner.PodNetnsPrefix(plan.Name, node.Name),
                 "--routing", settings.Routing, "--architecture", settings.Architecture,
+                "--cluster-dns", ClusterDns(plan),
             };
             foreach (var address in node.Addresses)
             {
@@ -51,6 +52,10 @@ public static class LabProcesses
         }
         return processes;
     }
+
+    /// <summary>The cluster DNS Service's address: the tenth of the first service CIDR (10.96.0.10, fd00:10:96::a).</summary>
+    public static string ClusterDns(LabPlan plan) =>
+        Core.Net.IpMath.Add(System.Net.IPNetwork.Parse(ServiceCidrs(plan).First()).BaseAddress, 10).ToString();
 
     public static IEnumerable<string> ClusterCidrs(LabPlan plan) => plan.IpFamily switch
     {
