@@ -71,39 +71,65 @@ public sealed partial class PodManager(
             Remove(dead);
         }
         var serviceInfos = services.Cache.List().Select(NodeProjection.ToServiceInfo).ToArray();
+        await StartNewPodsAsync(mine.Values, serviceInfos, now, token);
         foreach (var pod in mine.Values)
         {
-            var uid = pod.Metadata.Uid;
             if (pod.Metadata.DeletionTimestamp is not null)
             {
                 await TerminateAsync(pod, now, token);
                 continue;
             }
-            if (!_records.TryGetValue(uid, out var record))
+            if (_records.TryGetValue(pod.Metadata.Uid, out var record))
             {
-                if (IsTerminal(pod) || (_retryAt.TryGetValue(uid, out var at) && at > now) || Conflist() is not { } conflist)
-                {
-                    continue;
-                }
-                try
-                {
-                    record = _records[uid] = starter.Start(pod, conflist, serviceInfos);
-                    _retryAt.Remove(uid);
-                    options.Log($"started {pod.Metadata.NamespaceProperty}/{pod.Metadata.Name} at {string.Join(", ", record.PodIPs)}");
-                }
-                catch (Exception e)
-                {
-                    options.Log($"cannot start {pod.Metadata.NamespaceProperty}/{pod.Metadata.Name}, retrying: {e.Message}");
-                    _retryAt[uid] = now + TimeSpan.FromSeconds(2);
-                    await PostAsync(pod, new PodFacts(false, [], HostIP, null, Waiting(pod, e.Message)), token);
-                    continue;
-                }
+                await StepContainersAsync(pod, record, serviceInfos, now);
+                PodRecordStore.Save(options.PodsDirectory, record);
+                await PostAsync(pod, Facts(record), token);
             }
-            await StepContainersAsync(pod, record, serviceInfos, now);
-            PodRecordStore.Save(options.PodsDirectory, record);
-            await PostAsync(pod, Facts(record), token);
         }
     }
+
+    /// <summary>
+    /// Starts the pods that have no sandbox yet, several at a time: most of a start is waiting
+    /// for processes (the CNI plugin, the holder), so a node brings up many pods at once.
+    /// </summary>
+    private async Task StartNewPodsAsync(IEnumerable<V1Pod> pods, IReadOnlyList<ServiceInfo> serviceInfos, DateTime now, CancellationToken token)
+    {
+        var due = pods.Where(p => p.Metadata.DeletionTimestamp is null && !_records.ContainsKey(p.Metadata.Uid) && !IsTerminal(p)
+            && !(_retryAt.TryGetValue(p.Metadata.Uid, out var at) && at > now)).ToArray();
+        if (due.Length == 0 || Conflist() is not { } conflist)
+        {
+            return;
+        }
+        var started = new System.Collections.Concurrent.ConcurrentDictionary<string, PodRecord>();
+        var failed = new System.Collections.Concurrent.ConcurrentDictionary<V1Pod, string>();
+        await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = StartParallelism, CancellationToken = token }, (pod, _) =>
+        {
+            try
+            {
+                var record = starter.Start(pod, conflist, serviceInfos);
+                started[pod.Metadata.Uid] = record;
+                options.Log($"started {pod.Metadata.NamespaceProperty}/{pod.Metadata.Name} at {string.Join(", ", record.PodIPs)}");
+            }
+            catch (Exception e)
+            {
+                failed[pod] = e.Message;
+                options.Log($"cannot start {pod.Metadata.NamespaceProperty}/{pod.Metadata.Name}, retrying: {e.Message}");
+            }
+            return ValueTask.CompletedTask;
+        });
+        foreach (var (uid, record) in started)
+        {
+            _records[uid] = record;
+            _retryAt.Remove(uid);
+        }
+        foreach (var (pod, message) in failed)
+        {
+            _retryAt[pod.Metadata.Uid] = now + TimeSpan.FromSeconds(2);
+            await PostAsync(pod, new PodFacts(false, [], HostIP, null, Waiting(pod, message)), token);
+        }
+    }
+
+    private const int StartParallelism = 8;
 
     private string HostIP => options.NodeAddresses[0].ToString();
 

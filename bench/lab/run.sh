@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# bench/lab: how long `podnet lab up` takes until every pod of a 4 nodes x 50 pods cluster is
+# Ready, and how much memory Podnet's processes hold; beside it, a plain `ip` script that makes
+# the same namespaces and veths (the floor: no API, no agents, no CNI). Run by hand, as root:
+#   bench/lab/run.sh [NODES] [PODS_PER_NODE]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+nodes=${1:-4}
+per_node=${2:-50}
+pods=$((nodes * per_node))
+lab=bench
+podnet="$root/podnet"
+now() { date +%s.%N; }
+
+"$podnet" build >/dev/null 2>&1
+"$podnet" lab down --name "$lab" >/dev/null 2>&1 || true
+
+# Podnet: lab up, then a Deployment of $pods netexec pods spread by the scheduler.
+start=$(now)
+"$podnet" lab up --name "$lab" --nodes "$nodes" >/dev/null 2>&1
+up=$(now)
+cat <<YAML | "$podnet" apply --lab "$lab" -f - >/dev/null
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: bench}
+spec:
+  replicas: $pods
+  selector: {matchLabels: {app: bench}}
+  template:
+    metadata: {labels: {app: bench}}
+    spec:
+      containers:
+      - name: web
+        image: registry.k8s.io/e2e-test-images/agnhost:2.53
+        args: ["netexec", "--http-port=8080", "--udp-port=-1"]
+YAML
+applied=$(now)
+while :; do
+  ready=$("$podnet" get --lab "$lab" pods -l app=bench -o json | jq '[.items[] | select(.status.conditions // [] | any(.type == "Ready" and .status == "True"))] | length')
+  [ "$ready" -ge "$pods" ] && break
+  sleep 0.2
+done
+done_at=$(now)
+rss=0
+for pid in $(pgrep -f "$root/bin/podnet" || true); do
+  kb=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+  rss=$((rss + kb))
+done
+holders=0
+for pid in $(pgrep -x sleep || true); do
+  if [ "$(readlink /proc/$pid/ns/net)" != "$(readlink /proc/1/ns/net)" ]; then
+    kb=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+    holders=$((holders + kb))
+  fi
+done
+"$podnet" lab down --name "$lab" >/dev/null 2>&1
+
+# The floor: the same namespaces and links with ip, no control plane.
+floor_start=$(now)
+ip netns add pn-flr-fabric
+ip -n pn-flr-fabric link add fabric0 type bridge
+ip -n pn-flr-fabric link set fabric0 up
+for n in $(seq 1 "$nodes"); do
+  ip netns add "pn-flr-n$n"
+  ip -n pn-flr-fabric link add "n$n" type veth peer name eth0 netns "pn-flr-n$n"
+  ip -n pn-flr-fabric link set "n$n" master fabric0 up
+  ip -n "pn-flr-n$n" addr add "172.18.0.$((10 + n))/24" dev eth0
+  ip -n "pn-flr-n$n" link set eth0 up
+  ip -n "pn-flr-n$n" link add pn0 type bridge
+  ip -n "pn-flr-n$n" addr add "10.244.$n.1/24" dev pn0
+  ip -n "pn-flr-n$n" link set pn0 up
+  for p in $(seq 1 "$per_node"); do
+    ip netns add "pn-flr-n$n-p$p"
+    ip -n "pn-flr-n$n" link add "v$p" type veth peer name eth0 netns "pn-flr-n$n-p$p"
+    ip -n "pn-flr-n$n" link set "v$p" master pn0 up
+    ip -n "pn-flr-n$n-p$p" addr add "10.244.$n.$((p + 1))/24" dev eth0
+    ip -n "pn-flr-n$n-p$p" link set eth0 up
+    ip -n "pn-flr-n$n-p$p" route add default via "10.244.$n.1"
+  done
+done
+floor_end=$(now)
+for ns in $(ip netns list | awk '{print $1}' | grep '^pn-flr-'); do ip netns del "$ns"; done
+
+total=$(echo "$done_at - $start" | bc)
+pods_time=$(echo "$done_at - $applied" | bc)
+floor=$(echo "$floor_end - $floor_start" | bc)
+printf 'bench/lab: %d nodes x %d pods (%d pods), load average %s\n' "$nodes" "$per_node" "$pods" "$(cut -d' ' -f1-3 /proc/loadavg)"
+printf '  podnet: lab up %.1f s; pods created to all Ready %.1f s; total %.1f s\n' "$(echo "$up - $start" | bc)" "$pods_time" "$total"
+printf '  podnet: memory of podnet processes %d MiB, of the %d pod holders %d MiB\n' "$((rss / 1024))" "$pods" "$((holders / 1024))"
+printf '  floor (ip script, same namespaces and veths): %.1f s\n' "$floor"
+printf '  ratio podnet total / floor: %.2f\n' "$(echo "$total / $floor" | bc -l)"
