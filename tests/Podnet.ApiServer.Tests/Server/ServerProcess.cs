@@ -35,11 +35,11 @@ internal sealed class ServerProcess : IDisposable
         }
     }
 
-    public static ServerProcess Start(string state)
+    public static ServerProcess Start(string state, int port = 0)
     {
         File.Delete(Path.Combine(state, "kubeconfig"));
         var info = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "podnet.dll"), "server", "--state", state, "--port", "0", "--bind", "127.0.0.1" })
+        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "podnet.dll"), "server", "--state", state, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1" })
         {
             info.ArgumentList.Add(argument);
         }
