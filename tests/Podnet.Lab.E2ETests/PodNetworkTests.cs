@@ -313,4 +313,32 @@ public sealed class PodNetworkTests(LabFixture lab) : IClassFixture<LabFixture>
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [PrivilegedFact]
+    public async Task RestartPolicy_AlwaysRestartsACrashingContainer_NeverLetsAPodSucceed()
+    {
+        V1Pod Shell(string name, string script, string policy) => new()
+        {
+            Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = "default" },
+            Spec = new V1PodSpec { NodeName = "n1", RestartPolicy = policy, Containers = [new V1Container { Name = "main", Image = "busybox", Command = ["/bin/sh", "-c", script] }] },
+        };
+        await lab.Client.CoreV1.CreateNamespacedPodAsync(Shell("crasher", "echo run; exit 3", "Always"), "default");
+        await lab.Client.CoreV1.CreateNamespacedPodAsync(Shell("oneshot", "echo done", "Never"), "default");
+
+        var succeeded = await lab.WaitForPodAsync("default", "oneshot", p => p.Status?.Phase == "Succeeded", TimeSpan.FromSeconds(30));
+        Assert.Equal(0, succeeded.Status.ContainerStatuses[0].State.Terminated.ExitCode);
+        Assert.Equal("Completed", succeeded.Status.ContainerStatuses[0].State.Terminated.Reason);
+
+        // The kubelet's backoff: the first restart comes about 10 s after the exit.
+        var restarted = await lab.WaitForPodAsync("default", "crasher", p => p.Status?.ContainerStatuses?[0].RestartCount >= 1, TimeSpan.FromSeconds(40));
+        Assert.Equal("Running", restarted.Status.Phase);
+        Assert.Equal(3, restarted.Status.ContainerStatuses[0].LastState.Terminated.ExitCode);
+        var logs = "";
+        for (var i = 0; i < 50 && logs != "run\nrun\n"; i++)
+        {
+            await Task.Delay(100);
+            logs = lab.Run("logs", "--lab", lab.Name, "crasher").StandardOutput;
+        }
+        Assert.Equal("run\nrun\n", logs);
+    }
 }
