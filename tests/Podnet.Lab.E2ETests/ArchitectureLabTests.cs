@@ -106,6 +106,43 @@ public sealed class ArchitectureLabTests
         }
     }
 
+    [PrivilegedFact]
+    public async Task LabFile_NodesInTwoSubnetsOverVxlan_PodsReachEachOther_BadFileRefused()
+    {
+        var name = "f" + Guid.NewGuid().ToString("N")[..7];
+        var podnet = RepoPaths.Bin("podnet");
+        ProcessResult Run(params string[] args) => ProcessRunner.Run(null, podnet, args, timeout: TimeSpan.FromMinutes(4));
+        var dir = Directory.CreateTempSubdirectory("podnet-labfile-").FullName;
+        try
+        {
+            var bad = Path.Combine(dir, "bad.yaml");
+            await File.WriteAllTextAsync(bad, "kind: Lab\nspec:\n  nodes: 2\n  nodeOptions: {n2: {subnet: 1}}\n");
+            var refused = Run("lab", "up", "-f", bad, "--name", name);
+            Assert.Equal(2, refused.ExitCode);
+            Assert.Contains("--routing vxlan", refused.StandardError);
+            Assert.DoesNotContain(Netns.List(), n => n.StartsWith($"pn-{name}-", StringComparison.Ordinal));
+
+            var good = Path.Combine(dir, "lab.yaml");
+            await File.WriteAllTextAsync(good, $"apiVersion: podnet.io/v1alpha1\nkind: Lab\nmetadata: {{name: {name}}}\nspec:\n  nodes: 2\n  routing: vxlan\n  nodeOptions: {{n2: {{subnet: 1}}}}\n");
+            var up = Run("lab", "up", "-f", good);
+            Assert.True(up.Success, up.StandardError);
+            var status = JsonNode.Parse(Run("lab", "status", "--name", name, "-o", "json").StandardOutput)!;
+            Assert.Equal("vxlan", (string)status["routing"]!);
+            Assert.Equal("172.18.1.12", (string)status["nodes"]![1]!["address"]!);
+            using var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile((string)status["kubeconfig"]!));
+            var view = new LabFixtureView(name, client);
+            var a = await view.RunPodAsync(LabFixture.ServerPod("a", "n1"));
+            var b = await view.RunPodAsync(LabFixture.ServerPod("b", "n2"));
+            using var podA = view.PodNetns(a);
+            Assert.StartsWith($"{a.Status.PodIP}:", Curl(podA, $"http://{b.Status.PodIP}:8080/clientip"));
+        }
+        finally
+        {
+            Run("lab", "down", "--name", name);
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     private static string Curl(Netns from, string url)
     {
         var result = Tools.Run(from, "curl", "-sS", "--max-time", "5", url);

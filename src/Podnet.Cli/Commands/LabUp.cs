@@ -26,14 +26,28 @@ internal static class LabUp
         architecture.AcceptOnlyFromAmong("island", "flat", "isolated");
         var ipFamily = new Option<string>("--ip-family") { Description = "ipv4, ipv6 or dual.", DefaultValueFactory = _ => "ipv4" };
         ipFamily.AcceptOnlyFromAmong("ipv4", "ipv6", "dual");
+        var file = new Option<string>("--filename", "-f") { Description = "A lab file (kind: Lab; schema in examples/lab.schema.json) with the lab's settings." };
         var demo = new Option<bool>("--demo") { Description = "Apply examples/demo.yaml once the lab is up, and say what to try." };
         var command = new Command("up", "Bring up a lab: fabric, control plane, outside host and nodes, each a network namespace.")
         {
-            name, nodes, routing, architecture, ipFamily, demo,
+            name, nodes, routing, architecture, ipFamily, file, demo,
         };
         command.SetAction(async (parse, token) =>
         {
-            if (LabCommand.StateOf(parse.GetValue(name)) is not { } state)
+            LabSettings? fromFile = null;
+            if (parse.GetValue(file) is { } path)
+            {
+                try
+                {
+                    fromFile = LabFile.Parse(File.ReadAllText(path));
+                }
+                catch (Exception e) when (e is FormatException or IOException)
+                {
+                    Console.Error.WriteLine($"podnet lab: {path}: {e.Message}");
+                    return 2;
+                }
+            }
+            if (LabCommand.StateOf(fromFile?.Name is { } fileName && parse.GetResult(name) is null or { Implicit: true } ? fileName : parse.GetValue(name)) is not { } state)
             {
                 return 2;
             }
@@ -44,6 +58,7 @@ internal static class LabUp
             }
             var settings = state.Exists
                 ? state.LoadSettings()
+                : fromFile is not null ? fromFile with { Name = state.Name }
                 : new LabSettings { Name = state.Name, Nodes = parse.GetValue(nodes), Routing = parse.GetValue(routing)!, Architecture = parse.GetValue(architecture)!, IpFamily = parse.GetValue(ipFamily)! };
             LabPlan plan;
             try

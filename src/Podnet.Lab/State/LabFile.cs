@@ -1,0 +1,133 @@
+using System.Globalization;
+using YamlDotNet.RepresentationModel;
+
+namespace Podnet.Lab.State;
+
+/// <summary>
+/// A lab file: the settings of `lab up` as YAML (`kind: Lab`, schema in examples/lab.schema.json).
+/// Every error names the field that is wrong; unknown fields are errors, so a typo never goes
+/// unnoticed.
+/// </summary>
+/// <example>
+/// apiVersion: podnet.io/v1alpha1
+/// kind: Lab
+/// metadata: {name: demo}
+/// spec:
+///   nodes: 3
+///   routing: vxlan            # host-gw (default) or vxlan
+///   architecture: island      # island (default), flat or isolated
+///   ipFamily: ipv4            # ipv4 (default), ipv6 or dual
+///   nodeOptions:
+///     n2: {subnet: 1, loss: 5}   # L3 subnet of the node (0: the outside host's), packet loss in % each way
+/// </example>
+public static class LabFile
+{
+    public const string ApiVersion = "podnet.io/v1alpha1";
+
+    public static LabSettings Parse(string text)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(text));
+        }
+        catch (YamlDotNet.Core.YamlException e)
+        {
+            throw new FormatException($"the lab file is not valid YAML: {e.Message}");
+        }
+        if (stream.Documents.Count != 1 || stream.Documents[0].RootNode is not YamlMappingNode root)
+        {
+            throw new FormatException("the lab file must hold one YAML mapping (kind: Lab)");
+        }
+        Only(root, "", "apiVersion", "kind", "metadata", "spec");
+        if (Text(root, "kind") != "Lab")
+        {
+            throw new FormatException($"kind: must be Lab, not '{Text(root, "kind")}'");
+        }
+        if (Text(root, "apiVersion") is { } version && version != ApiVersion)
+        {
+            throw new FormatException($"apiVersion: must be {ApiVersion}, not '{version}'");
+        }
+        var settings = new LabSettings();
+        if (Child(root, "metadata") is { } metadata)
+        {
+            Only(metadata, "metadata.", "name");
+            settings = settings with { Name = Text(metadata, "name") ?? settings.Name };
+        }
+        if (Child(root, "spec") is not { } spec)
+        {
+            return settings;
+        }
+        Only(spec, "spec.", "nodes", "routing", "architecture", "ipFamily", "nodeOptions");
+        settings = settings with
+        {
+            Nodes = Number(spec, "nodes", "spec.nodes") ?? settings.Nodes,
+            Routing = OneOf(spec, "routing", "spec.routing", "host-gw", "vxlan") ?? settings.Routing,
+            Architecture = OneOf(spec, "architecture", "spec.architecture", "island", "flat", "isolated") ?? settings.Architecture,
+            IpFamily = OneOf(spec, "ipFamily", "spec.ipFamily", "ipv4", "ipv6", "dual") ?? settings.IpFamily,
+        };
+        var subnets = new Dictionary<string, int>();
+        var loss = new Dictionary<string, int>();
+        if (Child(spec, "nodeOptions") is { } options)
+        {
+            foreach (var (key, value) in options.Children)
+            {
+                var node = ((YamlScalarNode)key).Value!;
+                var path = $"spec.nodeOptions.{node}";
+                if (value is not YamlMappingNode nodeOptions)
+                {
+                    throw new FormatException($"{path}: must be a mapping (subnet, loss)");
+                }
+                if (nodeOptions.Children.ContainsKey(new YamlScalarNode("delay")))
+                {
+                    throw new FormatException($"{path}.delay: link delay is not supported: this kernel has no netem (packet loss is, with {path}.loss)");
+                }
+                Only(nodeOptions, path + ".", "subnet", "loss");
+                if (Number(nodeOptions, "subnet", path + ".subnet") is { } subnet)
+                {
+                    subnets[node] = subnet;
+                }
+                if (Number(nodeOptions, "loss", path + ".loss") is { } percent)
+                {
+                    loss[node] = percent;
+                }
+            }
+        }
+        return settings with { NodeSubnets = subnets, LinkLoss = loss };
+    }
+
+    private static void Only(YamlMappingNode node, string prefix, params string[] allowed)
+    {
+        foreach (var key in node.Children.Keys.OfType<YamlScalarNode>())
+        {
+            if (!allowed.Contains(key.Value))
+            {
+                throw new FormatException($"{prefix}{key.Value}: unknown field (allowed: {string.Join(", ", allowed)})");
+            }
+        }
+    }
+
+    private static YamlMappingNode? Child(YamlMappingNode node, string key) =>
+        node.Children.TryGetValue(new YamlScalarNode(key), out var value) ? value as YamlMappingNode : null;
+
+    private static string? Text(YamlMappingNode node, string key) =>
+        node.Children.TryGetValue(new YamlScalarNode(key), out var value) ? (value as YamlScalarNode)?.Value : null;
+
+    private static int? Number(YamlMappingNode node, string key, string path)
+    {
+        var text = Text(node, key);
+        if (text is null)
+        {
+            return null;
+        }
+        return int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value)
+            ? value
+            : throw new FormatException($"{path}: must be a whole number, not '{text}'");
+    }
+
+    private static string? OneOf(YamlMappingNode node, string key, string path, params string[] values)
+    {
+        var text = Text(node, key);
+        return text is null || values.Contains(text) ? text : throw new FormatException($"{path}: must be one of {string.Join(", ", values)}, not '{text}'");
+    }
+}

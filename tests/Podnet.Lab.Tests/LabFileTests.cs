@@ -1,0 +1,62 @@
+using System.Text.Json.Nodes;
+using Podnet.Lab.State;
+
+namespace Podnet.Lab.Tests;
+
+public sealed class LabFileTests
+{
+    [Fact]
+    public void Parse_TheShippedExample()
+    {
+        var settings = LabFile.Parse(File.ReadAllText(Path.Combine(Root(), "examples", "lab.yaml")));
+        Assert.Equal("overlay", settings.Name);
+        Assert.Equal(3, settings.Nodes);
+        Assert.Equal("vxlan", settings.Routing);
+        Assert.Equal(1, settings.NodeSubnets["n3"]);
+        Assert.Equal(2, settings.LinkLoss["n3"]);
+        var plan = Topology.LabPlanner.Build(settings.ToSpec());
+        Assert.NotNull(plan.Router);
+        Assert.Equal("172.18.1.13/24", plan.Nodes[2].Address.ToString());
+    }
+
+    [Theory]
+    [InlineData("kind: Pod", "kind: must be Lab")]
+    [InlineData("kind: Lab\nspec: {nodes: three}", "spec.nodes: must be a whole number, not 'three'")]
+    [InlineData("kind: Lab\nspec: {routing: bgp}", "spec.routing: must be one of host-gw, vxlan, not 'bgp'")]
+    [InlineData("kind: Lab\nspec: {nodez: 3}", "spec.nodez: unknown field")]
+    [InlineData("kind: Lab\nspec: {nodeOptions: {n1: {delay: 10ms}}}", "spec.nodeOptions.n1.delay: link delay is not supported: this kernel has no netem")]
+    [InlineData("kind: Lab\nspec: {nodeOptions: {n1: {jitter: 1}}}", "spec.nodeOptions.n1.jitter: unknown field")]
+    [InlineData("kind: Lab\napiVersion: v1", "apiVersion: must be podnet.io/v1alpha1")]
+    [InlineData("kind: [", "not valid YAML")]
+    public void Parse_NamesWhatIsWrong(string text, string expected) =>
+        Assert.Contains(expected, Assert.Throws<FormatException>(() => LabFile.Parse(text)).Message);
+
+    [Fact]
+    public void Schema_AcceptsTheValuesTheParserAccepts()
+    {
+        var schema = JsonNode.Parse(File.ReadAllText(Path.Combine(Root(), "examples", "lab.schema.json")))!;
+        var spec = schema["properties"]!["spec"]!["properties"]!;
+        Assert.Equal(["host-gw", "vxlan"], spec["routing"]!["enum"]!.AsArray().Select(v => (string)v!));
+        Assert.Equal(["island", "flat", "isolated"], spec["architecture"]!["enum"]!.AsArray().Select(v => (string)v!));
+        Assert.Equal(["ipv4", "ipv6", "dual"], spec["ipFamily"]!["enum"]!.AsArray().Select(v => (string)v!));
+        Assert.Equal(["subnet", "loss"], spec["nodeOptions"]!["additionalProperties"]!["properties"]!.AsObject().Select(p => p.Key));
+        Assert.Equal(Topology.LabPlanner.MaxNodes, (int)spec["nodes"]!["maximum"]!);
+        Assert.Equal(Topology.LabPlanner.MaxSubnets, (int)spec["nodeOptions"]!["additionalProperties"]!["properties"]!["subnet"]!["maximum"]!);
+        foreach (var value in new[] { "host-gw", "vxlan" })
+        {
+            Assert.Equal(value, LabFile.Parse($"kind: Lab\nspec: {{routing: {value}}}").Routing);
+        }
+    }
+
+    private static string Root()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Podnet.slnx")))
+            {
+                return dir.FullName;
+            }
+        }
+        throw new DirectoryNotFoundException("no repository root");
+    }
+}
