@@ -66,7 +66,14 @@ internal sealed class FakeApiServer : IAsyncDisposable
     {
         foreach (var context in _watches.Keys)
         {
-            context.Abort();
+            try
+            {
+                context.Abort();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The watch's request ended on its own while we were stopping: nothing to cut.
+            }
         }
         if (_app is not null)
         {
