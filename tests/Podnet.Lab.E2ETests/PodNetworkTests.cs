@@ -341,4 +341,37 @@ public sealed class PodNetworkTests(LabFixture lab) : IClassFixture<LabFixture>
         }
         Assert.Equal("run\nrun\n", logs);
     }
+
+    [PrivilegedFact]
+    public async Task GetWatch_PrintsARowForEveryChange()
+    {
+        var info = new System.Diagnostics.ProcessStartInfo(lab.Podnet) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in new[] { "get", "--lab", lab.Name, "pods", "-l", "app=watched", "-w" })
+        {
+            info.ArgumentList.Add(argument);
+        }
+        using var watcher = System.Diagnostics.Process.Start(info)!;
+        var output = new StringBuilder();
+        watcher.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        watcher.BeginOutputReadLine();
+        try
+        {
+            await Task.Delay(1500);
+            await lab.RunPodAsync(LabFixture.ServerPod("watched", "n1"));
+            string Text() { lock (output) return output.ToString(); }
+            for (var i = 0; i < 50 && !Text().Split('\n').Any(l => l.StartsWith("watched") && l.Contains("Running") && l.Contains("1/1")); i++)
+            {
+                await Task.Delay(100);
+            }
+            var rows = Text().Split('\n').Where(l => l.StartsWith("watched", StringComparison.Ordinal)).ToArray();
+            Assert.True(rows.Length >= 2, Text());
+            Assert.Contains(rows, r => r.Contains("Running") && r.Contains("1/1"));
+            Assert.DoesNotContain("NAME", Text().Split('\n').Skip(1).FirstOrDefault() ?? "");
+        }
+        finally
+        {
+            watcher.Kill();
+            await watcher.WaitForExitAsync();
+        }
+    }
 }

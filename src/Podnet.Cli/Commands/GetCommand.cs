@@ -20,9 +20,10 @@ internal static class GetCommand
         var output = new Option<string>("--output", "-o") { Description = "wide, yaml, json or name." };
         output.AcceptOnlyFromAmong("wide", "yaml", "json", "name");
         var selector = new Option<string>("--selector", "-l") { Description = "A label selector (app=web, tier in (a,b), !canary)." };
+        var watch = new Option<bool>("--watch", "-w") { Description = "After the list, print a row for every change, until interrupted." };
         var kubeconfig = ClusterContext.KubeconfigOption();
         var lab = ClusterContext.LabOption();
-        var command = new Command("get", "Show objects as kubectl get does.") { kind, name, ns, all, output, selector, kubeconfig, lab };
+        var command = new Command("get", "Show objects as kubectl get does.") { kind, name, ns, all, output, selector, watch, kubeconfig, lab };
         command.SetAction(async (parse, token) =>
         {
             if (ResourceMap.Find(parse.GetValue(kind)!) is not { } resource)
@@ -65,9 +66,15 @@ internal static class GetCommand
                 if (body["rows"] is JsonArray { Count: 0 })
                 {
                     Console.Error.WriteLine(allNamespaces || !resource.Namespaced ? "No resources found" : $"No resources found in {namespaceName} namespace.");
-                    return 0;
                 }
-                Console.Write(TableText.Format(body, format == "wide", allNamespaces && resource.Namespaced));
+                else
+                {
+                    Console.Write(TableText.Format(body, format == "wide", allNamespaces && resource.Namespaced));
+                }
+                if (parse.GetValue(watch))
+                {
+                    await WatchAsync(api, resource.Path(namespaceName), single, parse.GetValue(selector), (string?)body["metadata"]?["resourceVersion"], format == "wide", allNamespaces && resource.Namespaced, token);
+                }
                 return 0;
             }
             var items = single is not null ? [body] : body["items"]!.AsArray().Select(i => i!.DeepClone()).ToArray();
@@ -94,6 +101,59 @@ internal static class GetCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>
+    /// kubectl get -w: one row a change, each aligned on its own as kubectl's are, from a watch
+    /// that asks for Table events; a watch the server ends is resumed from the last version seen.
+    /// </summary>
+    private static async Task WatchAsync(ApiClient api, string path, string? name, string? selector, string? resourceVersion, bool wide, bool withNamespace, CancellationToken token)
+    {
+        var query = "watch=true";
+        if (name is not null)
+        {
+            query += "&fieldSelector=" + Uri.EscapeDataString($"metadata.name={name}");
+        }
+        if (selector is not null)
+        {
+            query += "&labelSelector=" + Uri.EscapeDataString(selector);
+        }
+        JsonArray? columns = null;
+        try
+        {
+            while (!token.IsCancellationRequested)
+            {
+                var from = resourceVersion is null ? "" : "&resourceVersion=" + resourceVersion;
+                await foreach (var change in api.WatchAsync($"{path}?{query}{from}", ApiClient.TableAccept, token))
+                {
+                    if ((string?)change["type"] is "BOOKMARK" or "ERROR")
+                    {
+                        resourceVersion = (string?)change["type"] == "ERROR" ? null : (string?)change["object"]?["metadata"]?["resourceVersion"] ?? resourceVersion;
+                        continue;
+                    }
+                    var table = change["object"]!;
+                    // As kube-apiserver does, only the first Table of a watch defines the columns.
+                    if (table["columnDefinitions"] is JsonArray { Count: > 0 } defined)
+                    {
+                        columns = (JsonArray)defined.DeepClone();
+                    }
+                    else if (columns is not null)
+                    {
+                        table["columnDefinitions"] = columns.DeepClone();
+                    }
+                    else
+                    {
+                        continue;
+                    }
+                    resourceVersion = (string?)table["rows"]?[0]?["object"]?["metadata"]?["resourceVersion"] ?? resourceVersion;
+                    Console.Write(TableText.Format(table, wide, withNamespace, withHeaders: false));
+                    await Console.Out.FlushAsync(token);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
     }
 
     /// <summary>A v1 List, as kubectl prints several objects.</summary>

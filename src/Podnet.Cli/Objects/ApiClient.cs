@@ -86,5 +86,22 @@ internal sealed class ApiClient : IDisposable
         return ((int)response.StatusCode, answer);
     }
 
+    /// <summary>The events of a watch on <paramref name="path"/> (which carries ?watch=true…), one JSON object a line, until the server ends it.</summary>
+    public async IAsyncEnumerable<JsonNode> WatchAsync(string path, string accept, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken token = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path.TrimStart('/'));
+        request.Headers.TryAddWithoutValidation("Accept", accept);
+        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token);
+        response.EnsureSuccessStatusCode();
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(token));
+        while (await reader.ReadLineAsync(token) is { } line)
+        {
+            if (line.Length > 0 && JsonNode.Parse(line) is { } node)
+            {
+                yield return node;
+            }
+        }
+    }
+
     public void Dispose() => _http.Dispose();
 }
