@@ -20,6 +20,7 @@ internal static class Program
         root.Subcommands.Add(ObjectCommands.Delete());
         root.Subcommands.Add(ObjectCommands.Scale());
         root.Subcommands.Add(ServerCommand.Create());
+        root.Subcommands.Add(ControllersCommand.Create());
         return root.Parse(args).Invoke();
     }
 }

@@ -19,6 +19,17 @@ public sealed class LabFileTests
         Assert.Equal("172.18.1.13/24", plan.Nodes[2].Address.ToString());
     }
 
+    [Fact]
+    public void Parse_AnExistingApiServer_AndTheControllersToRun()
+    {
+        var settings = LabFile.Parse("kind: Lab\nspec:\n  kubeconfig: /etc/kubernetes/admin.conf\n  controllers: nodeipam,scheduler\n");
+        Assert.Equal("/etc/kubernetes/admin.conf", settings.ExternalKubeconfig);
+        Assert.True(settings.UsesExternalApiServer);
+        Assert.Equal("nodeipam,scheduler", settings.EffectiveControllers);
+        Assert.Equal("none", (settings with { Controllers = null }).EffectiveControllers);
+        Assert.Equal("all", new LabSettings().EffectiveControllers);
+    }
+
     [Theory]
     [InlineData("kind: Pod", "kind: must be Lab")]
     [InlineData("kind: Lab\nspec: {nodes: three}", "spec.nodes: must be a whole number, not 'three'")]

@@ -15,6 +15,7 @@ internal static class LabCommand
         lab.Subcommands.Add(LabStatus.Create());
         lab.Subcommands.Add(LabList());
         lab.Subcommands.Add(LabSupervise.Create());
+        lab.Subcommands.Add(LabForward.Create());
         lab.Subcommands.Add(LabNodeCommands.Node());
         lab.Subcommands.Add(LabNodeCommands.Link());
         return lab;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
+using k8s;
 using Podnet.Kernel;
 using Podnet.Lab.State;
 using Podnet.Lab.Topology;
@@ -24,6 +25,10 @@ internal static class LabDown
                 return 2;
             }
             Stop(state);
+            if (state.Exists && state.LoadSettings() is { UsesExternalApiServer: true } settings && !parse.GetValue(keep))
+            {
+                ForgetNodes(state, settings);
+            }
             var removed = LabBuilder.Down(state.Name);
             if (!parse.GetValue(keep) && Directory.Exists(state.Directory))
             {
@@ -35,6 +40,38 @@ internal static class LabDown
             return 0;
         });
         return command;
+    }
+
+    /// <summary>
+    /// A lab on an existing API server (`lab up --kubeconfig`) deletes the Node objects its nodes
+    /// registered there, which would otherwise stay NotReady forever, and the pods bound to them;
+    /// the rest of that server's objects are its users' and stay.
+    /// </summary>
+    private static void ForgetNodes(LabState state, LabSettings settings)
+    {
+        try
+        {
+            using var client = new k8s.Kubernetes(k8s.KubernetesClientConfiguration.BuildConfigFromConfigFile(state.ExternalKubeconfigCopy));
+            foreach (var node in LabPlanner.Build(settings.ToSpec()).Nodes)
+            {
+                try
+                {
+                    // As upstream's pod garbage collector does for pods bound to a node that is gone.
+                    foreach (var pod in client.CoreV1.ListPodForAllNamespaces(fieldSelector: $"spec.nodeName={node.Name}").Items)
+                    {
+                        client.CoreV1.DeleteNamespacedPod(pod.Metadata.Name, pod.Metadata.NamespaceProperty, gracePeriodSeconds: 0);
+                    }
+                    client.CoreV1.DeleteNode(node.Name);
+                }
+                catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
+                {
+                }
+            }
+        }
+        catch (Exception e) when (e is k8s.Exceptions.KubeConfigException or IOException or HttpRequestException or k8s.Autorest.HttpOperationException)
+        {
+            Console.Error.WriteLine($"podnet lab: could not delete the lab's nodes from the API server: {e.Message}");
+        }
     }
 
     /// <summary>Stops the supervisor (SIGTERM, then SIGKILL), every process it recorded, and every pod process.</summary>

@@ -78,6 +78,8 @@ internal static class LabStatus
             ["running"] = state.SupervisorPid is not null,
             ["kubeconfig"] = state.Kubeconfig,
             ["apiServer"] = ApiServer(state),
+            ["externalApiServer"] = settings.UsesExternalApiServer,
+            ["controllers"] = settings.EffectiveControllers,
             ["architecture"] = settings.Architecture,
             ["routing"] = settings.Routing,
             ["ipFamily"] = settings.IpFamily,

@@ -7,9 +7,10 @@ using Podnet.Lab.Topology;
 namespace Podnet.Cli.Commands;
 
 /// <summary>
-/// `podnet lab supervise` (started by `lab up`, detached): runs the lab's control plane, then,
-/// once it serves the nodes' kubeconfig, every node's agent and test server, restarting any
-/// that dies, until SIGTERM.
+/// `podnet lab supervise` (started by `lab up`, detached): runs the lab's control plane (or,
+/// with an existing API server, the relay to it and the chosen controllers), then, once there
+/// is a kubeconfig for the nodes, every node's agent and test server, restarting any that
+/// dies, until SIGTERM.
 /// </summary>
 internal static class LabSupervise
 {
@@ -66,7 +67,19 @@ internal static class LabSupervise
             {
                 File.Delete(state.NodeKubeconfig);
             }
-            var controlPlane = supervisor.RunAsync([LabProcesses.ControlPlaneProcess(plan, state, podnet)], linked.Token);
+            if (settings.UsesExternalApiServer)
+            {
+                // An existing API server: users and nodes alike use its kubeconfig as it is (the
+                // forwarder makes its address reachable from the nodes).
+                Directory.CreateDirectory(state.ControlPlaneDirectory);
+                File.Copy(state.ExternalKubeconfigCopy, state.Kubeconfig, overwrite: true);
+                File.Copy(state.ExternalKubeconfigCopy, state.NodeKubeconfig, overwrite: true);
+            }
+            var controlPlane = supervisor.RunAsync(
+                settings.UsesExternalApiServer
+                    ? LabProcesses.ExternalControlPlaneProcesses(plan, settings, state, podnet)
+                    : [LabProcesses.ControlPlaneProcess(plan, settings, state, podnet)],
+                linked.Token);
             while (!File.Exists(state.NodeKubeconfig) && !linked.IsCancellationRequested)
             {
                 await Task.Delay(100, CancellationToken.None);

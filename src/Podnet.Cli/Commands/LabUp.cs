@@ -28,9 +28,11 @@ internal static class LabUp
         ipFamily.AcceptOnlyFromAmong("ipv4", "ipv6", "dual");
         var file = new Option<string>("--filename", "-f") { Description = "A lab file (kind: Lab; schema in examples/lab.schema.json) with the lab's settings." };
         var demo = new Option<bool>("--demo") { Description = "Apply examples/demo.yaml once the lab is up, and say what to try." };
+        var kubeconfig = new Option<string>("--kubeconfig") { Description = "Use this existing Kubernetes API server instead of starting Podnet's: the nodes register there, and its address is relayed into the node namespaces." };
+        var controllers = new Option<string>("--controllers") { Description = $"Controllers the lab runs, comma-separated: {string.Join(", ", Controllers.Runtime.ControllerManager.AllNames)}, all or none (default: all; none with --kubeconfig)." };
         var command = new Command("up", "Bring up a lab: fabric, control plane, outside host and nodes, each a network namespace.")
         {
-            name, nodes, routing, architecture, ipFamily, file, demo,
+            name, nodes, routing, architecture, ipFamily, file, demo, kubeconfig, controllers,
         };
         command.SetAction(async (parse, token) =>
         {
@@ -60,6 +62,27 @@ internal static class LabUp
                 ? state.LoadSettings()
                 : fromFile is not null ? fromFile with { Name = state.Name }
                 : new LabSettings { Name = state.Name, Nodes = parse.GetValue(nodes), Routing = parse.GetValue(routing)!, Architecture = parse.GetValue(architecture)!, IpFamily = parse.GetValue(ipFamily)! };
+            if (!state.Exists)
+            {
+                settings = settings with
+                {
+                    ExternalKubeconfig = parse.GetValue(kubeconfig) is { } k ? Path.GetFullPath(k) : settings.ExternalKubeconfig,
+                    Controllers = parse.GetValue(controllers) ?? settings.Controllers,
+                };
+            }
+            try
+            {
+                _ = Controllers.Runtime.ControllerManager.ParseList(settings.EffectiveControllers);
+            }
+            catch (ArgumentException e)
+            {
+                Console.Error.WriteLine($"podnet lab: --controllers: {e.Message}");
+                return 2;
+            }
+            if (!state.Exists && settings.ExternalKubeconfig is { } external && !await CheckExternalAsync(state, external, token))
+            {
+                return 1;
+            }
             LabPlan plan;
             try
             {
@@ -87,7 +110,7 @@ internal static class LabUp
             }
             StartSupervisor(state);
             Console.Error.WriteLine("podnet lab: control plane and agents starting");
-            if (!await WaitReadyAsync(state, settings.Nodes, token))
+            if (!await WaitReadyAsync(state, plan.Nodes.Select(n => n.Name).ToHashSet(), token))
             {
                 Console.Error.WriteLine($"podnet lab: the nodes did not become Ready within {s_readyTimeout.TotalMinutes} minutes; logs are in {Path.Combine(state.Directory, "logs")}");
                 return 1;
@@ -113,7 +136,39 @@ internal static class LabUp
         File.WriteAllText(state.SupervisorPidPath, process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
 
-    private static async Task<bool> WaitReadyAsync(LabState state, int nodes, CancellationToken token)
+    /// <summary>
+    /// `--kubeconfig`: the existing API server must answer before anything is built; its
+    /// kubeconfig is copied into the lab's state, which is what the lab uses from then on.
+    /// </summary>
+    private static async Task<bool> CheckExternalAsync(LabState state, string kubeconfig, CancellationToken token)
+    {
+        try
+        {
+            var config = KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig);
+            _ = Lab.Supervision.ApiForwarder.ResolveServer(new Uri(config.Host));
+            using var client = new Kubernetes(config);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
+            timeout.CancelAfter(TimeSpan.FromSeconds(10));
+            var version = await client.Version.GetCodeAsync(timeout.Token);
+            Console.Error.WriteLine($"podnet lab: using the API server at {config.Host} (Kubernetes {version.GitVersion})");
+        }
+        catch (Exception e) when (e is k8s.Exceptions.KubeConfigException or IOException or UriFormatException or HttpRequestException
+            or k8s.Autorest.HttpOperationException or System.Net.Sockets.SocketException or OperationCanceledException)
+        {
+            Console.Error.WriteLine($"podnet lab: --kubeconfig {kubeconfig}: cannot use that API server: {e.Message}");
+            return false;
+        }
+        Directory.CreateDirectory(state.Directory);
+        File.Copy(kubeconfig, state.ExternalKubeconfigCopy, overwrite: true);
+        if (OperatingSystem.IsLinux())
+        {
+            File.SetUnixFileMode(state.ExternalKubeconfigCopy, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+        return true;
+    }
+
+    /// <summary>Waits until every node of the lab (by name: an existing API server may have others) is Ready.</summary>
+    private static async Task<bool> WaitReadyAsync(LabState state, IReadOnlySet<string> nodes, CancellationToken token)
     {
         var deadline = DateTime.UtcNow + s_readyTimeout;
         var last = "";
@@ -130,14 +185,14 @@ internal static class LabUp
                 {
                     using var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(state.Kubeconfig));
                     var list = await client.CoreV1.ListNodeAsync(cancellationToken: token);
-                    var ready = list.Items.Count(IsReady);
-                    var line = $"podnet lab: {ready}/{nodes} nodes Ready";
+                    var ready = list.Items.Count(n => nodes.Contains(n.Metadata.Name) && IsReady(n));
+                    var line = $"podnet lab: {ready}/{nodes.Count} nodes Ready";
                     if (line != last)
                     {
                         Console.Error.WriteLine(line);
                         last = line;
                     }
-                    if (ready >= nodes)
+                    if (ready >= nodes.Count)
                     {
                         return true;
                     }

@@ -19,14 +19,18 @@ public static class ControllerManager
     public static readonly IReadOnlyList<string> AllNames = ["nodeipam", "scheduler", "deployments", "endpointslices", "loadbalancer", "namespaces"];
 
     /// <summary>
-    /// Parses a --controllers value: "all" (or empty) for every controller, else a comma list of
-    /// names. Throws <see cref="ArgumentException"/> naming an unknown controller and the known ones.
+    /// Parses a --controllers value: "all" (or empty) for every controller, "none" for none, else a
+    /// comma list of names. Throws <see cref="ArgumentException"/> naming an unknown controller and the known ones.
     /// </summary>
     public static IReadOnlyList<string> ParseList(string? list)
     {
         if (string.IsNullOrWhiteSpace(list) || list.Trim() == "all")
         {
             return AllNames;
+        }
+        if (list.Trim() == "none")
+        {
+            return [];
         }
         var names = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct().ToList();
         var unknown = names.Where(n => !AllNames.Contains(n)).ToList();

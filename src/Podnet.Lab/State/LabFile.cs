@@ -19,6 +19,8 @@ namespace Podnet.Lab.State;
 ///   ipFamily: ipv4            # ipv4 (default), ipv6 or dual
 ///   nodeOptions:
 ///     n2: {subnet: 1, loss: 5}   # L3 subnet of the node (0: the outside host's), packet loss in % each way
+///   kubeconfig: /path/to/kubeconfig   # use this existing API server instead of starting one
+///   controllers: nodeipam,scheduler   # the controllers the lab runs (default: all, or none with kubeconfig)
 /// </example>
 public static class LabFile
 {
@@ -58,13 +60,15 @@ public static class LabFile
         {
             return settings;
         }
-        Only(spec, "spec.", "nodes", "routing", "architecture", "ipFamily", "nodeOptions");
+        Only(spec, "spec.", "nodes", "routing", "architecture", "ipFamily", "nodeOptions", "kubeconfig", "controllers");
         settings = settings with
         {
             Nodes = Number(spec, "nodes", "spec.nodes") ?? settings.Nodes,
             Routing = OneOf(spec, "routing", "spec.routing", "host-gw", "vxlan") ?? settings.Routing,
             Architecture = OneOf(spec, "architecture", "spec.architecture", "island", "flat", "isolated") ?? settings.Architecture,
             IpFamily = OneOf(spec, "ipFamily", "spec.ipFamily", "ipv4", "ipv6", "dual") ?? settings.IpFamily,
+            ExternalKubeconfig = Text(spec, "kubeconfig"),
+            Controllers = Text(spec, "controllers"),
         };
         var subnets = new Dictionary<string, int>();
         var loss = new Dictionary<string, int>();

@@ -13,14 +13,37 @@ public static class LabProcesses
 {
     public const string ControlPlane = "control-plane";
 
-    public static SupervisedProcess ControlPlaneProcess(LabPlan plan, LabState state, string podnet) =>
+    public const string Forward = "api-forward";
+
+    public const string Controllers = "controllers";
+
+    public static SupervisedProcess ControlPlaneProcess(LabPlan plan, LabSettings settings, LabState state, string podnet) =>
         new(ControlPlane, null, podnet,
         [
             "server", "--state", state.ControlPlaneDirectory, "--port", "0", "--bind", "127.0.0.1",
             "--lab-netns", plan.ControlPlane.Netns, "--lab-address", plan.ControlPlane.Address.Address.ToString(),
             "--cluster-cidr", string.Join(',', ClusterCidrs(plan)),
             "--service-cidr", string.Join(',', ServiceCidrs(plan)),
+            "--controllers", settings.EffectiveControllers,
         ]);
+
+    /// <summary>
+    /// With an existing API server (`lab up --kubeconfig`): the relay that brings its address into
+    /// the node namespaces, and the chosen controllers, if any, as clients of that server.
+    /// </summary>
+    public static IReadOnlyList<SupervisedProcess> ExternalControlPlaneProcesses(LabPlan plan, LabSettings settings, LabState state, string podnet)
+    {
+        var processes = new List<SupervisedProcess> { new(Forward, null, podnet, ["lab", "forward", "--name", plan.Name]) };
+        if (settings.EffectiveControllers != "none")
+        {
+            processes.Add(new(Controllers, null, podnet,
+            [
+                "controllers", "--kubeconfig", state.Kubeconfig, "--controllers", settings.EffectiveControllers,
+                "--cluster-cidr", string.Join(',', ClusterCidrs(plan)),
+            ]));
+        }
+        return processes;
+    }
 
     public static IReadOnlyList<SupervisedProcess> NodeProcesses(LabPlan plan, LabSettings settings, LabState state, string podnet, string binDirectory)
     {

@@ -22,6 +22,20 @@ public sealed record LabSettings
 
     public Dictionary<string, int> NodeSubnets { get; init; } = [];
 
+    /// <summary>
+    /// Where `lab up --kubeconfig` found an existing API server's kubeconfig (a copy is kept in
+    /// the state directory): the lab then starts no API server of its own.
+    /// </summary>
+    public string? ExternalKubeconfig { get; init; }
+
+    /// <summary>The controllers the lab runs, comma-separated (or all, none); unset: all with Podnet's own API server, none with an existing one.</summary>
+    public string? Controllers { get; init; }
+
+    public bool UsesExternalApiServer => ExternalKubeconfig is not null;
+
+    /// <summary>The controllers to run, as `--controllers` takes them.</summary>
+    public string EffectiveControllers => Controllers ?? (UsesExternalApiServer ? "none" : "all");
+
     public LabSpec ToSpec() => new()
     {
         Name = Name,
@@ -75,6 +89,9 @@ public sealed class LabState(string name)
 
     /// <summary>The kubeconfig for the nodes, pointing at the control plane's fabric address.</summary>
     public string NodeKubeconfig => Path.Combine(ControlPlaneDirectory, "kubeconfig-lab");
+
+    /// <summary>The copy of an existing API server's kubeconfig (`lab up --kubeconfig`).</summary>
+    public string ExternalKubeconfigCopy => Path.Combine(Directory, "external-kubeconfig");
 
     public string NodeDirectory(string node) => Path.Combine(Directory, "nodes", node);
 

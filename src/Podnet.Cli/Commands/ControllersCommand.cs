@@ -1,0 +1,59 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using Podnet.Controllers.NodeIpam;
+using Podnet.Controllers.Runtime;
+
+namespace Podnet.Cli.Commands;
+
+/// <summary>
+/// `podnet controllers`: Podnet's controllers as clients of any Kubernetes API server, for what
+/// that control plane lacks (a bare kube-apiserver runs none of them). `lab up --kubeconfig`
+/// runs this; `podnet server` runs the same controllers in its own process.
+/// </summary>
+internal static class ControllersCommand
+{
+    public static Command Create()
+    {
+        var kubeconfig = ClusterContext.KubeconfigOption();
+        var lab = ClusterContext.LabOption();
+        var controllers = new Option<string>("--controllers") { Description = $"Controllers to run, comma-separated: {string.Join(", ", ControllerManager.AllNames)} (or all).", DefaultValueFactory = _ => "all" };
+        var clusterCidr = new Option<string>("--cluster-cidr") { Description = "Pod CIDR(s) the node IPAM controller hands out from, comma-separated.", DefaultValueFactory = _ => "10.244.0.0/16" };
+        var command = new Command("controllers", "Run Podnet's controllers against a Kubernetes API server.") { kubeconfig, lab, controllers, clusterCidr };
+        command.SetAction(async (parse, token) =>
+        {
+            IReadOnlyList<string> names;
+            ControllerOptions options;
+            try
+            {
+                names = ControllerManager.ParseList(parse.GetValue(controllers));
+                options = new ControllerOptions
+                {
+                    NodeIpam = NodeIpamConfig.Parse(parse.GetValue(clusterCidr)!),
+                    Log = line => Console.Error.WriteLine($"podnet controllers: {line}"),
+                };
+            }
+            catch (Exception e) when (e is ArgumentException or FormatException)
+            {
+                Console.Error.WriteLine($"podnet controllers: {e.Message}");
+                return 2;
+            }
+            if (ClusterContext.Resolve(parse.GetValue(kubeconfig), parse.GetValue(lab)) is not { } context)
+            {
+                return 1;
+            }
+            if (names.Count == 0)
+            {
+                Console.Error.WriteLine("podnet controllers: no controller to run");
+                return 0;
+            }
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(token);
+            using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+            using var client = context.Client();
+            Console.Error.WriteLine($"podnet controllers: running {string.Join(", ", names)} against {client.BaseUri}");
+            await ControllerManager.RunAsync(client, options, names, stop.Token);
+            Console.Error.WriteLine("podnet controllers: stopped");
+            return 0;
+        });
+        return command;
+    }
+}
