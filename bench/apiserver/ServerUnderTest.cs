@@ -15,10 +15,10 @@ internal sealed class ServerUnderTest : IDisposable
         _state = state;
     }
 
-    public static ServerUnderTest Start(string state)
+    public static ServerUnderTest Start(string state, string controllers)
     {
         var info = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardError = true };
-        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "podnet.dll"), "server", "--state", state, "--port", "0" })
+        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "podnet.dll"), "server", "--state", state, "--port", "0", "--controllers", controllers })
         {
             info.ArgumentList.Add(argument);
         }
@@ -45,12 +45,16 @@ internal sealed class ServerUnderTest : IDisposable
 
     public Kubernetes Client() => new(KubernetesClientConfiguration.BuildConfigFromConfigFile(Path.Combine(_state, "kubeconfig")));
 
-    /// <summary>Resident set size now and at its peak (VmRSS, VmHWM), in bytes.</summary>
-    public (long Rss, long Peak) Memory()
+    /// <summary>
+    /// Resident set size now and at its peak (VmRSS, VmHWM), and the anonymous part of it
+    /// (RssAnon: the process's own; the rest is file pages of the runtime and assemblies, which
+    /// every .NET process on the machine shares), in bytes.
+    /// </summary>
+    public (long Rss, long Peak, long Anon) Memory()
     {
         long Field(string name) => File.ReadLines($"/proc/{_process.Id}/status").Where(l => l.StartsWith(name, StringComparison.Ordinal))
             .Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024).First();
-        return (Field("VmRSS:"), Field("VmHWM:"));
+        return (Field("VmRSS:"), Field("VmHWM:"), Field("RssAnon:"));
     }
 
     /// <summary>CPU seconds (user + system) the server has used.</summary>
