@@ -41,6 +41,13 @@ while :; do
   sleep 0.2
 done
 done_at=$(now)
+# CPU seconds of each Podnet process so far, its own and its waited-for children's (the CNI
+# plugin and other short-lived helpers an agent runs), to show where the time goes.
+cpu_report=$(for pid in $(pgrep -f "$root/bin/podnet" || true); do
+  stat=$(cut -d')' -f2- "/proc/$pid/stat" 2>/dev/null) || continue
+  role=$(tr '\0' ' ' <"/proc/$pid/cmdline" | awk '{print $2 "-" ($2 == "agent" ? $7 : "")}')
+  echo "$stat" | awk -v role="$role" '{printf "    %-22s own %6.2f s  children %6.2f s\n", role, ($12 + $13) / 100, ($14 + $15) / 100}'
+done | sort)
 rss=0
 for pid in $(pgrep -f "$root/bin/podnet" || true); do
   kb=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
@@ -87,5 +94,6 @@ floor=$(echo "$floor_end - $floor_start" | bc)
 printf 'bench/lab: %d nodes x %d pods (%d pods), load average %s\n' "$nodes" "$per_node" "$pods" "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf '  podnet: lab up %.1f s; pods created to all Ready %.1f s; total %.1f s\n' "$(echo "$up - $start" | bc)" "$pods_time" "$total"
 printf '  podnet: memory of podnet processes %d MiB, of the %d pod holders %d MiB\n' "$((rss / 1024))" "$pods" "$((holders / 1024))"
+printf '  podnet: CPU by process (children of an agent: the CNI plugin, pod holders):\n%s\n' "$cpu_report"
 printf '  floor (ip script, same namespaces and veths): %.1f s\n' "$floor"
 printf '  ratio podnet total / floor: %.2f\n' "$(echo "$total / $floor" | bc -l)"
