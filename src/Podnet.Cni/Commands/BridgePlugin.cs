@@ -40,7 +40,7 @@ internal sealed class BridgePlugin(CniEnvironment env, string stdin, Func<string
         {
             throw new CniException(CniErrorCode.InterfaceExists, $"interface {env.IfName} already exists in {env.NetnsPath}");
         }
-        AttachmentApplier.EnsureBridge(host, _config.Bridge, _config.Mtu, _config.PromiscMode, _config.Vlan);
+        var bridge = AttachmentApplier.EnsureBridge(host, _config.Bridge, _config.Mtu, _config.PromiscMode, _config.Vlan);
         var ipam = CreateIpam();
         var rollback = new Rollback();
         try
@@ -48,7 +48,7 @@ internal sealed class BridgePlugin(CniEnvironment env, string stdin, Func<string
             var ipamResult = ipam.Add();
             rollback.Push($"IPAM DEL ({_config.IpamType})", () => ipam.Del());
             var plan = AttachmentPlanner.Build(_config, env, ipamResult);
-            var facts = AttachmentApplier.Apply(plan, host, container, pod, rollback);
+            var facts = AttachmentApplier.Apply(plan, host, bridge, container, pod, rollback);
             rollback.Commit();
             return ResultConverter.Serialize(AttachmentPlanner.BuildResult(plan, _config, facts, previous), _config.Version);
         }
@@ -62,17 +62,11 @@ internal sealed class BridgePlugin(CniEnvironment env, string stdin, Func<string
     /// <summary>Best effort: a missing namespace, interface or reservation is success (spec section 2).</summary>
     private string? Del()
     {
-        if (env.NetnsPath is { } path && ContainerNamespace.TryOpen(path) is { } container)
-        {
-            using (container)
-            using (var pod = RtNetlink.Open(container))
-            {
-                pod.DeleteLink(env.IfName);
-            }
-        }
+        // The host end by its derived name: deleting it takes the pod's end with it (a veth pair
+        // is made and removed as one), and needs no netns, which containerd's DEL does not give.
+        // Without a host end nothing of ours is left in the pod: its CNI_IFNAME is not touched.
         using (var host = RtNetlink.OpenInCurrentNamespace())
         {
-            // Gone with the pod's end in the usual case; left when the netns was never given (containerd's DEL).
             host.DeleteLink(AttachmentPlanner.HostVethName(_config.Name, env.ContainerId, env.IfName));
         }
         var released = CreateIpam().Del();
