@@ -212,18 +212,22 @@ public sealed partial class RtNetlink
     /// Sets the hairpin mode of bridge port <paramref name="name"/> by name, as bridge-slave data
     /// of RTM_NEWLINK (`ip link set NAME type bridge_slave hairpin on`): no index lookup first.
     /// </summary>
-    public void SetBridgePortHairpin(string name, bool hairpin)
+    public void SetBridgePortHairpin(string name, bool hairpin) =>
+        SetLinkInfoU8(name, Ifla.InfoSlaveKind, Ifla.InfoSlaveData, Ifla.BrPortMode, hairpin, $"set hairpin {(hairpin ? "on" : "off")} on {name}");
+
+    /// <summary>RTM_NEWLINK on <paramref name="name"/> setting one u8 of its bridge (or bridge-port) link info.</summary>
+    private void SetLinkInfoU8(string name, ushort kindType, ushort dataType, ushort attribute, bool value, string what)
     {
         var message = LinkByName(name);
         using (message.BeginNested(Ifla.LinkInfo))
         {
-            message.AttributeString(Ifla.InfoSlaveKind, "bridge");
-            using (message.BeginNested(Ifla.InfoSlaveData))
+            message.AttributeString(kindType, "bridge");
+            using (message.BeginNested(dataType))
             {
-                message.AttributeU8(Ifla.BrPortMode, hairpin ? (byte)1 : (byte)0);
+                message.AttributeU8(attribute, value ? (byte)1 : (byte)0);
             }
         }
-        Execute(message, $"set hairpin {(hairpin ? "on" : "off")} on {name}");
+        Execute(message, what);
     }
 
     private void SetFlags(string name, uint flags, uint change, string what)
