@@ -146,10 +146,11 @@ internal static class AttachmentPlanner
 
     /// <summary>
     /// The index in <paramref name="result"/> of this attachment's container interface (named
-    /// <paramref name="ifName"/>, in a sandbox; <paramref name="netnsPath"/> must match when given), or -1.
+    /// <paramref name="ifName"/>; its sandbox, when the result gives one, must be
+    /// <paramref name="netnsPath"/> when that is known), or -1. The last match wins: ours is appended.
     /// </summary>
     public static int ContainerInterfaceIndex(CniResult result, string ifName, string? netnsPath) =>
-        (result.Interfaces ?? []).FindLastIndex(i => i.Name == ifName && !string.IsNullOrEmpty(i.Sandbox) && (string.IsNullOrEmpty(netnsPath) || i.Sandbox == netnsPath));
+        (result.Interfaces ?? []).FindLastIndex(i => i.Name == ifName && (string.IsNullOrEmpty(i.Sandbox) || string.IsNullOrEmpty(netnsPath) || i.Sandbox == netnsPath));
 
     /// <summary>
     /// The ips of <paramref name="result"/> that belong to this attachment: those on its container
