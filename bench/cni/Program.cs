@@ -6,8 +6,10 @@ using Podnet.Kernel;
 
 // bench/cni: ADD then DEL of N pods, sequentially and by 4 "runtimes" in parallel, podnet-cni
 // against Debian's bridge + host-local with the same addresses and cniVersion 1.0.0. Each round
-// gets a fresh node namespace (pn-bench-*) and fresh pod namespaces, removed afterwards. The
-// timed part is the plugin process only (start to exit), through the same executor for both.
+// gives each plugin a fresh node namespace (pn-bench-*) and fresh pod namespaces, removed
+// afterwards, and alternates the two plugins operation by operation, so a change of load on this
+// shared machine hits both alike. The timed part is the plugin process only (start to exit),
+// through the same executor for both.
 //
 // usage: dotnet run --project bench/cni -c Release [-- --podnet DIR --reference DIR --sizes 50,200]
 
@@ -30,10 +32,10 @@ try
     {
         foreach (var parallel in new[] { 1, 4 })
         {
-            foreach (var plugin in plugins)
+            var stats = Round(n, parallel);
+            for (var p = 0; p < plugins.Length; p++)
             {
-                var (add, del) = Round(plugin, n, parallel);
-                rows.Add(($"N={n} {(parallel == 1 ? "sequential" : "4 parallel")}", plugin.Name, add, del));
+                rows.Add(($"N={n} {(parallel == 1 ? "sequential" : "4 parallel")}", plugins[p].Name, stats[p].Add, stats[p].Del));
             }
         }
     }
@@ -47,7 +49,7 @@ Console.WriteLine();
 Console.WriteLine($"{"round",-20} {"plugin",-18} {"ADD median",10} {"ADD p95",8} {"ADD cpu",8} {"DEL median",10} {"DEL p95",8} {"DEL cpu",8}   (ms)");
 foreach (var r in rows)
 {
-    Console.WriteLine($"{r.Round,-20} {r.Plugin,-18} {r.Add.Median,10:F1} {r.Add.P95,8:F1} {r.Add.CpuPerOp,8:F1} {r.Del.Median,10:F1} {r.Del.P95,8:F1} {r.Del.CpuPerOp,8:F1}");
+    Console.WriteLine($"{r.Round,-20} {r.Plugin,-18} {r.Add.Median,10:F1} {r.Add.P95,8:F1} {Cpu(r.Add),8} {r.Del.Median,10:F1} {r.Del.P95,8:F1} {Cpu(r.Del),8}");
 }
 Console.WriteLine();
 foreach (var group in rows.GroupBy(r => r.Round))
@@ -55,14 +57,57 @@ foreach (var group in rows.GroupBy(r => r.Round))
     var ours = group.First(r => r.Plugin == "podnet-cni");
     var theirs = group.First(r => r.Plugin != "podnet-cni");
     Console.WriteLine($"{group.Key,-20} podnet/reference  median: ADD {ours.Add.Median / theirs.Add.Median:P0}  DEL {ours.Del.Median / theirs.Del.Median:P0}" +
-        $"   cpu: ADD {ours.Add.CpuPerOp / theirs.Add.CpuPerOp:P0}  DEL {ours.Del.CpuPerOp / theirs.Del.CpuPerOp:P0}");
+        (double.IsNaN(ours.Add.CpuPerOp) ? "" : $"   cpu: ADD {ours.Add.CpuPerOp / theirs.Add.CpuPerOp:P0}  DEL {ours.Del.CpuPerOp / theirs.Del.CpuPerOp:P0}"));
 }
 return 0;
 
-(Stats Add, Stats Del) Round((string Name, string Type, string Ipam, string Dir) plugin, int n, int parallel)
+// One round: both plugins, each with its own node namespace and N pods, their operations
+// interleaved (podnet ADD 0, reference ADD 0, podnet ADD 1, …) so that both see the same load
+// on this shared machine; then the DELs the same way.
+(Stats Add, Stats Del)[] Round(int n, int parallel)
 {
-    var tag = $"{(plugin.Type == "bridge" ? "r" : "p")}{n}x{parallel}";
-    var hostName = $"pn-bench-{tag}-host";
+    var setups = plugins.Select(plugin => MakeSetup(plugin, n)).ToArray();
+    try
+    {
+        var results = setups.Select(_ => new string[n]).ToArray();
+        var adds = Timed(setups.Length, n, parallel, (p, i) =>
+        {
+            var s = setups[p];
+            results[p][i] = s.Host.Run(() => Exec(s.Binary, s.Plugin.Dir, "ADD", i, Netns.PathOf(s.Pods[i]), s.Conf.ToJsonString()));
+        });
+        foreach (var s in setups)
+        {
+            s.RequireReservations(n, "ADDs");
+        }
+        var dels = Timed(setups.Length, n, parallel, (p, i) =>
+        {
+            var s = setups[p];
+            var withPrev = (JsonObject)s.Conf.DeepClone();
+            withPrev["prevResult"] = JsonNode.Parse(results[p][i]);
+            s.Host.Run(() => Exec(s.Binary, s.Plugin.Dir, "DEL", i, Netns.PathOf(s.Pods[i]), withPrev.ToJsonString()));
+        });
+        foreach (var s in setups)
+        {
+            s.RequireReservations(0, "DELs");
+        }
+        for (var p = 0; p < setups.Length; p++)
+        {
+            Console.WriteLine($"  {setups[p].Plugin.Name,-18} N={n,-4} parallel={parallel}: ADD {adds[p]}  DEL {dels[p]}");
+        }
+        return adds.Zip(dels).ToArray();
+    }
+    finally
+    {
+        foreach (var s in setups)
+        {
+            s.Dispose();
+        }
+    }
+}
+
+Setup MakeSetup((string Name, string Type, string Ipam, string Dir) plugin, int n)
+{
+    var tag = $"{(plugin.Type == "bridge" ? "r" : "p")}{n}";
     var dataDir = Path.Combine(runDir, tag);
     var conf = new JsonObject
     {
@@ -80,47 +125,17 @@ return 0;
             ["dataDir"] = dataDir,
         },
     };
-    var pods = new List<string>();
-    using var host = Netns.Create(hostName);
-    try
+    var setup = new Setup(plugin, Path.Combine(plugin.Dir, plugin.Type), conf, Netns.Create($"pn-bench-{tag}-host"), Path.Combine(dataDir, "bench"));
+    for (var i = 0; i < n; i++)
     {
-        for (var i = 0; i < n; i++)
-        {
-            var name = $"pn-bench-{tag}-{i}";
-            Netns.Create(name).Dispose();
-            pods.Add(name);
-        }
-        var binary = Path.Combine(plugin.Dir, plugin.Type);
-        var results = new string[n];
-        var add = Timed(n, parallel, i => results[i] = host.Run(() => Exec(binary, plugin.Dir, "ADD", i, Netns.PathOf(pods[i]), conf.ToJsonString())));
-        var reserved = Directory.GetFiles(Path.Combine(dataDir, "bench")).Count(f => char.IsDigit(Path.GetFileName(f)[0]));
-        if (reserved != n)
-        {
-            throw new InvalidOperationException($"{plugin.Name}: {reserved} reservations after {n} ADDs");
-        }
-        var del = Timed(n, parallel, i =>
-        {
-            var withPrev = (JsonObject)conf.DeepClone();
-            withPrev["prevResult"] = JsonNode.Parse(results[i]);
-            host.Run(() => Exec(binary, plugin.Dir, "DEL", i, Netns.PathOf(pods[i]), withPrev.ToJsonString()));
-        });
-        var left = Directory.GetFiles(Path.Combine(dataDir, "bench")).Count(f => char.IsDigit(Path.GetFileName(f)[0]));
-        if (left != 0)
-        {
-            throw new InvalidOperationException($"{plugin.Name}: {left} reservations left after DEL");
-        }
-        Console.WriteLine($"  {plugin.Name,-18} N={n,-4} parallel={parallel}: ADD {add}  DEL {del}");
-        return (add, del);
+        var name = $"pn-bench-{tag}-{i}";
+        Netns.Create(name).Dispose();
+        setup.Pods.Add(name);
     }
-    finally
-    {
-        foreach (var p in pods)
-        {
-            Netns.Delete(p);
-        }
-        Netns.Delete(hostName);
-    }
+    return setup;
 }
+
+static string Cpu(Stats s) => double.IsNaN(s.CpuPerOp) ? "-" : s.CpuPerOp.ToString("F1", CultureInfo.InvariantCulture);
 
 static string Exec(string binary, string cniPath, string command, int i, string netns, string stdin) =>
     PluginExecutor.Run(binary, new Dictionary<string, string?>
@@ -133,23 +148,32 @@ static string Exec(string binary, string cniPath, string command, int i, string 
         ["CNI_PATH"] = cniPath,
     }, stdin);
 
-static Stats Timed(int n, int parallel, Action<int> op)
+// Runs op(plugin, i) for every plugin and i < n, alternating plugins, with `parallel` workers.
+// Sequentially, each operation's child CPU (the plugin and what it executes) is known exactly;
+// in parallel the children's CPU cannot be told apart, so it is not reported (NaN).
+static Stats[] Timed(int plugins, int n, int parallel, Action<int, int> op)
 {
-    var cpuBefore = ChildrenCpuMs();
-    var times = new double[n];
+    var times = Enumerable.Range(0, plugins).Select(_ => new double[n]).ToArray();
+    var cpu = new double[plugins];
     var next = -1;
     var workers = Enumerable.Range(0, parallel).Select(_ => new Thread(() =>
     {
-        for (var i = Interlocked.Increment(ref next); i < n; i = Interlocked.Increment(ref next))
+        for (var k = Interlocked.Increment(ref next); k < plugins * n; k = Interlocked.Increment(ref next))
         {
+            var (p, i) = (k % plugins, k / plugins);
+            var before = parallel == 1 ? ChildrenCpuMs() : 0;
             var clock = Stopwatch.StartNew();
-            op(i);
-            times[i] = clock.Elapsed.TotalMilliseconds;
+            op(p, i);
+            times[p][i] = clock.Elapsed.TotalMilliseconds;
+            if (parallel == 1)
+            {
+                cpu[p] += ChildrenCpuMs() - before;
+            }
         }
     })).ToArray();
     foreach (var w in workers) w.Start();
     foreach (var w in workers) w.Join();
-    return Stats.Of(times) with { CpuPerOp = (ChildrenCpuMs() - cpuBefore) / n };
+    return Enumerable.Range(0, plugins).Select(p => Stats.Of(times[p]) with { CpuPerOp = parallel == 1 ? cpu[p] / n : double.NaN }).ToArray();
 }
 
 // utime+stime of waited-for children (/proc/self/stat fields 16 and 17), in ms: the plugin's
@@ -187,5 +211,33 @@ internal readonly record struct Stats(double Median, double P95, double CpuPerOp
         return new Stats(sorted[sorted.Length / 2], sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(sorted.Length * 0.95) - 1)]);
     }
 
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"median {Median:F1} ms, p95 {P95:F1} ms, cpu {CpuPerOp:F1} ms/op");
+    public override string ToString() => double.IsNaN(CpuPerOp)
+        ? string.Create(CultureInfo.InvariantCulture, $"median {Median:F1} ms, p95 {P95:F1} ms")
+        : string.Create(CultureInfo.InvariantCulture, $"median {Median:F1} ms, p95 {P95:F1} ms, cpu {CpuPerOp:F1} ms/op");
+}
+
+/// <summary>One plugin's side of a round: its node namespace, pod namespaces and IPAM store.</summary>
+internal sealed record Setup((string Name, string Type, string Ipam, string Dir) Plugin, string Binary, JsonObject Conf, Netns Host, string StoreDir) : IDisposable
+{
+    public List<string> Pods { get; } = [];
+
+    public void RequireReservations(int expected, string after)
+    {
+        var reserved = Directory.Exists(StoreDir) ? Directory.GetFiles(StoreDir).Count(f => char.IsDigit(Path.GetFileName(f)[0])) : 0;
+        if (reserved != expected)
+        {
+            throw new InvalidOperationException($"{Plugin.Name}: {reserved} reservations after {after}, {expected} expected");
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var p in Pods)
+        {
+            Netns.Delete(p);
+        }
+        var name = Host.Path;
+        Host.Dispose();
+        Netns.Delete(Path.GetFileName(name));
+    }
 }

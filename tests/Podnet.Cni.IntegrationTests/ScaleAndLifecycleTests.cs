@@ -71,6 +71,35 @@ public sealed class ScaleAndLifecycleTests
         lab.Run("GC", conf).Error(7); // without a list GC would release everything: refuse
     }
 
+    /// <summary>GC removes what ADD made for the attachments not listed, also while their namespaces live on.</summary>
+    [PrivilegedFact]
+    public void Gc_RemovesTheVethPairsOfUnlistedAttachments_FromTheNodeAndTheLivePods()
+    {
+        using var lab = new CniLab();
+        var conf = lab.Conf("1.1.0", extra: ""","ipMasq":true""").Replace("\"ipMasq\":false,", "", StringComparison.Ordinal);
+        var pods = Enumerable.Range(0, 3).Select(i => lab.NewPod($"v{i}")).ToArray();
+        var hostVeths = new string[3];
+        for (var i = 0; i < 3; i++)
+        {
+            hostVeths[i] = (string)lab.Add(pods[i], conf, $"c{i}")["interfaces"]![1]!["name"]!;
+        }
+        lab.Add(pods[0], conf, "c0", "net1");
+
+        lab.Run("GC", CniLab.With(conf, "cni.dev/valid-attachments", new JsonArray(new JsonObject { ["containerID"] = "c1", ["ifname"] = "eth0" }))).Ok();
+
+        Assert.Equal([hostVeths[1]], Tools.Ip(lab.Node.Netns, "link", "show", "type", "veth").Select(l => (string)l!["ifname"]!));
+        Assert.Empty(Tools.Ip(pods[0].Netns, "link", "show", "type", "veth"));
+        Assert.Empty(Tools.Ip(pods[2].Netns, "link", "show", "type", "veth"));
+        Assert.Equal(["eth0"], Tools.Ip(pods[1].Netns, "link", "show", "type", "veth").Select(l => (string)l!["ifname"]!));
+        Assert.Equal(["10.99.0.3"], lab.Reservations());
+        var masquerade = Podnet.Kernel.Nft.ListText(lab.Node.Netns);
+        Assert.Contains("10.99.0.3", masquerade);
+        Assert.DoesNotContain("10.99.0.2", masquerade);
+        Assert.DoesNotContain("10.99.0.4", masquerade);
+        lab.Run("CHECK", CniLab.WithPrevResult(conf, lab.Add(pods[2], conf, "c2")), "c2", pods[2].Netns.Path).Ok();
+        Assert.True(lab.Exec(pods[1], "ping", "-c1", "-W2", "10.99.0.1").Success);
+    }
+
     /// <summary>The injected failure: one reservation file made immutable (chattr +i), so GC cannot remove it.</summary>
     [PrivilegedFact]
     public void Gc_ContinuesPastAnError_AndReportsIt()

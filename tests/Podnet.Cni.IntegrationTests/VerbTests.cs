@@ -91,6 +91,20 @@ public sealed class VerbTests
         lab.Run("DEL", CniLab.WithPrevResult(masq, JsonNode.Parse("""{"cniVersion":"1.0.0","ips":[{"address":"bogus"}]}""")!), "c1", "").Ok();
     }
 
+    /// <summary>An ADD refused because CNI_IFNAME exists is followed by the runtime's DEL, which must not take that interface.</summary>
+    [PrivilegedFact]
+    public void Del_AfterAnAddRefusedWithCode100_LeavesTheForeignInterfaceAlone()
+    {
+        using var lab = new CniLab();
+        var pod = lab.NewPod();
+        pod.Rt.CreateVeth("eth0", "other0"); // someone else's eth0, both ends in the pod
+        var conf = lab.Conf();
+        lab.Run("ADD", conf, "c1", pod.Netns.Path).Error(100);
+        lab.Del(pod, conf, "c1");
+        Assert.Equal(["eth0", "other0"], Tools.Ip(pod.Netns, "link", "show", "type", "veth").Select(l => (string)l!["ifname"]!).Order());
+        Assert.Empty(lab.Reservations());
+    }
+
     [PrivilegedFact]
     public void Check_FindsWhatChangedSinceAdd()
     {

@@ -29,6 +29,32 @@ public sealed class LinkTests
         Assert.Null(host.Rt.FindLink("eth0"));
     }
 
+    /// <summary>The one-request form podnet-cni uses: created as a bridge port, up, hairpin set by name, address by index.</summary>
+    [PrivilegedFact]
+    public void CreateVeth_AsAnUpBridgePort_ThenHairpinByName_AndAddressByIndex_MatchIpAndBridge()
+    {
+        using var scope = new NetnsScope();
+        var node = scope.Create("node");
+        var pod = scope.Create("pod");
+        node.Rt.CreateBridge("pn0");
+        var bridge = node.Rt.GetLink("pn0");
+        var mac = MacAddress.Parse("02:00:00:00:01:02");
+        node.Rt.CreateVeth("vpod1", "eth0", pod.Netns, mac: mac, masterIndex: bridge.Index, up: true);
+        node.Rt.SetBridgePortHairpin("vpod1", true);
+        pod.Rt.AddAddress(pod.Rt.IndexOf("eth0"), AddressPrefix.Parse("10.98.0.2/24"));
+
+        var tool = Tools.Bridge(node.Netns, "-d", "link", "show", "dev", "vpod1")[0]!;
+        Assert.Equal("pn0", (string)tool["master"]!);
+        Assert.True((bool)tool["hairpin"]!);
+        var hostEnd = Tools.Ip(node.Netns, "link", "show", "vpod1")[0]!;
+        Assert.Contains("UP", ((JsonArray)hostEnd["flags"]!).Select(f => (string)f!));
+        Assert.Equal("02:00:00:00:01:02", (string)hostEnd["address"]!);
+        Assert.Contains(Tools.Ip(pod.Netns, "addr", "show", "eth0")[0]!["addr_info"]!.AsArray(), a => (string?)a!["local"] == "10.98.0.2");
+
+        node.Rt.SetBridgePortHairpin("vpod1", false);
+        Assert.False((bool)Tools.Bridge(node.Netns, "-d", "link", "show", "dev", "vpod1")[0]!["hairpin"]!);
+    }
+
     [PrivilegedFact]
     public void Rename_AndFlags_AreSeenByIpLink()
     {

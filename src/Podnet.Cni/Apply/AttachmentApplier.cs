@@ -1,5 +1,6 @@
 using Podnet.Cni.Plan;
 using Podnet.Cni.Spec;
+using Podnet.Core.Net;
 using Podnet.Kernel;
 using Podnet.Kernel.Netlink;
 
@@ -8,8 +9,8 @@ namespace Podnet.Cni.Apply;
 /// <summary>Makes an <see cref="AttachmentPlan"/> true: bridge, veth, addresses, routes, gateway, masquerade.</summary>
 internal static class AttachmentApplier
 {
-    /// <summary>Ensures the bridge (shared by every pod, so never rolled back).</summary>
-    public static void EnsureBridge(RtNetlink host, string name, int mtu, bool promisc, int vlan)
+    /// <summary>Ensures the bridge (shared by every pod, so never rolled back); returns it.</summary>
+    public static LinkInfo EnsureBridge(RtNetlink host, string name, int mtu, bool promisc, int vlan)
     {
         var bridge = host.FindLink(name);
         if (bridge is null)
@@ -51,18 +52,23 @@ internal static class AttachmentApplier
         {
             host.SetPromisc(name, true);
         }
+        return bridge;
     }
 
-    /// <summary>Creates and wires the veth pair; every step is pushed onto <paramref name="rollback"/>.</summary>
-    public static LinkFacts Apply(AttachmentPlan plan, RtNetlink host, Netns container, RtNetlink pod, Rollback rollback)
+    /// <summary>
+    /// Creates and wires the veth pair; every step is pushed onto <paramref name="rollback"/>.
+    /// Round trips are few: the pair is made as a port of the bridge, its host end up, with MACs
+    /// chosen here, so the host end is never looked up again.
+    /// </summary>
+    public static LinkFacts Apply(AttachmentPlan plan, RtNetlink host, LinkInfo bridge, Netns container, RtNetlink pod, Rollback rollback)
     {
-        CreateVeth(plan, host, container);
+        var hostMac = RandomLocalMac();
+        CreateVeth(plan, host, bridge.Index, hostMac, container);
         rollback.Push($"delete {plan.HostVeth}", () => host.DeleteLink(plan.HostVeth));
 
-        host.SetMaster(plan.HostVeth, plan.Bridge);
         if (plan.Hairpin)
         {
-            host.SetBridgePort(plan.HostVeth, hairpin: true);
+            host.SetBridgePortHairpin(plan.HostVeth, true);
         }
         if (plan.Vlan != 0)
         {
@@ -72,19 +78,18 @@ internal static class AttachmentApplier
                 host.DeleteBridgeVlan(plan.HostVeth, 1);
             }
         }
-        host.SetUp(plan.HostVeth);
 
+        pod.SetUp(plan.ContainerIf);
+        var podLink = pod.GetLink(plan.ContainerIf);
         foreach (var address in plan.ContainerAddresses)
         {
-            pod.AddAddress(plan.ContainerIf, address, plan.NoDad);
+            pod.AddAddress(podLink.Index, address, plan.NoDad);
         }
-        pod.SetUp(plan.ContainerIf);
-        var index = pod.IndexOf(plan.ContainerIf);
         foreach (var route in plan.ContainerRoutes)
         {
             try
             {
-                pod.AddRoute(new RouteInfo { Destination = route.Destination, Gateway = route.Gateway, LinkIndex = index, Protocol = RouteInfo.ProtocolBoot });
+                pod.AddRoute(new RouteInfo { Destination = route.Destination, Gateway = route.Gateway, LinkIndex = podLink.Index, Protocol = RouteInfo.ProtocolBoot });
             }
             catch (KernelException e) when (e.IsExists)
             {
@@ -92,7 +97,7 @@ internal static class AttachmentApplier
             }
         }
 
-        EnsureGatewayAddresses(host, plan);
+        EnsureGatewayAddresses(host, bridge.Index, plan);
         HostNamespace.EnsureSysctls(plan.HostSysctls);
         if (plan.Masquerade is { } masq)
         {
@@ -100,21 +105,21 @@ internal static class AttachmentApplier
             rollback.Push("remove masquerade", () => HostNamespace.RemoveMasquerade(masq.NetworkName, masq.Sources));
         }
 
-        var podLink = pod.GetLink(plan.ContainerIf);
-        return new LinkFacts(host.GetLink(plan.Bridge).Mac, host.GetLink(plan.HostVeth).Mac, podLink.Mac, podLink.Mtu);
+        // The bridge's MAC is read last: without one set, it follows its lowest port MAC.
+        return new LinkFacts(host.GetLink(plan.Bridge).Mac, hostMac, podLink.Mac, podLink.Mtu);
     }
 
     /// <summary>
     /// The gateway addresses on the bridge. Another address of the same subnet already there is
     /// an error unless forceAddress, which replaces it (the reference plugin's rule).
     /// </summary>
-    private static void EnsureGatewayAddresses(RtNetlink host, AttachmentPlan plan)
+    private static void EnsureGatewayAddresses(RtNetlink host, int bridgeIndex, AttachmentPlan plan)
     {
         if (plan.BridgeAddresses.Count == 0)
         {
             return;
         }
-        var present = host.GetAddresses(host.IndexOf(plan.Bridge));
+        var present = host.GetAddresses(bridgeIndex);
         foreach (var gateway in plan.BridgeAddresses)
         {
             foreach (var other in present.Where(a => a.Prefix.Family == gateway.Family && a.Prefix != gateway && a.Prefix.Network.Contains(gateway.Address)))
@@ -126,21 +131,33 @@ internal static class AttachmentApplier
                 }
                 host.DeleteAddress(plan.Bridge, other.Prefix);
             }
-            host.EnsureAddress(plan.Bridge, gateway);
+            if (!present.Any(a => a.Prefix == gateway))
+            {
+                host.EnsureAddress(plan.Bridge, gateway);
+            }
         }
     }
 
-    private static void CreateVeth(AttachmentPlan plan, RtNetlink host, Netns container)
+    private static void CreateVeth(AttachmentPlan plan, RtNetlink host, int bridgeIndex, MacAddress hostMac, Netns container)
     {
+        var podMac = plan.ContainerMac ?? RandomLocalMac();
         try
         {
-            host.CreateVeth(plan.HostVeth, plan.ContainerIf, container, plan.Mtu, peerMac: plan.ContainerMac);
+            host.CreateVeth(plan.HostVeth, plan.ContainerIf, container, plan.Mtu, hostMac, podMac, bridgeIndex, up: true);
         }
         catch (KernelException e) when (e.IsExists && host.FindLink(plan.HostVeth) is { Kind: "veth" } stale)
         {
             // A host end left by an ADD that died half-way: its name is ours alone, so replace it.
             host.DeleteLink(stale.Name);
-            host.CreateVeth(plan.HostVeth, plan.ContainerIf, container, plan.Mtu, peerMac: plan.ContainerMac);
+            host.CreateVeth(plan.HostVeth, plan.ContainerIf, container, plan.Mtu, hostMac, podMac, bridgeIndex, up: true);
         }
+    }
+
+    /// <summary>A random locally administered unicast MAC, as the kernel would pick (eth_random_addr).</summary>
+    private static MacAddress RandomLocalMac()
+    {
+        Span<byte> bytes = stackalloc byte[6];
+        Random.Shared.NextBytes(bytes);
+        return MacAddress.LocalFrom(bytes);
     }
 }

@@ -10,19 +10,20 @@ namespace Podnet.Cni.Commands;
 /// <summary>CHECK: the container interface, its addresses and routes, the host veth and bridge match prevResult.</summary>
 internal static class AttachmentChecker
 {
-    public static void Check(PluginConfig config, CniEnvironment env, CniResult previous)
+    /// <summary>Checks the kernel against prevResult; returns this attachment's addresses in it (for the IPAM check).</summary>
+    public static IReadOnlyList<IPAddress> Check(PluginConfig config, CniEnvironment env, CniResult previous)
     {
         using var container = ContainerNamespace.TryOpen(env.NetnsPath!)
             ?? throw new CniException(CniErrorCode.UnknownContainer, $"CNI_NETNS={env.NetnsPath} does not exist");
         using var pod = RtNetlink.Open(container);
         var link = pod.FindLink(env.IfName) ?? throw Failed($"interface {env.IfName} is missing from {env.NetnsPath}");
-        var interfaces = previous.Interfaces ?? [];
-        var index = interfaces.FindIndex(i => i.Name == env.IfName && (i.Sandbox is null || i.Sandbox == env.NetnsPath));
+        // prevResult may hold other plugins' interfaces, ips and routes (a chain): only ours are checked.
+        var index = AttachmentPlanner.ContainerInterfaceIndex(previous, env.IfName, env.NetnsPath);
         if (index < 0)
         {
             throw Failed($"prevResult has no interface {env.IfName} in sandbox {env.NetnsPath}");
         }
-        if (interfaces[index].Mac is { } mac && MacAddress.TryParse(mac, out var expected) && link.Mac != expected)
+        if (previous.Interfaces![index].Mac is { } mac && MacAddress.TryParse(mac, out var expected) && link.Mac != expected)
         {
             throw Failed($"interface {env.IfName} has MAC {link.Mac}, prevResult says {mac}");
         }
@@ -30,10 +31,15 @@ internal static class AttachmentChecker
         {
             throw Failed($"interface {env.IfName} in {env.NetnsPath} is down");
         }
-        var present = pod.GetAddresses(link.Index).Select(a => a.Prefix).ToHashSet();
-        foreach (var ip in (previous.Ips ?? []).Where(ip => ip.Interface is null || ip.Interface == index))
+        var ownIps = AttachmentPlanner.OwnIps(previous, env.IfName, env.NetnsPath);
+        if (ownIps.Count == 0)
         {
-            var prefix = AddressPrefix.Parse(ip.Address);
+            throw Failed($"prevResult has no address on interface {env.IfName} (index {index})");
+        }
+        var ownPrefixes = ownIps.Select(ip => AddressPrefix.Parse(ip.Address)).ToArray();
+        var present = pod.GetAddresses(link.Index).Select(a => a.Prefix).ToHashSet();
+        foreach (var prefix in ownPrefixes)
+        {
             if (!present.Contains(prefix))
             {
                 throw Failed($"address {prefix} is missing from {env.IfName} in {env.NetnsPath}");
@@ -44,6 +50,10 @@ internal static class AttachmentChecker
         {
             var dst = AddressPrefix.Parse(route.Dst).Network;
             var gw = route.Gw is null ? null : IPAddress.Parse(route.Gw);
+            if (gw is not null && !ownPrefixes.Any(p => p.Network.Contains(gw)))
+            {
+                continue; // via another plugin's interface
+            }
             if (!routes.Any(r => r.Destination.Equals(dst) && (gw is null || gw.Equals(r.Gateway))))
             {
                 throw Failed($"route {route.Dst}{(gw is null ? "" : $" via {gw}")} is missing in {env.NetnsPath}");
@@ -53,6 +63,12 @@ internal static class AttachmentChecker
         var bridge = host.FindLink(config.Bridge) ?? throw Failed($"bridge {config.Bridge} is missing");
         var hostVeth = AttachmentPlanner.HostVethName(config.Name, env.ContainerId, env.IfName);
         var veth = host.FindLink(hostVeth) ?? throw Failed($"host interface {hostVeth} is missing");
+        var listed = (previous.Interfaces ?? []).FirstOrDefault(i => i.Name == hostVeth && string.IsNullOrEmpty(i.Sandbox))
+            ?? throw Failed($"prevResult does not list the host interface {hostVeth}");
+        if (listed.Mac is { } hostMac && MacAddress.TryParse(hostMac, out var expectedHost) && veth.Mac != expectedHost)
+        {
+            throw Failed($"host interface {hostVeth} has MAC {veth.Mac}, prevResult says {hostMac}");
+        }
         if (veth.MasterIndex != bridge.Index)
         {
             throw Failed($"host interface {hostVeth} is not a port of bridge {config.Bridge}");
@@ -61,11 +77,10 @@ internal static class AttachmentChecker
         {
             throw Failed($"host interface {hostVeth} lost hairpin mode");
         }
-        var podIps = (previous.Ips ?? []).Select(ip => AddressPrefix.Parse(ip.Address)).ToArray();
         if (config.IsGateway)
         {
             var onBridge = host.GetAddresses(bridge.Index).Select(a => a.Prefix.Address).ToHashSet();
-            foreach (var gw in (previous.Ips ?? []).Where(ip => ip.Gateway is not null).Select(ip => IPAddress.Parse(ip.Gateway!)))
+            foreach (var gw in ownIps.Where(ip => ip.Gateway is not null).Select(ip => IPAddress.Parse(ip.Gateway!)))
             {
                 if (!onBridge.Contains(gw))
                 {
@@ -75,8 +90,9 @@ internal static class AttachmentChecker
         }
         if (config.IpMasq)
         {
-            CheckMasquerade(config.Name, podIps);
+            CheckMasquerade(config.Name, ownPrefixes);
         }
+        return ownPrefixes.Select(p => p.Address).ToArray();
     }
 
     /// <summary>Each pod address must be an element of its family's set (nft get element fails otherwise).</summary>

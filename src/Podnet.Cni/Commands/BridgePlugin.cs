@@ -30,6 +30,9 @@ internal sealed class BridgePlugin(CniEnvironment env, string stdin, Func<string
 
     private string Add()
     {
+        // In a chain the previous plugin's result comes as prevResult: it is read before anything
+        // is touched (a bad one is a decode error) and passed through in our result.
+        var previous = _config.PrevResult is { } p ? ResultConverter.Parse(p) : null;
         using var host = RtNetlink.OpenInCurrentNamespace();
         using var container = ContainerNamespace.OpenForAdd(env.NetnsPath!);
         using var pod = RtNetlink.Open(container);
@@ -37,7 +40,7 @@ internal sealed class BridgePlugin(CniEnvironment env, string stdin, Func<string
         {
             throw new CniException(CniErrorCode.InterfaceExists, $"interface {env.IfName} already exists in {env.NetnsPath}");
         }
-        AttachmentApplier.EnsureBridge(host, _config.Bridge, _config.Mtu, _config.PromiscMode, _config.Vlan);
+        var bridge = AttachmentApplier.EnsureBridge(host, _config.Bridge, _config.Mtu, _config.PromiscMode, _config.Vlan);
         var ipam = CreateIpam();
         var rollback = new Rollback();
         try
@@ -45,9 +48,9 @@ internal sealed class BridgePlugin(CniEnvironment env, string stdin, Func<string
             var ipamResult = ipam.Add();
             rollback.Push($"IPAM DEL ({_config.IpamType})", () => ipam.Del());
             var plan = AttachmentPlanner.Build(_config, env, ipamResult);
-            var facts = AttachmentApplier.Apply(plan, host, container, pod, rollback);
+            var facts = AttachmentApplier.Apply(plan, host, bridge, container, pod, rollback);
             rollback.Commit();
-            return ResultConverter.Serialize(AttachmentPlanner.BuildResult(plan, _config, facts), _config.Version);
+            return ResultConverter.Serialize(AttachmentPlanner.BuildResult(plan, _config, facts, previous), _config.Version);
         }
         catch
         {
@@ -59,17 +62,11 @@ internal sealed class BridgePlugin(CniEnvironment env, string stdin, Func<string
     /// <summary>Best effort: a missing namespace, interface or reservation is success (spec section 2).</summary>
     private string? Del()
     {
-        if (env.NetnsPath is { } path && ContainerNamespace.TryOpen(path) is { } container)
-        {
-            using (container)
-            using (var pod = RtNetlink.Open(container))
-            {
-                pod.DeleteLink(env.IfName);
-            }
-        }
+        // The host end by its derived name: deleting it takes the pod's end with it (a veth pair
+        // is made and removed as one), and needs no netns, which containerd's DEL does not give.
+        // Without a host end nothing of ours is left in the pod: its CNI_IFNAME is not touched.
         using (var host = RtNetlink.OpenInCurrentNamespace())
         {
-            // Gone with the pod's end in the usual case; left when the netns was never given (containerd's DEL).
             host.DeleteLink(AttachmentPlanner.HostVethName(_config.Name, env.ContainerId, env.IfName));
         }
         var released = CreateIpam().Del();
@@ -81,12 +78,17 @@ internal sealed class BridgePlugin(CniEnvironment env, string stdin, Func<string
         return null;
     }
 
-    /// <summary>The addresses of prevResult, for teardown; DEL is best effort, so an unreadable prevResult gives none.</summary>
+    /// <summary>
+    /// This attachment's addresses in prevResult (not those of other plugins of the chain), for
+    /// teardown; DEL is best effort, so an unreadable prevResult gives none.
+    /// </summary>
     private IReadOnlyList<IPAddress> PreviousAddresses()
     {
         try
         {
-            return _config.PrevResult is { } p ? DelegatedIpam.AddressesOf(ResultConverter.Parse(p)) : [];
+            return _config.PrevResult is { } p
+                ? DelegatedIpam.AddressesOf(AttachmentPlanner.OwnIps(ResultConverter.Parse(p), env.IfName, env.NetnsPath))
+                : [];
         }
         catch (CniException)
         {
@@ -101,20 +103,64 @@ internal sealed class BridgePlugin(CniEnvironment env, string stdin, Func<string
         {
             throw new CniException(CniErrorCode.InvalidConfig, "CHECK needs prevResult (the ADD result)");
         }
-        AttachmentChecker.Check(_config, env, ResultConverter.Parse(previous));
-        CreateIpam().Check();
+        var addresses = AttachmentChecker.Check(_config, env, ResultConverter.Parse(previous));
+        CreateIpam().Check(addresses);
         return null;
     }
 
+    /// <summary>
+    /// Removes what ADD made for every attachment not in the list: the veth pair (its host end by
+    /// the derived name, which takes the pod's end with it when the netns still exists), the
+    /// reservations and the masquerade elements. Keeps going past errors and reports them all.
+    /// With a delegated IPAM the attachments are not known here: only the delegate's GC runs.
+    /// </summary>
     private string? Gc()
     {
         RequireVersion("1.1.0", "GC");
         var valid = _config.ValidAttachments
             ?? throw new CniException(CniErrorCode.InvalidConfig, "GC needs cni.dev/valid-attachments (or cni.dev/attachments) in the configuration");
-        var released = CreateIpam().Gc(valid);
+        var errors = new List<string>();
+        var code = CniErrorCode.Internal;
+        if (_config.Ipam is { } ipamConfig)
+        {
+            using var host = RtNetlink.OpenInCurrentNamespace();
+            foreach (var (containerId, ifName) in new PodnetIpam(ipamConfig, "", "").StaleAttachments(valid))
+            {
+                var veth = AttachmentPlanner.HostVethName(_config.Name, containerId, ifName);
+                try
+                {
+                    host.DeleteLink(veth);
+                }
+                catch (KernelException e)
+                {
+                    errors.Add($"delete {veth} of {containerId}/{ifName}: {e.Message}");
+                }
+            }
+        }
+        IReadOnlyList<IPAddress> released = [];
+        try
+        {
+            released = CreateIpam().Gc(valid);
+        }
+        catch (CniException e)
+        {
+            errors.Add(e.Message);
+            code = e.Code;
+        }
         if (_config.IpMasq && released.Count > 0)
         {
-            HostNamespace.RemoveMasquerade(_config.Name, released);
+            try
+            {
+                HostNamespace.RemoveMasquerade(_config.Name, released);
+            }
+            catch (NftException e)
+            {
+                errors.Add($"remove masquerade of {string.Join(", ", released)}: {e.Message}");
+            }
+        }
+        if (errors.Count > 0)
+        {
+            throw new CniException(code, string.Join("; ", errors));
         }
         return null;
     }

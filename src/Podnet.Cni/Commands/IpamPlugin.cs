@@ -16,6 +16,8 @@ internal sealed class IpamPlugin(CniEnvironment env, string stdin)
         switch (env.Command)
         {
             case "ADD":
+                // An IPAM result is abbreviated (spec section 4): prevResult is not merged in, or
+                // the main plugin that called us would put the chain's other addresses on its interface.
                 var result = ipam.Add();
                 result.CniVersion = version;
                 return ResultConverter.Serialize(result, version);
@@ -24,7 +26,9 @@ internal sealed class IpamPlugin(CniEnvironment env, string stdin)
                 return null;
             case "CHECK":
                 Require(version, "0.4.0", "CHECK");
-                ipam.Check();
+                ipam.Check(dto.PrevResult is { ValueKind: System.Text.Json.JsonValueKind.Object } previous
+                    ? DelegatedIpam.AddressesOf(ResultConverter.Parse(previous).Ips ?? [])
+                    : null);
                 return null;
             case "GC":
                 Require(version, "1.1.0", "GC");

@@ -20,7 +20,8 @@ internal sealed class DelegatedIpam(string type, CniEnvironment env, string stdi
         return [];
     }
 
-    public void Check() => Run("CHECK");
+    /// <summary>The delegate gets prevResult on its stdin and compares on its own.</summary>
+    public void Check(IReadOnlyList<IPAddress>? expected) => Run("CHECK");
 
     public IReadOnlyList<IPAddress> Gc(IReadOnlyList<CniAttachment> valid)
     {
@@ -30,9 +31,9 @@ internal sealed class DelegatedIpam(string type, CniEnvironment env, string stdi
 
     public void Status() => Run("STATUS");
 
-    /// <summary>Addresses of an IPAM result, for callers that need them after a DEL (masquerade teardown).</summary>
-    public static IReadOnlyList<IPAddress> AddressesOf(CniResult? result) =>
-        result?.Ips?.Select(i => AddressPrefix.TryParse(i.Address, out var p) ? p.Address : null).OfType<IPAddress>().ToArray() ?? [];
+    /// <summary>The addresses of result ips (e.g. for masquerade teardown after a DEL, or to CHECK a reservation).</summary>
+    public static IReadOnlyList<IPAddress> AddressesOf(IEnumerable<CniIpConfig> ips) =>
+        ips.Select(i => AddressPrefix.TryParse(i.Address, out var p) ? p.Address : null).OfType<IPAddress>().ToArray();
 
     private string Run(string command)
     {

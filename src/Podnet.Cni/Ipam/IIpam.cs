@@ -11,7 +11,11 @@ internal interface IIpam
     /// <summary>Releases; succeeds when nothing is held. Returns the released addresses when known.</summary>
     IReadOnlyList<System.Net.IPAddress> Del();
 
-    void Check();
+    /// <summary>
+    /// Checks the reservation; with <paramref name="expected"/> (the addresses prevResult gives
+    /// this attachment) also that exactly those of our ranges are reserved for it.
+    /// </summary>
+    void Check(IReadOnlyList<System.Net.IPAddress>? expected);
 
     /// <summary>Releases what is not in <paramref name="valid"/>; returns the released addresses when known.</summary>
     IReadOnlyList<System.Net.IPAddress> Gc(IReadOnlyList<CniAttachment> valid);

@@ -70,7 +70,7 @@ internal sealed class PodnetIpam(IpamConfig config, string containerId, string i
         return released;
     }
 
-    public void Check()
+    public void Check(IReadOnlyList<IPAddress>? expected)
     {
         using var _ = Lock(exclusive: false);
         var addresses = _store.ReadAttachment(containerId, ifName);
@@ -86,6 +86,20 @@ internal sealed class PodnetIpam(IpamConfig config, string containerId, string i
             {
                 throw new CniException(CniErrorCode.CheckFailed,
                     $"address {address} of container {containerId} interface {ifName} is not reserved for it in network {config.NetworkName}");
+            }
+            if (expected is not null && !expected.Contains(address))
+            {
+                throw new CniException(CniErrorCode.CheckFailed,
+                    $"address {address} is reserved for container {containerId} interface {ifName} in network {config.NetworkName} but prevResult does not give it");
+            }
+        }
+        // prevResult's addresses in our ranges must be ours; others belong to other plugins of the chain.
+        foreach (var address in expected ?? [])
+        {
+            if (config.RangeSets.Any(s => s.Contains(address)) && !addresses.Contains(address))
+            {
+                throw new CniException(CniErrorCode.CheckFailed,
+                    $"prevResult gives container {containerId} interface {ifName} address {address}, which is not reserved for it in network {config.NetworkName}");
             }
         }
     }
@@ -127,6 +141,21 @@ internal sealed class PodnetIpam(IpamConfig config, string containerId, string i
             throw new CniException(CniErrorCode.IoFailure, $"GC of network {config.NetworkName} finished with {errors.Count} error(s): {string.Join("; ", errors)}");
         }
         return released;
+    }
+
+    /// <summary>The attachments (records or reservation owners) that are not in <paramref name="valid"/>, for GC.</summary>
+    public IReadOnlyList<(string ContainerId, string IfName)> StaleAttachments(IReadOnlyList<CniAttachment> valid)
+    {
+        if (!Directory.Exists(config.NetworkDirectory))
+        {
+            return [];
+        }
+        var keep = valid.Select(a => AddressStore.Owner(a.ContainerId, a.IfName)).ToHashSet(StringComparer.Ordinal);
+        using var _ = Lock(exclusive: false);
+        var owners = _store.AttachmentRecords().Select(r => AddressStore.Owner(r.ContainerId, r.IfName))
+            .Concat(_store.Reservations().Select(r => r.Owner).OfType<string>());
+        return owners.Where(o => !keep.Contains(o)).Distinct(StringComparer.Ordinal)
+            .Select(o => o.Split("\r\n", 2)).Where(p => p.Length == 2).Select(p => (p[0], p[1])).ToArray();
     }
 
     /// <summary>Fails with code 50 when a range set has no free address left (or the store is unusable).</summary>

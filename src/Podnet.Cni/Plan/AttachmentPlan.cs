@@ -112,22 +112,58 @@ internal static class AttachmentPlanner
         };
     }
 
-    /// <summary>The ADD result: bridge, host veth and container interface, with the addresses on the container interface.</summary>
-    public static CniResult BuildResult(AttachmentPlan plan, PluginConfig config, LinkFacts facts)
+    /// <summary>
+    /// The ADD result: bridge, host veth and container interface, with the addresses on the
+    /// container interface. In a chain (<paramref name="previous"/> = prevResult) the previous
+    /// plugins' interfaces, ips, routes and dns come first and stay as they were; ours are
+    /// appended, so our ips point at the container interface's index after them (spec 1.1,
+    /// section 5: a chained plugin outputs prevResult plus its own changes).
+    /// </summary>
+    public static CniResult BuildResult(AttachmentPlan plan, PluginConfig config, LinkFacts facts, CniResult? previous = null)
     {
-        return new CniResult
+        var interfaces = new List<CniInterface>(previous?.Interfaces ?? [])
         {
-            CniVersion = config.Version,
-            Interfaces =
-            [
-                new CniInterface { Name = plan.Bridge, Mac = facts.BridgeMac?.ToString() },
-                new CniInterface { Name = plan.HostVeth, Mac = facts.HostVethMac?.ToString() },
-                new CniInterface { Name = plan.ContainerIf, Mac = facts.ContainerMac?.ToString(), Mtu = facts.ContainerMtu, Sandbox = plan.NetnsPath },
-            ],
-            Ips = (plan.Ipam.Ips ?? []).Select(ip => new CniIpConfig { Address = ip.Address, Gateway = ip.Gateway, Interface = 2 }).ToList(),
-            Routes = plan.ContainerRoutes.Select(r => new CniRoute { Dst = r.Destination.ToString(), Gw = r.Gateway?.ToString() }).ToList(),
-            Dns = config.Dns is { IsEmpty: false } ? config.Dns : plan.Ipam.Dns,
+            new CniInterface { Name = plan.Bridge, Mac = facts.BridgeMac?.ToString() },
+            new CniInterface { Name = plan.HostVeth, Mac = facts.HostVethMac?.ToString() },
+            new CniInterface { Name = plan.ContainerIf, Mac = facts.ContainerMac?.ToString(), Mtu = facts.ContainerMtu, Sandbox = plan.NetnsPath },
         };
+        var containerIndex = interfaces.Count - 1;
+        var ips = new List<CniIpConfig>(previous?.Ips ?? []);
+        ips.AddRange((plan.Ipam.Ips ?? []).Select(ip => new CniIpConfig { Address = ip.Address, Gateway = ip.Gateway, Interface = containerIndex }));
+        var routes = new List<CniRoute>(previous?.Routes ?? []);
+        foreach (var r in plan.ContainerRoutes.Select(r => new CniRoute { Dst = r.Destination.ToString(), Gw = r.Gateway?.ToString() }))
+        {
+            if (!routes.Any(p => p.Dst == r.Dst && p.Gw == r.Gw))
+            {
+                routes.Add(r);
+            }
+        }
+        var dns = config.Dns is { IsEmpty: false } ? config.Dns
+            : plan.Ipam.Dns is { IsEmpty: false } ? plan.Ipam.Dns
+            : previous?.Dns;
+        return new CniResult { CniVersion = config.Version, Interfaces = interfaces, Ips = ips, Routes = routes, Dns = dns };
+    }
+
+    /// <summary>
+    /// The index in <paramref name="result"/> of this attachment's container interface (named
+    /// <paramref name="ifName"/>; its sandbox, when the result gives one, must be
+    /// <paramref name="netnsPath"/> when that is known), or -1. The last match wins: ours is appended.
+    /// </summary>
+    public static int ContainerInterfaceIndex(CniResult result, string ifName, string? netnsPath) =>
+        (result.Interfaces ?? []).FindLastIndex(i => i.Name == ifName && (string.IsNullOrEmpty(i.Sandbox) || string.IsNullOrEmpty(netnsPath) || i.Sandbox == netnsPath));
+
+    /// <summary>
+    /// The ips of <paramref name="result"/> that belong to this attachment: those on its container
+    /// interface, or every ip when the result names no interfaces (an abbreviated IPAM result).
+    /// </summary>
+    public static IReadOnlyList<CniIpConfig> OwnIps(CniResult result, string ifName, string? netnsPath)
+    {
+        if (result.Interfaces is null or { Count: 0 })
+        {
+            return result.Ips ?? [];
+        }
+        var index = ContainerInterfaceIndex(result, ifName, netnsPath);
+        return index < 0 ? [] : (result.Ips ?? []).Where(ip => ip.Interface == index).ToList();
     }
 
     private static AddressPrefix ParsePrefix(string text) =>

@@ -27,6 +27,10 @@ public sealed partial class RtNetlink
     public void AddAddress(string link, AddressPrefix prefix, bool noDad = true) =>
         Execute(AddressMessage(Rtm.NewAddr, Nlm.Create | Nlm.Excl, IndexOf(link), prefix, noDad), $"add address {prefix} to {link}");
 
+    /// <summary>Adds the address to the link with index <paramref name="linkIndex"/> (no lookup by name).</summary>
+    public void AddAddress(int linkIndex, AddressPrefix prefix, bool noDad = true) =>
+        Execute(AddressMessage(Rtm.NewAddr, Nlm.Create | Nlm.Excl, linkIndex, prefix, noDad), $"add address {prefix} to link #{linkIndex}");
+
     /// <summary>Adds the address, or keeps it when it is already there.</summary>
     public void EnsureAddress(string link, AddressPrefix prefix, bool noDad = true) =>
         Execute(AddressMessage(Rtm.NewAddr, Nlm.Create | Nlm.Replace, IndexOf(link), prefix, noDad), $"ensure address {prefix} on {link}");

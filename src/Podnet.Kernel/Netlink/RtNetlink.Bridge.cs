@@ -10,19 +10,8 @@ public sealed partial class RtNetlink
     public void SetPromisc(string name, bool on) => SetFlags(name, on ? IffPromisc : 0, IffPromisc, on ? "set promisc on" : "set promisc off");
 
     /// <summary>Turns VLAN filtering of an existing bridge on or off.</summary>
-    public void SetBridgeVlanFiltering(string bridge, bool on)
-    {
-        var message = LinkByName(bridge);
-        using (message.BeginNested(Ifla.LinkInfo))
-        {
-            message.AttributeString(Ifla.InfoKind, "bridge");
-            using (message.BeginNested(Ifla.InfoData))
-            {
-                message.AttributeU8(Ifla.BrVlanFiltering, on ? (byte)1 : (byte)0);
-            }
-        }
-        Execute(message, $"set vlan_filtering {(on ? 1 : 0)} on {bridge}");
-    }
+    public void SetBridgeVlanFiltering(string bridge, bool on) =>
+        SetLinkInfoU8(bridge, Ifla.InfoKind, Ifla.InfoData, Ifla.BrVlanFiltering, on, $"set vlan_filtering {(on ? 1 : 0)} on {bridge}");
 
     /// <summary>
     /// Adds VLAN <paramref name="vid"/> to bridge port <paramref name="port"/> (or to the bridge

@@ -109,10 +109,22 @@ public sealed class PodnetIpamTests : IDisposable
     public void Check_KnowsWhatIsReserved()
     {
         Ipam("a").Add();
-        Ipam("a").Check();
-        Assert.Equal(CniErrorCode.UnknownContainer, Assert.Throws<CniException>(() => Ipam("b").Check()).Code);
+        Ipam("a").Check(null);
+        Assert.Equal(CniErrorCode.UnknownContainer, Assert.Throws<CniException>(() => Ipam("b").Check(null)).Code);
         File.Delete(Path.Combine(_dir.Path, "t", "10.0.0.2"));
-        Assert.Equal(CniErrorCode.CheckFailed, Assert.Throws<CniException>(() => Ipam("a").Check()).Code);
+        Assert.Equal(CniErrorCode.CheckFailed, Assert.Throws<CniException>(() => Ipam("a").Check(null)).Code);
+    }
+
+    [Fact]
+    public void Check_WithPrevResultAddresses_WantsExactlyOursInOurRanges()
+    {
+        Ipam("a").Add();
+        Ipam("a").Check([System.Net.IPAddress.Parse("10.0.0.2"), System.Net.IPAddress.Parse("127.0.0.1")]); // 127.0.0.1: another plugin's
+        var missing = Assert.Throws<CniException>(() => Ipam("a").Check([System.Net.IPAddress.Parse("127.0.0.1")]));
+        Assert.Equal(CniErrorCode.CheckFailed, missing.Code);
+        Assert.Contains("prevResult does not give it", missing.Message);
+        var foreign = Assert.Throws<CniException>(() => Ipam("a").Check([System.Net.IPAddress.Parse("10.0.0.2"), System.Net.IPAddress.Parse("10.0.0.5")]));
+        Assert.Contains("10.0.0.5, which is not reserved", foreign.Message);
     }
 
     [Fact]
@@ -123,8 +135,8 @@ public sealed class PodnetIpamTests : IDisposable
         Ipam("drop2", ifName: "net1").Add();
         var released = Ipam("x").Gc([new CniAttachment { ContainerId = "keep", IfName = "eth0" }]);
         Assert.Equal(2, released.Count);
-        Ipam("keep").Check();
-        Assert.Equal(CniErrorCode.UnknownContainer, Assert.Throws<CniException>(() => Ipam("drop1").Check()).Code);
+        Ipam("keep").Check(null);
+        Assert.Equal(CniErrorCode.UnknownContainer, Assert.Throws<CniException>(() => Ipam("drop1").Check(null)).Code);
         Assert.Equal(["keep@eth0"], Directory.GetFiles(Path.Combine(_dir.Path, "t", "attachments")).Select(Path.GetFileName));
     }
 

@@ -58,6 +58,29 @@ public sealed class PlannerTests
     }
 
     [Fact]
+    public void Result_InAChain_KeepsPrevResultFirst_AndPointsOurIpsPastIt()
+    {
+        var config = TestEnv.Parse(Conf);
+        var plan = AttachmentPlanner.Build(config, TestEnv.Of(), Ipam());
+        var previous = new CniResult
+        {
+            Interfaces = [new CniInterface { Name = "lo", Sandbox = "/run/netns/x" }],
+            Ips = [new CniIpConfig { Address = "127.0.0.1/8", Interface = 0 }],
+            Routes = [new CniRoute { Dst = "10.96.0.0/16", Gw = "10.244.1.1" }, new CniRoute { Dst = "192.168.0.0/16", Gw = "127.0.0.1" }],
+            Dns = new CniDns { Nameservers = ["10.96.0.10"] },
+        };
+        var result = AttachmentPlanner.BuildResult(plan, config, new LinkFacts(null, null, null, 1500), previous);
+        Assert.Equal(["lo", "pn0", plan.HostVeth, "eth0"], result.Interfaces!.Select(i => i.Name));
+        Assert.Equal(["127.0.0.1/8@0", "10.244.1.5/24@3", "fd00:10:244:1::5/64@3"], result.Ips!.Select(ip => $"{ip.Address}@{ip.Interface}"));
+        // 10.96.0.0/16 via 10.244.1.1 is in both: once.
+        Assert.Equal(["10.96.0.0/16", "192.168.0.0/16", "0.0.0.0/0", "::/0"], result.Routes!.Select(r => r.Dst));
+        Assert.Equal(["10.96.0.10"], result.Dns!.Nameservers!);
+        Assert.Equal(3, AttachmentPlanner.ContainerInterfaceIndex(result, "eth0", "/run/netns/x"));
+        Assert.Equal(["10.244.1.5/24", "fd00:10:244:1::5/64"], AttachmentPlanner.OwnIps(result, "eth0", null).Select(ip => ip.Address));
+        Assert.Empty(AttachmentPlanner.OwnIps(result, "eth0", "/run/netns/other"));
+    }
+
+    [Fact]
     public void Masquerade_GoldenText()
     {
         var plan = new MasqueradePlan("lab", [IPAddress.Parse("10.244.1.5"), IPAddress.Parse("fd00::5")], [IPNetwork.Parse("10.244.1.0/24")]);
