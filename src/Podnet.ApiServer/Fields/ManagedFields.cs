@@ -41,6 +41,8 @@ internal static class ManagedFields
 
     private static readonly string[] ServerMeta = ["name", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp", "managedFields", "selfLink", "deletionTimestamp", "deletionGracePeriodSeconds"];
 
+    private const string LastApplied = "kubectl.kubernetes.io/last-applied-configuration";
+
     private static readonly HashSet<string> Structs = ["metadata", "spec", "template", "strategy"];
 
     /// <summary>Records an update (create, replace, patch) by <paramref name="manager"/>; <paramref name="current"/> is null for a create.</summary>
@@ -86,7 +88,7 @@ internal static class ManagedFields
             .Select(e => (Entry: e, Fields: e.Fields.Intersection(change.Changed)))
             .Where(c => !c.Fields.IsEmpty)
             .ToList();
-        if (conflicts.Count > 0 && !force)
+        if (conflicts.Count > 0 && !force && !AllowedByLastApplied(live, manager, conflicts.Select(c => c.Fields)))
         {
             throw Conflict(conflicts.SelectMany(c => c.Fields.Paths().Select(p => (Manager: Describe(c.Entry), Path: FieldSet.Display(p)))).ToList());
         }
@@ -101,7 +103,43 @@ internal static class ManagedFields
             mine.Time = ObjectMeta.Timestamp(now);
         }
         Write(merged, entries);
+        SyncLastApplied(merged, config, manager);
         return merged;
+    }
+
+    /// <summary>
+    /// kubectl moving an object from client-side to server-side apply, as upstream's
+    /// lastAppliedManager: conflicts on fields of the last-applied-configuration annotation
+    /// are taken over without force when the applier is "kubectl" (kubectl moves the entries
+    /// over right after).
+    /// </summary>
+    private static bool AllowedByLastApplied(JsonObject live, FieldManager manager, IEnumerable<FieldSet> conflicts)
+    {
+        if (manager.Name != "kubectl" || (string?)live["metadata"]?["annotations"]?[LastApplied] is not { Length: > 0 } text)
+        {
+            return false;
+        }
+        try
+        {
+            var allowed = FieldWalk.Of(JsonNode.Parse(text) as JsonObject ?? []);
+            return conflicts.All(c => c.Difference(allowed).IsEmpty);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>As upstream's lastAppliedUpdater: kubectl's server-side apply keeps an existing last-applied annotation in step with what it applied.</summary>
+    private static void SyncLastApplied(JsonObject merged, JsonObject config, FieldManager manager)
+    {
+        if (manager.Name != "kubectl" || merged["metadata"]?["annotations"] is not JsonObject annotations || !annotations.ContainsKey(LastApplied))
+        {
+            return;
+        }
+        var applied = config.DeepClone().AsObject();
+        (applied["metadata"]?["annotations"] as JsonObject)?.Remove(LastApplied);
+        annotations[LastApplied] = applied.ToJsonString(Bodies.Options);
     }
 
     /// <summary>The object as field sets see it: without what the server owns, and status or all but status by subresource.</summary>
