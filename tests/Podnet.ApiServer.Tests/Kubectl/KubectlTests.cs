@@ -226,6 +226,35 @@ public sealed partial class KubectlTests : IClassFixture<ServerFixture>, IDispos
         Assert.Contains("send application/json", role.Error);
     }
 
+    [Fact]
+    public void Explain_WalksTheDeepSchemas_WithUpstreamDescriptions()
+    {
+        var containers = _kubectl.Ok("explain", "deployment.spec.template.spec.containers");
+        Assert.Contains("FIELD: containers <[]Container>", containers);
+        Assert.Contains("List of containers belonging to the pod.", containers);
+        Assert.Matches(@"\n  image\t<string>\n", containers);
+        Assert.Matches(@"\n  ports\t<\[\]ContainerPort>\n", containers);
+        var port = _kubectl.Ok("explain", "deployment.spec.template.spec.containers.ports.containerPort");
+        Assert.Contains("FIELD: containerPort <integer>", port);
+        Assert.Contains("FIELD: podSelector <LabelSelector>", _kubectl.Ok("explain", "networkpolicy.spec.podSelector"));
+        var missing = _kubectl.Run("explain", "deployment.spec.template.spec.containers.nope");
+        Assert.NotEqual(0, missing.ExitCode);
+        Assert.Contains("field \"nope\" does not exist", missing.Error);
+    }
+
+    [Fact]
+    public void ApplyValidateStrict_AcceptsTheObject_AndRejectsATypoInAChange()
+    {
+        var ns = Namespace();
+        var file = File("strict.yaml", Web);
+        Assert.Equal("deployment.apps/web created\nservice/web created\n", _kubectl.Ok("apply", "--validate=strict", "-n", ns, "-f", file));
+        File("strict.yaml", Web.Replace("image: agnhost:2.39", "image: agnhost:2.40\n        imagePullPolicyy: Always"));
+        var typo = _kubectl.Run("apply", "--validate=strict", "-n", ns, "-f", file);
+        Assert.NotEqual(0, typo.ExitCode);
+        Assert.Contains("unknown field \"spec.template.spec.containers[0].imagePullPolicyy\"", typo.Error);
+        Assert.Equal("agnhost:2.39", _kubectl.Ok("get", "-n", ns, "deployment", "web", "-o", "jsonpath={.spec.template.spec.containers[0].image}"));
+    }
+
     [GeneratedRegex(@"\s+")]
     private static partial Regex Spaces();
 }
