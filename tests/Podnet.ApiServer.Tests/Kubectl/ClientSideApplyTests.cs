@@ -8,9 +8,9 @@ namespace Podnet.ApiServer.Tests.Kubectl;
 /// `podnet apply` against the real server, step for step beside the real kubectl apply in
 /// another namespace: both objects must end the same.
 /// </summary>
-public sealed class ClientSideApplyTests : IClassFixture<ServerFixture>, IDisposable
+public sealed class ClientSideApplyTests(ServerFixture server) : KubectlTestBase(server)
 {
-    private const string First = """
+    private static readonly string First = """
         apiVersion: apps/v1
         kind: Deployment
         metadata:
@@ -33,16 +33,10 @@ public sealed class ClientSideApplyTests : IClassFixture<ServerFixture>, IDispos
               - name: sidecar
                 image: busybox
         ---
-        apiVersion: v1
-        kind: Service
-        metadata:
-          name: web
-        spec:
-          selector: {app: web}
-          ports: [{name: http, port: 80, targetPort: 8080}, {name: old, port: 81}]
-        """;
 
-    private const string Second = """
+        """ + WebService("[{name: http, port: 80, targetPort: 8080}, {name: old, port: 81}]");
+
+    private static readonly string Second = """
         apiVersion: apps/v1
         kind: Deployment
         metadata:
@@ -63,46 +57,14 @@ public sealed class ClientSideApplyTests : IClassFixture<ServerFixture>, IDispos
                 ports: [{containerPort: 8080}, {containerPort: 9090, name: metrics}]
                 env: [{name: A, value: "2"}, {name: C, value: "3"}]
         ---
-        apiVersion: v1
-        kind: Service
-        metadata:
-          name: web
-        spec:
-          selector: {app: web}
-          ports: [{name: http, port: 80, targetPort: 8080}, {name: https, port: 443, targetPort: 8443}]
-        """;
 
-    private readonly ServerFixture _server;
-    private readonly string _home = Directory.CreateTempSubdirectory("podnet-csa-").FullName;
-    private readonly Kubectl _kubectl;
-
-    public ClientSideApplyTests(ServerFixture server)
-    {
-        _server = server;
-        _kubectl = new Kubectl(server.Host.KubeconfigPath, _home);
-    }
-
-    public void Dispose() => Directory.Delete(_home, recursive: true);
-
-    private string Namespace(string prefix)
-    {
-        var name = prefix + Guid.NewGuid().ToString("N")[..8];
-        _kubectl.Ok("create", "namespace", name);
-        return name;
-    }
-
-    private string File(string name, string text)
-    {
-        var path = Path.Combine(_home, name);
-        System.IO.File.WriteAllText(path, text);
-        return path;
-    }
+        """ + WebService("[{name: http, port: 80, targetPort: 8080}, {name: https, port: 443, targetPort: 8443}]");
 
     private (int ExitCode, string Out, string Error) Podnet(params string[] arguments)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "podnet.dll"));
-        foreach (var argument in arguments.Concat(["--kubeconfig", _server.Host.KubeconfigPath]))
+        foreach (var argument in arguments.Concat(["--kubeconfig", Server.Host.KubeconfigPath]))
         {
             info.ArgumentList.Add(argument);
         }
@@ -120,16 +82,16 @@ public sealed class ClientSideApplyTests : IClassFixture<ServerFixture>, IDispos
     /// <summary>What another writer does to the objects between two applies.</summary>
     private void OtherWriter(string ns)
     {
-        _kubectl.Ok("label", "-n", ns, "deployment", "web", "owner=ops");
-        _kubectl.Ok("patch", "-n", ns, "deployment", "web", "-p", """{"spec":{"template":{"spec":{"containers":[{"name":"web","env":[{"name":"INJECTED","value":"yes"}]}]}}}}""");
-        _kubectl.Ok("annotate", "-n", ns, "deployment", "web", "controller.example/seen=true");
-        _kubectl.Ok("scale", "-n", ns, "deployment", "web", "--replicas=5");
+        Kubectl.Ok("label", "-n", ns, "deployment", "web", "owner=ops");
+        Kubectl.Ok("patch", "-n", ns, "deployment", "web", "-p", """{"spec":{"template":{"spec":{"containers":[{"name":"web","env":[{"name":"INJECTED","value":"yes"}]}]}}}}""");
+        Kubectl.Ok("annotate", "-n", ns, "deployment", "web", "controller.example/seen=true");
+        Kubectl.Ok("scale", "-n", ns, "deployment", "web", "--replicas=5");
     }
 
     /// <summary>An object with what differs between two namespaces and two runs set aside.</summary>
     private JsonObject Comparable(string ns, string kind)
     {
-        var obj = JsonNode.Parse(_kubectl.Ok("get", "-n", ns, kind, "web", "-o", "json"))!.AsObject();
+        var obj = JsonNode.Parse(Kubectl.Ok("get", "-n", ns, kind, "web", "-o", "json"))!.AsObject();
         var meta = obj["metadata"]!.AsObject();
         foreach (var field in new[] { "uid", "resourceVersion", "creationTimestamp", "namespace", "managedFields", "generation" })
         {
@@ -154,7 +116,7 @@ public sealed class ClientSideApplyTests : IClassFixture<ServerFixture>, IDispos
         var first = File("first.yaml", First);
         var second = File("second.yaml", Second);
 
-        Assert.Equal(_kubectl.Ok("apply", "-n", viaKubectl, "-f", first), Podnet("apply", "-n", viaPodnet, "-f", first).Out);
+        Assert.Equal(Kubectl.Ok("apply", "-n", viaKubectl, "-f", first), Podnet("apply", "-n", viaPodnet, "-f", first).Out);
         foreach (var kind in new[] { "deployment", "service" })
         {
             Assert.Equal(Comparable(viaKubectl, kind).ToJsonString(), Comparable(viaPodnet, kind).ToJsonString());
@@ -162,7 +124,7 @@ public sealed class ClientSideApplyTests : IClassFixture<ServerFixture>, IDispos
         OtherWriter(viaKubectl);
         OtherWriter(viaPodnet);
 
-        var kubectlSays = _kubectl.Ok("apply", "-n", viaKubectl, "-f", second);
+        var kubectlSays = Kubectl.Ok("apply", "-n", viaKubectl, "-f", second);
         var podnet = Podnet("apply", "-n", viaPodnet, "-f", second);
         Assert.True(podnet.ExitCode == 0, podnet.Error);
         Assert.Equal("deployment.apps/web configured\nservice/web configured\n", kubectlSays);
@@ -187,6 +149,6 @@ public sealed class ClientSideApplyTests : IClassFixture<ServerFixture>, IDispos
         var service = Comparable(viaPodnet, "service");
         Assert.Equal(["http:80", "https:443"], service["spec"]!["ports"]!.AsArray().Select(p => $"{p!["name"]}:{p["port"]}"));
 
-        Assert.Equal(_kubectl.Ok("apply", "-n", viaKubectl, "-f", second), Podnet("apply", "-n", viaPodnet, "-f", second).Out);
+        Assert.Equal(Kubectl.Ok("apply", "-n", viaKubectl, "-f", second), Podnet("apply", "-n", viaPodnet, "-f", second).Out);
     }
 }

@@ -7,12 +7,10 @@ namespace Podnet.ApiServer.Tests.Unit;
 /// <summary>Field sets as structured-merge-diff writes them in managedFields (FieldsV1).</summary>
 public sealed class FieldSetTests
 {
-    private static JsonObject Obj(string json) => JsonNode.Parse(json)!.AsObject();
-
     [Fact]
     public void AppliedConfiguration_OwnsLeavesAndKeyedItems_InFieldsV1()
     {
-        var config = Obj("""
+        var config = TempService.Json("""
             {"metadata":{"labels":{"app":"web"}},
              "spec":{"replicas":2,"selector":{"matchLabels":{"app":"web"}},
                      "template":{"spec":{"containers":[{"name":"web","image":"x","ports":[{"containerPort":8080}],"args":["a","b"]}]}}}}
@@ -26,7 +24,7 @@ public sealed class FieldSetTests
     public void FieldsV1_RoundTrips_AndPathsPrintAsKubeApiserverDoes()
     {
         var json = """{"f:metadata":{"f:finalizers":{".":{},"v:\"a\"":{}}},"f:spec":{"f:ports":{"k:{\"port\":80,\"protocol\":\"TCP\"}":{".":{},"f:port":{}}}}}""";
-        var set = FieldSet.FromJson(Obj(json));
+        var set = FieldSet.FromJson(TempService.Json(json));
         Assert.Equal(json, set.ToJson().ToJsonString(Bodies.Options));
         Assert.Equal(
             [".metadata.finalizers", ".metadata.finalizers[=\"a\"]", ".spec.ports[port=80,protocol=\"TCP\"]", ".spec.ports[port=80,protocol=\"TCP\"].port"],
@@ -36,8 +34,8 @@ public sealed class FieldSetTests
     [Fact]
     public void SetOperations_DropEmptyBranches()
     {
-        var a = FieldSet.FromJson(Obj("""{"f:spec":{"f:replicas":{},"f:paused":{}}}"""));
-        var b = FieldSet.FromJson(Obj("""{"f:spec":{"f:replicas":{}},"f:data":{}}"""));
+        var a = FieldSet.FromJson(TempService.Json("""{"f:spec":{"f:replicas":{},"f:paused":{}}}"""));
+        var b = FieldSet.FromJson(TempService.Json("""{"f:spec":{"f:replicas":{}},"f:data":{}}"""));
         Assert.Equal("""{"f:spec":{"f:paused":{}}}""", a.Difference(b).ToJson().ToJsonString(Bodies.Options));
         Assert.Equal("""{"f:spec":{"f:replicas":{}}}""", a.Intersection(b).ToJson().ToJsonString(Bodies.Options));
         Assert.Equal("""{"f:data":{},"f:spec":{"f:paused":{},"f:replicas":{}}}""", a.Union(b).ToJson().ToJsonString(Bodies.Options));
@@ -47,8 +45,8 @@ public sealed class FieldSetTests
     [Fact]
     public void Compare_NewMapsAndItemsAreMembers_ChangedLeavesModified_GoneItemsRemoved()
     {
-        var before = Obj("""{"metadata":{},"spec":{"replicas":1,"containers":[{"name":"a","image":"1"},{"name":"b","image":"1"}]}}""");
-        var after = Obj("""{"metadata":{"labels":{"x":"y"}},"spec":{"replicas":2,"containers":[{"name":"a","image":"1"},{"name":"c","image":"1"}]}}""");
+        var before = TempService.Json("""{"metadata":{},"spec":{"replicas":1,"containers":[{"name":"a","image":"1"},{"name":"b","image":"1"}]}}""");
+        var after = TempService.Json("""{"metadata":{"labels":{"x":"y"}},"spec":{"replicas":2,"containers":[{"name":"a","image":"1"},{"name":"c","image":"1"}]}}""");
         var change = FieldWalk.Compare(before, after);
         Assert.Equal("""{"f:metadata":{"f:labels":{".":{},"f:x":{}}},"f:spec":{"f:containers":{"k:{\"name\":\"c\"}":{".":{},"f:image":{},"f:name":{}}}}}""", change.Added.ToJson().ToJsonString(Bodies.Options));
         Assert.Equal("""{"f:spec":{"f:replicas":{}}}""", change.Modified.ToJson().ToJsonString(Bodies.Options));

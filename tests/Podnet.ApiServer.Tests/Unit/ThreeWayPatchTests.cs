@@ -6,8 +6,6 @@ namespace Podnet.ApiServer.Tests.Unit;
 /// <summary>kubectl apply's three-way strategic merge patch: what it sends, and what the server makes of it.</summary>
 public sealed class ThreeWayPatchTests
 {
-    private static JsonObject Obj(string json) => JsonNode.Parse(json)!.AsObject();
-
     /// <summary>Same JSON, whatever the order of an object's keys.</summary>
     private static void Same(string expected, JsonNode actual) =>
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse(expected), actual), $"expected {expected}\nactual   {actual.ToJsonString()}");
@@ -17,9 +15,9 @@ public sealed class ThreeWayPatchTests
     [Fact]
     public void ContainerChangedAddedAndRemoved_ByName_WithSetElementOrder()
     {
-        var original = Obj(Containers("""{"name":"a","image":"1"},{"name":"b","image":"1"}"""));
-        var modified = Obj(Containers("""{"name":"a","image":"2"},{"name":"c","image":"1"}"""));
-        var live = Obj(Containers("""{"name":"a","image":"1","imagePullPolicy":"IfNotPresent"},{"name":"b","image":"1","imagePullPolicy":"IfNotPresent"}"""));
+        var original = TempService.Json(Containers("""{"name":"a","image":"1"},{"name":"b","image":"1"}"""));
+        var modified = TempService.Json(Containers("""{"name":"a","image":"2"},{"name":"c","image":"1"}"""));
+        var live = TempService.Json(Containers("""{"name":"a","image":"1","imagePullPolicy":"IfNotPresent"},{"name":"b","image":"1","imagePullPolicy":"IfNotPresent"}"""));
         var patch = ThreeWayPatch.Create(original, modified, live);
         Same("""{"spec":{"template":{"spec":{"$setElementOrder/containers":[{"name":"a"},{"name":"c"}],"containers":[{"$patch":"delete","name":"b"},{"image":"2","name":"a"},{"name":"c","image":"1"}]}}}}""", patch);
         Assert.Equal(
@@ -30,9 +28,9 @@ public sealed class ThreeWayPatchTests
     [Fact]
     public void PortsMergeByContainerPort_EnvByName_ServicePortsByPort()
     {
-        var original = Obj("""{"spec":{"ports":[{"port":80,"targetPort":8080}],"containers":[{"name":"a","ports":[{"containerPort":80}],"env":[{"name":"X","value":"1"},{"name":"Y","value":"1"}]}]}}""");
-        var modified = Obj("""{"spec":{"ports":[{"port":80,"targetPort":9090}],"containers":[{"name":"a","ports":[{"containerPort":80},{"containerPort":81}],"env":[{"name":"X","value":"2"}]}]}}""");
-        var live = Obj("""{"spec":{"ports":[{"port":80,"targetPort":8080,"protocol":"TCP"}],"containers":[{"name":"a","ports":[{"containerPort":80,"protocol":"TCP"}],"env":[{"name":"X","value":"1"},{"name":"Y","value":"1"}]}]}}""");
+        var original = TempService.Json("""{"spec":{"ports":[{"port":80,"targetPort":8080}],"containers":[{"name":"a","ports":[{"containerPort":80}],"env":[{"name":"X","value":"1"},{"name":"Y","value":"1"}]}]}}""");
+        var modified = TempService.Json("""{"spec":{"ports":[{"port":80,"targetPort":9090}],"containers":[{"name":"a","ports":[{"containerPort":80},{"containerPort":81}],"env":[{"name":"X","value":"2"}]}]}}""");
+        var live = TempService.Json("""{"spec":{"ports":[{"port":80,"targetPort":8080,"protocol":"TCP"}],"containers":[{"name":"a","ports":[{"containerPort":80,"protocol":"TCP"}],"env":[{"name":"X","value":"1"},{"name":"Y","value":"1"}]}]}}""");
         var result = StrategicMergePatch.Apply(live, ThreeWayPatch.Create(original, modified, live));
         Assert.Equal(
             """{"spec":{"ports":[{"port":80,"targetPort":9090,"protocol":"TCP"}],"containers":[{"name":"a","ports":[{"containerPort":80,"protocol":"TCP"},{"containerPort":81}],"env":[{"name":"X","value":"2"}]}]}}""",
@@ -42,9 +40,9 @@ public sealed class ThreeWayPatchTests
     [Fact]
     public void FieldRemovedFromTheFile_IsDeleted_ButOnlyIfItWasApplied()
     {
-        var original = Obj("""{"metadata":{"labels":{"app":"web","tier":"x"}},"spec":{"replicas":3,"paused":false}}""");
-        var modified = Obj("""{"metadata":{"labels":{"app":"web"}},"spec":{"paused":false}}""");
-        var live = Obj("""{"metadata":{"labels":{"app":"web","tier":"x","owner":"ops"}},"spec":{"replicas":3,"paused":false,"revisionHistoryLimit":10}}""");
+        var original = TempService.Json("""{"metadata":{"labels":{"app":"web","tier":"x"}},"spec":{"replicas":3,"paused":false}}""");
+        var modified = TempService.Json("""{"metadata":{"labels":{"app":"web"}},"spec":{"paused":false}}""");
+        var live = TempService.Json("""{"metadata":{"labels":{"app":"web","tier":"x","owner":"ops"}},"spec":{"replicas":3,"paused":false,"revisionHistoryLimit":10}}""");
         var patch = ThreeWayPatch.Create(original, modified, live);
         Assert.Equal("""{"metadata":{"labels":{"tier":null}},"spec":{"replicas":null}}""", patch.ToJsonString());
         Assert.Equal("""{"metadata":{"labels":{"app":"web","owner":"ops"}},"spec":{"paused":false,"revisionHistoryLimit":10}}""", StrategicMergePatch.Apply(live, patch).ToJsonString());
@@ -54,10 +52,10 @@ public sealed class ThreeWayPatchTests
     public void FieldsOfOtherWriters_AreKept_ScaleAndControllerAnnotation()
     {
         var config = """{"metadata":{"annotations":{}},"spec":{"template":{"spec":{"containers":[{"name":"a","image":"1"}]}}}}""";
-        var live = Obj("""{"metadata":{"annotations":{"deployment.kubernetes.io/revision":"1"}},"spec":{"replicas":7,"template":{"spec":{"containers":[{"name":"a","image":"1"}]}}}}""");
-        Assert.Empty(ThreeWayPatch.Create(Obj(config), Obj(config), live));
-        var changed = Obj(config.Replace("\"image\":\"1\"", "\"image\":\"2\""));
-        var result = StrategicMergePatch.Apply(live, ThreeWayPatch.Create(Obj(config), changed, live));
+        var live = TempService.Json("""{"metadata":{"annotations":{"deployment.kubernetes.io/revision":"1"}},"spec":{"replicas":7,"template":{"spec":{"containers":[{"name":"a","image":"1"}]}}}}""");
+        Assert.Empty(ThreeWayPatch.Create(TempService.Json(config), TempService.Json(config), live));
+        var changed = TempService.Json(config.Replace("\"image\":\"1\"", "\"image\":\"2\""));
+        var result = StrategicMergePatch.Apply(live, ThreeWayPatch.Create(TempService.Json(config), changed, live));
         Assert.Equal(7, (int)result["spec"]!["replicas"]!);
         Assert.Equal("1", (string?)result["metadata"]!["annotations"]!["deployment.kubernetes.io/revision"]);
         Assert.Equal("2", (string?)result["spec"]!["template"]!["spec"]!["containers"]![0]!["image"]);
@@ -66,8 +64,8 @@ public sealed class ThreeWayPatchTests
     [Fact]
     public void EnvVarAddedByAnotherWriter_IsKept_AndTheListOrderRestated()
     {
-        var config = Obj(Containers("""{"name":"a","env":[{"name":"A","value":"1"}]}"""));
-        var live = Obj(Containers("""{"name":"a","env":[{"name":"A","value":"1"},{"name":"B","value":"other"}]}"""));
+        var config = TempService.Json(Containers("""{"name":"a","env":[{"name":"A","value":"1"}]}"""));
+        var live = TempService.Json(Containers("""{"name":"a","env":[{"name":"A","value":"1"},{"name":"B","value":"other"}]}"""));
         var patch = ThreeWayPatch.Create(config, config, live);
         Same("""{"spec":{"template":{"spec":{"$setElementOrder/containers":[{"name":"a"}],"containers":[{"$setElementOrder/env":[{"name":"A"}],"name":"a"}]}}}}""", patch);
         Assert.Equal(live.ToJsonString(), StrategicMergePatch.Apply(live, patch).ToJsonString());
@@ -76,16 +74,16 @@ public sealed class ThreeWayPatchTests
     [Fact]
     public void Finalizers_AreASet_DeletedThroughThePrimitiveListDirective()
     {
-        var patch = ThreeWayPatch.Create(Obj("""{"metadata":{"finalizers":["a","b"]}}"""), Obj("""{"metadata":{"finalizers":["a","c"]}}"""), Obj("""{"metadata":{"finalizers":["a","b","z"]}}"""));
+        var patch = ThreeWayPatch.Create(TempService.Json("""{"metadata":{"finalizers":["a","b"]}}"""), TempService.Json("""{"metadata":{"finalizers":["a","c"]}}"""), TempService.Json("""{"metadata":{"finalizers":["a","b","z"]}}"""));
         Same("""{"metadata":{"$deleteFromPrimitiveList/finalizers":["b"],"$setElementOrder/finalizers":["a","c"],"finalizers":["c"]}}""", patch);
-        Assert.Equal("""{"metadata":{"finalizers":["a","c","z"]}}""", StrategicMergePatch.Apply(Obj("""{"metadata":{"finalizers":["a","b","z"]}}"""), patch).ToJsonString());
+        Assert.Equal("""{"metadata":{"finalizers":["a","c","z"]}}""", StrategicMergePatch.Apply(TempService.Json("""{"metadata":{"finalizers":["a","b","z"]}}"""), patch).ToJsonString());
     }
 
     [Fact]
     public void DeploymentStrategy_CarriesRetainKeys_SoRollingUpdateGoesWithRecreate()
     {
-        var original = Obj("""{"spec":{"strategy":{"type":"RollingUpdate","rollingUpdate":{"maxSurge":1}}}}""");
-        var modified = Obj("""{"spec":{"strategy":{"type":"Recreate"}}}""");
+        var original = TempService.Json("""{"spec":{"strategy":{"type":"RollingUpdate","rollingUpdate":{"maxSurge":1}}}}""");
+        var modified = TempService.Json("""{"spec":{"strategy":{"type":"Recreate"}}}""");
         var patch = ThreeWayPatch.Create(original, modified, original);
         Same("""{"spec":{"strategy":{"rollingUpdate":null,"$retainKeys":["type"],"type":"Recreate"}}}""", patch);
         Assert.Equal("""{"spec":{"strategy":{"type":"Recreate"}}}""", StrategicMergePatch.Apply(original, patch).ToJsonString());
@@ -94,7 +92,7 @@ public sealed class ThreeWayPatchTests
     [Fact]
     public void AtomicList_IsReplacedWhole_WhenItDiffers()
     {
-        var patch = ThreeWayPatch.Create(Obj("""{"spec":{"tolerations":[{"key":"a"}]}}"""), Obj("""{"spec":{"tolerations":[{"key":"b"}]}}"""), Obj("""{"spec":{"tolerations":[{"key":"a"}]}}"""));
+        var patch = ThreeWayPatch.Create(TempService.Json("""{"spec":{"tolerations":[{"key":"a"}]}}"""), TempService.Json("""{"spec":{"tolerations":[{"key":"b"}]}}"""), TempService.Json("""{"spec":{"tolerations":[{"key":"a"}]}}"""));
         Assert.Equal("""{"spec":{"tolerations":[{"key":"b"}]}}""", patch.ToJsonString());
     }
 }
