@@ -89,5 +89,14 @@ public sealed class ServerSideApplyKubectlTests(ServerFixture server) : KubectlT
         var status = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
         Assert.Equal(422, (int)response.StatusCode);
         Assert.Equal("PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch", (string?)status["message"]);
+
+        using var forced = new HttpRequestMessage(HttpMethod.Patch, $"api/v1/namespaces/{ns}/configmaps/cfg?force=true")
+        {
+            Content = new StringContent("""{"data":{"k":"3"}}""", Encoding.UTF8, "application/merge-patch+json"),
+        };
+        using var forcedResponse = await Server.Http.SendAsync(forced);
+        Assert.Equal(422, (int)forcedResponse.StatusCode);
+        Assert.Contains("force: Forbidden: may not be specified for non-apply patch", await forcedResponse.Content.ReadAsStringAsync());
+        Assert.Equal("2", (await client.CoreV1.ReadNamespacedConfigMapAsync("cfg", ns)).Data["k"]);
     }
 }
