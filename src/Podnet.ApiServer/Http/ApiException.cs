@@ -90,22 +90,31 @@ internal sealed class ApiException(int code, string reason, string message, Json
 
     public static ApiException Gone(string message) => new(410, "Gone", message);
 
+    /// <summary>Bad query options (fieldManager, force), as upstream: "PatchOptions.meta.k8s.io \"\" is invalid: …".</summary>
+    public static ApiException InvalidOptions(string kind, IReadOnlyList<FieldCause> causes) =>
+        Invalid($"{kind}.meta.k8s.io", "", new JsonObject { ["name"] = "", ["group"] = "meta.k8s.io", ["kind"] = kind }, causes);
+
     public static ApiException Invalid(ResourceInfo r, string name, IReadOnlyList<FieldCause> causes)
     {
-        var parts = causes.Select(c => $"{c.Field}: {c.Message}").ToList();
-        var summary = parts.Count == 1 ? parts[0] : $"[{string.Join(", ", parts)}]";
         var details = new JsonObject { ["name"] = name };
         if (r.Group.Length > 0)
         {
             details["group"] = r.Group;
         }
         details["kind"] = r.Kind;
+        return Invalid(r.Kind, name, details, causes);
+    }
+
+    private static ApiException Invalid(string what, string name, JsonObject details, IReadOnlyList<FieldCause> causes)
+    {
+        var parts = causes.Select(c => $"{c.Field}: {c.Message}").ToList();
+        var summary = parts.Count == 1 ? parts[0] : $"[{string.Join(", ", parts)}]";
         details["causes"] = new JsonArray(causes.Select(c => (JsonNode)new JsonObject
         {
             ["reason"] = c.Reason,
             ["message"] = c.Message,
             ["field"] = c.Field,
         }).ToArray());
-        return new ApiException(422, "Invalid", $"{r.Kind} \"{name}\" is invalid: {summary}", details);
+        return new ApiException(422, "Invalid", $"{what} \"{name}\" is invalid: {summary}", details);
     }
 }

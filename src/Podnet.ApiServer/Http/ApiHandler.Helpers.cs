@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
+using Podnet.ApiServer.Fields;
 using Podnet.ApiServer.Registry;
 using Podnet.ApiServer.Tables;
 
@@ -41,6 +42,38 @@ internal sealed partial class ApiHandler
         }
         context.Response.Headers.Append("Warning", $"299 - \"unknown field \\\"{field}\\\"\"");
         return body;
+    }
+
+    /// <summary>
+    /// The field manager of a write, as kube-apiserver picks it: the fieldManager parameter,
+    /// else the program name of the User-Agent ("kubectl" of "kubectl/v1.32.4 (linux/amd64) …").
+    /// An apply must name one, and only an apply may force, both checked as upstream (422).
+    /// </summary>
+    private static FieldManager ManagerOf(HttpContext context, bool apply)
+    {
+        var query = context.Request.Query;
+        var named = (string?)query["fieldManager"];
+        var causes = new List<FieldCause>();
+        if (apply && string.IsNullOrEmpty(named))
+        {
+            causes.Add(FieldCause.Required("fieldManager", "is required for apply patch"));
+        }
+        if (!apply && query.ContainsKey("force"))
+        {
+            causes.Add(FieldCause.Forbidden("force", "may not be specified for non-apply patch"));
+        }
+        if (named is { Length: > 128 })
+        {
+            causes.Add(FieldCause.Invalid("fieldManager", named, "must be at most 128 characters"));
+        }
+        if (causes.Count > 0)
+        {
+            var kind = context.Request.Method switch { "PATCH" => "PatchOptions", "PUT" => "UpdateOptions", _ => "CreateOptions" };
+            throw ApiException.InvalidOptions(kind, causes);
+        }
+        var agent = context.Request.Headers.UserAgent.ToString().Split('/')[0];
+        var name = string.IsNullOrEmpty(named) ? agent : named;
+        return new FieldManager(name.Length > 128 ? name[..128] : name);
     }
 
     private static async Task<DeleteOptions> ReadDeleteOptionsAsync(HttpContext context)

@@ -109,7 +109,7 @@ internal sealed partial class ApiHandler(ResourceService service, WatchHandler w
                 return;
             case "POST" when name is null:
                 var body = CheckFields(context, r, sub, await Bodies.ReadObjectAsync(request).ConfigureAwait(false));
-                var created = await service.CreateAsync(r, ns, body, dryRun).ConfigureAwait(false);
+                var created = await service.CreateAsync(r, ns, body, dryRun, ManagerOf(context, false)).ConfigureAwait(false);
                 await WriteObjectAsync(context, 201, r, created).ConfigureAwait(false);
                 return;
             case "POST" when sub == "binding" && ns is not null:
@@ -118,13 +118,22 @@ internal sealed partial class ApiHandler(ResourceService service, WatchHandler w
                 return;
             case "PUT" when name is not null:
                 var replacement = CheckFields(context, r, sub, await Bodies.ReadObjectAsync(request).ConfigureAwait(false));
-                var updated = await service.UpdateAsync(r, ns, name, sub, replacement, dryRun).ConfigureAwait(false);
+                var updated = await service.UpdateAsync(r, ns, name, sub, replacement, dryRun, ManagerOf(context, false)).ConfigureAwait(false);
                 await WriteObjectAsync(context, 200, r, updated).ConfigureAwait(false);
                 return;
             case "PATCH" when name is not null:
                 var type = PatchTypeOf(request.ContentType);
+                var manager = ManagerOf(context, type == PatchType.Apply);
                 var patch = CheckFields(context, r, sub, await Bodies.ReadAsync(request).ConfigureAwait(false));
-                var patched = await service.PatchAsync(r, ns, name, sub, type, patch, dryRun).ConfigureAwait(false);
+                if (type == PatchType.Apply)
+                {
+                    var config = patch as JsonObject ?? throw ApiException.BadRequest("the apply configuration must be an object");
+                    var force = (string?)query["force"] is "true" or "1";
+                    var (applied, wasCreated) = await service.ServerSideApplyAsync(r, ns, name, sub, config, manager, force, dryRun).ConfigureAwait(false);
+                    await WriteObjectAsync(context, wasCreated ? 201 : 200, r, applied).ConfigureAwait(false);
+                    return;
+                }
+                var patched = await service.PatchAsync(r, ns, name, sub, type, patch, dryRun, manager).ConfigureAwait(false);
                 await WriteObjectAsync(context, 200, r, patched).ConfigureAwait(false);
                 return;
             case "DELETE" when name is not null:
@@ -163,8 +172,8 @@ internal sealed partial class ApiHandler(ResourceService service, WatchHandler w
         "application/strategic-merge-patch+json" => PatchType.Strategic,
         "application/merge-patch+json" => PatchType.Merge,
         "application/json-patch+json" => PatchType.Json,
-        "application/apply-patch+yaml" or "application/apply-patch+cbor" => throw new ApiException(415, "UnsupportedMediaType", "server-side apply is not supported by this server; use client-side apply"),
-        _ => throw new ApiException(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json"),
+        "application/apply-patch+yaml" => PatchType.Apply,
+        _ => throw new ApiException(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json"),
     };
 
     private static ListOptions ParseListOptions(HttpContext context, ResourceInfo r)

@@ -28,11 +28,7 @@ internal static class Bodies
         }
         if (contentType.Contains("cbor", StringComparison.Ordinal))
         {
-            throw new ApiException(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json, application/yaml");
-        }
-        if (contentType.Contains("apply-patch", StringComparison.Ordinal))
-        {
-            throw new ApiException(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json");
+            throw new ApiException(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/apply-patch+yaml");
         }
         if (contentType.Contains("yaml", StringComparison.Ordinal))
         {

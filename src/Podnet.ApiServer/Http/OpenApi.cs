@@ -16,7 +16,8 @@ namespace Podnet.ApiServer.Http;
 /// kubectl that the server validates (so it sends its objects without a client-side schema
 /// check). The PATCH request bodies list merge-patch and json-patch only: kubectl then builds
 /// its strategic merge patches from its own compiled-in types, which know every merge key,
-/// instead of from these schemas, which describe each kind's top level only.
+/// instead of from these schemas, which carry no patch merge keys. The schemas themselves are
+/// deep (<see cref="OpenApiSchemas"/>), for <c>kubectl explain</c>.
 /// </remarks>
 internal static class OpenApi
 {
@@ -74,7 +75,7 @@ internal static class OpenApi
                     ["content"] = new JsonObject { ["application/merge-patch+json"] = Ref(r), ["application/json-patch+json"] = Ref(r) },
                 };
                 paths[$"{prefix}/{r.Plural}/{{name}}"] = item;
-                schemas[SchemaName(r)] = Schema(r);
+                AddSchema(schemas, r);
             }
             var document = new JsonObject
             {
@@ -110,7 +111,22 @@ internal static class OpenApi
         return $"io.k8s.api.{package}.{r.Version}.{r.Kind}";
     }
 
-    private static JsonObject Schema(ResourceInfo r)
+    /// <summary>The kind's schema: deep, from its KubernetesClient model; the top level only for a kind without one.</summary>
+    private static void AddSchema(JsonObject schemas, ResourceInfo r)
+    {
+        var name = SchemaName(r);
+        if (Validation.UnknownFields.ModelOf(r) is { } model)
+        {
+            new OpenApiSchemas(schemas, name[..name.LastIndexOf('.')]).Add(model, name);
+        }
+        else
+        {
+            schemas[name] = Shallow(r);
+        }
+        schemas[name]!["x-kubernetes-group-version-kind"] = new JsonArray(new JsonObject { ["group"] = r.Group, ["version"] = r.Version, ["kind"] = r.Kind });
+    }
+
+    private static JsonObject Shallow(ResourceInfo r)
     {
         static JsonObject Open(string description) => new() { ["type"] = "object", ["description"] = description, ["x-kubernetes-preserve-unknown-fields"] = true };
         var properties = new JsonObject
@@ -128,7 +144,6 @@ internal static class OpenApi
             ["type"] = "object",
             ["description"] = $"{r.Kind} ({r.ApiVersion}).",
             ["properties"] = properties,
-            ["x-kubernetes-group-version-kind"] = new JsonArray(new JsonObject { ["group"] = r.Group, ["version"] = r.Version, ["kind"] = r.Kind }),
         };
     }
 

@@ -6,42 +6,18 @@ namespace Podnet.ApiServer.Patch;
 /// Strategic merge patch for the built-in kinds, as kubectl apply and kubectl patch send it.
 /// </summary>
 /// <remarks>
-/// The merge key of a list comes from its field name (the struct tags of the upstream types
-/// for the fields our kinds have); lists without one are replaced whole, as upstream. Both
-/// <c>ports</c> lists share a field name: container ports carry <c>containerPort</c>, Service
-/// ports <c>port</c>, so the key is chosen by what the items hold. Directives handled:
+/// The merge key of a list comes from <see cref="ListSchema"/> by where the list sits; lists
+/// without one are replaced whole, as upstream. A merged list is ordered as upstream does it:
+/// the items the patch names in the patch's order (or <c>$setElementOrder</c>'s), the items
+/// only the server had kept where they were relative to those. Directives handled:
 /// <c>$patch</c> (replace, delete, merge) on maps and list items, <c>$retainKeys</c>,
 /// <c>$deleteFromPrimitiveList/</c>, <c>$setElementOrder/</c> (its order is applied).
 /// </remarks>
 internal static class StrategicMergePatch
 {
-    private static readonly Dictionary<string, string> MergeKeys = new()
-    {
-        ["containers"] = "name",
-        ["initContainers"] = "name",
-        ["ephemeralContainers"] = "name",
-        ["env"] = "name",
-        ["volumes"] = "name",
-        ["volumeMounts"] = "mountPath",
-        ["volumeDevices"] = "devicePath",
-        ["imagePullSecrets"] = "name",
-        ["conditions"] = "type",
-        ["ownerReferences"] = "uid",
-        ["hostAliases"] = "ip",
-        ["topologySpreadConstraints"] = "topologyKey",
-        ["resourceClaims"] = "name",
-        ["schedulingGates"] = "name",
-        ["addresses"] = "type",
-        ["containerStatuses"] = "name",
-        ["initContainerStatuses"] = "name",
-    };
+    public static JsonObject Apply(JsonObject original, JsonObject patch) => MergeMap(original.DeepClone().AsObject(), patch, []);
 
-    /// <summary>Primitive lists that merge as sets rather than being replaced.</summary>
-    private static readonly HashSet<string> MergedPrimitiveLists = ["finalizers"];
-
-    public static JsonObject Apply(JsonObject original, JsonObject patch) => MergeMap(original.DeepClone().AsObject(), patch);
-
-    private static JsonObject MergeMap(JsonObject original, JsonObject patch)
+    private static JsonObject MergeMap(JsonObject original, JsonObject patch, List<string> path)
     {
         var directive = (string?)patch["$patch"];
         if (directive == "replace")
@@ -63,14 +39,22 @@ internal static class StrategicMergePatch
         }
         foreach (var (key, value) in patch)
         {
-            if (key is "$patch" or "$retainKeys")
+            if (key.StartsWith("$deleteFromPrimitiveList/", StringComparison.Ordinal) && value is JsonArray remove)
+            {
+                var field = key["$deleteFromPrimitiveList/".Length..];
+                if (original[field] is JsonArray list)
+                {
+                    original[field] = new JsonArray(list.Where(i => !remove.Any(r => JsonNode.DeepEquals(r, i))).Select(i => i?.DeepClone()).ToArray());
+                }
+            }
+        }
+        foreach (var (key, value) in patch)
+        {
+            if (key.StartsWith('$'))
             {
                 continue;
             }
-            if (key.StartsWith("$setElementOrder/", StringComparison.Ordinal) || key.StartsWith("$deleteFromPrimitiveList/", StringComparison.Ordinal))
-            {
-                continue;
-            }
+            path.Add(key);
             if (value is null)
             {
                 original.Remove(key);
@@ -80,66 +64,62 @@ internal static class StrategicMergePatch
                 if ((string?)patchMap["$patch"] == "delete")
                 {
                     original.Remove(key);
-                    continue;
                 }
-                original[key] = MergeMap(original[key] as JsonObject ?? new JsonObject(), patchMap);
+                else
+                {
+                    original[key] = MergeMap(original[key] as JsonObject ?? new JsonObject(), patchMap, path);
+                }
             }
             else if (value is JsonArray patchList)
             {
-                original[key] = MergeList(key, original[key] as JsonArray, patchList);
+                original[key] = MergeList(path, original[key] as JsonArray, patchList);
             }
             else
             {
                 original[key] = value.DeepClone();
             }
+            path.RemoveAt(path.Count - 1);
         }
         foreach (var (key, value) in patch)
         {
-            if (key.StartsWith("$deleteFromPrimitiveList/", StringComparison.Ordinal) && value is JsonArray remove)
-            {
-                var field = key["$deleteFromPrimitiveList/".Length..];
-                if (original[field] is JsonArray list)
-                {
-                    original[field] = new JsonArray(list.Where(i => !remove.Any(r => JsonNode.DeepEquals(r, i))).Select(i => i?.DeepClone()).ToArray());
-                }
-            }
-            else if (key.StartsWith("$setElementOrder/", StringComparison.Ordinal) && value is JsonArray order)
+            if (key.StartsWith("$setElementOrder/", StringComparison.Ordinal) && value is JsonArray order)
             {
                 var field = key["$setElementOrder/".Length..];
                 if (original[field] is JsonArray list)
                 {
-                    original[field] = Reorder(field, list, order);
+                    path.Add(field);
+                    var type = ListSchema.Of(path);
+                    path.RemoveAt(path.Count - 1);
+                    original[field] = Normalize(list.ToList(), order.ToList(), list.ToList(), type.Kind == ListKind.Map ? type.PatchKey : null);
                 }
             }
         }
         return original;
     }
 
-    private static JsonArray MergeList(string field, JsonArray? original, JsonArray patch)
+    private static JsonArray MergeList(List<string> path, JsonArray? original, JsonArray patch)
     {
         if (patch.Any(i => i is JsonObject o && (string?)o["$patch"] == "replace"))
         {
             return new JsonArray(patch.Where(i => !(i is JsonObject o && (string?)o["$patch"] == "replace")).Select(i => i?.DeepClone()).ToArray());
         }
         original ??= [];
-        if (MergedPrimitiveLists.Contains(field))
+        var type = ListSchema.Of(path);
+        if (type.Kind == ListKind.Set && patch.All(i => i is JsonValue))
         {
             var union = original.Select(i => i?.DeepClone()).ToList();
             union.AddRange(patch.Where(p => !original.Any(o => JsonNode.DeepEquals(o, p))).Select(p => p?.DeepClone()));
-            return new JsonArray(union.ToArray());
+            return Normalize(union, patch.ToList(), original.ToList(), null);
         }
-        var mergeKey = MergeKeyOf(field, original, patch);
-        if (mergeKey is null)
+        if (type.Kind != ListKind.Map || !patch.All(i => i is JsonObject))
         {
             return (JsonArray)patch.DeepClone();
         }
+        var mergeKey = type.PatchKey!;
         var result = original.Select(i => i?.DeepClone()).ToList();
-        foreach (var item in patch)
+        var named = new List<JsonNode?>();
+        foreach (var patchItem in patch.Cast<JsonObject>())
         {
-            if (item is not JsonObject patchItem)
-            {
-                continue;
-            }
             var keyValue = patchItem[mergeKey];
             var index = result.FindIndex(r => r is JsonObject ro && JsonNode.DeepEquals(ro[mergeKey], keyValue));
             if ((string?)patchItem["$patch"] == "delete")
@@ -150,46 +130,49 @@ internal static class StrategicMergePatch
                 }
                 continue;
             }
+            named.Add(patchItem);
             if (index >= 0)
             {
-                result[index] = MergeMap(result[index]!.AsObject(), patchItem);
+                result[index] = MergeMap(result[index]!.AsObject(), patchItem, path);
             }
             else
             {
-                result.Add(MergeMap(new JsonObject(), patchItem));
+                result.Add(MergeMap(new JsonObject(), patchItem, path));
             }
         }
-        return new JsonArray(result.ToArray());
+        return Normalize(result, named, original.ToList(), mergeKey);
     }
 
-    private static string? MergeKeyOf(string field, JsonArray original, JsonArray patch)
+    /// <summary>
+    /// Upstream's element order: the items <paramref name="order"/> names, in its order; the
+    /// others in their <paramref name="server"/> order, each placed before the first named item
+    /// that came after it on the server.
+    /// </summary>
+    private static JsonArray Normalize(List<JsonNode?> merged, List<JsonNode?> order, List<JsonNode?> server, string? mergeKey)
     {
-        if (field == "ports")
+        bool Same(JsonNode? a, JsonNode? b) => mergeKey is null ? JsonNode.DeepEquals(a, b) : a is JsonObject x && b is JsonObject y && JsonNode.DeepEquals(x[mergeKey], y[mergeKey]);
+        int IndexIn(List<JsonNode?> list, JsonNode? item) => list.FindIndex(i => Same(i, item));
+        var named = merged.Where(m => IndexIn(order, m) >= 0).OrderBy(m => IndexIn(order, m)).ToList();
+        var serverOnly = merged.Where(m => IndexIn(order, m) < 0).OrderBy(m => IndexIn(server, m)).ToList();
+        var all = new List<JsonNode?>();
+        int i = 0, j = 0;
+        while (i < serverOnly.Count || j < named.Count)
         {
-            var items = original.Concat(patch).OfType<JsonObject>();
-            return items.Any(i => i.ContainsKey("containerPort")) ? "containerPort" : items.Any(i => i.ContainsKey("port")) ? "port" : null;
-        }
-        return MergeKeys.GetValueOrDefault(field);
-    }
-
-    private static JsonArray Reorder(string field, JsonArray list, JsonArray order)
-    {
-        var key = MergeKeyOf(field, list, []);
-        int Rank(JsonNode? item)
-        {
-            for (var i = 0; i < order.Count; i++)
+            if (j >= named.Count)
             {
-                var wanted = order[i];
-                var matches = key is not null && item is JsonObject o && wanted is JsonObject w
-                    ? JsonNode.DeepEquals(o[key], w[key])
-                    : JsonNode.DeepEquals(item, wanted);
-                if (matches)
-                {
-                    return i;
-                }
+                all.Add(serverOnly[i++]);
             }
-            return order.Count;
+            else if (i >= serverOnly.Count)
+            {
+                all.Add(named[j++]);
+            }
+            else
+            {
+                var left = IndexIn(server, serverOnly[i]);
+                var right = IndexIn(server, named[j]);
+                all.Add(left >= 0 && right >= 0 && left < right ? serverOnly[i++] : named[j++]);
+            }
         }
-        return new JsonArray(list.Select((item, i) => (item, rank: Rank(item), i)).OrderBy(t => t.rank).ThenBy(t => t.i).Select(t => t.item?.DeepClone()).ToArray());
+        return new JsonArray(all.Select(n => n?.DeepClone()).ToArray());
     }
 }

@@ -55,7 +55,7 @@ internal static class ObjectMeta
         return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d == Math.Floor(d) && Math.Abs(d) < 9e18 ? (long)d : null;
     }
 
-    /// <summary>Same content once the fields the server maintains are set aside.</summary>
+    /// <summary>Same content once the resourceVersion is set aside (managedFields count: a change of owners is a write).</summary>
     public static bool SameContent(JsonObject a, JsonObject b)
     {
         var x = a.DeepClone().AsObject();
@@ -63,7 +63,6 @@ internal static class ObjectMeta
         foreach (var o in new[] { x, y })
         {
             o.Meta().Remove("resourceVersion");
-            o.Meta().Remove("managedFields");
         }
         return JsonNode.DeepEquals(x, y);
     }

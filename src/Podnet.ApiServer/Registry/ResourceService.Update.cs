@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Podnet.ApiServer.Fields;
 using Podnet.ApiServer.Http;
 using Podnet.ApiServer.Patch;
 using Podnet.ApiServer.Storage;
@@ -10,6 +11,9 @@ internal enum PatchType
     Merge,
     Strategic,
     Json,
+
+    /// <summary>Server-side apply (application/apply-patch+yaml): the body is the applier's whole intent.</summary>
+    Apply,
 }
 
 internal sealed partial class ResourceService
@@ -17,7 +21,7 @@ internal sealed partial class ResourceService
     /// <summary>Subresource name for the server's own writes: the object is taken as changed, status and spec alike.</summary>
     public const string Internal = "$internal";
 
-    public Task<JsonObject> UpdateAsync(ResourceInfo r, string? ns, string name, string? sub, JsonObject body, bool dryRun) =>
+    public Task<JsonObject> UpdateAsync(ResourceInfo r, string? ns, string name, string? sub, JsonObject body, bool dryRun, FieldManager? manager = null) =>
         store.WriteAsync(txn =>
         {
             txn.Discard = dryRun;
@@ -27,28 +31,70 @@ internal sealed partial class ResourceService
             }
             if (sub == "scale")
             {
-                return UpdateScale(txn, r, ns ?? "", name, _ => body);
+                return UpdateScale(txn, r, ns ?? "", name, _ => body, manager);
             }
-            return Update(txn, r, ns ?? "", name, sub, _ => body.DeepClone().AsObject(), (string?)body["metadata"]?["resourceVersion"]);
+            return Update(txn, r, ns ?? "", name, sub, _ => body.DeepClone().AsObject(), (string?)body["metadata"]?["resourceVersion"], Tracked(manager, sub));
         });
 
-    public Task<JsonObject> PatchAsync(ResourceInfo r, string? ns, string name, string? sub, PatchType type, JsonNode patch, bool dryRun) =>
+    public Task<JsonObject> PatchAsync(ResourceInfo r, string? ns, string name, string? sub, PatchType type, JsonNode patch, bool dryRun, FieldManager? manager = null) =>
         store.WriteAsync(txn =>
         {
             txn.Discard = dryRun;
             var precondition = patch is JsonObject patchObject ? (string?)patchObject["metadata"]?["resourceVersion"] : null;
             if (sub == "scale")
             {
-                return UpdateScale(txn, r, ns ?? "", name, scale => ApplyPatch(scale, type, patch));
+                return UpdateScale(txn, r, ns ?? "", name, scale => ApplyPatch(scale, type, patch), manager);
             }
-            return Update(txn, r, ns ?? "", name, sub, current => ApplyPatch(current, type, patch), type == PatchType.Json ? null : precondition);
+            return Update(txn, r, ns ?? "", name, sub, current => ApplyPatch(current, type, patch), type == PatchType.Json ? null : precondition, Tracked(manager, sub));
         });
+
+    /// <summary>
+    /// Server-side apply: merges <paramref name="config"/> into the object as
+    /// <paramref name="manager"/>'s intent, or creates the object from it; Created tells which.
+    /// </summary>
+    public Task<(JsonObject Object, bool Created)> ServerSideApplyAsync(ResourceInfo r, string? ns, string name, string? sub, JsonObject config, FieldManager manager, bool force, bool dryRun) =>
+        store.WriteAsync(txn =>
+        {
+            txn.Discard = dryRun;
+            if (sub is not (null or "status"))
+            {
+                throw ApiException.BadRequest($"server-side apply is served for the object and its status, not the {sub} subresource");
+            }
+            if (config.Name() is { Length: > 0 } configName && configName != name)
+            {
+                throw ApiException.BadRequest($"the name of the object ({configName}) does not match the name on the URL ({name})");
+            }
+            if ((string?)config["kind"] is { } kind && kind != r.Kind || (string?)config["apiVersion"] is { } version && version != r.ApiVersion)
+            {
+                throw ApiException.BadRequest($"the API version in the data ({config["apiVersion"]}) does not match the expected API version ({r.ApiVersion})");
+            }
+            var applier = manager with { Subresource = sub };
+            var now = clock.GetUtcNow();
+            if (txn.Get(r.Key, ns ?? "", name) is null)
+            {
+                if (sub is not null)
+                {
+                    throw ApiException.NotFound(r, name);
+                }
+                var empty = new JsonObject { ["apiVersion"] = r.ApiVersion, ["kind"] = r.Kind, ["metadata"] = new JsonObject { ["name"] = name } };
+                return (Create(txn, r, ns, ManagedFields.Apply(r, empty, config, applier, force, now)), true);
+            }
+            var precondition = (string?)config["metadata"]?["resourceVersion"];
+            return (Update(txn, r, ns ?? "", name, sub, current => ManagedFields.Apply(r, current, config, applier, force, now), precondition), false);
+        });
+
+    private static FieldManager? Tracked(FieldManager? manager, string? sub) => manager is null ? null : manager with { Subresource = sub };
 
     /// <summary>
     /// Replaces an object with what <paramref name="change"/> makes of it, keeping the fields
     /// the server owns; no write when nothing changed (the resourceVersion stays).
     /// </summary>
-    public JsonObject Update(StoreTransaction txn, ResourceInfo r, string ns, string name, string? sub, Func<JsonObject, JsonObject> change, string? precondition)
+    /// <remarks>
+    /// A <paramref name="manager"/> is recorded in managedFields as owning what this write
+    /// changed; without one (the server's own writes, server-side apply, which sets them itself)
+    /// the managedFields <paramref name="change"/> leaves are kept.
+    /// </remarks>
+    public JsonObject Update(StoreTransaction txn, ResourceInfo r, string ns, string name, string? sub, Func<JsonObject, JsonObject> change, string? precondition, FieldManager? manager = null)
     {
         var stored = txn.Get(r.Key, ns, name) ?? throw ApiException.NotFound(r, name);
         var current = stored.Parse();
@@ -77,6 +123,14 @@ internal sealed partial class ResourceService
         if (SpecChanged(current, updated) && current.Meta()["generation"] is not null)
         {
             updated.Meta()["generation"] = (ObjectMeta.Long(current.Meta()["generation"]) ?? 0) + 1;
+        }
+        if (manager is not null)
+        {
+            ManagedFields.Track(r, current, updated, manager, clock.GetUtcNow());
+        }
+        else if (desired.Meta()["managedFields"] is { } fields)
+        {
+            updated.Meta()["managedFields"] = fields.DeepClone();
         }
         if (ObjectMeta.SameContent(current, updated))
         {
@@ -144,6 +198,7 @@ internal sealed partial class ResourceService
         {
             var result = type switch
             {
+                PatchType.Apply => throw new InvalidOperationException("server-side apply goes through ServerSideApplyAsync"),
                 PatchType.Json => JsonPatch.Apply(current, patch as JsonArray ?? throw new FormatException("a json patch must be a JSON array of operations")),
                 PatchType.Strategic => StrategicMergePatch.Apply(current, patch as JsonObject ?? throw new FormatException("a strategic merge patch must be a JSON object")),
                 _ => MergePatch.Apply(current, patch as JsonObject ?? throw new FormatException("a merge patch must be a JSON object")),
@@ -158,7 +213,7 @@ internal sealed partial class ResourceService
 
     public Task<JsonObject> GetScale(ResourceInfo r, string? ns, string name) => Task.FromResult(ToScale(Get(r, ns, name)));
 
-    private JsonObject UpdateScale(StoreTransaction txn, ResourceInfo r, string ns, string name, Func<JsonObject, JsonObject> change)
+    private JsonObject UpdateScale(StoreTransaction txn, ResourceInfo r, string ns, string name, Func<JsonObject, JsonObject> change, FieldManager? manager)
     {
         var stored = txn.Get(r.Key, ns, name) ?? throw ApiException.NotFound(r, name);
         var scale = change(ToScale(stored.Parse()));
@@ -171,7 +226,7 @@ internal sealed partial class ResourceService
         {
             current.Child("spec")["replicas"] = replicas;
             return current;
-        }, (string?)scale["metadata"]?["resourceVersion"]);
+        }, (string?)scale["metadata"]?["resourceVersion"], manager is null ? null : manager with { Subresource = "scale" });
         return ToScale(updated);
     }
 

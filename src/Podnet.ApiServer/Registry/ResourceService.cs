@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using Podnet.ApiServer.Admission;
+using Podnet.ApiServer.Fields;
 using Podnet.ApiServer.Http;
 using Podnet.ApiServer.Selectors;
 using Podnet.ApiServer.Storage;
@@ -69,15 +70,18 @@ internal sealed partial class ResourceService(ObjectStore store, AdmissionChain 
         };
     }
 
-    public Task<JsonObject> CreateAsync(ResourceInfo r, string? ns, JsonObject body, bool dryRun) =>
+    public Task<JsonObject> CreateAsync(ResourceInfo r, string? ns, JsonObject body, bool dryRun, FieldManager? manager = null) =>
         store.WriteAsync(txn =>
         {
             txn.Discard = dryRun;
-            return Create(txn, r, ns, body);
+            return Create(txn, r, ns, body, manager);
         });
 
-    /// <summary>Creates inside a write already under way (bootstrap objects, mirrored slices).</summary>
-    public JsonObject Create(StoreTransaction txn, ResourceInfo r, string? ns, JsonObject body)
+    /// <summary>
+    /// Creates inside a write already under way (bootstrap objects, mirrored slices); a
+    /// <paramref name="manager"/> is recorded in managedFields as owning what it set.
+    /// </summary>
+    public JsonObject Create(StoreTransaction txn, ResourceInfo r, string? ns, JsonObject body, FieldManager? manager = null)
     {
         var obj = body.DeepClone().AsObject();
         CheckKind(r, obj);
@@ -116,6 +120,10 @@ internal sealed partial class ResourceService(ObjectStore store, AdmissionChain 
             meta["generation"] = 1;
         }
         admission.Admit(txn, r, obj, null);
+        if (manager is not null)
+        {
+            ManagedFields.Track(r, null, obj, manager, clock.GetUtcNow());
+        }
         if (txn.Get(r.Key, ns ?? "", obj.Name()) is not null)
         {
             throw ApiException.AlreadyExists(r, obj.Name());

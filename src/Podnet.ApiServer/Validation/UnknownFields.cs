@@ -38,6 +38,9 @@ internal static class UnknownFields
         ["rbac.authorization.k8s.io/clusterrolebindings"] = typeof(V1ClusterRoleBinding),
     };
 
+    /// <summary>KubernetesClient's model of a resource's kind (the schema /openapi/v3 serves), or null.</summary>
+    public static Type? ModelOf(ResourceInfo r) => Models.GetValueOrDefault(r.Key);
+
     /// <summary>
     /// The first field of <paramref name="body"/> (an object, or a merge/strategic patch, whose
     /// <c>$</c> directives are set aside) that the kind does not have, as "spec.replica"; null if none.

@@ -7,6 +7,9 @@ namespace Podnet.Cli.Commands;
 /// <summary>`podnet apply`, `podnet delete` and `podnet scale`, printing kubectl's lines.</summary>
 internal static class ObjectCommands
 {
+    /// <summary>The field manager of `podnet apply`'s writes, as kubectl's are "kubectl-client-side-apply".</summary>
+    private const string FieldManager = "podnet-client-side-apply";
+
     public static Command Apply()
     {
         var file = new Option<string>("--filename", "-f") { Description = "A file, a directory, or - for stdin.", Required = true };
@@ -32,30 +35,29 @@ internal static class ObjectCommands
                 }
                 var name = (string)obj["metadata"]!["name"]!;
                 var namespaceName = resource.Namespaced ? (string?)obj["metadata"]!["namespace"] ?? parse.GetValue(ns)! : null;
-                var config = (JsonObject)obj.DeepClone();
-                var annotations = (obj["metadata"]!["annotations"] as JsonObject) ?? [];
-                obj["metadata"]!["annotations"] = annotations;
-                annotations[ApplyPatch.LastApplied] = config.ToJsonString() + "\n";
-                var (status, live) = await api.GetAsync($"{resource.Path(namespaceName)}/{Uri.EscapeDataString(name)}", token: token);
+                if (namespaceName is not null)
+                {
+                    obj["metadata"]!["namespace"] = namespaceName;
+                }
+                var modified = ApplyPatch.Annotate(obj);
+                var path = $"{resource.Path(namespaceName)}/{Uri.EscapeDataString(name)}";
+                var (status, live) = await api.GetAsync(path, token: token);
                 string verb;
                 int code;
                 JsonNode? answer;
                 if (status == 404)
                 {
-                    (code, answer) = await api.SendAsync(HttpMethod.Post, resource.Path(namespaceName), obj, token: token);
+                    (code, answer) = await api.SendAsync(HttpMethod.Post, $"{resource.Path(namespaceName)}?fieldManager={FieldManager}", modified, token: token);
                     verb = "created";
                 }
                 else
                 {
-                    var lastText = (string?)live?["metadata"]?["annotations"]?[ApplyPatch.LastApplied];
-                    var last = lastText is null ? null : JsonNode.Parse(lastText) as JsonObject;
-                    var patch = ApplyPatch.Build(last, obj, (JsonObject)live!);
-                    if (patch is null)
+                    if (ApplyPatch.Build(modified, (JsonObject)live!) is not { } patch)
                     {
                         Console.WriteLine($"{resource.Singular}/{name} unchanged");
                         continue;
                     }
-                    (code, answer) = await api.SendAsync(HttpMethod.Patch, $"{resource.Path(namespaceName)}/{Uri.EscapeDataString(name)}", patch, "application/merge-patch+json", token);
+                    (code, answer) = await api.SendAsync(HttpMethod.Patch, $"{path}?fieldManager={FieldManager}", patch, ApplyPatch.ContentType, token);
                     verb = "configured";
                 }
                 if (code >= 400)

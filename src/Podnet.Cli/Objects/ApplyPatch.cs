@@ -1,60 +1,64 @@
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using System.Text.Json.Nodes;
+using Podnet.ApiServer.Patch;
 
 namespace Podnet.Cli.Objects;
 
 /// <summary>
-/// kubectl apply's three-way merge, over JSON merge patch: the patch sets every field of the
-/// new configuration that differs from the live object, and removes (null) every field the
-/// last applied configuration had and the new one does not. Fields set by others (defaults,
-/// status, controllers) are left alone. Lists are replaced whole, as merge patch does.
+/// kubectl apply's client side: the last-applied-configuration annotation as kubectl writes
+/// it, and the three-way strategic merge patch (<see cref="ThreeWayPatch"/>) between it, the
+/// file and the live object.
 /// </summary>
 internal static class ApplyPatch
 {
     public const string LastApplied = "kubectl.kubernetes.io/last-applied-configuration";
 
-    /// <summary>The patch, or null when the live object already matches.</summary>
-    public static JsonObject? Build(JsonObject? lastApplied, JsonObject modified, JsonObject live)
-    {
-        var patch = Diff(lastApplied, modified, live);
-        return patch is { Count: > 0 } ? patch : null;
-    }
+    public const string ContentType = "application/strategic-merge-patch+json";
+
+    private static readonly JsonWriterOptions Relaxed = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>
-    /// True when <paramref name="live"/> already says everything <paramref name="wanted"/> says:
-    /// the server adds defaults (to containers, ports…), which must not count as a change.
+    /// The configuration to send, as kubectl's GetModifiedConfiguration makes it: the file's
+    /// object whose annotations (an empty map when it had none) gain the annotation holding the
+    /// object itself, serialized as Go does (keys sorted, &lt; &gt; &amp; escaped, a final newline).
     /// </summary>
-    public static bool Covers(JsonNode? wanted, JsonNode? live) => (wanted, live) switch
+    public static JsonObject Annotate(JsonObject obj)
     {
-        (JsonObject w, JsonObject l) => w.All(p => Covers(p.Value, l[p.Key])),
-        (JsonArray w, JsonArray l) => w.Count == l.Count && w.Zip(l).All(pair => Covers(pair.First, pair.Second)),
-        _ => JsonNode.DeepEquals(wanted, live),
-    };
-
-    private static JsonObject? Diff(JsonObject? original, JsonObject modified, JsonObject? live)
-    {
-        var patch = new JsonObject();
-        foreach (var (key, value) in modified)
-        {
-            var current = live?[key];
-            if (value is JsonObject child && current is JsonObject liveChild)
-            {
-                if (Diff(original?[key] as JsonObject, child, liveChild) is { Count: > 0 } nested)
-                {
-                    patch[key] = nested;
-                }
-            }
-            else if (!Covers(value, current))
-            {
-                patch[key] = value?.DeepClone();
-            }
-        }
-        foreach (var (key, _) in original ?? [])
-        {
-            if (!modified.ContainsKey(key) && live?.ContainsKey(key) == true)
-            {
-                patch[key] = null;
-            }
-        }
-        return patch;
+        var modified = obj.DeepClone().AsObject();
+        var meta = modified["metadata"] as JsonObject ?? (JsonObject)(modified["metadata"] = new JsonObject());
+        var annotations = meta["annotations"] as JsonObject ?? (JsonObject)(meta["annotations"] = new JsonObject());
+        annotations.Remove(LastApplied);
+        annotations[LastApplied] = GoJson(modified) + "\n";
+        return modified;
     }
+
+    /// <summary>The patch that moves <paramref name="live"/> to <paramref name="modified"/>, or null when there is nothing to send ("unchanged").</summary>
+    public static JsonObject? Build(JsonObject modified, JsonObject live)
+    {
+        var lastText = (string?)live["metadata"]?["annotations"]?[LastApplied];
+        var original = string.IsNullOrEmpty(lastText) ? null : JsonNode.Parse(lastText) as JsonObject;
+        var patch = ThreeWayPatch.Create(original, modified, live);
+        return patch.Count > 0 ? patch : null;
+    }
+
+    /// <summary>JSON as Go's encoding/json writes a map: keys sorted, HTML characters escaped.</summary>
+    public static string GoJson(JsonNode node)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, Relaxed))
+        {
+            Sorted(node).WriteTo(writer);
+        }
+        return Encoding.UTF8.GetString(buffer.ToArray()).Replace("<", "\\u003c", StringComparison.Ordinal)
+            .Replace(">", "\\u003e", StringComparison.Ordinal).Replace("&", "\\u0026", StringComparison.Ordinal);
+    }
+
+    private static JsonNode Sorted(JsonNode node) => node switch
+    {
+        JsonObject o => new JsonObject(o.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => KeyValuePair.Create(p.Key, p.Value is null ? null : Sorted(p.Value)))),
+        JsonArray a => new JsonArray(a.Select(i => i is null ? null : Sorted(i)).ToArray()),
+        _ => node.DeepClone(),
+    };
 }

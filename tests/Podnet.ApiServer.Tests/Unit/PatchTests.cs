@@ -15,20 +15,20 @@ public sealed class PatchTests
     }
 
     [Fact]
-    public void StrategicMerge_ContainersMergeByName_EnvByName_PortsByContainerPort()
+    public void StrategicMerge_ContainersMergeByName_EnvByName_PortsByContainerPort_PatchItemsFirst()
     {
         var original = Obj("""{"spec":{"containers":[{"name":"a","image":"x","env":[{"name":"E","value":"1"}],"ports":[{"containerPort":80}]},{"name":"b","image":"y"}]}}""");
         var patch = Obj("""{"spec":{"containers":[{"name":"a","image":"x2","env":[{"name":"F","value":"2"}],"ports":[{"containerPort":80,"name":"http"}]}]}}""");
         var result = StrategicMergePatch.Apply(original, patch);
-        Assert.Equal("""{"spec":{"containers":[{"name":"a","image":"x2","env":[{"name":"E","value":"1"},{"name":"F","value":"2"}],"ports":[{"containerPort":80,"name":"http"}]},{"name":"b","image":"y"}]}}""", result.ToJsonString());
+        Assert.Equal("""{"spec":{"containers":[{"name":"a","image":"x2","env":[{"name":"F","value":"2"},{"name":"E","value":"1"}],"ports":[{"containerPort":80,"name":"http"}]},{"name":"b","image":"y"}]}}""", result.ToJsonString());
     }
 
     [Fact]
-    public void StrategicMerge_ServicePortsMergeByPort_AndDeleteDirective()
+    public void StrategicMerge_ServicePortsMergeByPort_AndDeleteDirective_ServerOnlyItemsAfterNewOnes()
     {
         var original = Obj("""{"spec":{"ports":[{"port":80,"name":"http"},{"port":443,"name":"https"}]}}""");
         var patch = Obj("""{"spec":{"ports":[{"port":443,"$patch":"delete"},{"port":8080,"name":"alt"}]}}""");
-        Assert.Equal("""{"spec":{"ports":[{"port":80,"name":"http"},{"port":8080,"name":"alt"}]}}""", StrategicMergePatch.Apply(original, patch).ToJsonString());
+        Assert.Equal("""{"spec":{"ports":[{"port":8080,"name":"alt"},{"port":80,"name":"http"}]}}""", StrategicMergePatch.Apply(original, patch).ToJsonString());
     }
 
     [Fact]
@@ -45,6 +45,15 @@ public sealed class PatchTests
         var original = Obj("""{"metadata":{"finalizers":["a","b"],"labels":{"x":"1"}},"spec":{"containers":[{"name":"a"},{"name":"b"}]}}""");
         var patch = Obj("""{"metadata":{"$deleteFromPrimitiveList/finalizers":["a"],"labels":{"$patch":"replace","y":"2"}},"spec":{"$setElementOrder/containers":[{"name":"b"},{"name":"a"}]}}""");
         Assert.Equal("""{"metadata":{"finalizers":["b"],"labels":{"y":"2"}},"spec":{"containers":[{"name":"b"},{"name":"a"}]}}""", StrategicMergePatch.Apply(original, patch).ToJsonString());
+    }
+
+    [Fact]
+    public void StrategicMerge_ServerOnlyItem_KeepsItsPlaceBeforeTheNextNamedItem()
+    {
+        // Upstream's mergeSortedSlice: x sat before b on the server, and b is the first named item, so x leads.
+        var original = Obj("""{"spec":{"containers":[{"name":"a"},{"name":"x"},{"name":"b"}]}}""");
+        var patch = Obj("""{"spec":{"$setElementOrder/containers":[{"name":"b"},{"name":"a"},{"name":"c"}],"containers":[{"name":"c"}]}}""");
+        Assert.Equal("""{"spec":{"containers":[{"name":"x"},{"name":"b"},{"name":"a"},{"name":"c"}]}}""", StrategicMergePatch.Apply(original, patch).ToJsonString());
     }
 
     [Fact]

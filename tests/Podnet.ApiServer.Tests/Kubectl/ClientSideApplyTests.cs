@@ -1,0 +1,154 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Podnet.ApiServer.Tests.Server;
+
+namespace Podnet.ApiServer.Tests.Kubectl;
+
+/// <summary>
+/// `podnet apply` against the real server, step for step beside the real kubectl apply in
+/// another namespace: both objects must end the same.
+/// </summary>
+public sealed class ClientSideApplyTests(ServerFixture server) : KubectlTestBase(server)
+{
+    private static readonly string First = """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata:
+          name: web
+          labels: {app: web, stage: one}
+        spec:
+          replicas: 2
+          selector:
+            matchLabels: {app: web}
+          strategy: {type: RollingUpdate, rollingUpdate: {maxSurge: 1}}
+          template:
+            metadata:
+              labels: {app: web}
+            spec:
+              containers:
+              - name: web
+                image: agnhost:2.39
+                ports: [{containerPort: 8080}]
+                env: [{name: A, value: "1"}, {name: GONE, value: "x"}]
+              - name: sidecar
+                image: busybox
+        ---
+
+        """ + WebService("[{name: http, port: 80, targetPort: 8080}, {name: old, port: 81}]");
+
+    private static readonly string Second = """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata:
+          name: web
+          labels: {app: web, tier: front}
+        spec:
+          replicas: 3
+          selector:
+            matchLabels: {app: web}
+          strategy: {type: Recreate}
+          template:
+            metadata:
+              labels: {app: web}
+            spec:
+              containers:
+              - name: web
+                image: agnhost:2.40
+                ports: [{containerPort: 8080}, {containerPort: 9090, name: metrics}]
+                env: [{name: A, value: "2"}, {name: C, value: "3"}]
+        ---
+
+        """ + WebService("[{name: http, port: 80, targetPort: 8080}, {name: https, port: 443, targetPort: 8443}]");
+
+    private (int ExitCode, string Out, string Error) Podnet(params string[] arguments)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "podnet.dll"));
+        foreach (var argument in arguments.Concat(["--kubeconfig", Server.Host.KubeconfigPath]))
+        {
+            info.ArgumentList.Add(argument);
+        }
+        using var process = Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(60_000))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"podnet {string.Join(' ', arguments)} did not finish in 60 s");
+        }
+        return (process.ExitCode, output.Result, error.Result);
+    }
+
+    /// <summary>What another writer does to the objects between two applies.</summary>
+    private void OtherWriter(string ns)
+    {
+        Kubectl.Ok("label", "-n", ns, "deployment", "web", "owner=ops");
+        Kubectl.Ok("patch", "-n", ns, "deployment", "web", "-p", """{"spec":{"template":{"spec":{"containers":[{"name":"web","env":[{"name":"INJECTED","value":"yes"}]}]}}}}""");
+        Kubectl.Ok("annotate", "-n", ns, "deployment", "web", "controller.example/seen=true");
+        Kubectl.Ok("scale", "-n", ns, "deployment", "web", "--replicas=5");
+    }
+
+    /// <summary>An object with what differs between two namespaces and two runs set aside.</summary>
+    private JsonObject Comparable(string ns, string kind)
+    {
+        var obj = JsonNode.Parse(Kubectl.Ok("get", "-n", ns, kind, "web", "-o", "json"))!.AsObject();
+        var meta = obj["metadata"]!.AsObject();
+        foreach (var field in new[] { "uid", "resourceVersion", "creationTimestamp", "namespace", "managedFields", "generation" })
+        {
+            meta.Remove(field);
+        }
+        var annotations = meta["annotations"]!.AsObject();
+        annotations["kubectl.kubernetes.io/last-applied-configuration"] = ((string)annotations["kubectl.kubernetes.io/last-applied-configuration"]!).Replace($"\"namespace\":\"{ns}\"", "\"namespace\":\"NS\"", StringComparison.Ordinal);
+        obj.Remove("status");
+        if (obj["spec"]!["clusterIP"] is not null)
+        {
+            obj["spec"]!.AsObject().Remove("clusterIP");
+            obj["spec"]!.AsObject().Remove("clusterIPs");
+        }
+        return obj;
+    }
+
+    [Fact]
+    public void ApplyChangedByAnotherWriterThenReapplied_EndsAsKubectlApplyEnds()
+    {
+        var viaKubectl = Namespace("csa-k-");
+        var viaPodnet = Namespace("csa-p-");
+        var first = File("first.yaml", First);
+        var second = File("second.yaml", Second);
+
+        Assert.Equal(Kubectl.Ok("apply", "-n", viaKubectl, "-f", first), Podnet("apply", "-n", viaPodnet, "-f", first).Out);
+        foreach (var kind in new[] { "deployment", "service" })
+        {
+            Assert.Equal(Comparable(viaKubectl, kind).ToJsonString(), Comparable(viaPodnet, kind).ToJsonString());
+        }
+        OtherWriter(viaKubectl);
+        OtherWriter(viaPodnet);
+
+        var kubectlSays = Kubectl.Ok("apply", "-n", viaKubectl, "-f", second);
+        var podnet = Podnet("apply", "-n", viaPodnet, "-f", second);
+        Assert.True(podnet.ExitCode == 0, podnet.Error);
+        Assert.Equal("deployment.apps/web configured\nservice/web configured\n", kubectlSays);
+        Assert.Equal(kubectlSays, podnet.Out);
+        foreach (var kind in new[] { "deployment", "service" })
+        {
+            Assert.Equal(Comparable(viaKubectl, kind).ToJsonString(), Comparable(viaPodnet, kind).ToJsonString());
+        }
+
+        // What the merge had to get right, spelled out: the other writer's label, annotation and
+        // env var stay; what the first file had and the second dropped is gone.
+        var deployment = Comparable(viaPodnet, "deployment");
+        Assert.Equal("ops", (string?)deployment["metadata"]!["labels"]!["owner"]);
+        Assert.Null(deployment["metadata"]!["labels"]!["stage"]);
+        Assert.Equal("true", (string?)deployment["metadata"]!["annotations"]!["controller.example/seen"]);
+        Assert.Equal(3, (int)deployment["spec"]!["replicas"]!);
+        Assert.Null(deployment["spec"]!["strategy"]!["rollingUpdate"]);
+        var containers = deployment["spec"]!["template"]!["spec"]!["containers"]!.AsArray();
+        Assert.Equal(["web"], containers.Select(c => (string)c!["name"]!));
+        Assert.Equal(["A=2", "C=3", "INJECTED=yes"], containers[0]!["env"]!.AsArray().Select(e => $"{e!["name"]}={e["value"]}").Order());
+        Assert.Equal([8080, 9090], containers[0]!["ports"]!.AsArray().Select(p => (int)p!["containerPort"]!));
+        var service = Comparable(viaPodnet, "service");
+        Assert.Equal(["http:80", "https:443"], service["spec"]!["ports"]!.AsArray().Select(p => $"{p!["name"]}:{p["port"]}"));
+
+        Assert.Equal(Kubectl.Ok("apply", "-n", viaKubectl, "-f", second), Podnet("apply", "-n", viaPodnet, "-f", second).Out);
+    }
+}
