@@ -24,7 +24,7 @@ internal static class LabDown
                 return 2;
             }
             Stop(state);
-            var removed = LabBuilder.Down(state.Name);
+            var removed = LabBuilder.Down(state.Name).Concat(NetworkState.Leave(state.Name, keepSlot: parse.GetValue(keep))).ToList();
             if (!parse.GetValue(keep) && Directory.Exists(state.Directory))
             {
                 Directory.Delete(state.Directory, recursive: true);
