@@ -129,3 +129,20 @@ public sealed class NetworkPlannerTests
     public void NetworkName_Rules(string name, bool valid) =>
         Assert.Equal(valid, NetworkName.IsValid(name, out _));
 }
+
+public sealed class FlatRoutesTests
+{
+    [Fact]
+    public void ForOutside_NodesInAnotherSubnet_AreReachedThroughTheRouter()
+    {
+        var plan = LabPlanner.Build(new LabSpec { Nodes = 2, Routing = RoutingMode.Vxlan, IpFamily = IpFamilies.Dual, NodeSubnets = new Dictionary<string, int> { ["n2"] = 1 } });
+        Podnet.Core.Plans.DesiredRoute[] viaNodes =
+        [
+            new(IPNetwork.Parse("10.244.0.0/24"), IPAddress.Parse("172.18.0.11")),
+            new(IPNetwork.Parse("10.244.1.0/24"), IPAddress.Parse("172.18.1.12")),
+            new(IPNetwork.Parse("fd00:10:244:1::/64"), IPAddress.Parse("fd00:172:18:1::12")),
+        ];
+        Assert.Equal(["10.244.0.0/24 via 172.18.0.11", "10.244.1.0/24 via 172.18.0.254", "fd00:10:244:1::/64 via fd00:172:18::254"],
+            FlatRoutes.ForOutside(plan, viaNodes).Select(r => $"{r.Destination} via {r.Gateway}"));
+    }
+}
