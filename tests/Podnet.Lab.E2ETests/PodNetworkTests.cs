@@ -11,12 +11,7 @@ namespace Podnet.Lab.E2ETests;
 /// <summary>A three-node lab in its default shape (host-gw, island, IPv4), with real traffic.</summary>
 public sealed class PodNetworkTests(LabFixture lab) : IClassFixture<LabFixture>
 {
-    private static string Curl(Netns from, string url)
-    {
-        var result = Tools.Run(from, "curl", "-sS", "--max-time", "5", url);
-        Assert.True(result.Success, $"curl {url} from {from.Path}: {result.StandardError}");
-        return result.StandardOutput;
-    }
+    private static string Curl(Netns from, string url) => Probes.Curl(from, url);
 
     [PrivilegedFact]
     public async Task PodsOnEveryNode_ReachEachOther_OverTcpAndUdp_SeeingRealPodAddresses()
@@ -34,13 +29,7 @@ public sealed class PodNetworkTests(LabFixture lab) : IClassFixture<LabFixture>
             {
                 Assert.Equal(to.Metadata.Name, Curl(netns, $"http://{to.Status.PodIP}:8080/hostname"));
                 Assert.StartsWith($"{from.Status.PodIP}:", Curl(netns, $"http://{to.Status.PodIP}:8080/clientip"));
-                using var udp = netns.Run(() => new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp));
-                await udp.ConnectAsync(IPAddress.Parse(to.Status.PodIP), 8081);
-                await udp.SendAsync(Encoding.ASCII.GetBytes("clientip"));
-                var buffer = new byte[256];
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                var n = await udp.ReceiveAsync(buffer, SocketFlags.None, timeout.Token);
-                Assert.StartsWith($"{from.Status.PodIP}:", Encoding.UTF8.GetString(buffer, 0, n));
+                Assert.StartsWith($"{from.Status.PodIP}:", await Probes.UdpAsync(netns, to.Status.PodIP, 8081, "clientip"));
             }
         }
     }
