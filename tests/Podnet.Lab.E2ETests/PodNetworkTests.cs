@@ -341,14 +341,19 @@ public sealed class PodNetworkTests(LabFixture lab) : IClassFixture<LabFixture>
         }
         using var watcher = System.Diagnostics.Process.Start(info)!;
         var output = new StringBuilder();
+        var listed = new TaskCompletionSource();
         watcher.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        watcher.ErrorDataReceived += (_, e) => { if (e.Data?.StartsWith("No resources found", StringComparison.Ordinal) == true) listed.TrySetResult(); };
         watcher.BeginOutputReadLine();
+        watcher.BeginErrorReadLine();
         try
         {
-            await Task.Delay(1500);
+            // The empty list is printed before the watch starts from its resourceVersion: from
+            // then on, no change to the pod can be missed, however slowly the process started.
+            await listed.Task.WaitAsync(TimeSpan.FromSeconds(60));
             await lab.RunPodAsync(LabFixture.ServerPod("watched", "n1"));
             string Text() { lock (output) return output.ToString(); }
-            for (var i = 0; i < 50 && !Text().Split('\n').Any(l => l.StartsWith("watched") && l.Contains("Running") && l.Contains("1/1")); i++)
+            for (var i = 0; i < 300 && !Text().Split('\n').Any(l => l.StartsWith("watched") && l.Contains("Running") && l.Contains("1/1")); i++)
             {
                 await Task.Delay(100);
             }
