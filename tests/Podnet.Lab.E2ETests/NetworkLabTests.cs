@@ -1,4 +1,6 @@
 using System.Net.Sockets;
+using k8s;
+using k8s.Models;
 using Podnet.Agent.TestServer;
 using Podnet.Kernel;
 
@@ -38,8 +40,10 @@ public sealed class NetworkLabTests
                     var node = (string)lab.Status["nodes"]![0]!["address"]!;
                     Assert.StartsWith($"{node}:", Probes.Curl(pod, "http://172.19.0.1:8080/clientip"));
                     seen.Add(node);
+                    seen.Add(await LoadBalancerIpAsync(lab));
                 }
-                Assert.Equal(["172.18.0.11", "172.18.16.11"], seen);
+                // Each lab's nodes and LoadBalancer addresses come from its own slot's fabric.
+                Assert.Equal(["172.18.0.11", "172.18.0.200", "172.18.16.11", "172.18.16.200"], seen);
 
                 // A flat lab with the same pod CIDR would have the network route 10.244.0.0/16 to
                 // it: refused, naming the lab it collides with, and nothing is made.
@@ -70,5 +74,25 @@ public sealed class NetworkLabTests
         {
             Netns.Delete(netns);
         }
+    }
+
+    /// <summary>The address the lab's LoadBalancer controller gives a new LoadBalancer Service.</summary>
+    private static async Task<string> LoadBalancerIpAsync(TempLab lab)
+    {
+        await lab.View.Client.CoreV1.CreateNamespacedServiceAsync(new V1Service
+        {
+            Metadata = new V1ObjectMeta { Name = "lb" },
+            Spec = new V1ServiceSpec { Type = "LoadBalancer", Selector = new Dictionary<string, string> { ["app"] = "p1" }, Ports = [new V1ServicePort { Port = 80, TargetPort = 8080 }] },
+        }, "default");
+        for (var i = 0; i < 600; i++)
+        {
+            var service = await lab.View.Client.CoreV1.ReadNamespacedServiceAsync("lb", "default");
+            if (service.Status?.LoadBalancer?.Ingress?.FirstOrDefault()?.Ip is { } ip)
+            {
+                return ip;
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"lab {lab.Name}: no LoadBalancer address within 60 s");
     }
 }
