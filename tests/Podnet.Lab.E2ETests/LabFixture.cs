@@ -100,7 +100,7 @@ public sealed class LabFixtureView(string name, Kubernetes client)
         foreach (var name in Netns.List().Where(n => n.StartsWith(prefix, StringComparison.Ordinal)))
         {
             var netns = Netns.Open(name);
-            var addresses = Tools.Ip(netns, "-4", "addr", "show", "eth0");
+            var addresses = Tools.Ip(netns, "addr", "show", "eth0");
             if (addresses.Any(a => a!["addr_info"]!.AsArray().Any(i => (string)i!["local"]! == pod.Status.PodIP)))
             {
                 return netns;

@@ -11,12 +11,7 @@ namespace Podnet.Lab.E2ETests;
 /// <summary>A three-node lab in its default shape (host-gw, island, IPv4), with real traffic.</summary>
 public sealed class PodNetworkTests(LabFixture lab) : IClassFixture<LabFixture>
 {
-    private static string Curl(Netns from, string url)
-    {
-        var result = Tools.Run(from, "curl", "-sS", "--max-time", "5", url);
-        Assert.True(result.Success, $"curl {url} from {from.Path}: {result.StandardError}");
-        return result.StandardOutput;
-    }
+    private static string Curl(Netns from, string url) => Probes.Curl(from, url);
 
     [PrivilegedFact]
     public async Task PodsOnEveryNode_ReachEachOther_OverTcpAndUdp_SeeingRealPodAddresses()
@@ -34,13 +29,7 @@ public sealed class PodNetworkTests(LabFixture lab) : IClassFixture<LabFixture>
             {
                 Assert.Equal(to.Metadata.Name, Curl(netns, $"http://{to.Status.PodIP}:8080/hostname"));
                 Assert.StartsWith($"{from.Status.PodIP}:", Curl(netns, $"http://{to.Status.PodIP}:8080/clientip"));
-                using var udp = netns.Run(() => new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp));
-                await udp.ConnectAsync(IPAddress.Parse(to.Status.PodIP), 8081);
-                await udp.SendAsync(Encoding.ASCII.GetBytes("clientip"));
-                var buffer = new byte[256];
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                var n = await udp.ReceiveAsync(buffer, SocketFlags.None, timeout.Token);
-                Assert.StartsWith($"{from.Status.PodIP}:", Encoding.UTF8.GetString(buffer, 0, n));
+                Assert.StartsWith($"{from.Status.PodIP}:", await Probes.UdpAsync(netns, to.Status.PodIP, 8081, "clientip"));
             }
         }
     }
@@ -352,14 +341,19 @@ public sealed class PodNetworkTests(LabFixture lab) : IClassFixture<LabFixture>
         }
         using var watcher = System.Diagnostics.Process.Start(info)!;
         var output = new StringBuilder();
+        var listed = new TaskCompletionSource();
         watcher.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        watcher.ErrorDataReceived += (_, e) => { if (e.Data?.StartsWith("No resources found", StringComparison.Ordinal) == true) listed.TrySetResult(); };
         watcher.BeginOutputReadLine();
+        watcher.BeginErrorReadLine();
         try
         {
-            await Task.Delay(1500);
+            // The empty list is printed before the watch starts from its resourceVersion: from
+            // then on, no change to the pod can be missed, however slowly the process started.
+            await listed.Task.WaitAsync(TimeSpan.FromSeconds(60));
             await lab.RunPodAsync(LabFixture.ServerPod("watched", "n1"));
             string Text() { lock (output) return output.ToString(); }
-            for (var i = 0; i < 50 && !Text().Split('\n').Any(l => l.StartsWith("watched") && l.Contains("Running") && l.Contains("1/1")); i++)
+            for (var i = 0; i < 300 && !Text().Split('\n').Any(l => l.StartsWith("watched") && l.Contains("Running") && l.Contains("1/1")); i++)
             {
                 await Task.Delay(100);
             }

@@ -8,6 +8,7 @@ namespace Podnet.Lab.E2ETests;
 internal sealed class TempLab(string prefix) : IDisposable
 {
     private Kubernetes? _client;
+    private bool _down;
 
     public string Name { get; } = prefix + Guid.NewGuid().ToString("N")[..7];
 
@@ -28,8 +29,14 @@ internal sealed class TempLab(string prefix) : IDisposable
         View = new LabFixtureView(Name, _client);
     }
 
+    /// <summary>Takes the lab down; a second call does nothing.</summary>
     public void Dispose()
     {
+        if (_down)
+        {
+            return;
+        }
+        _down = true;
         _client?.Dispose();
         Run("lab", "down", "--name", Name);
     }

@@ -39,6 +39,7 @@ public sealed class LabFileTests
     [InlineData("kind: Lab\nspec: {nodeOptions: {n1: {jitter: 1}}}", "spec.nodeOptions.n1.jitter: unknown field")]
     [InlineData("kind: Lab\napiVersion: v1", "apiVersion: must be podnet.io/v1alpha1")]
     [InlineData("kind: [", "not valid YAML")]
+    [InlineData("kind: Lab\nspec: {network: Campus}", "spec.network: network name 'Campus' may contain only a-z and 0-9")]
     public void Parse_NamesWhatIsWrong(string text, string expected) =>
         Assert.Contains(expected, Assert.Throws<FormatException>(() => LabFile.Parse(text)).Message);
 
@@ -53,10 +54,23 @@ public sealed class LabFileTests
         Assert.Equal(["subnet", "loss"], spec["nodeOptions"]!["additionalProperties"]!["properties"]!.AsObject().Select(p => p.Key));
         Assert.Equal(Topology.LabPlanner.MaxNodes, (int)spec["nodes"]!["maximum"]!);
         Assert.Equal(Topology.LabPlanner.MaxSubnets, (int)spec["nodeOptions"]!["additionalProperties"]!["properties"]!["subnet"]!["maximum"]!);
+        Assert.Equal($"^[a-z][a-z0-9]{{0,{Topology.NetworkName.MaxLength - 1}}}$", (string)spec["network"]!["pattern"]!);
+        Assert.NotNull(spec["podCIDR"]);
         foreach (var value in new[] { "host-gw", "vxlan" })
         {
             Assert.Equal(value, LabFile.Parse($"kind: Lab\nspec: {{routing: {value}}}").Routing);
         }
+    }
+
+    [Fact]
+    public void Parse_NetworkAndPodCidr()
+    {
+        var settings = LabFile.Parse("kind: Lab\nspec:\n  architecture: flat\n  network: campus\n  podCIDR: 10.245.0.0/16\n");
+        Assert.Equal("campus", settings.Network);
+        Assert.Equal("10.245.0.0/16", settings.PodCidr);
+        var plan = Topology.LabPlanner.Build((settings with { NetworkSlot = 3 }).ToSpec());
+        Assert.Equal("pn-net-campus", plan.Network!.Netns);
+        Assert.Contains(System.Net.IPNetwork.Parse("10.245.0.0/16"), plan.Network.Routes);
     }
 
     private static string Root()

@@ -18,7 +18,8 @@ internal static class ControllersCommand
         var lab = ClusterContext.LabOption();
         var controllers = new Option<string>("--controllers") { Description = $"Controllers to run, comma-separated: {string.Join(", ", ControllerManager.AllNames)} (or all).", DefaultValueFactory = _ => "all" };
         var clusterCidr = new Option<string>("--cluster-cidr") { Description = "Pod CIDR(s) the node IPAM controller hands out from, comma-separated.", DefaultValueFactory = _ => "10.244.0.0/16" };
-        var command = new Command("controllers", "Run Podnet's controllers against a Kubernetes API server.") { kubeconfig, lab, controllers, clusterCidr };
+        var pool = new Option<string>("--loadbalancer-pool") { Description = "LoadBalancer address ranges, comma-separated (like 172.18.0.200-172.18.0.250)." };
+        var command = new Command("controllers", "Run Podnet's controllers against a Kubernetes API server.") { kubeconfig, lab, controllers, clusterCidr, pool };
         command.SetAction(async (parse, token) =>
         {
             IReadOnlyList<string> names;
@@ -29,6 +30,7 @@ internal static class ControllersCommand
                 options = new ControllerOptions
                 {
                     NodeIpam = NodeIpamConfig.Parse(parse.GetValue(clusterCidr)!),
+                    LoadBalancerPool = parse.GetValue(pool) is { } ranges ? Controllers.LoadBalancer.AddressRange.ParseList(ranges) : new ControllerOptions().LoadBalancerPool,
                     Log = line => Console.Error.WriteLine($"podnet controllers: {line}"),
                 };
             }

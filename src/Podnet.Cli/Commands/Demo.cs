@@ -56,7 +56,8 @@ internal static class Demo
             Console.WriteLine($"  ./podnet exec{lab} client -- curl -s http://<a web pod's IP>:8080/hostname   # pod to pod, across nodes");
             Console.WriteLine($"  ./podnet exec{lab} client -- curl -s http://<a web pod's IP>:8080/clientip   # the server sees the client's own address");
         }
-        Console.WriteLine($"  ./podnet exec{lab} --outside -- ping -c1 172.18.0.11                          # the outside host reaches nodes, not pods");
+        var n1 = Podnet.Lab.Topology.LabPlanner.Build(state.LoadSettings().ToSpec()).Nodes[0].Address.Address;
+        Console.WriteLine($"  ./podnet exec{lab} --outside -- ping -c1 {n1}                          # the outside host reaches nodes, not pods");
         Console.WriteLine($"  ./podnet lab status --name {state.Name}");
         Console.WriteLine("  sudo ip netns list                              # the lab's namespaces: fabric, cp, out, nodes, pods");
         Console.WriteLine($"  ./podnet lab down --name {state.Name}");

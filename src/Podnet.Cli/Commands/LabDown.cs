@@ -29,7 +29,7 @@ internal static class LabDown
             {
                 ForgetNodes(state, settings);
             }
-            var removed = LabBuilder.Down(state.Name);
+            var removed = LabBuilder.Down(state.Name).Concat(NetworkState.Leave(state.Name, keepSlot: parse.GetValue(keep))).ToList();
             if (!parse.GetValue(keep) && Directory.Exists(state.Directory))
             {
                 Directory.Delete(state.Directory, recursive: true);

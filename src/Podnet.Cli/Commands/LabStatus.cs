@@ -44,6 +44,11 @@ internal static class LabStatus
         Console.WriteLine($"kubeconfig: {status["kubeconfig"]}  api server: {status["apiServer"]}");
         Console.WriteLine($"control plane: {status["controlPlane"]!["address"]} ({status["controlPlane"]!["netns"]})");
         Console.WriteLine($"outside host:  {status["outside"]!["address"]} ({status["outside"]!["netns"]})");
+        Console.WriteLine($"pod CIDRs: {string.Join(", ", status["podCIDRs"]!.AsArray())}  LoadBalancer pool: {string.Join(", ", status["loadBalancerPool"]!.AsArray())}");
+        if (status["network"] is JsonObject network)
+        {
+            Console.WriteLine($"network {network["name"]} ({network["netns"]}, host {string.Join(", ", network["hostAddresses"]!.AsArray())}): uplink {string.Join(", ", network["uplinkAddresses"]!.AsArray())}, routed here: {string.Join(", ", network["routedHere"]!.AsArray())}");
+        }
         Console.WriteLine("NODE\tADDRESS\tPOD CIDR\tREADY\tAGENT PID\tNETNS");
         foreach (var node in status["nodes"]!.AsArray())
         {
@@ -85,6 +90,19 @@ internal static class LabStatus
             ["ipFamily"] = settings.IpFamily,
             ["controlPlane"] = new JsonObject { ["netns"] = plan.ControlPlane.Netns, ["address"] = plan.ControlPlane.Address.Address.ToString() },
             ["outside"] = new JsonObject { ["netns"] = plan.Outside.Netns, ["address"] = plan.Outside.Address.Address.ToString() },
+            ["podCIDRs"] = new JsonArray(plan.ClusterCidrs.Select(c => (JsonNode)c.ToString()).ToArray()),
+            ["loadBalancerPool"] = new JsonArray(plan.LoadBalancerPool.Select(r => (JsonNode)r).ToArray()),
+            ["network"] = plan.Network is { } network
+                ? new JsonObject
+                {
+                    ["name"] = network.Name,
+                    ["netns"] = network.Netns,
+                    ["slot"] = network.Slot,
+                    ["hostAddresses"] = new JsonArray(network.Gateways.Select(a => (JsonNode)a.ToString()).ToArray()),
+                    ["uplinkAddresses"] = new JsonArray(network.UplinkAddresses.Select(a => (JsonNode)a.Address.ToString()).ToArray()),
+                    ["routedHere"] = new JsonArray(network.Routes.Select(r => (JsonNode)r.ToString()).ToArray()),
+                }
+                : null,
             ["nodes"] = nodes,
             ["effective"] = Effective(settings),
         };

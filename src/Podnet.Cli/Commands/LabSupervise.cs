@@ -16,7 +16,8 @@ internal static class LabSupervise
 {
     /// <summary>
     /// Flat architecture: the outside host is the broader network's router, so it learns a route
-    /// to every node's pod CIDR via that node, from the Node objects, as nodes come and go.
+    /// to every node's pod CIDR via that node (through the lab's router for nodes in other
+    /// subnets, which learns them too), from the Node objects, as nodes come and go.
     /// </summary>
     private static async Task RouteOutsideAsync(LabState state, LabPlan plan, Action<string> log, CancellationToken token)
     {
@@ -26,13 +27,20 @@ internal static class LabSupervise
         nodes.AddHandlers(new(_ => queue.Enqueue(), (_, _) => queue.Enqueue(), _ => queue.Enqueue()));
         using var netns = Kernel.Netns.Open(plan.Outside.Netns);
         using var rt = Kernel.Netlink.RtNetlink.Open(netns);
+        using var routerNetns = plan.Router is null ? null : Kernel.Netns.Open(plan.Router.Netns);
+        using var routerRt = routerNetns is null ? null : Kernel.Netlink.RtNetlink.Open(routerNetns);
         var informer = nodes.RunAsync(token);
         try
         {
             await queue.RunAsync((_, _) =>
             {
                 var infos = nodes.Cache.List().Select(Agent.Node.NodeProjection.ToNodeInfo).ToArray();
-                Agent.Routing.RouteApplier.Apply(rt, Agent.Routing.HostGwPlanner.Build("", infos));
+                var viaNodes = Agent.Routing.HostGwPlanner.Build("", infos);
+                if (routerRt is not null)
+                {
+                    Agent.Routing.RouteApplier.Apply(routerRt, viaNodes);
+                }
+                Agent.Routing.RouteApplier.Apply(rt, FlatRoutes.ForOutside(plan, viaNodes));
                 return Task.CompletedTask;
             }, new Controllers.Informers.Backoff(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(5)), e => log($"outside routes: {e.Message}"), token);
         }

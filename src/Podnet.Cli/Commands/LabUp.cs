@@ -26,13 +26,15 @@ internal static class LabUp
         architecture.AcceptOnlyFromAmong("island", "flat", "isolated");
         var ipFamily = new Option<string>("--ip-family") { Description = "ipv4, ipv6 or dual.", DefaultValueFactory = _ => "ipv4" };
         ipFamily.AcceptOnlyFromAmong("ipv4", "ipv6", "dual");
+        var network = new Option<string>("--network") { Description = "Attach the lab to this shared network (1-8 of a-z, 0-9), made by the first lab that joins it." };
+        var podCidr = new Option<string>("--pod-cidr") { Description = "The cluster's pod CIDR(s), one per family, comma-separated (default 10.244.0.0/16, fd00:10:244::/56)." };
         var file = new Option<string>("--filename", "-f") { Description = "A lab file (kind: Lab; schema in examples/lab.schema.json) with the lab's settings." };
         var demo = new Option<bool>("--demo") { Description = "Apply examples/demo.yaml once the lab is up, and say what to try." };
         var kubeconfig = new Option<string>("--kubeconfig") { Description = "Use this existing Kubernetes API server instead of starting Podnet's: the nodes register there, and its address is relayed into the node namespaces." };
         var controllers = new Option<string>("--controllers") { Description = $"Controllers the lab runs, comma-separated: {string.Join(", ", Controllers.Runtime.ControllerManager.AllNames)}, all or none (default: all; none with --kubeconfig)." };
         var command = new Command("up", "Bring up a lab: fabric, control plane, outside host and nodes, each a network namespace.")
         {
-            name, nodes, routing, architecture, ipFamily, file, demo, kubeconfig, controllers,
+            name, nodes, routing, architecture, ipFamily, network, podCidr, file, demo, kubeconfig, controllers,
         };
         command.SetAction(async (parse, token) =>
         {
@@ -61,7 +63,11 @@ internal static class LabUp
             var settings = state.Exists
                 ? state.LoadSettings()
                 : fromFile is not null ? fromFile with { Name = state.Name }
-                : new LabSettings { Name = state.Name, Nodes = parse.GetValue(nodes), Routing = parse.GetValue(routing)!, Architecture = parse.GetValue(architecture)!, IpFamily = parse.GetValue(ipFamily)! };
+                : new LabSettings
+                {
+                    Name = state.Name, Nodes = parse.GetValue(nodes), Routing = parse.GetValue(routing)!, Architecture = parse.GetValue(architecture)!,
+                    IpFamily = parse.GetValue(ipFamily)!, Network = parse.GetValue(network), PodCidr = parse.GetValue(podCidr),
+                };
             if (!state.Exists)
             {
                 settings = settings with
@@ -83,19 +89,11 @@ internal static class LabUp
             {
                 return 1;
             }
-            LabPlan plan;
-            try
+            var resuming = state.Exists;
+            if (Plan(state, ref settings) is not { } plan)
             {
-                plan = LabPlanner.Build(settings.ToSpec());
-                _ = settings.ArchitectureMode;
-            }
-            catch (ArgumentException e)
-            {
-                Console.Error.WriteLine($"podnet lab: {e.Message}");
                 return 2;
             }
-            var resuming = state.Exists;
-            state.SaveSettings(settings);
             Console.Error.WriteLine(resuming ? $"podnet lab: resuming {state.Name} from {state.Directory}" : $"podnet lab: building {state.Name} with {settings.Nodes} nodes");
             try
             {
@@ -106,6 +104,7 @@ internal static class LabUp
             {
                 Console.Error.WriteLine($"podnet lab: cannot build the lab: {e.Message}");
                 LabBuilder.Down(state.Name);
+                NetworkState.Leave(state.Name, keepSlot: false);
                 return 1;
             }
             StartSupervisor(state);
@@ -125,6 +124,39 @@ internal static class LabUp
             return 0;
         });
         return command;
+    }
+
+    /// <summary>
+    /// Plans the lab and saves its settings; on a shared network the lab's slot is allocated
+    /// first and the settings saved under the network's lock. Null (with the error printed)
+    /// when the settings or the network refuse the lab, and then nothing is made or saved.
+    /// </summary>
+    private static LabPlan? Plan(LabState state, ref LabSettings settings)
+    {
+        try
+        {
+            var plan = LabPlanner.Build(settings.ToSpec());
+            if (settings.Network is not { } network)
+            {
+                state.SaveSettings(settings);
+                return plan;
+            }
+            var planned = settings;
+            var request = new NetworkAllocation(state.Name, 0, planned.Architecture, plan.ClusterCidrs.Select(c => c.ToString()).ToArray());
+            NetworkState.Join(network, request, planned.NetworkSlot, slot =>
+            {
+                planned = planned with { NetworkSlot = slot };
+                LabPlanner.Build(planned.ToSpec());
+                state.SaveSettings(planned);
+            });
+            settings = planned;
+            return LabPlanner.Build(settings.ToSpec());
+        }
+        catch (Exception e) when (e is ArgumentException or IOException or TimeoutException or KernelException)
+        {
+            Console.Error.WriteLine($"podnet lab: {e.Message}");
+            return null;
+        }
     }
 
     /// <summary>Starts `podnet lab supervise` in a session of its own, logging to the lab's directory.</summary>

@@ -22,12 +22,13 @@ internal static class ServerCommand
     private static readonly Option<string> LabNetns = new("--lab-netns") { Description = "Also listen inside this network namespace (the lab's control plane), at --lab-address." };
     private static readonly Option<string> LabAddress = new("--lab-address") { Description = "The control plane's address in --lab-netns, advertised as the kubernetes Service's endpoint." };
     private static readonly Option<int> LabPort = new("--lab-port") { Description = "Port of the lab listener.", DefaultValueFactory = _ => 6443 };
+    private static readonly Option<string> LoadBalancerPool = new("--loadbalancer-pool") { Description = "LoadBalancer address ranges, comma-separated (like 172.18.0.200-172.18.0.250); default the lab's." };
     private static readonly Option<string> Controllers = new("--controllers") { Description = $"Controllers to run, comma-separated: {string.Join(", ", ApiServerOptions.KnownControllers)} (default all).", DefaultValueFactory = _ => "all" };
 
     public static Command Create()
     {
         var command = new Command("server", "Run the Kubernetes-compatible API server (and its controllers) without a lab.");
-        foreach (var option in new Option[] { State, Port, Bind, ServiceCidr, NodePortRange, ClusterCidr, LabNetns, LabAddress, LabPort, Controllers })
+        foreach (var option in new Option[] { State, Port, Bind, ServiceCidr, NodePortRange, ClusterCidr, LabNetns, LabAddress, LabPort, LoadBalancerPool, Controllers })
         {
             command.Options.Add(option);
         }
@@ -48,6 +49,7 @@ internal static class ServerCommand
                 controllerOptions = new ControllerOptions
                 {
                     NodeIpam = NodeIpamConfig.Parse(parse.GetValue(ClusterCidr)!),
+                    LoadBalancerPool = parse.GetValue(LoadBalancerPool) is { } pool ? Podnet.Controllers.LoadBalancer.AddressRange.ParseList(pool) : new ControllerOptions().LoadBalancerPool,
                     Log = line => Console.Error.WriteLine($"podnet server: {line}"),
                 };
             }

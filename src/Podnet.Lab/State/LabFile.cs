@@ -17,6 +17,8 @@ namespace Podnet.Lab.State;
 ///   routing: vxlan            # host-gw (default) or vxlan
 ///   architecture: island      # island (default), flat or isolated
 ///   ipFamily: ipv4            # ipv4 (default), ipv6 or dual
+///   podCIDR: 10.245.0.0/16    # the cluster's pod CIDR(s), comma-separated per family
+///   network: campus           # a shared network several labs attach to
 ///   nodeOptions:
 ///     n2: {subnet: 1, loss: 5}   # L3 subnet of the node (0: the outside host's), packet loss in % each way
 ///   kubeconfig: /path/to/kubeconfig   # use this existing API server instead of starting one
@@ -60,7 +62,11 @@ public static class LabFile
         {
             return settings;
         }
-        Only(spec, "spec.", "nodes", "routing", "architecture", "ipFamily", "nodeOptions", "kubeconfig", "controllers");
+        Only(spec, "spec.", "nodes", "routing", "architecture", "ipFamily", "podCIDR", "network", "nodeOptions", "kubeconfig", "controllers");
+        if (Text(spec, "network") is { } network && !Topology.NetworkName.IsValid(network, out var networkError))
+        {
+            throw new FormatException($"spec.network: {networkError}");
+        }
         settings = settings with
         {
             Nodes = Number(spec, "nodes", "spec.nodes") ?? settings.Nodes,
@@ -69,6 +75,8 @@ public static class LabFile
             IpFamily = OneOf(spec, "ipFamily", "spec.ipFamily", "ipv4", "ipv6", "dual") ?? settings.IpFamily,
             ExternalKubeconfig = Text(spec, "kubeconfig"),
             Controllers = Text(spec, "controllers"),
+            PodCidr = Text(spec, "podCIDR") ?? settings.PodCidr,
+            Network = Text(spec, "network") ?? settings.Network,
         };
         var subnets = new Dictionary<string, int>();
         var loss = new Dictionary<string, int>();

@@ -25,6 +25,7 @@ public static class LabProcesses
             "--cluster-cidr", string.Join(',', ClusterCidrs(plan)),
             "--service-cidr", string.Join(',', ServiceCidrs(plan)),
             "--controllers", settings.EffectiveControllers,
+            "--loadbalancer-pool", string.Join(',', plan.LoadBalancerPool),
         ]);
 
     /// <summary>
@@ -40,6 +41,7 @@ public static class LabProcesses
             [
                 "controllers", "--kubeconfig", state.Kubeconfig, "--controllers", settings.EffectiveControllers,
                 "--cluster-cidr", string.Join(',', ClusterCidrs(plan)),
+                "--loadbalancer-pool", string.Join(',', plan.LoadBalancerPool),
             ]));
         }
         return processes;
@@ -80,17 +82,9 @@ public static class LabProcesses
     public static string ClusterDns(LabPlan plan) =>
         Core.Net.IpMath.Add(System.Net.IPNetwork.Parse(ServiceCidrs(plan).First()).BaseAddress, 10).ToString();
 
-    public static IEnumerable<string> ClusterCidrs(LabPlan plan) => plan.IpFamily switch
-    {
-        IpFamilies.IPv4 => ["10.244.0.0/16"],
-        IpFamilies.IPv6 => ["fd00:10:244::/56"],
-        _ => ["10.244.0.0/16", "fd00:10:244::/56"],
-    };
+    public static IEnumerable<string> ClusterCidrs(LabPlan plan) => plan.ClusterCidrs.Select(c => c.ToString());
 
-    public static IEnumerable<string> ServiceCidrs(LabPlan plan) => plan.IpFamily switch
-    {
-        IpFamilies.IPv4 => ["10.96.0.0/16"],
-        IpFamilies.IPv6 => ["fd00:10:96::/112"],
-        _ => ["10.96.0.0/16", "fd00:10:96::/112"],
-    };
+    /// <summary>The service CIDRs of the lab's families, in the fabric's order.</summary>
+    public static IEnumerable<string> ServiceCidrs(LabPlan plan) =>
+        plan.FabricSubnets.Select(f => LabPlanner.ServiceCidrs.First(c => c.BaseAddress.AddressFamily == f.BaseAddress.AddressFamily).ToString());
 }

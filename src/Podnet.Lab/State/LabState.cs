@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Podnet.Core.Cluster;
@@ -36,8 +37,20 @@ public sealed record LabSettings
     /// <summary>The controllers to run, as `--controllers` takes them.</summary>
     public string EffectiveControllers => Controllers ?? (UsesExternalApiServer ? "none" : "all");
 
+    /// <summary>The cluster's pod CIDRs, comma-separated (one per family); null for the defaults.</summary>
+    public string? PodCidr { get; init; }
+
+    /// <summary>The shared network the lab attaches to (<c>--network</c>); null for a lab on its own.</summary>
+    public string? Network { get; init; }
+
+    /// <summary>The lab's slot on <see cref="Network"/>, once the network allocated it.</summary>
+    public int? NetworkSlot { get; init; }
+
     public LabSpec ToSpec() => new()
     {
+        Architecture = ArchitectureMode,
+        PodCidrs = PodCidr is null ? null : ParsePodCidrs(PodCidr),
+        Network = Network is null ? null : new NetworkAttachment(Network, NetworkSlot ?? 0),
         Name = Name,
         Nodes = Nodes,
         IpFamily = IpFamily switch
@@ -56,6 +69,13 @@ public sealed record LabSettings
         LinkLoss = LinkLoss,
         NodeSubnets = NodeSubnets,
     };
+
+    private static IPNetwork[] ParsePodCidrs(string text) =>
+        text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(c => c.Contains('/') && IPNetwork.TryParse(c, out var n) && n.BaseAddress.Equals(IPAddress.Parse(c[..c.IndexOf('/')]))
+                ? n
+                : throw new ArgumentException($"pod CIDR '{c}' is not a network address with a prefix length (like 10.245.0.0/16)"))
+            .ToArray();
 
     public Architecture ArchitectureMode => Architecture switch
     {

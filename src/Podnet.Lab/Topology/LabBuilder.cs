@@ -41,6 +41,11 @@ public static class LabBuilder
                 RouteOutsideToSubnets(plan);
             }
             SetLinkLoss(fabric, plan.LinkLoss);
+            if (plan.Network is { } network)
+            {
+                NetworkBuilder.Attach(plan);
+                progress?.Invoke($"uplink at {string.Join(", ", network.UplinkAddresses.Select(a => a.Address))} on network {network.Name} ({network.Netns}), which routes {string.Join(", ", network.Routes)} here");
+            }
         }
         catch
         {

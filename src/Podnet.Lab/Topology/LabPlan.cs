@@ -40,6 +40,17 @@ public sealed record LabPlan
 
     public IpFamilies IpFamily { get; init; } = IpFamilies.IPv4;
 
+    public Architecture Architecture { get; init; } = Architecture.Island;
+
+    /// <summary>The cluster's pod CIDRs, in the order of <see cref="FabricSubnets"/>' families.</summary>
+    public IReadOnlyList<IPNetwork> ClusterCidrs { get; init; } = [];
+
+    /// <summary>LoadBalancer addresses, one range per family: .200–.250 of the lab's first fabric subnet.</summary>
+    public IReadOnlyList<string> LoadBalancerPool { get; init; } = [];
+
+    /// <summary>The lab's attachment to a shared network, when it has one.</summary>
+    public NetworkPlan? Network { get; init; }
+
     /// <summary>The router joining the subnets, when there is more than one.</summary>
     public RouterPlan? Router { get; init; }
 
@@ -80,3 +91,10 @@ public sealed record RouterPlan(string Netns, IReadOnlyList<RouterPort> Ports, I
 /// <param name="FabricPort">Its veth end on <paramref name="Bridge"/>, in the fabric namespace.</param>
 /// <param name="Interface">Its name in the router's namespace.</param>
 public sealed record RouterPort(string Bridge, string FabricPort, string Interface, IReadOnlyList<AddressPrefix> Addresses);
+
+/// <summary>A lab's attachment to a shared network (see <see cref="NetworkPlanner"/>).</summary>
+/// <param name="Port">The uplink's end on the network's bridge, in the network's namespace.</param>
+/// <param name="UplinkAddresses">The outside host's addresses on the network, one per family of the lab.</param>
+/// <param name="Gateways">The network host's addresses: the outside host's default routes.</param>
+/// <param name="Routes">What the network host routes to the uplink: the lab's fabric block, and its pod CIDRs when flat.</param>
+public sealed record NetworkPlan(string Name, string Netns, int Slot, string Port, IReadOnlyList<AddressPrefix> UplinkAddresses, IReadOnlyList<IPAddress> Gateways, IReadOnlyList<IPNetwork> Routes);

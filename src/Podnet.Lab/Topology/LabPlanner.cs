@@ -28,7 +28,18 @@ public sealed record LabSpec
     /// (172.18.k.0/24), reached through a router namespace.
     /// </summary>
     public IReadOnlyDictionary<string, int> NodeSubnets { get; init; } = new Dictionary<string, int>();
+
+    public Architecture Architecture { get; init; } = Architecture.Island;
+
+    /// <summary>The cluster's pod CIDRs, one per family of the lab; null for the defaults (10.244.0.0/16, fd00:10:244::/56).</summary>
+    public IReadOnlyList<IPNetwork>? PodCidrs { get; init; }
+
+    /// <summary>The shared network the lab is attached to, with its slot there; null for a lab on its own.</summary>
+    public NetworkAttachment? Network { get; init; }
 }
+
+/// <summary>A lab's place on a shared network: the network's name and the slot allocated to the lab.</summary>
+public sealed record NetworkAttachment(string Name, int Slot);
 
 public enum IpFamilies
 {
@@ -57,12 +68,22 @@ public static class LabPlanner
         {
             throw new ArgumentException($"a lab has 1 to {MaxNodes} nodes, not {spec.Nodes}");
         }
+        if (spec.Network is { } attachment)
+        {
+            NetworkName.Validate(attachment.Name);
+            if (attachment.Slot is < 0 or >= NetworkPlanner.MaxLabs)
+            {
+                throw new ArgumentException($"network slot {attachment.Slot} is not from 0 to {NetworkPlanner.MaxLabs - 1}");
+            }
+        }
+        var slot = spec.Network?.Slot ?? 0;
         IPNetwork[] subnets = spec.IpFamily switch
         {
             IpFamilies.IPv4 => [spec.FabricSubnet],
             IpFamilies.IPv6 => [spec.FabricSubnetV6],
             _ => [spec.FabricSubnet, spec.FabricSubnetV6],
         };
+        subnets = subnets.Select(s => Shift(s, NetworkPlanner.SubnetsPerLab * slot)).ToArray();
         var needed = FirstNodeOffset + spec.Nodes + 1;
         foreach (var subnet in subnets)
         {
@@ -93,9 +114,14 @@ public static class LabPlanner
             var nodeGateways = fabric.Index == 0 ? gateways : router!.Ports[fabric.Index].Addresses.Select(a => a.Address).ToArray();
             return Host(name, HostRole.Node, $"n{i}", $"n{i}", fabric, FirstNodeOffset + i, nodeGateways);
         }).ToArray();
+        var podCidrs = PodCidrs(spec, subnets);
         return new LabPlan
         {
             Name = name,
+            Architecture = spec.Architecture,
+            ClusterCidrs = podCidrs,
+            LoadBalancerPool = subnets.Select(s => $"{Address(s, LoadBalancerFirst).Address}-{Address(s, LoadBalancerLast).Address}").ToArray(),
+            Network = spec.Network is { } network ? Network(name, network, spec, subnets, podCidrs) : null,
             FabricSubnets = subnets,
             Fabrics = fabrics,
             Router = router,
@@ -107,6 +133,59 @@ public static class LabPlanner
             Outside = outside,
             Nodes = nodes,
         };
+    }
+
+    public const int LoadBalancerFirst = 200;
+    public const int LoadBalancerLast = 250;
+
+    public static readonly IReadOnlyList<IPNetwork> ServiceCidrs = [IPNetwork.Parse("10.96.0.0/16"), IPNetwork.Parse("fd00:10:96::/112")];
+
+    private static readonly IReadOnlyList<IPNetwork> s_defaultPodCidrs = [IPNetwork.Parse("10.244.0.0/16"), IPNetwork.Parse("fd00:10:244::/56")];
+
+    /// <summary>
+    /// The cluster's pod CIDRs, one per family of the lab, in the fabric's order. Each must hold a
+    /// /24 (IPv4) or /64 (IPv6) per node, and overlap neither the service CIDRs, the fabric nor a
+    /// shared network's own subnet.
+    /// </summary>
+    private static IPNetwork[] PodCidrs(LabSpec spec, IPNetwork[] fabric)
+    {
+        var families = fabric.Select(f => f.BaseAddress.AddressFamily).ToArray();
+        var given = spec.PodCidrs ?? s_defaultPodCidrs.Where(c => families.Contains(c.BaseAddress.AddressFamily)).ToArray();
+        var wanted = string.Join(" and ", families.Select(f => f == System.Net.Sockets.AddressFamily.InterNetwork ? "one IPv4" : "one IPv6"));
+        if (given.Count != families.Length || families.Any(f => given.Count(c => c.BaseAddress.AddressFamily == f) != 1))
+        {
+            throw new ArgumentException($"pod CIDR '{string.Join(',', given)}' does not fit a {spec.IpFamily switch { IpFamilies.IPv4 => "IPv4", IpFamilies.IPv6 => "IPv6", _ => "dual-stack" }} lab: give {wanted} CIDR");
+        }
+        var taken = ServiceCidrs.Select(c => (c, "the service CIDR"))
+            .Concat(fabric.Select(f => (NetworkPlanner.FabricBlock(f, 0), "the lab's fabric")))
+            .Concat(new[] { NetworkPlanner.Subnet, NetworkPlanner.SubnetV6 }.Select(c => (c, "the shared network's subnet")));
+        var ordered = families.Select(f => given.Single(c => c.BaseAddress.AddressFamily == f)).ToArray();
+        foreach (var cidr in ordered)
+        {
+            var nodeMask = cidr.BaseAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 24 : 64;
+            if (cidr.PrefixLength > nodeMask || IpMath.Size(cidr) / IpMath.Size(new IPNetwork(cidr.BaseAddress, nodeMask)) < (UInt128)spec.Nodes)
+            {
+                throw new ArgumentException($"pod CIDR {cidr} is too small: each of the {spec.Nodes} nodes gets a /{nodeMask} of it");
+            }
+            foreach (var (other, what) in taken.Where(t => IpMath.Overlaps(t.Item1, cidr)))
+            {
+                throw new ArgumentException($"pod CIDR {cidr} overlaps {what} {other}");
+            }
+        }
+        return ordered;
+    }
+
+    /// <summary>The lab's side of a shared network: its uplink and what the network host routes to it.</summary>
+    private static NetworkPlan Network(string lab, NetworkAttachment network, LabSpec spec, IPNetwork[] fabric, IPNetwork[] podCidrs)
+    {
+        var families = fabric.Select(f => f.BaseAddress.AddressFamily).ToArray();
+        var routes = fabric.Select(f => NetworkPlanner.FabricBlock(f, 0))
+            .Concat(spec.Architecture == Architecture.Flat ? podCidrs : [])
+            .ToArray();
+        return new NetworkPlan(network.Name, NetworkPlanner.NetnsName(network.Name), network.Slot, NetworkPlanner.PortName(lab),
+            NetworkPlanner.UplinkAddresses(network.Slot).Where(a => families.Contains(a.Family)).ToArray(),
+            families.Select(NetworkPlanner.HostAddress).ToArray(),
+            routes);
     }
 
     /// <summary>The namespace name of a lab's part: <c>pn-NAME-PART</c>.</summary>
@@ -152,7 +231,7 @@ public static class LabPlanner
             gateways);
 
     /// <summary>Subnet <paramref name="index"/> after <paramref name="network"/> (172.18.0.0/24, 2 → 172.18.2.0/24).</summary>
-    private static IPNetwork Shift(IPNetwork network, int index) =>
+    internal static IPNetwork Shift(IPNetwork network, int index) =>
         new(IpMath.Add(network.BaseAddress, (Int128)IpMath.Size(network) * index), network.PrefixLength);
 
     private static void ValidatePerNode(IReadOnlyDictionary<string, int> values, int nodes, string what, Func<int, bool> valid, string expected)
@@ -171,7 +250,7 @@ public static class LabPlanner
     }
 
     /// <summary>The host at <paramref name="offset"/>: decimal-looking in IPv6 too (11 → ::11).</summary>
-    private static AddressPrefix Address(IPNetwork subnet, int offset)
+    internal static AddressPrefix Address(IPNetwork subnet, int offset)
     {
         var step = subnet.BaseAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork
             ? offset
