@@ -129,19 +129,32 @@ internal sealed class DeploymentController : QueueController
             await PatchOwnersAsync(pod, pod.Metadata.OwnerReferences.Where(o => o.Uid != replicaSet.Metadata.Uid), ct).ConfigureAwait(false);
         }
         var expectation = (Created: new HashSet<string>(), Deleted: new HashSet<string>());
-        foreach (var pod in plan.Create)
+        try
         {
-            var made = await _client.CoreV1.CreateNamespacedPodAsync(pod, ns, cancellationToken: ct).ConfigureAwait(false);
-            expectation.Created.Add(PodState.Key(made.Metadata));
+            await Writes.SlowStartAsync(plan.Create.ToList(), async pod =>
+            {
+                var made = await _client.CoreV1.CreateNamespacedPodAsync(pod, ns, cancellationToken: ct).ConfigureAwait(false);
+                lock (expectation.Created)
+                {
+                    expectation.Created.Add(PodState.Key(made.Metadata));
+                }
+            }).ConfigureAwait(false);
+            await Writes.SlowStartAsync(plan.Delete.ToList(), async pod =>
+            {
+                await Writes.TolerateAsync(() => _client.CoreV1.DeleteNamespacedPodAsync(pod.Metadata.Name, ns, cancellationToken: ct), HttpStatusCode.NotFound).ConfigureAwait(false);
+                lock (expectation.Deleted)
+                {
+                    expectation.Deleted.Add(PodState.Key(pod.Metadata));
+                }
+            }).ConfigureAwait(false);
         }
-        foreach (var pod in plan.Delete)
+        finally
         {
-            await Writes.TolerateAsync(() => _client.CoreV1.DeleteNamespacedPodAsync(pod.Metadata.Name, ns, cancellationToken: ct), HttpStatusCode.NotFound).ConfigureAwait(false);
-            expectation.Deleted.Add(PodState.Key(pod.Metadata));
-        }
-        if (expectation.Created.Count + expectation.Deleted.Count > 0)
-        {
-            _expect.Set(PodState.Key(replicaSet.Metadata), expectation);
+            // What was written is expected even when a later write failed.
+            if (expectation.Created.Count + expectation.Deleted.Count > 0)
+            {
+                _expect.Set(PodState.Key(replicaSet.Metadata), expectation);
+            }
         }
         if (ReplicaSetCalc.StatusDiffers(replicaSet.Status, plan.Status))
         {

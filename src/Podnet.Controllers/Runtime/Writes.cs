@@ -24,4 +24,19 @@ internal static class Writes
             return false;
         }
     }
+
+    /// <summary>
+    /// Upstream's slow start for a controller's many like writes: batches of 1, 2, 4, … run
+    /// concurrently, so a burst goes out in a handful of round trips while a write that keeps
+    /// failing costs one request, not hundreds; the first failing batch stops the rest and its
+    /// first error is thrown once the batch has ended.
+    /// </summary>
+    public static async Task SlowStartAsync<T>(IReadOnlyList<T> items, Func<T, Task> write)
+    {
+        for (int done = 0, batch = 1; done < items.Count; done += batch, batch *= 2)
+        {
+            batch = Math.Min(batch, items.Count - done);
+            await Task.WhenAll(items.Skip(done).Take(batch).Select(write)).ConfigureAwait(false);
+        }
+    }
 }

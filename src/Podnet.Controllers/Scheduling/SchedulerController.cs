@@ -27,6 +27,8 @@ internal sealed class SchedulerController : QueueController
         WakeOn(informers.Nodes);
     }
 
+    private const int MaxConcurrentBindings = 16;
+
     public override string Name => "scheduler";
 
     protected override async Task SyncAsync(CancellationToken cancellationToken)
@@ -35,13 +37,16 @@ internal sealed class SchedulerController : QueueController
         var byKey = pods.ToDictionary(p => PodState.Key(p.Metadata));
         _assumed.Prune((key, _) => !byKey.TryGetValue(key, out var pod) || !string.IsNullOrEmpty(pod.Spec?.NodeName));
         var view = pods.Select(p => _assumed.TryGet(PodState.Key(p.Metadata), out var node) ? Assume(p, node) : p);
-        foreach (var result in SchedulerCalc.ScheduleAll(view, Informers.Nodes.Cache.List()))
+        // The decisions are made for every pending pod at once; their bindings are written
+        // concurrently (as upstream's binding cycles run beside the scheduling loop).
+        var results = SchedulerCalc.ScheduleAll(view, Informers.Nodes.Cache.List()).ToList();
+        await Parallel.ForEachAsync(results, new ParallelOptions { MaxDegreeOfParallelism = MaxConcurrentBindings, CancellationToken = cancellationToken }, async (result, ct) =>
         {
             var pod = byKey[$"{result.PodNamespace}/{result.PodName}"];
             if (result.NodeName is null)
             {
-                await _events.RecordAsync(EventRecorder.Ref("Pod", pod.Metadata), "Warning", "FailedScheduling", result.Reason!, cancellationToken).ConfigureAwait(false);
-                continue;
+                await _events.RecordAsync(EventRecorder.Ref("Pod", pod.Metadata), "Warning", "FailedScheduling", result.Reason!, ct).ConfigureAwait(false);
+                return;
             }
             var binding = new V1Binding
             {
@@ -49,15 +54,18 @@ internal sealed class SchedulerController : QueueController
                 Target = new V1ObjectReference { Kind = "Node", ApiVersion = "v1", Name = result.NodeName },
             };
             var bound = await Writes.TolerateAsync(
-                () => _client.CoreV1.CreateNamespacedPodBindingAsync(binding, result.PodName, result.PodNamespace, cancellationToken: cancellationToken),
+                () => _client.CoreV1.CreateNamespacedPodBindingAsync(binding, result.PodName, result.PodNamespace, cancellationToken: ct),
                 HttpStatusCode.Conflict, HttpStatusCode.NotFound).ConfigureAwait(false);
-            _assumed.Set(PodState.Key(pod.Metadata), result.NodeName);
+            lock (_assumed)
+            {
+                _assumed.Set(PodState.Key(pod.Metadata), result.NodeName);
+            }
             if (bound)
             {
                 await _events.RecordAsync(EventRecorder.Ref("Pod", pod.Metadata), "Normal", "Scheduled",
-                    $"Successfully assigned {result.PodNamespace}/{result.PodName} to {result.NodeName}", cancellationToken).ConfigureAwait(false);
+                    $"Successfully assigned {result.PodNamespace}/{result.PodName} to {result.NodeName}", ct).ConfigureAwait(false);
             }
-        }
+        }).ConfigureAwait(false);
     }
 
     private static V1Pod Assume(V1Pod pod, string node) => new()
