@@ -12,76 +12,96 @@ int Flag(string name, int fallback) => Array.IndexOf(args, name) is var i and >=
 var objects = Flag("--objects", 10_000);
 const int Writers = 4;
 var Watchers = Flag("--watchers", 4);
+var warmup = Flag("--warmup", 2_000);
 // The reference figure is kube-apiserver's alone, so by default the server runs without the
 // controllers (`--controllers all` measures them in the same process too).
 var controllers = Array.IndexOf(args, "--controllers") is var c and >= 0 && c + 1 < args.Length ? args[c + 1] : "none";
 var state = Directory.CreateTempSubdirectory("podnet-bench-").FullName;
 try
 {
-    using var server = ServerUnderTest.Start(state, controllers);
+    using var server = ServerUnderTest.Start(state, controllers, Array.IndexOf(args, "--podnet") is var b and >= 0 && b + 1 < args.Length ? args[b + 1] : null);
     var clients = new List<Kubernetes> { server.Client() };
     var setup = clients[^1];
-    await setup.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = "bench" } });
-    var startRv = (await setup.CoreV1.ListNamespacedConfigMapAsync("bench")).Metadata.ResourceVersion;
     var lean = Enumerable.Range(0, Writers + Watchers).Select(_ => server.Lean()).ToList();
-
-    var acked = new ConcurrentDictionary<string, long>();
-    var seen = Enumerable.Range(0, Watchers).Select(_ => new ConcurrentDictionary<string, long>()).ToArray();
-    using var stopWatching = new CancellationTokenSource();
-    var watchers = Enumerable.Range(0, Watchers).Select(w => Task.Run(async () =>
-    {
-        try
-        {
-            await lean[Writers + w].WatchAsync($"api/v1/namespaces/bench/configmaps?watch=true&resourceVersion={startRv}", name =>
-            {
-                seen[w][name] = Stopwatch.GetTimestamp();
-                return seen[w].Count == objects;
-            }, stopWatching.Token);
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    })).ToList();
-
     var payload = new string('x', 200);
-    var bodies = Enumerable.Range(0, objects).Select(i => System.Text.Encoding.UTF8.GetBytes(
-        $"{{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{{\"name\":\"cm-{i:D6}\",\"labels\":{{\"bench\":\"true\"}}}},\"data\":{{\"value\":\"{payload}\"}}}}")).ToArray();
-    var cpuBefore = server.CpuSeconds();
-    var clock = Stopwatch.StartNew();
-    var writers = Enumerable.Range(0, Writers).Select(w => Task.Run(async () =>
+
+    // One phase: `count` ConfigMaps created in namespace `ns` by the writers while the watchers
+    // follow that namespace from its list's resourceVersion.
+    async Task<(double Seconds, List<double> Delays, double ServerCpu, double ClientCpu)> Phase(string ns, int count)
     {
-        for (var i = w; i < objects; i += Writers)
+        await setup.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = ns } });
+        var startRv = (await setup.CoreV1.ListNamespacedConfigMapAsync(ns)).Metadata.ResourceVersion;
+        var acked = new ConcurrentDictionary<string, long>();
+        var seen = Enumerable.Range(0, Watchers).Select(_ => new ConcurrentDictionary<string, long>()).ToArray();
+        using var stopWatching = new CancellationTokenSource();
+        var watchers = Enumerable.Range(0, Watchers).Select(w => Task.Run(async () =>
         {
-            var name = $"cm-{i:D6}";
-            await lean[w].CreateAsync("api/v1/namespaces/bench/configmaps", bodies[i]);
-            acked[name] = Stopwatch.GetTimestamp();
+            try
+            {
+                await lean[Writers + w].WatchAsync($"api/v1/namespaces/{ns}/configmaps?watch=true&resourceVersion={startRv}", name =>
+                {
+                    seen[w][name] = Stopwatch.GetTimestamp();
+                    return seen[w].Count == count;
+                }, stopWatching.Token);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        })).ToList();
+
+        var bodies = Enumerable.Range(0, count).Select(i => System.Text.Encoding.UTF8.GetBytes(
+            $"{{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{{\"name\":\"cm-{i:D6}\",\"labels\":{{\"bench\":\"true\"}}}},\"data\":{{\"value\":\"{payload}\"}}}}")).ToArray();
+        var cpuBefore = server.CpuSeconds();
+        var clientCpuBefore = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
+        var clock = Stopwatch.StartNew();
+        var writers = Enumerable.Range(0, Writers).Select(w => Task.Run(async () =>
+        {
+            for (var i = w; i < count; i += Writers)
+            {
+                var name = $"cm-{i:D6}";
+                await lean[w].CreateAsync($"api/v1/namespaces/{ns}/configmaps", bodies[i]);
+                acked[name] = Stopwatch.GetTimestamp();
+            }
+        })).ToList();
+        await Task.WhenAll(writers);
+        var seconds = clock.Elapsed.TotalSeconds;
+        var serverCpu = server.CpuSeconds() - cpuBefore;
+        var clientCpu = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds - clientCpuBefore;
+        var allSeen = Task.WhenAll(watchers);
+        if (await Task.WhenAny(allSeen, Task.Delay(TimeSpan.FromSeconds(60))) != allSeen)
+        {
+            Console.Error.WriteLine($"bench: watchers did not see every object of {ns} within 60 s");
         }
-    })).ToList();
-    await Task.WhenAll(writers);
-    var writeSeconds = clock.Elapsed.TotalSeconds;
-    var serverCpu = server.CpuSeconds() - cpuBefore;
-    var allSeen = Task.WhenAll(watchers);
-    if (await Task.WhenAny(allSeen, Task.Delay(TimeSpan.FromSeconds(60))) != allSeen)
-    {
-        Console.Error.WriteLine("bench: watchers did not see every object within 60 s");
+        await stopWatching.CancelAsync();
+        var delays = seen.SelectMany(s => s.Select(p => Stopwatch.GetElapsedTime(acked[p.Key], Math.Max(acked[p.Key], p.Value)).TotalMilliseconds)).Order().ToList();
+        return (seconds, delays, serverCpu, clientCpu);
     }
-    await stopWatching.CancelAsync();
-    var delays = seen.SelectMany(s => s.Select(p => Stopwatch.GetElapsedTime(acked[p.Key], Math.Max(acked[p.Key], p.Value)).TotalMilliseconds)).Order().ToList();
+
+    // A fresh .NET server first runs precompiled (ReadyToRun) code and re-compiles its hot
+    // paths while it works; the warm-up phase lets that happen before the measured phase, as
+    // for a server that has been up a while (the objects stay: memory is for both phases).
+    var cold = warmup > 0 ? await Phase("warmup", warmup) : default;
+    var (writeSeconds, delays, serverCpu, clientCpu) = await Phase("bench", objects);
     var (rss, peak, anon) = server.Memory();
     var serverRate = objects / writeSeconds;
 
     var floorSeconds = Floor.Run(Path.Combine(state, "floor.db"), objects, payload);
     var floorRate = objects / floorSeconds;
 
-    Console.WriteLine($"objects {objects}, {Writers} writers over HTTPS, {Watchers} watchers, server controllers: {controllers}");
+    Console.WriteLine($"objects {objects} after a warm-up of {warmup}, {Writers} writers over HTTPS, {Watchers} watchers, server controllers: {controllers}");
     Console.WriteLine($"{"",-28}{"podnet server",16}{"SQLite floor",16}{"ratio",10}");
     Console.WriteLine($"{"creates/s",-28}{serverRate,16:F0}{floorRate,16:F0}{serverRate / floorRate,10:F2}");
+    if (warmup > 0)
+    {
+        Console.WriteLine($"{"creates/s, cold (warm-up)",-28}{warmup / cold.Seconds,16:F0}{"",16}{"",10} (first {warmup} after start; server CPU {cold.ServerCpu:F1} s)");
+    }
     Console.WriteLine($"{"watch delay p50 (ms)",-28}{Percentile(delays, 0.50),16:F1}");
     Console.WriteLine($"{"watch delay p99 (ms)",-28}{Percentile(delays, 0.99),16:F1}");
     Console.WriteLine($"{"events seen",-28}{delays.Count,16} of {objects * Watchers}");
     Console.WriteLine($"{"memory RSS now / peak (MB)",-28}{rss / 1048576.0,16:F0}{peak / 1048576.0,16:F0} (peak)");
     Console.WriteLine($"{"memory RSS anonymous (MB)",-28}{anon / 1048576.0,16:F0} (the rest: shared runtime and assembly file pages)");
     Console.WriteLine($"{"server CPU during writes (s)",-28}{serverCpu,16:F1} of {writeSeconds:F1} s wall (2 cores shared with the clients)");
+    Console.WriteLine($"{"client CPU during writes (s)",-28}{clientCpu,16:F1} (the 4 writers and 4 watchers, this process)");
     Console.WriteLine("reference: kube-apiserver 1.36.2 + etcd 3.5.30, ~900 creates/s, ~350 MB; target >= 1800/s, p99 < 100 ms, <= 88 MB");
     foreach (var client in clients)
     {

@@ -15,10 +15,12 @@ internal sealed class ServerUnderTest : IDisposable
         _state = state;
     }
 
-    public static ServerUnderTest Start(string state, string controllers)
+    public static ServerUnderTest Start(string state, string controllers, string? binary = null)
     {
-        var info = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardError = true };
-        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "podnet.dll"), "server", "--state", state, "--port", "0", "--controllers", controllers })
+        // The ReadyToRun build users run (bin/podnet, made by ./podnet), not the JIT-only copy
+        // beside this benchmark: start-up and tier-0 code are part of what a fresh server costs.
+        var info = new ProcessStartInfo(binary ?? PodnetBinary()) { UseShellExecute = false, RedirectStandardError = true };
+        foreach (var argument in new[] { "server", "--state", state, "--port", "0", "--controllers", controllers })
         {
             info.ArgumentList.Add(argument);
         }
@@ -35,6 +37,18 @@ internal sealed class ServerUnderTest : IDisposable
             Thread.Sleep(50);
         }
         return server;
+    }
+
+    private static string PodnetBinary()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "podnet")) && File.Exists(Path.Combine(dir.FullName, "bin", "podnet")))
+            {
+                return Path.Combine(dir.FullName, "bin", "podnet");
+            }
+        }
+        throw new InvalidOperationException("bin/podnet not found: build it with ./podnet build");
     }
 
     public LeanClient Lean()

@@ -51,7 +51,10 @@ internal static class Bodies
     {
         response.StatusCode = code;
         response.ContentType = "application/json";
-        return response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(body, Options)).AsTask();
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(body, Options);
+        // A known length: one write, no chunked framing.
+        response.ContentLength = bytes.Length;
+        return response.Body.WriteAsync(bytes).AsTask();
     }
 
     /// <summary>YAML (one document) to JSON, with plain scalars typed as YAML 1.2's core schema does.</summary>

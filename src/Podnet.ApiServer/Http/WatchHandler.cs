@@ -21,6 +21,8 @@ internal sealed class WatchHandler(ObjectStore store, TimeSpan bookmarkInterval,
 {
     private static readonly TimeSpan DefaultTimeout = TimeSpan.FromMinutes(30);
 
+    private static readonly TimeSpan CoalesceWindow = TimeSpan.FromMilliseconds(2);
+
     public async Task ServeAsync(HttpContext context, ResourceInfo r, string? ns, LabelSelector labels, FieldSelector fields)
     {
         var query = context.Request.Query;
@@ -126,6 +128,10 @@ internal sealed class WatchHandler(ObjectStore store, TimeSpan bookmarkInterval,
                 nextBookmark = DateTime.UtcNow + bookmarkInterval;
                 continue;
             }
+            // Events that arrive together leave together: a short wait before draining lets a
+            // burst of writes reach this watcher in one flush (one TLS record, one send, one
+            // wake-up) instead of one each.
+            await Task.Delay(CoalesceWindow, token).ConfigureAwait(false);
             while (reader.TryRead(out var e))
             {
                 lastRv = e.Object.ResourceVersion;

@@ -179,7 +179,7 @@ internal sealed partial class ResourceService(ObjectStore store, AdmissionChain 
     private static void CheckNamespaceOpen(StoreTransaction txn, string ns)
     {
         var stored = txn.Get(ResourceCatalog.Namespaces.Key, "", ns) ?? throw ApiException.NotFound(ResourceCatalog.Namespaces, ns);
-        if (stored.Parse().IsDeleting())
+        if (stored.Deleting)
         {
             throw new ApiException(403, "Forbidden", $"unable to create new content in namespace {ns} because it is being terminated",
                 new JsonObject { ["name"] = ns, ["kind"] = "namespaces" });

@@ -7,12 +7,17 @@ internal sealed partial class ObjectStore
     private SqliteCommand? _upsert;
     private SqliteCommand? _delete;
     private SqliteCommand? _setRv;
+    private SqliteCommand? _begin;
+    private SqliteCommand? _commit;
+    private SqliteCommand? _rollback;
 
     private void Load()
     {
         using (var command = _db.CreateCommand())
         {
-            command.CommandText = "SELECT value FROM meta WHERE key = 'rv'";
+            // The version of the last write: a row carries its own; meta holds the version of the
+            // last write that removed rows (a delete leaves no row behind to carry it).
+            command.CommandText = "SELECT MAX((SELECT value FROM meta WHERE key = 'rv'), COALESCE((SELECT MAX(rv) FROM objects), 0))";
             ResourceVersion = (long)command.ExecuteScalar()!;
         }
         using (var command = _db.CreateCommand())
@@ -31,7 +36,13 @@ internal sealed partial class ObjectStore
 
     private void Commit(StoreTransaction transaction)
     {
-        using (var sql = _db.BeginTransaction())
+        // BEGIN/COMMIT as prepared statements of our own: SqliteTransaction parses its SQL anew
+        // for every write.
+        _begin ??= Prepare("BEGIN");
+        _commit ??= Prepare("COMMIT");
+        _rollback ??= Prepare("ROLLBACK");
+        _begin.ExecuteNonQuery();
+        try
         {
             _upsert ??= Prepare("INSERT OR REPLACE INTO objects(resource, namespace, name, rv, data) VALUES($r, $n, $m, $v, $d)", "$r", "$n", "$m", "$v", "$d");
             _delete ??= Prepare("DELETE FROM objects WHERE resource = $r AND namespace = $n AND name = $m", "$r", "$n", "$m");
@@ -40,7 +51,6 @@ internal sealed partial class ObjectStore
             {
                 var o = e.Object;
                 var command = e.Type == StoreEventType.Deleted ? _delete : _upsert;
-                command.Transaction = sql;
                 command.Parameters[0].Value = o.Resource;
                 command.Parameters[1].Value = o.Namespace;
                 command.Parameters[2].Value = o.Name;
@@ -51,10 +61,26 @@ internal sealed partial class ObjectStore
                 }
                 command.ExecuteNonQuery();
             }
-            _setRv.Transaction = sql;
-            _setRv.Parameters[0].Value = transaction.ResourceVersion;
-            _setRv.ExecuteNonQuery();
-            sql.Commit();
+            // Creates and updates need no meta write (their row holds the version): one page
+            // fewer in the WAL per write.
+            if (transaction.Events[^1].Type == StoreEventType.Deleted)
+            {
+                _setRv.Parameters[0].Value = transaction.ResourceVersion;
+                _setRv.ExecuteNonQuery();
+            }
+            _commit.ExecuteNonQuery();
+        }
+        catch
+        {
+            try
+            {
+                _rollback.ExecuteNonQuery();
+            }
+            catch (SqliteException)
+            {
+                // No transaction left to roll back (SQLite already ended it).
+            }
+            throw;
         }
         lock (_cacheLock)
         {

@@ -22,9 +22,13 @@ internal sealed partial class ObjectStore : IDisposable
 
     public ObjectStore(string path, int watchWindow)
     {
-        _db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+        _db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false, DefaultTimeout = 2 }.ToString());
         _db.Open();
-        Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
+        // Exclusive: this process is the database's only user, so SQLite takes its file lock once
+        // instead of around every transaction (and keeps the WAL index in memory). A second
+        // server on the same state directory fails (busy, after DefaultTimeout) instead of
+        // writing behind the first one's back.
+        Execute("PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
         Execute("""
             CREATE TABLE IF NOT EXISTS objects(resource TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL,
                 rv INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY(resource, namespace, name)) WITHOUT ROWID;
