@@ -19,9 +19,12 @@ internal static class Program
         string? version = null;
         try
         {
-            var env = CniEnvironment.Read(Environment.GetEnvironmentVariable);
+            // stdin first, whatever the environment says: a runtime that writes the configuration
+            // after starting the plugin must not find the pipe closed (EPIPE) because the plugin
+            // rejected CNI_* and exited first, and the error then carries the configuration's version.
             var stdin = ReadStdin();
             version = PeekVersion(stdin);
+            var env = CniEnvironment.Read(Environment.GetEnvironmentVariable);
             var output = env.Command == "VERSION"
                 ? VersionAnswer(version)
                 : IsIpamName() ? new IpamPlugin(env, stdin).Run() : new BridgePlugin(env, stdin, Environment.GetEnvironmentVariable).Run();
