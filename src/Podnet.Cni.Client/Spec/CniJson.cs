@@ -14,9 +14,7 @@ namespace Podnet.Cni.Spec;
 public static class CniJson
 {
     public static CniResult ReadResult(JsonElement element)
-    {
-        var result = new CniResult();
-        foreach (var p in RequireObject(element, "a result").EnumerateObject())
+        => Fill<CniResult>(RequireObject(element, "a result"), static (result, p) =>
         {
             switch (p.Name)
             {
@@ -26,14 +24,10 @@ public static class CniJson
                 case "routes": result.Routes = List(p, i => Item(i, "routes", ReadRoute)); break;
                 case "dns": result.Dns = Object(p, ReadDns); break;
             }
-        }
-        return result;
-    }
+        });
 
     public static CniDns ReadDns(JsonElement element)
-    {
-        var dns = new CniDns();
-        foreach (var p in element.EnumerateObject())
+        => Fill<CniDns>(element, static (dns, p) =>
         {
             switch (p.Name)
             {
@@ -42,14 +36,10 @@ public static class CniJson
                 case "search": dns.Search = Strings(p); break;
                 case "options": dns.Options = Strings(p); break;
             }
-        }
-        return dns;
-    }
+        });
 
     public static CniError ReadError(JsonElement element)
-    {
-        var error = new CniError();
-        foreach (var p in RequireObject(element, "an error").EnumerateObject())
+        => Fill<CniError>(RequireObject(element, "an error"), static (error, p) =>
         {
             switch (p.Name)
             {
@@ -58,28 +48,19 @@ public static class CniJson
                 case "msg": error.Msg = String(p)!; break;
                 case "details": error.Details = String(p); break;
             }
-        }
-        return error;
-    }
+        });
 
-    public static List<CniAttachment>? ReadAttachments(JsonProperty p) => List(p, i => Item(i, p.Name, a =>
+    public static List<CniAttachment>? ReadAttachments(JsonProperty p) => List(p, i => Item(i, p.Name, a => Fill<CniAttachment>(a, static (attachment, f) =>
     {
-        var attachment = new CniAttachment();
-        foreach (var f in a.EnumerateObject())
+        switch (f.Name)
         {
-            switch (f.Name)
-            {
-                case "containerID": attachment.ContainerId = String(f)!; break;
-                case "ifname": attachment.IfName = String(f)!; break;
-            }
+            case "containerID": attachment.ContainerId = String(f)!; break;
+            case "ifname": attachment.IfName = String(f)!; break;
         }
-        return attachment;
-    }));
+    })));
 
     private static CniInterface ReadInterface(JsonElement element)
-    {
-        var i = new CniInterface();
-        foreach (var p in element.EnumerateObject())
+        => Fill<CniInterface>(element, static (i, p) =>
         {
             switch (p.Name)
             {
@@ -90,14 +71,10 @@ public static class CniJson
                 case "socketPath": i.SocketPath = String(p); break;
                 case "pciID": i.PciId = String(p); break;
             }
-        }
-        return i;
-    }
+        });
 
     private static CniIpConfig ReadIp(JsonElement element)
-    {
-        var ip = new CniIpConfig();
-        foreach (var p in element.EnumerateObject())
+        => Fill<CniIpConfig>(element, static (ip, p) =>
         {
             switch (p.Name)
             {
@@ -106,14 +83,10 @@ public static class CniJson
                 case "gateway": ip.Gateway = String(p); break;
                 case "interface": ip.Interface = NullableInt(p); break;
             }
-        }
-        return ip;
-    }
+        });
 
     private static CniRoute ReadRoute(JsonElement element)
-    {
-        var r = new CniRoute();
-        foreach (var p in element.EnumerateObject())
+        => Fill<CniRoute>(element, static (r, p) =>
         {
             switch (p.Name)
             {
@@ -125,9 +98,7 @@ public static class CniJson
                 case "table": r.Table = NullableInt(p); break;
                 case "scope": r.Scope = NullableInt(p); break;
             }
-        }
-        return r;
-    }
+        });
 
     public static string Write(CniResult result) => Write(w =>
     {

@@ -69,6 +69,17 @@ public static class JsonFields
         _ => throw new JsonException($"the items of '{p.Name}' must be strings, not {Kind(item)}"),
     });
 
+    /// <summary>A new T with <paramref name="set"/> applied to each property of the object, in document order (so the last of duplicate keys wins).</summary>
+    public static T Fill<T>(JsonElement element, Action<T, JsonProperty> set) where T : new()
+    {
+        var value = new T();
+        foreach (var p in element.EnumerateObject())
+        {
+            set(value, p);
+        }
+        return value;
+    }
+
     /// <summary>An array item that must be an object.</summary>
     public static T Item<T>(JsonElement item, string key, Func<JsonElement, T> read) => item.ValueKind == JsonValueKind.Object
         ? read(item)

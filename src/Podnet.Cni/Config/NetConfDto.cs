@@ -93,9 +93,7 @@ internal sealed class CniArgsDto
 internal static class NetConfReader
 {
     public static NetConfDto Read(JsonElement element)
-    {
-        var dto = new NetConfDto();
-        foreach (var p in RequireObject(element, "the network configuration").EnumerateObject())
+        => Fill<NetConfDto>(RequireObject(element, "the network configuration"), static (dto, p) =>
         {
             switch (p.Name)
             {
@@ -127,14 +125,10 @@ internal static class NetConfReader
                 case "cni.dev/valid-attachments": dto.ValidAttachments = CniJson.ReadAttachments(p); break;
                 case "cni.dev/attachments": dto.Attachments = CniJson.ReadAttachments(p); break;
             }
-        }
-        return dto;
-    }
+        });
 
     private static IpamDto ReadIpam(JsonElement element)
-    {
-        var dto = new IpamDto();
-        foreach (var p in element.EnumerateObject())
+        => Fill<IpamDto>(element, static (dto, p) =>
         {
             switch (p.Name)
             {
@@ -149,9 +143,7 @@ internal static class NetConfReader
                 case "resolvConf": dto.ResolvConf = String(p); break;
                 case "lockTimeoutMs": dto.LockTimeoutMs = NullableInt(p); break;
             }
-        }
-        return dto;
-    }
+        });
 
     /// <summary>A list of range sets, each a list of ranges (host-local's "ranges", runtimeConfig's "ipRanges").</summary>
     private static List<List<RangeDto>>? RangeSets(JsonProperty p) => List<List<RangeDto>>(p, set => set.ValueKind == JsonValueKind.Array
@@ -159,9 +151,7 @@ internal static class NetConfReader
         : throw new JsonException($"the items of '{p.Name}' must be arrays of ranges"));
 
     private static RangeDto ReadRange(JsonElement element)
-    {
-        var dto = new RangeDto();
-        foreach (var p in element.EnumerateObject())
+        => Fill<RangeDto>(element, static (dto, p) =>
         {
             switch (p.Name)
             {
@@ -170,28 +160,20 @@ internal static class NetConfReader
                 case "rangeEnd": dto.RangeEnd = String(p); break;
                 case "gateway": dto.Gateway = String(p); break;
             }
-        }
-        return dto;
-    }
+        });
 
     private static RouteDto ReadRoute(JsonElement element)
-    {
-        var dto = new RouteDto();
-        foreach (var p in element.EnumerateObject())
+        => Fill<RouteDto>(element, static (dto, p) =>
         {
             switch (p.Name)
             {
                 case "dst": dto.Dst = String(p); break;
                 case "gw": dto.Gw = String(p); break;
             }
-        }
-        return dto;
-    }
+        });
 
     private static RuntimeConfigDto ReadRuntimeConfig(JsonElement element)
-    {
-        var dto = new RuntimeConfigDto();
-        foreach (var p in element.EnumerateObject())
+        => Fill<RuntimeConfigDto>(element, static (dto, p) =>
         {
             switch (p.Name)
             {
@@ -199,32 +181,20 @@ internal static class NetConfReader
                 case "ips": dto.Ips = Strings(p); break;
                 case "ipRanges": dto.IpRanges = RangeSets(p); break;
             }
-        }
-        return dto;
-    }
+        });
 
-    private static ArgsDto ReadArgs(JsonElement element)
+    private static ArgsDto ReadArgs(JsonElement element) => Fill<ArgsDto>(element, static (dto, p) =>
     {
-        var dto = new ArgsDto();
-        foreach (var p in element.EnumerateObject())
+        if (p.Name == "cni")
         {
-            if (p.Name == "cni")
+            dto.Cni = Object(p, cni => Fill<CniArgsDto>(cni, static (args, a) =>
             {
-                dto.Cni = Object(p, cni =>
+                switch (a.Name)
                 {
-                    var args = new CniArgsDto();
-                    foreach (var a in cni.EnumerateObject())
-                    {
-                        switch (a.Name)
-                        {
-                            case "ips": args.Ips = Strings(a); break;
-                            case "mac": args.Mac = String(a); break;
-                        }
-                    }
-                    return args;
-                });
-            }
+                    case "ips": args.Ips = Strings(a); break;
+                    case "mac": args.Mac = String(a); break;
+                }
+            }));
         }
-        return dto;
-    }
+    });
 }
