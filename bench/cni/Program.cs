@@ -3,13 +3,17 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Podnet.Cni.Client;
 using Podnet.Kernel;
+using Podnet.Kernel.Netlink;
 
 // bench/cni: ADD then DEL of N pods, sequentially and by 4 "runtimes" in parallel, podnet-cni
 // against Debian's bridge + host-local with the same addresses and cniVersion 1.0.0. Each round
 // gives each plugin a fresh node namespace (pn-bench-*) and fresh pod namespaces, removed
 // afterwards, and alternates the two plugins operation by operation, so a change of load on this
 // shared machine hits both alike. The timed part is the plugin process only (start to exit),
-// through the same executor for both.
+// through the same executor for both. A third row, "kernel: veth delete", is the floor of any
+// DEL that removes the pair before it exits: RTM_DELLINK of an equal veth pair (host end on a
+// bridge port, pod end up in a pod namespace) sent from this process, no plugin at all,
+// alternating with the two plugins' DELs.
 //
 // usage: dotnet run --project bench/cni -c Release [-- --podnet DIR --reference DIR --sizes 50,200]
 
@@ -25,18 +29,21 @@ var plugins = new (string Name, string Type, string Ipam, string Dir)[]
     ("bridge+host-local", "bridge", "host-local", referenceDir),
 };
 Console.WriteLine($"load average at start: {File.ReadAllText("/proc/loadavg").Trim()}");
-var rows = new List<(string Round, string Plugin, Stats Add, Stats Del)>();
+const string Floor = "kernel: veth delete";
+var rows = new List<(string Round, string Plugin, Stats? Add, Stats Del)>();
 try
 {
     foreach (var n in sizes)
     {
         foreach (var parallel in new[] { 1, 4 })
         {
-            var stats = Round(n, parallel);
+            var (stats, floor) = Round(n, parallel);
+            var round = $"N={n} {(parallel == 1 ? "sequential" : "4 parallel")}";
             for (var p = 0; p < plugins.Length; p++)
             {
-                rows.Add(($"N={n} {(parallel == 1 ? "sequential" : "4 parallel")}", plugins[p].Name, stats[p].Add, stats[p].Del));
+                rows.Add((round, plugins[p].Name, stats[p].Add, stats[p].Del));
             }
+            rows.Add((round, Floor, null, floor));
         }
     }
 }
@@ -49,22 +56,26 @@ Console.WriteLine();
 Console.WriteLine($"{"round",-20} {"plugin",-18} {"ADD median",10} {"ADD p95",8} {"ADD cpu",8} {"DEL median",10} {"DEL p95",8} {"DEL cpu",8}   (ms)");
 foreach (var r in rows)
 {
-    Console.WriteLine($"{r.Round,-20} {r.Plugin,-18} {r.Add.Median,10:F1} {r.Add.P95,8:F1} {Cpu(r.Add),8} {r.Del.Median,10:F1} {r.Del.P95,8:F1} {Cpu(r.Del),8}");
+    var add = r.Add is { } a ? $"{a.Median,10:F1} {a.P95,8:F1} {Cpu(a),8}" : $"{"-",10} {"-",8} {"-",8}";
+    Console.WriteLine($"{r.Round,-20} {r.Plugin,-19} {add} {r.Del.Median,10:F1} {r.Del.P95,8:F1} {Cpu(r.Del),8}");
 }
 Console.WriteLine();
 foreach (var group in rows.GroupBy(r => r.Round))
 {
-    var ours = group.First(r => r.Plugin == "podnet-cni");
-    var theirs = group.First(r => r.Plugin != "podnet-cni");
-    Console.WriteLine($"{group.Key,-20} podnet/reference  median: ADD {ours.Add.Median / theirs.Add.Median:P0}  DEL {ours.Del.Median / theirs.Del.Median:P0}" +
-        (double.IsNaN(ours.Add.CpuPerOp) ? "" : $"   cpu: ADD {ours.Add.CpuPerOp / theirs.Add.CpuPerOp:P0}  DEL {ours.Del.CpuPerOp / theirs.Del.CpuPerOp:P0}"));
+    var ours = group.First(r => r.Plugin == plugins[0].Name);
+    var theirs = group.First(r => r.Plugin == plugins[1].Name);
+    var floor = group.First(r => r.Plugin == Floor).Del;
+    Console.WriteLine($"{group.Key,-20} podnet/reference  median: ADD {ours.Add!.Value.Median / theirs.Add!.Value.Median:P0}  DEL {ours.Del.Median / theirs.Del.Median:P0}" +
+        (double.IsNaN(ours.Add.Value.CpuPerOp) ? "" : $"   cpu: ADD {ours.Add.Value.CpuPerOp / theirs.Add.Value.CpuPerOp:P0}  DEL {ours.Del.CpuPerOp / theirs.Del.CpuPerOp:P0}") +
+        $"   kernel veth delete alone/reference DEL: {floor.Median / theirs.Del.Median:P0}");
 }
 return 0;
 
 // One round: both plugins, each with its own node namespace and N pods, their operations
 // interleaved (podnet ADD 0, reference ADD 0, podnet ADD 1, …) so that both see the same load
-// on this shared machine; then the DELs the same way.
-(Stats Add, Stats Del)[] Round(int n, int parallel)
+// on this shared machine; then the DELs the same way, with the kernel-only veth delete as a
+// third party in the rotation.
+((Stats Add, Stats Del)[] Plugins, Stats Floor) Round(int n, int parallel)
 {
     var setups = plugins.Select(plugin => MakeSetup(plugin, n)).ToArray();
     try
@@ -79,13 +90,21 @@ return 0;
         {
             s.RequireReservations(n, "ADDs");
         }
-        var dels = Timed(setups.Length, n, parallel, (p, i) =>
+        var floor = MakeFloor(setups[0], n);
+        var dels = Timed(setups.Length + 1, n, parallel, (p, i) =>
         {
+            if (p == setups.Length)
+            {
+                // The socket stays in the host namespace it was opened in: no thread to enter it.
+                floor.DeleteLink(FloorVeth(i));
+                return;
+            }
             var s = setups[p];
             var withPrev = (JsonObject)s.Conf.DeepClone();
             withPrev["prevResult"] = JsonNode.Parse(results[p][i]);
             s.Host.Run(() => Exec(s.Binary, s.Plugin.Dir, "DEL", i, Netns.PathOf(s.Pods[i]), withPrev.ToJsonString()));
         });
+        floor.Dispose();
         foreach (var s in setups)
         {
             s.RequireReservations(0, "DELs");
@@ -94,7 +113,8 @@ return 0;
         {
             Console.WriteLine($"  {setups[p].Plugin.Name,-18} N={n,-4} parallel={parallel}: ADD {adds[p]}  DEL {dels[p]}");
         }
-        return adds.Zip(dels).ToArray();
+        Console.WriteLine($"  {Floor,-18} N={n,-4} parallel={parallel}: DEL {dels[^1] with { CpuPerOp = double.NaN }}");
+        return (adds.Zip(dels).ToArray(), dels[^1] with { CpuPerOp = double.NaN });
     }
     finally
     {
@@ -134,6 +154,25 @@ Setup MakeSetup((string Name, string Type, string Ipam, string Dir) plugin, int 
     }
     return setup;
 }
+
+// The floor's veth pairs, made untimed before the DELs: like podnet-cni's, the host end an up
+// port of the round's bridge, the pod end ("floor0") up in the pod's namespace. The returned
+// rtnetlink handle (in the host namespace) deletes them.
+static RtNetlink MakeFloor(Setup s, int n)
+{
+    var host = s.Host.Run(RtNetlink.OpenInCurrentNamespace);
+    var bridge = host.GetLink("cnib0");
+    for (var i = 0; i < n; i++)
+    {
+        using var pod = Netns.Open(s.Pods[i]);
+        host.CreateVeth(FloorVeth(i), "floor0", pod, masterIndex: bridge.Index, up: true);
+        using var inPod = RtNetlink.Open(pod);
+        inPod.SetUp("floor0");
+    }
+    return host;
+}
+
+static string FloorVeth(int i) => $"pnfloor{i}";
 
 static string Cpu(Stats s) => double.IsNaN(s.CpuPerOp) ? "-" : s.CpuPerOp.ToString("F1", CultureInfo.InvariantCulture);
 

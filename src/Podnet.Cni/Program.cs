@@ -16,19 +16,21 @@ internal static class Program
 
     private static int Main()
     {
-        var stdout = Console.OpenStandardOutput();
         string? version = null;
         try
         {
-            var env = CniEnvironment.Read(Environment.GetEnvironmentVariable);
+            // stdin first, whatever the environment says: a runtime that writes the configuration
+            // after starting the plugin must not find the pipe closed (EPIPE) because the plugin
+            // rejected CNI_* and exited first, and the error then carries the configuration's version.
             var stdin = ReadStdin();
             version = PeekVersion(stdin);
+            var env = CniEnvironment.Read(Environment.GetEnvironmentVariable);
             var output = env.Command == "VERSION"
                 ? VersionAnswer(version)
                 : IsIpamName() ? new IpamPlugin(env, stdin).Run() : new BridgePlugin(env, stdin, Environment.GetEnvironmentVariable).Run();
             if (output is not null)
             {
-                Write(stdout, output);
+                Write(StandardStreams.Output, output);
             }
             return 0;
         }
@@ -36,9 +38,8 @@ internal static class Program
         {
             var error = ToError(e);
             error.CniVersion = CniVersion.IsSupported(version) ? version! : CniVersion.Current;
-            Write(stdout, JsonSerializer.Serialize(error, CniJsonContext.Default.CniError));
-            using var stderr = new StreamWriter(Console.OpenStandardError());
-            stderr.WriteLine($"{(IsIpamName() ? IpamName : "podnet-cni")}: {(e is CniException ? e.Message : e.ToString())}");
+            Write(StandardStreams.Output, CniJson.Write(error));
+            Write(StandardStreams.Error, $"{(IsIpamName() ? IpamName : "podnet-cni")}: {(e is CniException ? e.Message : e.ToString())}\n");
             return 1;
         }
     }
@@ -58,9 +59,8 @@ internal static class Program
         _ => new CniError { Code = CniErrorCode.Internal, Msg = $"{e.GetType().Name}: {e.Message}" },
     };
 
-    private static string VersionAnswer(string? requested) => JsonSerializer.Serialize(
-        new CniVersionInfo { CniVersion = requested ?? CniVersion.Current, SupportedVersions = [.. CniVersion.Supported] },
-        CniJsonContext.Default.CniVersionInfo);
+    private static string VersionAnswer(string? requested) => CniJson.Write(
+        new CniVersionInfo { CniVersion = requested ?? CniVersion.Current, SupportedVersions = [.. CniVersion.Supported] });
 
     /// <summary>The configuration's cniVersion, if stdin is JSON with one (for VERSION and for error answers).</summary>
     private static string? PeekVersion(string stdin)
@@ -78,17 +78,16 @@ internal static class Program
         }
     }
 
-    /// <summary>stdin as UTF-8, without Console's terminal setup (it costs on every start).</summary>
+    /// <summary>
+    /// stdin as UTF-8, through a plain file stream rather than Console's (which sets up the
+    /// terminal; a FileStream reads a redirected file from its current offset, as a runtime expects).
+    /// </summary>
     private static string ReadStdin()
     {
-        using var reader = new StreamReader(Console.OpenStandardInput(), System.Text.Encoding.UTF8);
+        using var reader = new StreamReader(new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(0, ownsHandle: false), FileAccess.Read, bufferSize: 0), System.Text.Encoding.UTF8);
         return reader.ReadToEnd();
     }
 
-    private static void Write(Stream stdout, string text)
-    {
-        var bytes = System.Text.Encoding.UTF8.GetBytes(text);
-        stdout.Write(bytes);
-        stdout.Flush();
-    }
+    /// <summary>With write(2), not Console's stream: see <see cref="StandardStreams"/>.</summary>
+    private static void Write(int fd, string text) => StandardStreams.Write(fd, System.Text.Encoding.UTF8.GetBytes(text));
 }

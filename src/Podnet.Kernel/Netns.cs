@@ -14,7 +14,8 @@ namespace Podnet.Kernel;
 /// return to the original namespace can leak nothing (the hazard described in
 /// containernetworking/plugins pkg/ns/README.md). Never await inside <see cref="Run{T}"/>.
 /// Netlink sockets keep the namespace they were opened in, so <see cref="Netlink.RtNetlink"/>
-/// only needs this for opening its socket.
+/// only enters the namespace to open its socket, and only for the few calls that takes
+/// (<see cref="Briefly{T}"/>, on the calling thread).
 /// </remarks>
 public sealed class Netns : IDisposable
 {
@@ -132,6 +133,45 @@ public sealed class Netns : IDisposable
             }
             return work();
         });
+    }
+
+    /// <summary>
+    /// Runs <paramref name="open"/>, which must only create a descriptor (a socket) and return,
+    /// with the calling thread inside this namespace for just that long; a socket keeps the
+    /// namespace it was made in. A fresh thread (<see cref="Run{T}"/>) costs a CNI ADD 0.1 ms of
+    /// CPU, 0.35 ms under load (the runtime yields in a loop until the new thread has started).
+    /// Nothing in between awaits or can move to another thread, and if the thread cannot go
+    /// back to its own namespace the process ends rather than run on in the wrong one.
+    /// </summary>
+    internal T Briefly<T>(Func<T> open)
+    {
+        var own = Libc.open("/proc/thread-self/ns/net", Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
+        if (own < 0)
+        {
+            throw KernelException.FromLastError("open the calling thread's network namespace");
+        }
+        try
+        {
+            if (Libc.setns(Fd, Libc.CLONE_NEWNET) != 0)
+            {
+                throw KernelException.FromLastError($"enter network namespace {Path}");
+            }
+            try
+            {
+                return open();
+            }
+            finally
+            {
+                if (Libc.setns(own, Libc.CLONE_NEWNET) != 0)
+                {
+                    Environment.FailFast($"could not return from network namespace {Path} to the thread's own: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
+                }
+            }
+        }
+        finally
+        {
+            Libc.close(own);
+        }
     }
 
     public void Run(Action work) => Run(() =>

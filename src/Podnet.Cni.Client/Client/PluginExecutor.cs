@@ -68,8 +68,9 @@ public static class PluginExecutor
         var name = Path.GetFileName(binary);
         try
         {
-            var error = JsonSerializer.Deserialize(output, CniJsonContext.Default.CniError);
-            if (error is not null && (error.Code != 0 || error.Msg.Length > 0))
+            using var document = JsonDocument.Parse(output);
+            var error = CniJson.ReadError(document.RootElement);
+            if (error.Code != 0 || error.Msg.Length > 0)
             {
                 return new CniException(error.Code, $"{name}: {error.Msg}", error.Details);
             }

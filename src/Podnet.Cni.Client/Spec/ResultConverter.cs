@@ -43,22 +43,24 @@ public static class ResultConverter
         };
     }
 
-    public static string Serialize(CniResult result, string version) =>
-        JsonSerializer.Serialize(Convert(result, version), CniJsonContext.Default.CniResult);
+    public static string Serialize(CniResult result, string version) => CniJson.Write(Convert(result, version));
 
     /// <summary>Reads a result of any supported version (0.3.0 … 1.1.0).</summary>
     public static CniResult Parse(string json)
     {
-        var result = JsonSerializer.Deserialize(json, CniJsonContext.Default.CniResult)
-            ?? throw new CniException(CniErrorCode.DecodeFailure, "result is JSON null");
-        Validate(result);
-        return result;
+        using var document = JsonDocument.Parse(json);
+        return Parse(document.RootElement, "result");
     }
 
-    public static CniResult Parse(JsonElement element)
+    public static CniResult Parse(JsonElement element) => Parse(element, "prevResult");
+
+    private static CniResult Parse(JsonElement element, string what)
     {
-        var result = element.Deserialize(CniJsonContext.Default.CniResult)
-            ?? throw new CniException(CniErrorCode.DecodeFailure, "prevResult is JSON null");
+        if (element.ValueKind == JsonValueKind.Null)
+        {
+            throw new CniException(CniErrorCode.DecodeFailure, $"{what} is JSON null");
+        }
+        var result = CniJson.ReadResult(element);
         Validate(result);
         return result;
     }

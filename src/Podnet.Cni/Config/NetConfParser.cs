@@ -18,12 +18,14 @@ internal static class NetConfParser
         }
         try
         {
-            return JsonSerializer.Deserialize(json, ConfJsonContext.Default.NetConfDto)
-                ?? throw new CniException(CniErrorCode.DecodeFailure, "network configuration is JSON null");
+            using var document = JsonDocument.Parse(json);
+            return document.RootElement.ValueKind == JsonValueKind.Null
+                ? throw new CniException(CniErrorCode.DecodeFailure, "network configuration is JSON null")
+                : NetConfReader.Read(document.RootElement);
         }
         catch (JsonException e)
         {
-            throw new CniException(CniErrorCode.DecodeFailure, $"network configuration is not valid JSON: {e.Message}", inner: e);
+            throw new CniException(CniErrorCode.DecodeFailure, $"network configuration cannot be decoded: {e.Message}", inner: e);
         }
     }
 

@@ -27,7 +27,7 @@ public sealed partial class RtNetlink : IDisposable
     public string NamespacePath { get; }
 
     /// <summary>Opens rtnetlink inside <paramref name="netns"/>.</summary>
-    public static RtNetlink Open(Netns netns) => new(netns.Run(NetlinkSocket.Open), netns.Path);
+    public static RtNetlink Open(Netns netns) => new(netns.Briefly(NetlinkSocket.Open), netns.Path);
 
     /// <summary>Opens rtnetlink in the namespace of the calling thread (an agent on a real node uses this).</summary>
     public static RtNetlink OpenInCurrentNamespace() => new(NetlinkSocket.Open(), "(current)");

@@ -63,6 +63,49 @@ public sealed class ConfigTests
     [Fact]
     public void WrongType_IsCode6() => Assert.Equal(CniErrorCode.DecodeFailure, Fails(Conf(""","mtu":"big" """)).Code);
 
+    [Theory]
+    [InlineData(""","isGateway":"yes" """, "'isGateway' must be true or false, not a string")]
+    [InlineData(""","mtu":1500.5""", "'mtu' must be a 32-bit integer, not the number 1500.5")]
+    [InlineData(""","mtu":null""", "'mtu' must be a 32-bit integer, not null")]
+    [InlineData(""","runtimeConfig":{"ips":[5]}""", "the items of 'ips' must be strings, not the number 5")]
+    [InlineData(""","cni.dev/valid-attachments":{}""", "'cni.dev/valid-attachments' must be an array, not an object")]
+    [InlineData(""","args":[]""", "'args' must be an object, not an array")]
+    public void WrongTypes_AreCode6NamingTheKey(string extra, string message)
+    {
+        var e = Fails(Conf(extra));
+        Assert.Equal(CniErrorCode.DecodeFailure, e.Code);
+        Assert.Contains(message, e.Message);
+    }
+
+    [Fact]
+    public void WrongTypeInsideIpam_IsCode6NamingTheKey()
+    {
+        var e = Fails("""{"cniVersion":"1.0.0","name":"lab","type":"podnet-cni","ipam":{"type":"podnet-ipam","ranges":[{"subnet":"10.0.0.0/24"}]}}""");
+        Assert.Equal(CniErrorCode.DecodeFailure, e.Code);
+        Assert.Contains("'ranges' must be arrays of ranges", e.Message);
+    }
+
+    [Fact]
+    public void NotAnObject_IsCode6() => Assert.Equal(CniErrorCode.DecodeFailure, Fails("[1,2]").Code);
+
+    [Fact]
+    public void UnknownKeysAndNulls_AreIgnoredAsTheSerializerDid()
+    {
+        var c = TestEnv.Parse(Conf(""","somethingElse":{"a":[1]},"Bridge":"ignored-case","bridge":null,"dns":null,"preserveDefaultVlan":null"""));
+        Assert.Equal("cni0", c.Bridge);
+        Assert.Null(c.Dns);
+        Assert.True(c.PreserveDefaultVlan);
+    }
+
+    [Fact]
+    public void PrevResultAndAttachments_AreRead()
+    {
+        var c = TestEnv.Parse(Conf(""","prevResult":{"cniVersion":"1.0.0","ips":[{"address":"10.0.0.2/24"}]},"cni.dev/attachments":[{"containerID":"c1","ifname":"eth0"}]""", version: "1.1.0"));
+        Assert.Equal("10.0.0.2/24", Assert.Single(ResultConverter.Parse(c.PrevResult!.Value).Ips!).Address);
+        var a = Assert.Single(c.ValidAttachments!);
+        Assert.Equal(("c1", "eth0"), (a.ContainerId, a.IfName));
+    }
+
     [Fact]
     public void OldVersion_IsCode1() => Assert.Equal(CniErrorCode.IncompatibleVersion, Fails(Conf(version: "0.2.0")).Code);
 

@@ -59,6 +59,45 @@ public sealed class VersionAndResultTests
         Assert.Null(ResultConverter.Convert(r, "1.0.0").Ips![0].Version);
     }
 
+    [Theory]
+    [InlineData("1.1.0")]
+    [InlineData("0.4.0")]
+    public void Parse_OfSerialize_GivesTheSameJsonBack(string version)
+    {
+        var json = ResultConverter.Serialize(Sample(), version);
+        Assert.Equal(json, ResultConverter.Serialize(ResultConverter.Parse(json), version));
+    }
+
+    [Fact]
+    public void Parse_ReadsDnsAndRouteFields()
+    {
+        var r = ResultConverter.Parse("""{"cniVersion":"1.1.0","routes":[{"dst":"0.0.0.0/0","table":7,"scope":0,"advmss":1400}],"dns":{"nameservers":["10.96.0.10"],"domain":"d","search":["a","b"],"options":["ndots:5"]},"extra":1}""");
+        var route = Assert.Single(r.Routes!);
+        Assert.Equal((7, 0, 1400), (route.Table, route.Scope, route.AdvMss));
+        Assert.Equal(["10.96.0.10"], r.Dns!.Nameservers!);
+        Assert.Equal(["a", "b"], r.Dns.Search!);
+        Assert.Equal("""{"cniVersion":"1.1.0","routes":[{"dst":"0.0.0.0/0","advmss":1400,"table":7,"scope":0}],"dns":{"nameservers":["10.96.0.10"],"domain":"d","search":["a","b"],"options":["ndots:5"]}}""",
+            ResultConverter.Serialize(r, "1.1.0"));
+    }
+
+    [Fact]
+    public void Parse_WrongTypeOrNull_IsAJsonErrorOrCode6()
+    {
+        Assert.Contains("'interface' must be a 32-bit integer", Assert.Throws<System.Text.Json.JsonException>(() => ResultConverter.Parse("""{"ips":[{"address":"10.0.0.2/24","interface":"0"}]}""")).Message);
+        Assert.Contains("the items of 'ips' must be objects", Assert.Throws<System.Text.Json.JsonException>(() => ResultConverter.Parse("""{"ips":[null]}""")).Message);
+        Assert.Equal(CniErrorCode.DecodeFailure, Assert.Throws<CniException>(() => ResultConverter.Parse("null")).Code);
+    }
+
+    [Fact]
+    public void ErrorAndVersionAnswers_AreTheSpecsShapes()
+    {
+        Assert.Equal("""{"cniVersion":"1.0.0","code":7,"msg":"bad \u0022x\u0022"}""", CniJson.Write(new CniError { CniVersion = "1.0.0", Code = 7, Msg = "bad \"x\"" }));
+        Assert.Equal("""{"cniVersion":"1.1.0","supportedVersions":["0.4.0","1.1.0"]}""", CniJson.Write(new CniVersionInfo { CniVersion = "1.1.0", SupportedVersions = ["0.4.0", "1.1.0"] }));
+        using var doc = System.Text.Json.JsonDocument.Parse("""{"cniVersion":"1.0.0","code":11,"msg":"busy","details":"gc"}""");
+        var e = CniJson.ReadError(doc.RootElement);
+        Assert.Equal((11, "busy", "gc"), (e.Code, e.Msg, e.Details));
+    }
+
     [Fact]
     public void Parse_BadAddress_IsDecodeFailure() =>
         Assert.Equal(CniErrorCode.DecodeFailure, Assert.Throws<CniException>(() => ResultConverter.Parse("""{"cniVersion":"1.0.0","ips":[{"address":"10.1.0.5"}]}""")).Code);
