@@ -35,8 +35,19 @@ spec:
         args: ["netexec", "--http-port=8080", "--udp-port=-1"]
 YAML
 applied=$(now)
+# Wait until every pod's Ready condition is True. The observer must not load the machine it
+# measures: kubectl, when there, costs about 0.1 CPU second a look, `podnet get` 0.35.
+kubeconfig="/var/lib/podnet/labs/$lab/cp/kubeconfig"
+count_ready() {
+  if command -v kubectl >/dev/null; then
+    kubectl --kubeconfig "$kubeconfig" get pods -l app=bench \
+      -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | grep -c '^True$' || true
+  else
+    "$podnet" get --lab "$lab" pods -l app=bench -o json | jq '[.items[] | select(.status.conditions // [] | any(.type == "Ready" and .status == "True"))] | length'
+  fi
+}
 while :; do
-  ready=$("$podnet" get --lab "$lab" pods -l app=bench -o json | jq '[.items[] | select(.status.conditions // [] | any(.type == "Ready" and .status == "True"))] | length')
+  ready=$(count_ready)
   [ "$ready" -ge "$pods" ] && break
   sleep 0.2
 done
@@ -45,7 +56,7 @@ done_at=$(now)
 # plugin and other short-lived helpers an agent runs), to show where the time goes.
 cpu_report=$(for pid in $(pgrep -f "$root/bin/podnet" || true); do
   stat=$(cut -d')' -f2- "/proc/$pid/stat" 2>/dev/null) || continue
-  role=$(tr '\0' ' ' <"/proc/$pid/cmdline" | awk '{print $2 "-" ($2 == "agent" ? $7 : "")}')
+  role=$(tr '\0' ' ' <"/proc/$pid/cmdline" | awk '{print $2 "-" ($2 == "agent" ? $6 : "")}')
   echo "$stat" | awk -v role="$role" '{printf "    %-22s own %6.2f s  children %6.2f s\n", role, ($12 + $13) / 100, ($14 + $15) / 100}'
 done | sort)
 rss=0

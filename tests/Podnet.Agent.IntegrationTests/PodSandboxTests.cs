@@ -30,7 +30,8 @@ public sealed class PodSandboxTests : IDisposable
             pod.Name, "web-1", Path.Combine(_dir, "pod"),
             "nameserver 10.96.0.10\nsearch default.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5\n",
             PodHosts.Build("web-1", null, "default", "cluster.local", ["10.244.1.5"], []),
-            new Dictionary<string, string> { ["namespace"] = "default", ["token"] = "secret-token" }));
+            new Dictionary<string, string> { ["namespace"] = "default", ["token"] = "secret-token" },
+            Path.Combine(_dir, "shared")));
     }
 
     private static int WaitForExit(ContainerProcess container)
@@ -51,7 +52,7 @@ public sealed class PodSandboxTests : IDisposable
         try
         {
             var container = sandbox.Start("main",
-                ["/bin/sh", "-c", "cat /etc/resolv.conf; hostname; cat /var/run/secrets/kubernetes.io/serviceaccount/namespace; echo; echo $GREETING $HOSTNAME; grep web-1 /etc/hosts; ip -o -4 addr show eth0"],
+                ["/bin/sh", "-c", "cat /etc/resolv.conf; hostname; cat /var/run/secrets/kubernetes.io/serviceaccount/namespace; echo; echo $GREETING $HOSTNAME; grep web-1 /etc/hosts; ip -o -4 addr show eth0; ip -o -4 addr show lo; touch /var/run/secrets/kubernetes.io/serviceaccount/x || echo account-read-only"],
                 [new("GREETING", "hello")]);
             Assert.Equal(0, WaitForExit(container));
             var log = File.ReadAllText(container.LogPath);
@@ -62,6 +63,8 @@ public sealed class PodSandboxTests : IDisposable
             Assert.Contains("hello web-1", log);
             Assert.Contains("10.244.1.5\tweb-1", log);
             Assert.Contains("inet 10.244.1.5/24", log);
+            Assert.Contains("inet 127.0.0.1/8", log); // the agent brought lo up (its address appears only then)
+            Assert.Contains("account-read-only", log);
         }
         finally
         {

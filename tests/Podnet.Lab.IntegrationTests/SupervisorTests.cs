@@ -62,4 +62,22 @@ public sealed class SupervisorTests : IDisposable
             Assert.Contains(lines, l => l.StartsWith("inside: exited", StringComparison.Ordinal));
         }
     }
+
+    [PrivilegedFact]
+    public async Task SupervisedProcesses_RunWithoutTieredCompilation_UnlessTheCallerSetIt()
+    {
+        using var stop = new CancellationTokenSource();
+        var supervisor = new Supervisor(_dir);
+        var run = supervisor.RunAsync([new SupervisedProcess("env", null, "/bin/sh", ["-c", "echo \"tiered=$DOTNET_TieredCompilation.\"; exec sleep 300"])], stop.Token);
+        WaitForPid(_dir, "env");
+        var path = Path.Combine(supervisor.LogDirectory, "env.log");
+        for (var i = 0; i < 100 && !File.ReadAllText(path).Contains("tiered="); i++)
+        {
+            Thread.Sleep(20);
+        }
+        var expected = Environment.GetEnvironmentVariable("DOTNET_TieredCompilation") ?? "0";
+        Assert.Contains($"tiered={expected}.", File.ReadAllText(path));
+        await stop.CancelAsync();
+        await run.WaitAsync(TimeSpan.FromSeconds(15));
+    }
 }

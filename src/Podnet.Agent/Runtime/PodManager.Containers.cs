@@ -52,6 +52,7 @@ public sealed partial class PodManager
         if (!started)
         {
             state.Ready = false; // the node's test server has not opened the pod's sockets yet
+            _waitingForServer = true;
         }
         else if (container.ReadinessProbe is not { } readiness)
         {
@@ -164,6 +165,7 @@ public sealed partial class PodManager
         PodRecordStore.Delete(options.PodsDirectory, record.Uid);
         _records.Remove(record.Uid);
         _posted.Remove(record.Uid);
+        _saved.Remove(record.Uid);
         options.Log($"removed {record.Namespace}/{record.Name}");
     }
 }

@@ -13,6 +13,14 @@ namespace Podnet.Agent.Runtime;
 /// out. Level-triggered: every pod event, and a tick each second (container exits, restarts,
 /// probes, grace periods), runs one sync over all of the node's pods.
 /// </summary>
+/// <remarks>
+/// A sync looks at every pod but writes only what changed: a pod's record goes to disk when its
+/// JSON differs from what was saved, and its status to the API when what the runtime knows of it
+/// (<see cref="PodFacts"/>) differs from what was last posted. Each of the node's pods changes a
+/// few times while hundreds of syncs run, so this keeps a sync's cost in memory. While a pod
+/// waits for the node's test server to open its sockets, the pod is looked at again after
+/// <see cref="s_serverPoll"/> instead of the next tick, so it turns Ready as soon as it serves.
+/// </remarks>
 public sealed partial class PodManager(
     AgentOptions options,
     IKubernetes client,
@@ -24,9 +32,13 @@ public sealed partial class PodManager(
     Probes probes)
 {
     private static readonly TimeSpan s_tick = TimeSpan.FromSeconds(1);
-    private readonly CoalescingQueue _queue = new();
+    private static readonly TimeSpan s_serverPoll = TimeSpan.FromMilliseconds(100);
+    private readonly CoalescingQueue _queue = new() { MinInterval = TimeSpan.FromMilliseconds(20) };
     private readonly Dictionary<string, PodRecord> _records = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, string> _posted = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, PodFacts> _posted = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _saved = new(StringComparer.Ordinal);
+    private bool _waitingForServer;
+    private int _serverPollScheduled;
     private readonly Dictionary<string, DateTime> _terminating = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTime> _retryAt = new(StringComparer.Ordinal);
 
@@ -37,6 +49,7 @@ public sealed partial class PodManager(
         foreach (var record in PodRecordStore.LoadAll(options.PodsDirectory))
         {
             _records[record.Uid] = record; // adopted as they are: their network is not touched
+            _saved[record.Uid] = PodRecordStore.Serialize(record);
         }
         if (Conflist() is { } conflist)
         {
@@ -58,6 +71,7 @@ public sealed partial class PodManager(
     private async Task SyncAsync(CancellationToken token)
     {
         var now = DateTime.UtcNow;
+        _waitingForServer = false;
         var mine = pods.Cache.List().Where(p => p.Spec?.NodeName == options.NodeName).ToDictionary(p => p.Metadata.Uid, StringComparer.Ordinal);
         foreach (var gone in _records.Keys.Where(uid => !mine.ContainsKey(uid)).ToArray())
         {
@@ -82,9 +96,27 @@ public sealed partial class PodManager(
             if (_records.TryGetValue(pod.Metadata.Uid, out var record))
             {
                 await StepContainersAsync(pod, record, serviceInfos, now);
-                PodRecordStore.Save(options.PodsDirectory, record);
+                SaveIfChanged(record);
                 await PostAsync(pod, Facts(record), token);
             }
+        }
+        if (_waitingForServer && Interlocked.Exchange(ref _serverPollScheduled, 1) == 0)
+        {
+            _ = Task.Delay(s_serverPoll, token).ContinueWith(_ =>
+            {
+                Volatile.Write(ref _serverPollScheduled, 0);
+                _queue.Enqueue();
+            }, CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+        }
+    }
+
+    private void SaveIfChanged(PodRecord record)
+    {
+        var json = PodRecordStore.Serialize(record);
+        if (!_saved.TryGetValue(record.Uid, out var last) || last != json)
+        {
+            PodRecordStore.Write(options.PodsDirectory, record.Uid, json);
+            _saved[record.Uid] = json;
         }
     }
 
@@ -120,6 +152,7 @@ public sealed partial class PodManager(
         foreach (var (uid, record) in started)
         {
             _records[uid] = record;
+            _saved[uid] = PodRecordStore.Serialize(record); // the starter saved it
             _retryAt.Remove(uid);
         }
         foreach (var (pod, message) in failed)
@@ -175,16 +208,16 @@ public sealed partial class PodManager(
 
     private async Task PostAsync(V1Pod pod, PodFacts facts, CancellationToken token)
     {
-        var status = PodStatusCalc.Build(pod, facts, DateTime.UtcNow);
-        var json = KubernetesJson.Serialize(new { status });
-        if (_posted.TryGetValue(pod.Metadata.Uid, out var last) && last == json)
+        if (_posted.TryGetValue(pod.Metadata.Uid, out var last) && last.SameAs(facts))
         {
             return;
         }
+        var status = PodStatusCalc.Build(pod, facts, DateTime.UtcNow);
+        var json = KubernetesJson.Serialize(new { status });
         try
         {
             await client.CoreV1.PatchNamespacedPodStatusAsync(new V1Patch(json, V1Patch.PatchType.MergePatch), pod.Metadata.Name, pod.Metadata.NamespaceProperty, cancellationToken: token);
-            _posted[pod.Metadata.Uid] = json;
+            _posted[pod.Metadata.Uid] = facts;
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
         {

@@ -74,12 +74,18 @@ public static class PodRecordStore
 
     public static string DirectoryOf(string podsDirectory, string uid) => Path.Combine(podsDirectory, uid);
 
-    public static void Save(string podsDirectory, PodRecord record)
+    public static void Save(string podsDirectory, PodRecord record) => Write(podsDirectory, record.Uid, Serialize(record));
+
+    /// <summary>The record as <see cref="Save"/> writes it (callers compare it to skip writes that change nothing).</summary>
+    public static string Serialize(PodRecord record) => JsonSerializer.Serialize(record, s_json);
+
+    /// <summary>Writes <paramref name="json"/> (from <see cref="Serialize"/>) as the record of pod <paramref name="uid"/>.</summary>
+    public static void Write(string podsDirectory, string uid, string json)
     {
-        var dir = DirectoryOf(podsDirectory, record.Uid);
+        var dir = DirectoryOf(podsDirectory, uid);
         Directory.CreateDirectory(dir);
         var path = Path.Combine(dir, "record.json");
-        File.WriteAllText(path + ".tmp", JsonSerializer.Serialize(record, s_json));
+        File.WriteAllText(path + ".tmp", json);
         File.Move(path + ".tmp", path, overwrite: true);
     }
 

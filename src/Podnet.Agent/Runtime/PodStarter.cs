@@ -43,7 +43,8 @@ public sealed class PodStarter(AgentOptions options, PodNetwork network, Service
                 PodRecordStore.DirectoryOf(options.PodsDirectory, uid),
                 PodDns.Build(meta.NamespaceProperty, dns, new NodeDns(options.ClusterDns, options.ClusterDomain, ReadHostResolvConf())),
                 PodHosts.Build(hostname, pod.Spec?.Subdomain, meta.NamespaceProperty, options.ClusterDomain, ips, aliases),
-                account.For(meta.NamespaceProperty)));
+                account.For(meta.NamespaceProperty),
+                Path.Combine(options.StateDirectory, "shared")));
             record.HolderPid = sandbox.HolderPid;
             foreach (var container in pod.Spec?.Containers ?? [])
             {

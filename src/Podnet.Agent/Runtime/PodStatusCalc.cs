@@ -25,7 +25,13 @@ public sealed record ContainerFacts(
     int? LastExitCode = null);
 
 /// <summary>What the runtime knows of a pod on its node.</summary>
-public sealed record PodFacts(bool SandboxReady, IReadOnlyList<string> PodIPs, string HostIP, DateTime? StartTime, IReadOnlyList<ContainerFacts> Containers);
+public sealed record PodFacts(bool SandboxReady, IReadOnlyList<string> PodIPs, string HostIP, DateTime? StartTime, IReadOnlyList<ContainerFacts> Containers)
+{
+    /// <summary>Same facts, lists compared item by item (the status built from them is then the same too).</summary>
+    public bool SameAs(PodFacts other) =>
+        SandboxReady == other.SandboxReady && HostIP == other.HostIP && StartTime == other.StartTime
+        && PodIPs.SequenceEqual(other.PodIPs) && Containers.SequenceEqual(other.Containers);
+}
 
 /// <summary>
 /// A pod's status as the kubelet reports it, computed from what the runtime knows: phase,

@@ -56,7 +56,7 @@ internal static class AgentCommand
                 Console.Error.WriteLine($"podnet agent: {e.Message}");
                 return 2;
             }
-            var config = KubernetesClientConfiguration.BuildConfigFromConfigFile(parse.GetValue(kubeconfig));
+            var config = KubeconfigFile.Load(parse.GetValue(kubeconfig)!);
             using var stopping = new CancellationTokenSource();
             using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stopping.Cancel(); });
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(token, stopping.Token);

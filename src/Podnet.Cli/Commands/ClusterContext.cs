@@ -48,7 +48,7 @@ internal sealed record ClusterContext(string Kubeconfig, LabState? Lab)
         return null;
     }
 
-    public Kubernetes Client() => new(KubernetesClientConfiguration.BuildConfigFromConfigFile(Kubeconfig));
+    public Kubernetes Client() => new(KubeconfigFile.Load(Kubeconfig));
 
     private static string Labs() => string.Join(", ", LabState.List()) switch { "" => "none", var l => l };
 }

@@ -17,7 +17,7 @@ internal static class Demo
             Console.Error.WriteLine($"podnet lab: the demo manifest {path} is missing");
             return false;
         }
-        using var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(state.Kubeconfig));
+        using var client = new Kubernetes(KubeconfigFile.Load(state.Kubeconfig));
         foreach (var item in KubernetesYaml.LoadAllFromString(await File.ReadAllTextAsync(path, token)))
         {
             try

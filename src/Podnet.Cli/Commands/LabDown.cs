@@ -51,7 +51,7 @@ internal static class LabDown
     {
         try
         {
-            using var client = new k8s.Kubernetes(k8s.KubernetesClientConfiguration.BuildConfigFromConfigFile(state.ExternalKubeconfigCopy));
+            using var client = new k8s.Kubernetes(KubeconfigFile.Load(state.ExternalKubeconfigCopy));
             foreach (var node in LabPlanner.Build(settings.ToSpec()).Nodes)
             {
                 try

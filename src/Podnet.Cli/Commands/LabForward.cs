@@ -30,7 +30,7 @@ internal static class LabForward
             System.Net.IPEndPoint target;
             try
             {
-                target = ApiForwarder.ResolveServer(new Uri(KubernetesClientConfiguration.BuildConfigFromConfigFile(state.ExternalKubeconfigCopy).Host));
+                target = ApiForwarder.ResolveServer(new Uri(KubeconfigFile.Load(state.ExternalKubeconfigCopy).Host));
             }
             catch (Exception e) when (e is k8s.Exceptions.KubeConfigException or UriFormatException or System.Net.Sockets.SocketException or IOException)
             {

@@ -120,7 +120,7 @@ internal static class LabStatus
     {
         try
         {
-            return File.Exists(state.Kubeconfig) ? KubernetesClientConfiguration.BuildConfigFromConfigFile(state.Kubeconfig).Host : null;
+            return File.Exists(state.Kubeconfig) ? KubeconfigFile.Load(state.Kubeconfig).Host : null;
         }
         catch (k8s.Exceptions.KubeConfigException)
         {
@@ -137,7 +137,7 @@ internal static class LabStatus
         }
         try
         {
-            using var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(state.Kubeconfig));
+            using var client = new Kubernetes(KubeconfigFile.Load(state.Kubeconfig));
             foreach (var node in client.CoreV1.ListNode().Items)
             {
                 result[node.Metadata.Name] = (node.Spec?.PodCIDR, LabUp.IsReady(node));

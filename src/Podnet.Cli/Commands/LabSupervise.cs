@@ -21,7 +21,7 @@ internal static class LabSupervise
     /// </summary>
     private static async Task RouteOutsideAsync(LabState state, LabPlan plan, Action<string> log, CancellationToken token)
     {
-        using var client = new k8s.Kubernetes(k8s.KubernetesClientConfiguration.BuildConfigFromConfigFile(state.Kubeconfig));
+        using var client = new k8s.Kubernetes(KubeconfigFile.Load(state.Kubeconfig));
         var nodes = new Controllers.Informers.Informer<k8s.Models.V1Node>(Controllers.Informers.ListWatches.Nodes(client));
         var queue = new Controllers.Informers.CoalescingQueue();
         nodes.AddHandlers(new(_ => queue.Enqueue(), (_, _) => queue.Enqueue(), _ => queue.Enqueue()));

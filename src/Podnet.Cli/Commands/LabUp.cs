@@ -176,7 +176,7 @@ internal static class LabUp
     {
         try
         {
-            var config = KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig);
+            var config = KubeconfigFile.Load(kubeconfig);
             _ = Lab.Supervision.ApiForwarder.ResolveServer(new Uri(config.Host));
             using var client = new Kubernetes(config);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
@@ -215,7 +215,7 @@ internal static class LabUp
             {
                 try
                 {
-                    using var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(state.Kubeconfig));
+                    using var client = new Kubernetes(KubeconfigFile.Load(state.Kubeconfig));
                     var list = await client.CoreV1.ListNodeAsync(cancellationToken: token);
                     var ready = list.Items.Count(n => nodes.Contains(n.Metadata.Name) && IsReady(n));
                     var line = $"podnet lab: {ready}/{nodes.Count} nodes Ready";

@@ -108,7 +108,7 @@ internal static class ServerCommand
         }
         try
         {
-            using var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(host.KubeconfigPath));
+            using var client = new Kubernetes(KubeconfigFile.Load(host.KubeconfigPath));
             await ControllerManager.RunAsync(client, options, names, token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)

@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
 using k8s;
+using Podnet.Cli.Commands;
 
 namespace Podnet.Cli.Objects;
 
@@ -17,7 +18,7 @@ internal sealed class ApiClient : IDisposable
 
     public ApiClient(string kubeconfig)
     {
-        var config = KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig);
+        var config = KubeconfigFile.Load(kubeconfig);
         var ca = config.SslCaCerts;
         var handler = new HttpClientHandler();
         if (config.SkipTlsVerify)

@@ -41,7 +41,8 @@ public static class ReplicaSetCalc
             .Where(p => p.Metadata.OwnerReferences?.Any(o => o.Controller == true) != true)
             .Where(p => !PodState.IsTerminating(p) && !PodState.IsTerminal(p) && Labels.Matches(replicaSet.Spec.Selector, p.Metadata.Labels))
             .ToList();
-        var owned = controlled.Except(release).Concat(adopt).ToList();
+        // By reference: V1Pod's generated equality hashes the whole object, once per pod per sync.
+        var owned = controlled.Except<V1Pod>(release, ReferenceEqualityComparer.Instance).Concat(adopt).ToList();
         var active = owned.Where(p => !PodState.IsTerminal(p) && !PodState.IsTerminating(p)).ToList();
         var wanted = replicaSet.Metadata.DeletionTimestamp is null ? replicaSet.Spec.Replicas ?? 1 : active.Count;
         var diff = active.Count - wanted;

@@ -9,7 +9,10 @@ namespace Podnet.Controllers.Informers;
 /// </summary>
 /// <remarks>
 /// A sync that throws is retried after a backoff with everything marked dirty, so a failed
-/// write is never lost; a successful sync resets the backoff.
+/// write is never lost; a successful sync resets the backoff. With a <see cref="MinInterval"/>,
+/// the next sync starts no sooner than that after the last one ended: under a storm of events
+/// (hundreds of pods changing) each sync then takes in a batch of them instead of one, so the
+/// whole-state recompute and its writes happen a few times, not once per event.
 /// </remarks>
 public sealed class CoalescingQueue
 {
@@ -17,6 +20,9 @@ public sealed class CoalescingQueue
     private readonly Lock _lock = new();
     private HashSet<string> _dirty = new(StringComparer.Ordinal);
     private bool _all;
+
+    /// <summary>The least time between the end of one sync and the start of the next (zero: none).</summary>
+    public TimeSpan MinInterval { get; init; }
 
     /// <summary>Marks everything dirty.</summary>
     public void Enqueue()
@@ -58,6 +64,10 @@ public sealed class CoalescingQueue
             {
                 await sync(keys, cancellationToken).ConfigureAwait(false);
                 backoff.Reset();
+                if (MinInterval > TimeSpan.Zero)
+                {
+                    await Task.Delay(MinInterval, cancellationToken).ConfigureAwait(false);
+                }
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {

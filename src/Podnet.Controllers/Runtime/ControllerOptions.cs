@@ -21,6 +21,12 @@ public sealed record ControllerOptions
     /// <summary>How long a controller trusts its own writes that the cache has not shown yet.</summary>
     public TimeSpan ExpectationTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// The least time between two syncs of one controller: events that come in meanwhile (200
+    /// pods turning Ready) are taken in by one recompute and one status write, not one each.
+    /// </summary>
+    public TimeSpan MinSyncInterval { get; init; } = TimeSpan.FromMilliseconds(50);
+
     /// <summary>One line per notable thing (errors, retries); null for silence.</summary>
     public Action<string>? Log { get; init; }
 }

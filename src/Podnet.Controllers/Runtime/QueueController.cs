@@ -19,12 +19,13 @@ public interface IController
 /// </summary>
 internal abstract class QueueController : IController
 {
-    private readonly CoalescingQueue _queue = new();
+    private readonly CoalescingQueue _queue;
 
     protected QueueController(SharedInformers informers, ControllerOptions options)
     {
         Informers = informers;
         Options = options;
+        _queue = new CoalescingQueue { MinInterval = options.MinSyncInterval };
     }
 
     public abstract string Name { get; }

@@ -19,6 +19,13 @@ public sealed class ApiForwarder : IDisposable
     private readonly List<Socket> _listeners = [];
     private readonly IPEndPoint _target;
 
+    // The namespace this process runs in, where the real server is reached. A socket belongs to
+    // the namespace of the thread that makes it, and a relay may run on any thread, including
+    // the runtime's socket-event thread, which is started by the first listener and so inside a
+    // node's namespace: there, connecting to the target reached this forwarder's own listener,
+    // again and again (seen once the lab's daemons ran without tiered compilation).
+    private readonly Netns _home = Netns.OpenCurrent();
+
     private ApiForwarder(IPEndPoint target) => _target = target;
 
     /// <summary>The address and port a kubeconfig's server URL names, resolved here.</summary>
@@ -98,7 +105,7 @@ public sealed class ApiForwarder : IDisposable
     {
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(stop);
         using (client)
-        using (var server = new Socket(_target.AddressFamily, SocketType.Stream, ProtocolType.Tcp))
+        using (var server = _home.Run(() => new Socket(_target.AddressFamily, SocketType.Stream, ProtocolType.Tcp)))
         {
             try
             {
@@ -153,5 +160,6 @@ public sealed class ApiForwarder : IDisposable
         {
             listener.Dispose();
         }
+        _home.Dispose();
     }
 }
