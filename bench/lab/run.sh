@@ -11,14 +11,34 @@ pods=$((nodes * per_node))
 lab=bench
 podnet="$root/podnet"
 now() { date +%s.%N; }
+# Waits (at most 60 s) until the CPUs have been at least 90% idle for a second: after a lab or
+# the floor's namespaces go, the kernel tears them down in the background for seconds, and
+# neither side should be timed on a kernel still busy with the other's leftovers.
+cpu_times() { awk '/^cpu / {print $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9, $5 + $6}' /proc/stat; }
+settle() {
+  for _ in $(seq 1 60); do
+    read -r total1 idle1 <<<"$(cpu_times)"
+    sleep 1
+    read -r total2 idle2 <<<"$(cpu_times)"
+    [ $(((idle2 - idle1) * 100 / (total2 - total1 + 1))) -ge 90 ] && return
+  done
+}
 
 "$podnet" build >/dev/null 2>&1
 "$podnet" lab down --name "$lab" >/dev/null 2>&1 || true
 
 # Podnet: lab up, then a Deployment of $pods netexec pods spread by the scheduler.
+settle
 start=$(now)
 "$podnet" lab up --name "$lab" --nodes "$nodes" >/dev/null 2>&1
 up=$(now)
+# Wait until every pod's Ready condition is True, through one watch started before the apply:
+# the observer must not load the machine it measures (a kubectl poll every 0.2 s took about
+# 0.1 CPU second a look, `podnet get` 0.35).
+kubeconfig="/var/lib/podnet/labs/$lab/cp/kubeconfig"
+ready_file=$(mktemp)
+python3 "$root/bench/lab/ready_watch.py" "$kubeconfig" app=bench "$pods" >"$ready_file" &
+watcher=$!
 cat <<YAML | "$podnet" apply --lab "$lab" -f - >/dev/null
 apiVersion: apps/v1
 kind: Deployment
@@ -35,23 +55,9 @@ spec:
         args: ["netexec", "--http-port=8080", "--udp-port=-1"]
 YAML
 applied=$(now)
-# Wait until every pod's Ready condition is True. The observer must not load the machine it
-# measures: kubectl, when there, costs about 0.1 CPU second a look, `podnet get` 0.35.
-kubeconfig="/var/lib/podnet/labs/$lab/cp/kubeconfig"
-count_ready() {
-  if command -v kubectl >/dev/null; then
-    kubectl --kubeconfig "$kubeconfig" get pods -l app=bench \
-      -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | grep -c '^True$' || true
-  else
-    "$podnet" get --lab "$lab" pods -l app=bench -o json | jq '[.items[] | select(.status.conditions // [] | any(.type == "Ready" and .status == "True"))] | length'
-  fi
-}
-while :; do
-  ready=$(count_ready)
-  [ "$ready" -ge "$pods" ] && break
-  sleep 0.2
-done
-done_at=$(now)
+wait "$watcher"
+done_at=$(cat "$ready_file")
+rm -f "$ready_file"
 # CPU seconds of each Podnet process so far, its own and its waited-for children's (the CNI
 # plugin and other short-lived helpers an agent runs), to show where the time goes.
 cpu_report=$(for pid in $(pgrep -f "$root/bin/podnet" || true); do
@@ -74,6 +80,7 @@ done
 "$podnet" lab down --name "$lab" >/dev/null 2>&1
 
 # The floor: the same namespaces and links with ip, no control plane.
+settle
 floor_start=$(now)
 ip netns add pn-flr-fabric
 ip -n pn-flr-fabric link add fabric0 type bridge

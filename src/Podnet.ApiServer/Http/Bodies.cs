@@ -57,6 +57,17 @@ internal static class Bodies
         return response.Body.WriteAsync(bytes).AsTask();
     }
 
+    /// <summary>
+    /// Every document of a YAML stream (JSON is YAML too) as JSON, typed as <see cref="Yaml"/>
+    /// types them; empty documents are skipped. Throws <see cref="YamlException"/> on bad YAML.
+    /// </summary>
+    public static List<JsonNode> YamlDocuments(string text)
+    {
+        var stream = new YamlStream();
+        stream.Load(new StringReader(text));
+        return stream.Documents.Select(d => Convert(d.RootNode)).OfType<JsonNode>().ToList();
+    }
+
     /// <summary>YAML (one document) to JSON, with plain scalars typed as YAML 1.2's core schema does.</summary>
     public static JsonNode Yaml(string text)
     {

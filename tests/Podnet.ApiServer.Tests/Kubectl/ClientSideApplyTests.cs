@@ -100,12 +100,38 @@ public sealed class ClientSideApplyTests(ServerFixture server) : KubectlTestBase
         var annotations = meta["annotations"]!.AsObject();
         annotations["kubectl.kubernetes.io/last-applied-configuration"] = ((string)annotations["kubectl.kubernetes.io/last-applied-configuration"]!).Replace($"\"namespace\":\"{ns}\"", "\"namespace\":\"NS\"", StringComparison.Ordinal);
         obj.Remove("status");
-        if (obj["spec"]!["clusterIP"] is not null)
+        if (obj["spec"]?["clusterIP"] is not null)
         {
             obj["spec"]!.AsObject().Remove("clusterIP");
             obj["spec"]!.AsObject().Remove("clusterIPs");
         }
         return obj;
+    }
+
+    [Fact]
+    public void ManifestWithAFieldTheKindLacks_IsSentAsWritten_AsKubectlSendsIt()
+    {
+        // kubectl converts YAML to JSON without a typed model: a field the kind does not have
+        // reaches the server and stays in last-applied-configuration.
+        var viaKubectl = Namespace("csa-uk-");
+        var viaPodnet = Namespace("csa-up-");
+        var manifest = File("unknown.yaml", """
+            apiVersion: v1
+            kind: ConfigMap
+            metadata:
+              name: web
+              labels: {app: web}
+            data: {mode: "fast"}
+            notAField: {nested: 1}
+
+            """);
+        Kubectl.Ok("apply", "--validate=false", "-n", viaKubectl, "-f", manifest);
+        var podnet = Podnet("apply", "-n", viaPodnet, "-f", manifest);
+        Assert.True(podnet.ExitCode == 0, podnet.Error);
+        Assert.Equal("configmap/web created\n", podnet.Out);
+        var comparable = Comparable(viaPodnet, "configmap");
+        Assert.Equal(Comparable(viaKubectl, "configmap").ToJsonString(), comparable.ToJsonString());
+        Assert.Contains("\"notAField\":{\"nested\":1}", (string)comparable["metadata"]!["annotations"]!["kubectl.kubernetes.io/last-applied-configuration"]!, StringComparison.Ordinal);
     }
 
     [Fact]
