@@ -150,7 +150,7 @@ internal static class Defaults
             var types = new JsonArray("Ingress");
             if (spec["egress"] is JsonArray)
             {
-                types.Add("Egress");
+                types.Add((JsonNode)"Egress");
             }
             spec["policyTypes"] = types;
         }

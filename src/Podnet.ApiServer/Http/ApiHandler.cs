@@ -55,7 +55,7 @@ internal sealed partial class ApiHandler(ResourceService service, WatchHandler w
         {
             context.Response.StatusCode = 200;
             context.Response.ContentType = AggregatedDiscovery.ContentType;
-            await context.Response.Body.WriteAsync(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(AggregatedDiscovery.List(trimmed == "/api"), Bodies.Options)).ConfigureAwait(false);
+            await context.Response.Body.WriteAsync(Bodies.Utf8(AggregatedDiscovery.List(trimmed == "/api"))).ConfigureAwait(false);
             return true;
         }
         JsonNode? body = trimmed switch

@@ -51,11 +51,24 @@ internal static class Bodies
     {
         response.StatusCode = code;
         response.ContentType = "application/json";
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(body, Options);
+        var bytes = Utf8(body);
         // A known length: one write, no chunked framing.
         response.ContentLength = bytes.Length;
         return response.Body.WriteAsync(bytes).AsTask();
     }
+
+    /// <summary>A node as UTF-8 JSON, written as <see cref="Options"/> says (no serializer: nothing to reflect on).</summary>
+    public static byte[] Utf8(JsonNode node)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(512);
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            node.WriteTo(writer, Options);
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = Options.Encoder, SkipValidation = true };
 
     /// <summary>
     /// Every document of a YAML stream (JSON is YAML too) as JSON, typed as <see cref="Yaml"/>

@@ -68,7 +68,7 @@ internal static class Discovery
             {
                 entry["categories"] = new JsonArray(r.Categories.Select(s => (JsonNode)s).ToArray());
             }
-            list.Add(entry);
+            list.Add((JsonNode)entry);
             foreach (var sub in r.Subresources)
             {
                 var subEntry = new JsonObject { ["name"] = $"{r.Plural}/{sub}", ["singularName"] = "", ["namespaced"] = r.Namespaced };
@@ -84,7 +84,7 @@ internal static class Discovery
                     subEntry["group"] = "autoscaling";
                     subEntry["version"] = "v1";
                 }
-                list.Add(subEntry);
+                list.Add((JsonNode)subEntry);
             }
         }
         return new JsonObject

@@ -44,7 +44,7 @@ internal sealed class WatchHandler(ObjectStore store, TimeSpan bookmarkInterval,
                 table.Remove("columnDefinitions");
             }
             firstRow = false;
-            return System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(table, Bodies.Options);
+            return Bodies.Utf8(table);
         }
         var timeout = long.TryParse(query["timeoutSeconds"], out var seconds) && seconds > 0 ? TimeSpan.FromSeconds(seconds) : DefaultTimeout;
         bool Matches(StoredObject? o) => o is not null && (ns is null || o.Namespace == ns) && (labels.IsEmpty && fields.IsEmpty || Selected(o));

@@ -144,7 +144,7 @@ internal static class ThreeWayPatch
             if (nested.Count > 0)
             {
                 nested[mergeKey] = item[mergeKey]?.DeepClone();
-                changes.Add(nested);
+                changes.Add((JsonNode)nested);
             }
         }
         if (!options.IgnoreDeletions)
@@ -152,7 +152,7 @@ internal static class ThreeWayPatch
             var gone = original.Cast<JsonObject>().Where(o => !modified.Cast<JsonObject>().Any(m => JsonNode.DeepEquals(o[mergeKey], m[mergeKey])));
             foreach (var item in gone.OrderBy(o => KeyText(o[mergeKey]), StringComparer.Ordinal))
             {
-                changes.Add(new JsonObject { ["$patch"] = "delete", [mergeKey] = item[mergeKey]?.DeepClone() });
+                changes.Add((JsonNode)new JsonObject { ["$patch"] = "delete", [mergeKey] = item[mergeKey]?.DeepClone() });
             }
         }
         var orderSame = original.Count == modified.Count && original.Zip(modified).All(p => JsonNode.DeepEquals(p.First![mergeKey], p.Second![mergeKey]));

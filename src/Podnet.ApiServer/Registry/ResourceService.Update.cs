@@ -269,7 +269,7 @@ internal sealed partial class ResourceService
                 }
                 pod.Child("spec")["nodeName"] = node;
                 var conditions = pod.Child("status")["conditions"] as JsonArray ?? [];
-                conditions.Add(new JsonObject { ["type"] = "PodScheduled", ["status"] = "True", ["lastProbeTime"] = null, ["lastTransitionTime"] = ObjectMeta.Timestamp(clock.GetUtcNow()) });
+                conditions.Add((JsonNode)new JsonObject { ["type"] = "PodScheduled", ["status"] = "True", ["lastProbeTime"] = null, ["lastTransitionTime"] = ObjectMeta.Timestamp(clock.GetUtcNow()) });
                 pod.Child("status")["conditions"] = conditions;
                 return pod;
             }, null);

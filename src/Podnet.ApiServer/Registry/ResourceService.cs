@@ -49,7 +49,7 @@ internal sealed partial class ResourceService(ObjectStore store, AdmissionChain 
                 remaining++;
                 continue;
             }
-            selected.Add(obj);
+            selected.Add((JsonNode)obj);
             next = item.Key;
         }
         var metadata = new JsonObject { ["resourceVersion"] = rv.ToString(System.Globalization.CultureInfo.InvariantCulture) };

@@ -22,7 +22,7 @@ internal static partial class TablePrinter
         var rows = new JsonArray();
         foreach (var item in items)
         {
-            rows.Add(new JsonObject
+            rows.Add((JsonNode)new JsonObject
             {
                 ["cells"] = new JsonArray(cells(item).Select(Cell).ToArray()),
                 ["object"] = includeObject ? item.DeepClone() : PartialMetadata(item),
