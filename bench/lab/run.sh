@@ -62,7 +62,7 @@ rm -f "$ready_file"
 # plugin and other short-lived helpers an agent runs), to show where the time goes.
 cpu_report=$(for pid in $(pgrep -f "$root/bin/podnet" || true); do
   stat=$(cut -d')' -f2- "/proc/$pid/stat" 2>/dev/null) || continue
-  role=$(tr '\0' ' ' <"/proc/$pid/cmdline" | awk '{print $2 "-" ($2 == "agent" ? $6 : "")}')
+  role=$(tr '\0' ' ' <"/proc/$pid/cmdline" | awk '{n = split($1, p, "/"); if (p[n] == "podnet-apiserver") print "server-"; else print $2 "-" ($2 == "agent" ? $6 : "")}')
   echo "$stat" | awk -v role="$role" '{printf "    %-22s own %6.2f s  children %6.2f s\n", role, ($12 + $13) / 100, ($14 + $15) / 100}'
 done | sort)
 rss=0

@@ -7,6 +7,10 @@ internal static class Program
 {
     private static int Main(string[] args)
     {
+        if (args is [ServerCommand.Name, .. var serverArguments])
+        {
+            return ServerCommand.Run(serverArguments);
+        }
         var root = new RootCommand("Podnet: Kubernetes cluster networking, and a lab made of network namespaces.");
         root.Subcommands.Add(VersionCommand.Create());
         root.Subcommands.Add(LabCommand.Create());

@@ -19,7 +19,10 @@ internal static class ControllersCommand
         var controllers = new Option<string>("--controllers") { Description = $"Controllers to run, comma-separated: {string.Join(", ", ControllerManager.AllNames)} (or all).", DefaultValueFactory = _ => "all" };
         var clusterCidr = new Option<string>("--cluster-cidr") { Description = "Pod CIDR(s) the node IPAM controller hands out from, comma-separated.", DefaultValueFactory = _ => "10.244.0.0/16" };
         var pool = new Option<string>("--loadbalancer-pool") { Description = "LoadBalancer address ranges, comma-separated (like 172.18.0.200-172.18.0.250)." };
-        var command = new Command("controllers", "Run Podnet's controllers against a Kubernetes API server.") { kubeconfig, lab, controllers, clusterCidr, pool };
+        // podnet server starts the controllers with a pipe for standard input: when it ends, even
+        // killed outright, the pipe closes and the controllers stop with it.
+        var untilStdinCloses = new Option<bool>("--until-stdin-closes") { Description = "Stop when standard input reaches its end.", Hidden = true };
+        var command = new Command("controllers", "Run Podnet's controllers against a Kubernetes API server.") { kubeconfig, lab, controllers, clusterCidr, pool, untilStdinCloses };
         command.SetAction(async (parse, token) =>
         {
             IReadOnlyList<string> names;
@@ -50,6 +53,10 @@ internal static class ControllersCommand
             }
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(token);
             using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+            if (parse.GetValue(untilStdinCloses))
+            {
+                StopAtEndOfInput(stop);
+            }
             using var client = context.Client();
             Console.Error.WriteLine($"podnet controllers: running {string.Join(", ", names)} against {client.BaseUri}");
             await ControllerManager.RunAsync(client, options, names, stop.Token);
@@ -57,5 +64,20 @@ internal static class ControllersCommand
             return 0;
         });
         return command;
+    }
+
+    private static void StopAtEndOfInput(CancellationTokenSource stop)
+    {
+        var thread = new Thread(() =>
+        {
+            using var input = Console.OpenStandardInput();
+            var buffer = new byte[256];
+            while (input.Read(buffer) > 0)
+            {
+            }
+            stop.Cancel();
+        })
+        { IsBackground = true, Name = "stdin" };
+        thread.Start();
     }
 }

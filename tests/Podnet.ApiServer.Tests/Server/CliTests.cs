@@ -6,8 +6,8 @@ public sealed class CliTests
 {
     private static (int ExitCode, string Error) Run(params string[] arguments)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var argument in arguments.Prepend("server").Prepend(Path.Combine(AppContext.BaseDirectory, "podnet.dll")))
+        var info = new ProcessStartInfo(Podnet.Testing.RepoPaths.Bin("podnet")) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var argument in arguments.Prepend("server"))
         {
             info.ArgumentList.Add(argument);
         }

@@ -4,7 +4,8 @@ using k8s;
 namespace Podnet.ApiServer.Tests.Server;
 
 /// <summary>
-/// `podnet server` as its own process (the CLI the lab runs), on 127.0.0.1 with a free port.
+/// `podnet server` as its own process (bin/podnet, which runs bin/podnet-apiserver in its
+/// place, as the lab does), on 127.0.0.1 with a free port.
 /// Disposing kills it if it still runs, so a failing test leaves no server behind.
 /// </summary>
 internal sealed class ServerProcess : IDisposable
@@ -35,11 +36,11 @@ internal sealed class ServerProcess : IDisposable
         }
     }
 
-    public static ServerProcess Start(string state, int port = 0)
+    public static ServerProcess Start(string state, int port = 0, string controllers = "all")
     {
         File.Delete(Path.Combine(state, "kubeconfig"));
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "podnet.dll"), "server", "--state", state, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1" })
+        var info = new ProcessStartInfo(Podnet.Testing.RepoPaths.Bin("podnet")) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var argument in new[] { "server", "--state", state, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--controllers", controllers })
         {
             info.ArgumentList.Add(argument);
         }
