@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Podnet.ApiServer.Registry;
@@ -17,7 +18,8 @@ namespace Podnet.ApiServer.Http;
 /// check). The PATCH request bodies list merge-patch and json-patch only: kubectl then builds
 /// its strategic merge patches from its own compiled-in types, which know every merge key,
 /// instead of from these schemas, which carry no patch merge keys. The schemas themselves are
-/// deep (<see cref="OpenApiSchemas"/>), for <c>kubectl explain</c>.
+/// deep, for <c>kubectl explain</c>: each kind's and every one it refers to, from
+/// <see cref="KindSchemas"/> (KubernetesClient's models, with upstream's descriptions).
 /// </remarks>
 internal static class OpenApi
 {
@@ -50,6 +52,7 @@ internal static class OpenApi
     private static Dictionary<string, byte[]> Build()
     {
         var documents = new Dictionary<string, byte[]>();
+        using var file = KindSchemas.Open();
         foreach (var gv in ResourceCatalog.Resources.GroupBy(r => r.Group.Length == 0 ? "api/v1" : $"apis/{r.Group}/{r.Version}"))
         {
             var paths = new JsonObject();
@@ -75,7 +78,7 @@ internal static class OpenApi
                     ["content"] = new JsonObject { ["application/merge-patch+json"] = Ref(r), ["application/json-patch+json"] = Ref(r) },
                 };
                 paths[$"{prefix}/{r.Plural}/{{name}}"] = item;
-                AddSchema(schemas, r);
+                AddSchema(schemas, r, file.RootElement);
             }
             var document = new JsonObject
             {
@@ -105,25 +108,69 @@ internal static class OpenApi
 
     private static JsonObject Ref(ResourceInfo r) => new() { ["schema"] = new JsonObject { ["$ref"] = $"#/components/schemas/{SchemaName(r)}" } };
 
-    private static string SchemaName(ResourceInfo r)
+    /// <summary>Upstream's component name of a kind's schema: io.k8s.api.apps.v1.Deployment.</summary>
+    internal static string SchemaName(ResourceInfo r)
     {
         var package = r.Group.Length == 0 ? "core" : r.Group.Split('.')[0];
         return $"io.k8s.api.{package}.{r.Version}.{r.Kind}";
     }
 
-    /// <summary>The kind's schema: deep, from its KubernetesClient model; the top level only for a kind without one.</summary>
-    private static void AddSchema(JsonObject schemas, ResourceInfo r)
+    /// <summary>The kind's schema and those it refers to, from the file; the top level only for a kind the file lacks.</summary>
+    private static void AddSchema(JsonObject schemas, ResourceInfo r, JsonElement file)
     {
         var name = SchemaName(r);
-        if (Validation.UnknownFields.ModelOf(r) is { } model)
+        if (file.GetProperty("kinds").TryGetProperty(r.Key, out _))
         {
-            new OpenApiSchemas(schemas, name[..name.LastIndexOf('.')]).Add(model, name);
+            AddWithReferred(schemas, name, file.GetProperty("schemas"));
         }
         else
         {
             schemas[name] = Shallow(r);
         }
         schemas[name]!["x-kubernetes-group-version-kind"] = new JsonArray(new JsonObject { ["group"] = r.Group, ["version"] = r.Version, ["kind"] = r.Kind });
+    }
+
+    /// <summary>A schema, then each one it refers to in the order they come in it (depth first).</summary>
+    private static void AddWithReferred(JsonObject schemas, string name, JsonElement all)
+    {
+        if (schemas.ContainsKey(name))
+        {
+            return;
+        }
+        var schema = all.GetProperty(name);
+        schemas[name] = JsonNode.Parse(schema.GetRawText());
+        foreach (var referred in Referred(schema))
+        {
+            AddWithReferred(schemas, referred, all);
+        }
+    }
+
+    private static IEnumerable<string> Referred(JsonElement schema)
+    {
+        if (schema.ValueKind == JsonValueKind.Object)
+        {
+            if (KindSchemas.RefOf(schema) is { } name)
+            {
+                yield return name;
+            }
+            foreach (var p in schema.EnumerateObject())
+            {
+                foreach (var r in Referred(p.Value))
+                {
+                    yield return r;
+                }
+            }
+        }
+        else if (schema.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var item in schema.EnumerateArray())
+            {
+                foreach (var r in Referred(item))
+                {
+                    yield return r;
+                }
+            }
+        }
     }
 
     private static JsonObject Shallow(ResourceInfo r)
