@@ -24,13 +24,14 @@ internal static class UnknownFields
     /// <paramref name="patch"/>) every field its kind does not have, and returns their paths
     /// ("spec.replica", "spec.template.spec.containers[0].imagePullPolicyy") in document order.
     /// </summary>
-    public static List<string> Prune(ResourceInfo r, string? subresource, JsonNode body, bool patch)
+    public static List<string> Prune(ResourceInfo r, string? subresource, JsonNode body, bool patch) =>
+        KindSchemas.ShapeOf(subresource == "scale" ? KindSchemas.Scale : r.Key) is { } shape ? Prune(shape, body, patch) : [];
+
+    /// <summary>The same along any shape.</summary>
+    public static List<string> Prune(Shape shape, JsonNode body, bool patch)
     {
         var found = new List<string>();
-        if (KindSchemas.ShapeOf(subresource == "scale" ? KindSchemas.Scale : r.Key) is { } shape)
-        {
-            Walk(shape, body, "", found, patch);
-        }
+        Walk(shape, body, "", found, patch);
         return found;
     }
 
