@@ -51,6 +51,9 @@ internal static class KindSchemasFile
         [Scale] = typeof(V1Scale),
     };
 
+    /// <summary>KubernetesClient's model of a resource key's kind (or of Scale).</summary>
+    public static Type ModelOf(string key) => Models[key];
+
     private static readonly JsonSerializerOptions Compact = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>The checked-in file, found from the test's output directory up to the repository.</summary>
