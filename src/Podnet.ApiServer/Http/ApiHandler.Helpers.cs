@@ -21,8 +21,9 @@ internal sealed partial class ApiHandler
     }
 
     /// <summary>
-    /// fieldValidation as kube-apiserver: Strict fails on a field the kind does not have, Warn
-    /// (the default) answers with a Warning header, Ignore says nothing.
+    /// fieldValidation as kube-apiserver: the fields the kind does not have are dropped from the
+    /// body in every mode (as decoding drops them upstream); Strict fails naming all of them,
+    /// Warn (the default) answers with a Warning header for each, Ignore says nothing.
     /// </summary>
     private static T CheckFields<T>(HttpContext context, ResourceInfo r, string? sub, T body)
         where T : JsonNode
@@ -32,16 +33,46 @@ internal sealed partial class ApiHandler
         {
             throw ApiException.BadRequest($"fieldValidation: Unsupported value: \"{mode}\": supported values: \"Ignore\", \"Strict\", \"Warn\"");
         }
-        if (mode == "Ignore" || Validation.UnknownFields.Find(r, sub, body) is not { } field)
+        var unknown = Validation.UnknownFields.Prune(r, sub, body, patch: context.Request.Method == "PATCH");
+        if (unknown.Count == 0 || mode == "Ignore")
         {
             return body;
         }
         if (mode == "Strict")
         {
-            throw ApiException.BadRequest($"strict decoding error: unknown field \"{field}\"");
+            throw ApiException.BadRequest("strict decoding error: " + string.Join(", ", unknown.Select(f => $"unknown field \"{f}\"")));
         }
-        context.Response.Headers.Append("Warning", $"299 - \"unknown field \\\"{field}\\\"\"");
+        foreach (var field in unknown)
+        {
+            context.Response.Headers.Append("Warning", $"299 - \"unknown field {HeaderText(field)}\"");
+        }
         return body;
+    }
+
+    /// <summary>
+    /// <c>"field"</c> as it goes inside the header's quoted text: a quote or backslash of the name
+    /// escaped twice (once for the name, once for the header), and what a header may not carry
+    /// (controls, non-ASCII; Kestrel would refuse the response) as \uXXXX.
+    /// </summary>
+    private static string HeaderText(string field)
+    {
+        var text = new System.Text.StringBuilder("\\\"");
+        foreach (var c in field)
+        {
+            if (c is '"' or '\\')
+            {
+                text.Append("\\\\\\").Append(c);
+            }
+            else if (c is < ' ' or > '~')
+            {
+                text.Append("\\\\u").Append(((int)c).ToString("x4", System.Globalization.CultureInfo.InvariantCulture));
+            }
+            else
+            {
+                text.Append(c);
+            }
+        }
+        return text.Append("\\\"").ToString();
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
+using System.Buffers;
 using System.Security.Cryptography;
-using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Podnet.ApiServer.Registry;
@@ -17,7 +18,8 @@ namespace Podnet.ApiServer.Http;
 /// check). The PATCH request bodies list merge-patch and json-patch only: kubectl then builds
 /// its strategic merge patches from its own compiled-in types, which know every merge key,
 /// instead of from these schemas, which carry no patch merge keys. The schemas themselves are
-/// deep (<see cref="OpenApiSchemas"/>), for <c>kubectl explain</c>.
+/// deep, for <c>kubectl explain</c>: each kind's and every one it refers to, from
+/// <see cref="KindSchemas"/> (KubernetesClient's models, with upstream's descriptions).
 /// </remarks>
 internal static class OpenApi
 {
@@ -50,10 +52,11 @@ internal static class OpenApi
     private static Dictionary<string, byte[]> Build()
     {
         var documents = new Dictionary<string, byte[]>();
+        using var file = KindSchemas.Open();
         foreach (var gv in ResourceCatalog.Resources.GroupBy(r => r.Group.Length == 0 ? "api/v1" : $"apis/{r.Group}/{r.Version}"))
         {
             var paths = new JsonObject();
-            var schemas = new JsonObject();
+            var schemas = new Components(file.RootElement);
             foreach (var r in gv)
             {
                 var prefix = "/" + gv.Key + (r.Namespaced ? "/namespaces/{namespace}" : "");
@@ -75,16 +78,26 @@ internal static class OpenApi
                     ["content"] = new JsonObject { ["application/merge-patch+json"] = Ref(r), ["application/json-patch+json"] = Ref(r) },
                 };
                 paths[$"{prefix}/{r.Plural}/{{name}}"] = item;
-                AddSchema(schemas, r);
+                schemas.AddKind(r);
             }
-            var document = new JsonObject
+            var buffer = new ArrayBufferWriter<byte>();
+            using (var writer = new Utf8JsonWriter(buffer))
             {
-                ["openapi"] = "3.0.0",
-                ["info"] = new JsonObject { ["title"] = "Kubernetes", ["version"] = "v1.32.4" },
-                ["paths"] = paths,
-                ["components"] = new JsonObject { ["schemas"] = schemas },
-            };
-            documents[gv.Key] = Encoding.UTF8.GetBytes(document.ToJsonString());
+                writer.WriteStartObject();
+                writer.WriteString("openapi", "3.0.0");
+                writer.WriteStartObject("info");
+                writer.WriteString("title", "Kubernetes");
+                writer.WriteString("version", "v1.32.4");
+                writer.WriteEndObject();
+                writer.WritePropertyName("paths");
+                paths.WriteTo(writer);
+                writer.WriteStartObject("components");
+                writer.WritePropertyName("schemas");
+                schemas.WriteTo(writer);
+                writer.WriteEndObject();
+                writer.WriteEndObject();
+            }
+            documents[gv.Key] = buffer.WrittenSpan.ToArray();
         }
         return documents;
     }
@@ -105,25 +118,117 @@ internal static class OpenApi
 
     private static JsonObject Ref(ResourceInfo r) => new() { ["schema"] = new JsonObject { ["$ref"] = $"#/components/schemas/{SchemaName(r)}" } };
 
-    private static string SchemaName(ResourceInfo r)
+    /// <summary>Upstream's component name of a kind's schema: io.k8s.api.apps.v1.Deployment.</summary>
+    internal static string SchemaName(ResourceInfo r)
     {
         var package = r.Group.Length == 0 ? "core" : r.Group.Split('.')[0];
         return $"io.k8s.api.{package}.{r.Version}.{r.Kind}";
     }
 
-    /// <summary>The kind's schema: deep, from its KubernetesClient model; the top level only for a kind without one.</summary>
-    private static void AddSchema(JsonObject schemas, ResourceInfo r)
+    /// <summary>
+    /// The component schemas of one group-version: each kind's, then those it refers to, depth
+    /// first in the order they come (the order they were made in from the models, and so the
+    /// same document, byte for byte, as then), written straight from the file's JsonDocument.
+    /// </summary>
+    internal sealed class Components(JsonElement file)
     {
-        var name = SchemaName(r);
-        if (Validation.UnknownFields.ModelOf(r) is { } model)
+        private readonly JsonElement _kinds = file.GetProperty("kinds");
+        private readonly JsonElement _all = file.GetProperty("schemas");
+        private readonly List<string> _order = [];
+        private readonly Dictionary<string, JsonObject?> _added = [];
+        private readonly Dictionary<string, ResourceInfo> _roots = [];
+
+        /// <summary>The kind's schema and those it refers to, from the file; the top level only for a kind the file lacks.</summary>
+        public void AddKind(ResourceInfo r)
         {
-            new OpenApiSchemas(schemas, name[..name.LastIndexOf('.')]).Add(model, name);
+            var name = SchemaName(r);
+            if (_kinds.TryGetProperty(r.Key, out _))
+            {
+                AddWithReferred(name);
+            }
+            else
+            {
+                if (!_added.ContainsKey(name))
+                {
+                    _order.Add(name);
+                }
+                _added[name] = Shallow(r);
+            }
+            _roots[name] = r;
         }
-        else
+
+        public void WriteTo(Utf8JsonWriter writer)
         {
-            schemas[name] = Shallow(r);
+            writer.WriteStartObject();
+            foreach (var name in _order)
+            {
+                writer.WritePropertyName(name);
+                var root = _roots.GetValueOrDefault(name);
+                if (_added[name] is { } shallow)
+                {
+                    shallow["x-kubernetes-group-version-kind"] = GroupVersionKind(root!);
+                    shallow.WriteTo(writer);
+                }
+                else if (root is null)
+                {
+                    _all.GetProperty(name).WriteTo(writer);
+                }
+                else
+                {
+                    writer.WriteStartObject();
+                    foreach (var p in _all.GetProperty(name).EnumerateObject())
+                    {
+                        p.WriteTo(writer);
+                    }
+                    writer.WritePropertyName("x-kubernetes-group-version-kind");
+                    GroupVersionKind(root).WriteTo(writer);
+                    writer.WriteEndObject();
+                }
+            }
+            writer.WriteEndObject();
         }
-        schemas[name]!["x-kubernetes-group-version-kind"] = new JsonArray(new JsonObject { ["group"] = r.Group, ["version"] = r.Version, ["kind"] = r.Kind });
+
+        private static JsonArray GroupVersionKind(ResourceInfo r) => new(new JsonObject { ["group"] = r.Group, ["version"] = r.Version, ["kind"] = r.Kind });
+
+        private void AddWithReferred(string name)
+        {
+            if (_added.TryAdd(name, null))
+            {
+                _order.Add(name);
+                foreach (var referred in Referred(_all.GetProperty(name)))
+                {
+                    AddWithReferred(referred);
+                }
+            }
+        }
+
+        private static IEnumerable<string> Referred(JsonElement schema)
+        {
+            if (schema.ValueKind == JsonValueKind.Object)
+            {
+                if (KindSchemas.RefOf(schema) is { } name)
+                {
+                    yield return name;
+                }
+                foreach (var p in schema.EnumerateObject())
+                {
+                    foreach (var r in Referred(p.Value))
+                    {
+                        yield return r;
+                    }
+                }
+            }
+            else if (schema.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var item in schema.EnumerateArray())
+                {
+                    foreach (var r in Referred(item))
+                    {
+                        yield return r;
+                    }
+                }
+            }
+        }
     }
 
     private static JsonObject Shallow(ResourceInfo r)

@@ -1,77 +1,90 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Text.Json.Serialization;
-using k8s.Models;
+using Podnet.ApiServer.Http;
 using Podnet.ApiServer.Registry;
 
 namespace Podnet.ApiServer.Validation;
 
 /// <summary>
-/// Server-side field validation (the <c>fieldValidation</c> query parameter kubectl sends):
-/// a field that the kind does not have is found by reading the object into KubernetesClient's
-/// model of that kind with unmapped members disallowed, so the schema is the library's, kept
-/// in step with upstream, not one of our own.
+/// Server-side field validation (the <c>fieldValidation</c> query parameter kubectl sends): the
+/// fields of a body that its kind does not have, found by walking the body along the kind's
+/// schema (<see cref="KindSchemas"/>, KubernetesClient's models), and taken out of it.
 /// </summary>
+/// <remarks>
+/// kube-apiserver decodes a body into the kind's Go type, which keeps only the fields the type
+/// has: it reports every other one (Strict: one error naming them all; Warn: a warning each)
+/// and stores the object without them. So the walk reports all of them, in the body's order,
+/// and removes them from the body, whatever the mode. In a merge or strategic merge patch the
+/// <c>$</c> directives are not fields, and a field the kind lacks set to null asks only to
+/// delete it, which leaves nothing to decode.
+/// </remarks>
 internal static class UnknownFields
 {
-    private static readonly JsonSerializerOptions Strict = new() { UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow };
-
-    private static readonly Dictionary<string, Type> Models = new()
-    {
-        ["namespaces"] = typeof(V1Namespace),
-        ["nodes"] = typeof(V1Node),
-        ["pods"] = typeof(V1Pod),
-        ["services"] = typeof(V1Service),
-        ["endpoints"] = typeof(V1Endpoints),
-        ["configmaps"] = typeof(V1ConfigMap),
-        ["secrets"] = typeof(V1Secret),
-        ["serviceaccounts"] = typeof(V1ServiceAccount),
-        ["events"] = typeof(Corev1Event),
-        ["discovery.k8s.io/endpointslices"] = typeof(V1EndpointSlice),
-        ["networking.k8s.io/networkpolicies"] = typeof(V1NetworkPolicy),
-        ["apps/deployments"] = typeof(V1Deployment),
-        ["apps/replicasets"] = typeof(V1ReplicaSet),
-        ["coordination.k8s.io/leases"] = typeof(V1Lease),
-        ["rbac.authorization.k8s.io/roles"] = typeof(V1Role),
-        ["rbac.authorization.k8s.io/clusterroles"] = typeof(V1ClusterRole),
-        ["rbac.authorization.k8s.io/rolebindings"] = typeof(V1RoleBinding),
-        ["rbac.authorization.k8s.io/clusterrolebindings"] = typeof(V1ClusterRoleBinding),
-    };
-
-    /// <summary>KubernetesClient's model of a resource's kind (the schema /openapi/v3 serves), or null.</summary>
-    public static Type? ModelOf(ResourceInfo r) => Models.GetValueOrDefault(r.Key);
-
     /// <summary>
-    /// The first field of <paramref name="body"/> (an object, or a merge/strategic patch, whose
-    /// <c>$</c> directives are set aside) that the kind does not have, as "spec.replica"; null if none.
+    /// Removes from <paramref name="body"/> (an object, or a merge/strategic/apply patch when
+    /// <paramref name="patch"/>) every field its kind does not have, and returns their paths
+    /// ("spec.replica", "spec.template.spec.containers[0].imagePullPolicyy") in document order.
     /// </summary>
-    public static string? Find(ResourceInfo r, string? subresource, JsonNode body)
+    public static List<string> Prune(ResourceInfo r, string? subresource, JsonNode body, bool patch) =>
+        KindSchemas.ShapeOf(subresource == "scale" ? KindSchemas.Scale : r.Key) is { } shape ? Prune(shape, body, patch) : [];
+
+    /// <summary>The same along any shape.</summary>
+    public static List<string> Prune(Shape shape, JsonNode body, bool patch)
     {
-        var model = subresource == "scale" ? typeof(V1Scale) : Models.GetValueOrDefault(r.Key);
-        if (model is null || body is not JsonObject)
+        var found = new List<string>();
+        Walk(shape, body, "", found, patch);
+        return found;
+    }
+
+    private static void Walk(Shape shape, JsonNode? node, string path, List<string> found, bool patch)
+    {
+        if (shape.Properties is { } fields && node is JsonObject o)
         {
-            return null;
+            List<string>? unknown = null;
+            foreach (var (key, value) in o)
+            {
+                if (key.StartsWith('$'))
+                {
+                    continue;
+                }
+                if (fields.TryGetValue(key, out var field))
+                {
+                    Walk(field, value, Join(path, key), found, patch);
+                }
+                else if (!(patch && value is null))
+                {
+                    found.Add(Join(path, key));
+                    (unknown ??= []).Add(key);
+                }
+            }
+            foreach (var key in unknown ?? [])
+            {
+                o.Remove(key);
+            }
         }
-        try
+        else if (shape.Values is { } values && node is JsonObject map)
         {
-            JsonSerializer.Deserialize(WithoutDirectives(body)!.ToJsonString(), model, Strict);
-            return null;
+            foreach (var (key, value) in map)
+            {
+                if (!key.StartsWith('$'))
+                {
+                    Walk(values, value, Join(path, key), found, patch);
+                }
+            }
         }
-        catch (JsonException e) when (e.Message.Contains("could not be mapped", StringComparison.Ordinal) && e.Path is { } path)
+        else if (shape.Items is { } items && node is JsonArray list)
         {
-            return path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path;
-        }
-        catch (JsonException)
-        {
-            // A value of the wrong type is for validation to name; this check is about names.
-            return null;
+            var index = 0;
+            foreach (var item in list)
+            {
+                // {"$patch": "delete"} and the like stand for an item, they are not one.
+                if (item is JsonObject { Count: 1 } directive && directive.ContainsKey("$patch"))
+                {
+                    continue;
+                }
+                Walk(items, item, $"{path}[{index++}]", found, patch);
+            }
         }
     }
 
-    private static JsonNode? WithoutDirectives(JsonNode? node) => node switch
-    {
-        JsonObject o => new JsonObject(o.Where(p => !p.Key.StartsWith('$')).Select(p => KeyValuePair.Create(p.Key, WithoutDirectives(p.Value)))),
-        JsonArray a => new JsonArray(a.Where(i => !(i is JsonObject io && io.Count == 1 && io.ContainsKey("$patch"))).Select(WithoutDirectives).ToArray()),
-        _ => node?.DeepClone(),
-    };
+    private static string Join(string path, string key) => path.Length == 0 ? key : $"{path}.{key}";
 }

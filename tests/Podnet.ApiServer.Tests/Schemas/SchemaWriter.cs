@@ -5,12 +5,13 @@ using System.Text.Json.Serialization;
 using System.Xml.Linq;
 using k8s.Models;
 
-namespace Podnet.ApiServer.Http;
+namespace Podnet.ApiServer.Tests.Schemas;
 
 /// <summary>
 /// OpenAPI v3 component schemas for a kind and every type under it, made from KubernetesClient's
-/// model of the kind (the same models the server's field validation reads), with the
-/// descriptions of its XML documentation when that file sits beside the library.
+/// model of the kind, with the descriptions of its XML documentation (copied beside the library
+/// into this project's output). <see cref="KindSchemasFile"/> writes them into the file the
+/// server serves and validates with.
 /// </summary>
 /// <remarks>
 /// Deep schemas are what <c>kubectl explain deployment.spec.template.spec.containers</c>
@@ -18,7 +19,7 @@ namespace Podnet.ApiServer.Http;
 /// tells them: the meta types; in apps the Deployment and ReplicaSet types, the rest core; in
 /// the other groups the group's.
 /// </remarks>
-internal sealed class OpenApiSchemas(JsonObject components, string package)
+internal sealed class SchemaWriter(JsonObject components, string package)
 {
     private static readonly Lazy<Dictionary<string, string>> Docs = new(LoadDocs);
 
@@ -133,12 +134,15 @@ internal sealed class OpenApiSchemas(JsonObject components, string package)
 
     private static string Doc(string member) => Docs.Value.GetValueOrDefault(member, "");
 
+    /// <summary>KubernetesClient.xml beside the library; without it the descriptions would silently go.</summary>
+    public static string DocsPath => Path.ChangeExtension(typeof(V1Pod).Assembly.Location, ".xml");
+
     private static Dictionary<string, string> LoadDocs()
     {
-        var path = Path.ChangeExtension(typeof(V1Pod).Assembly.Location, ".xml");
-        if (string.IsNullOrEmpty(path) || !File.Exists(path))
+        var path = DocsPath;
+        if (!File.Exists(path))
         {
-            return [];
+            throw new FileNotFoundException($"{path} is missing: the schemas' descriptions come from it (CopyDocumentationFilesFromPackages)", path);
         }
         return XDocument.Load(path).Descendants("member")
             .Where(m => ((string?)m.Attribute("name"))?.StartsWith("T:k8s.Models.", StringComparison.Ordinal) == true || ((string?)m.Attribute("name"))?.StartsWith("P:k8s.Models.", StringComparison.Ordinal) == true)
