@@ -1,4 +1,3 @@
-using System.Text;
 using Podnet.ApiServer.Http;
 
 namespace Podnet.ApiServer.Tests.Schemas;
@@ -44,6 +43,6 @@ public sealed class KindSchemasFileTests
         Assert.Equal("io.k8s.api.autoscaling.v1.Scale", kinds.GetProperty(KindSchemas.Scale).GetString());
         var spec = schemas.GetProperty("io.k8s.api.autoscaling.v1.ScaleSpec").GetProperty("properties").GetProperty("replicas");
         Assert.Equal("integer", spec.GetProperty("type").GetString());
-        Assert.Contains("desired number of instances", Encoding.UTF8.GetString(Encoding.UTF8.GetBytes(spec.GetProperty("description").GetString()!)), StringComparison.Ordinal);
+        Assert.Contains("desired number of instances", spec.GetProperty("description").GetString(), StringComparison.Ordinal);
     }
 }
