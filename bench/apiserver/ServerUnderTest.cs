@@ -17,8 +17,8 @@ internal sealed class ServerUnderTest : IDisposable
 
     public static ServerUnderTest Start(string state, string controllers, string? binary = null)
     {
-        // The ReadyToRun build users run (bin/podnet, made by ./podnet), not the JIT-only copy
-        // beside this benchmark: start-up and tier-0 code are part of what a fresh server costs.
+        // The build users run (bin/podnet, made by ./podnet, whose `server` becomes the NativeAOT
+        // bin/podnet-apiserver with the same pid), not a copy beside this benchmark.
         var info = new ProcessStartInfo(binary ?? PodnetBinary()) { UseShellExecute = false, RedirectStandardError = true };
         foreach (var argument in new[] { "server", "--state", state, "--port", "0", "--controllers", controllers })
         {
