@@ -25,7 +25,7 @@ internal sealed partial class ApiHandler
     /// body in every mode (as decoding drops them upstream); Strict fails naming all of them,
     /// Warn (the default) answers with a Warning header for each, Ignore says nothing.
     /// </summary>
-    private static T CheckFields<T>(HttpContext context, ResourceInfo r, string? sub, T body)
+    private static T CheckFields<T>(HttpContext context, ResourceInfo r, string? sub, T body, bool? patch = null)
         where T : JsonNode
     {
         var mode = (string?)context.Request.Query["fieldValidation"] ?? "Warn";
@@ -33,7 +33,7 @@ internal sealed partial class ApiHandler
         {
             throw ApiException.BadRequest($"fieldValidation: Unsupported value: \"{mode}\": supported values: \"Ignore\", \"Strict\", \"Warn\"");
         }
-        var unknown = Validation.UnknownFields.Prune(r, sub, body, patch: context.Request.Method == "PATCH");
+        var unknown = Validation.UnknownFields.Prune(r, sub, body, patch ?? context.Request.Method == "PATCH");
         if (unknown.Count == 0 || mode == "Ignore")
         {
             return body;

@@ -133,7 +133,9 @@ internal sealed partial class ApiHandler(ResourceService service, WatchHandler w
                     await WriteObjectAsync(context, wasCreated ? 201 : 200, r, applied).ConfigureAwait(false);
                     return;
                 }
-                var patched = await service.PatchAsync(r, ns, name, sub, type, patch, dryRun, manager).ConfigureAwait(false);
+                // A JSON patch's operations carry paths, not fields: what it leaves is checked instead.
+                Action<JsonObject>? checkResult = type == PatchType.Json ? result => CheckFields(context, r, sub, result, patch: false) : null;
+                var patched = await service.PatchAsync(r, ns, name, sub, type, patch, dryRun, manager, checkResult).ConfigureAwait(false);
                 await WriteObjectAsync(context, 200, r, patched).ConfigureAwait(false);
                 return;
             case "DELETE" when name is not null:

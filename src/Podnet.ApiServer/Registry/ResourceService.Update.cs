@@ -36,16 +36,26 @@ internal sealed partial class ResourceService
             return Update(txn, r, ns ?? "", name, sub, _ => body.DeepClone().AsObject(), (string?)body["metadata"]?["resourceVersion"], Tracked(manager, sub));
         });
 
-    public Task<JsonObject> PatchAsync(ResourceInfo r, string? ns, string name, string? sub, PatchType type, JsonNode patch, bool dryRun, FieldManager? manager = null) =>
+    /// <param name="checkResult">
+    /// Run on the patched object before it is admitted (the caller's field validation of what a
+    /// JSON patch, whose operations name no schema, leaves); it may throw to refuse the write.
+    /// </param>
+    public Task<JsonObject> PatchAsync(ResourceInfo r, string? ns, string name, string? sub, PatchType type, JsonNode patch, bool dryRun, FieldManager? manager = null, Action<JsonObject>? checkResult = null) =>
         store.WriteAsync(txn =>
         {
             txn.Discard = dryRun;
             var precondition = patch is JsonObject patchObject ? (string?)patchObject["metadata"]?["resourceVersion"] : null;
+            JsonObject Patched(JsonObject current)
+            {
+                var result = ApplyPatch(current, type, patch);
+                checkResult?.Invoke(result);
+                return result;
+            }
             if (sub == "scale")
             {
-                return UpdateScale(txn, r, ns ?? "", name, scale => ApplyPatch(scale, type, patch), manager);
+                return UpdateScale(txn, r, ns ?? "", name, Patched, manager);
             }
-            return Update(txn, r, ns ?? "", name, sub, current => ApplyPatch(current, type, patch), type == PatchType.Json ? null : precondition, Tracked(manager, sub));
+            return Update(txn, r, ns ?? "", name, sub, Patched, type == PatchType.Json ? null : precondition, Tracked(manager, sub));
         });
 
     /// <summary>

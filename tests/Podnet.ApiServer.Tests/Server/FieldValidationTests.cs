@@ -99,4 +99,25 @@ public sealed class FieldValidationTests(ServerFixture server) : IClassFixture<S
         Assert.Equal(["299 - \"unknown field \\\"spec.replica\\\"\""], warned.Headers.GetValues("Warning"));
         Assert.Equal(3, (int)(await Stored(ns))["spec"]!["replicas"]!);
     }
+
+    [Fact]
+    public async Task JsonPatch_TheFieldsItLeavesAreChecked_StrictRefusesAndWarnDrops()
+    {
+        var ns = await NewNamespace();
+        using var created = await Send(HttpMethod.Post, $"apis/apps/v1/namespaces/{ns}/deployments", Typos);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        const string patch = """[{"op":"add","path":"/spec/paused","value":true},{"op":"add","path":"/spec/template/spec/containers/0/imagePullPolicyy","value":"Never"}]""";
+
+        using var strict = await Send(HttpMethod.Patch, $"apis/apps/v1/namespaces/{ns}/deployments/web?fieldValidation=Strict", patch, "application/json-patch+json");
+        Assert.Equal(HttpStatusCode.BadRequest, strict.StatusCode);
+        Assert.Equal("strict decoding error: unknown field \"spec.template.spec.containers[0].imagePullPolicyy\"", (string?)JsonNode.Parse(await strict.Content.ReadAsStringAsync())!["message"]);
+        Assert.Null((await Stored(ns))["spec"]!["paused"]);
+
+        using var warned = await Send(HttpMethod.Patch, $"apis/apps/v1/namespaces/{ns}/deployments/web", patch, "application/json-patch+json");
+        Assert.Equal(HttpStatusCode.OK, warned.StatusCode);
+        Assert.Equal(["299 - \"unknown field \\\"spec.template.spec.containers[0].imagePullPolicyy\\\"\""], warned.Headers.GetValues("Warning"));
+        var stored = await Stored(ns);
+        Assert.True((bool)stored["spec"]!["paused"]!);
+        AssertWithoutTheTypos(stored);
+    }
 }
