@@ -9,14 +9,19 @@ namespace Podnet.ApiServer.Host;
 /// against KubernetesClient, which needs the JIT runtime that this NativeAOT server leaves out.
 /// </summary>
 /// <remarks>
-/// Started once the server listens and its kubeconfig is written; started again a second after it
-/// ends on its own (unless it refused its arguments); sent SIGTERM when the server stops. Its
+/// Started once the server listens and its kubeconfig is written; started again when it ends on
+/// its own (unless it refused its arguments), after 1 s, doubled at each quick end up to 30 s, as
+/// a kubelet backs off a crashing container; sent SIGTERM when the server stops. Its
 /// standard input is a pipe from this process, which it reads to the end: killed outright, the
 /// server leaves no controllers behind.
 /// </remarks>
 internal static class ControllersProcess
 {
-    private static readonly TimeSpan Restart = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan FirstRestart = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan LongestRestart = TimeSpan.FromSeconds(30);
+
+    /// <summary>A run this long resets the backoff.</summary>
+    private static readonly TimeSpan Healthy = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(5);
 
     public static async Task RunAsync(string podnet, IReadOnlyList<string> arguments, CancellationToken stop)
@@ -26,8 +31,10 @@ internal static class ControllersProcess
         {
             info.ArgumentList.Add(argument);
         }
+        var restart = FirstRestart;
         while (!stop.IsCancellationRequested)
         {
+            var started = Stopwatch.GetTimestamp();
             using var process = Process.Start(info)!;
             try
             {
@@ -43,10 +50,15 @@ internal static class ControllersProcess
                 Console.Error.WriteLine("podnet server: the controllers refused their arguments; they are not started again");
                 return;
             }
-            Console.Error.WriteLine($"podnet server: the controllers ended (exit code {process.ExitCode}); starting them again");
+            if (Stopwatch.GetElapsedTime(started) >= Healthy)
+            {
+                restart = FirstRestart;
+            }
+            Console.Error.WriteLine($"podnet server: the controllers ended (exit code {process.ExitCode}); starting them again in {restart.TotalSeconds:0} s");
             try
             {
-                await Task.Delay(Restart, stop).ConfigureAwait(false);
+                await Task.Delay(restart, stop).ConfigureAwait(false);
+                restart = TimeSpan.FromTicks(Math.Min(restart.Ticks * 2, LongestRestart.Ticks));
             }
             catch (OperationCanceledException)
             {

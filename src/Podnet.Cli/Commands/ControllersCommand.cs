@@ -53,6 +53,9 @@ internal static class ControllersCommand
             }
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(token);
             using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+            // Started by podnet server, which stops them itself: a Ctrl-C at the terminal, which
+            // reaches both, is the server's to act on.
+            using var interrupt = parse.GetValue(untilStdinCloses) ? PosixSignalRegistration.Create(PosixSignal.SIGINT, c => c.Cancel = true) : null;
             if (parse.GetValue(untilStdinCloses))
             {
                 StopAtEndOfInput(stop);

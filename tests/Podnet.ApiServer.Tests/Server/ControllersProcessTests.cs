@@ -44,6 +44,22 @@ public sealed class ControllersProcessTests : IDisposable
     }
 
     [Fact]
+    public async Task ControllersKilled_AreStartedAgain_AndWorkAgainstTheServer()
+    {
+        using var server = ServerProcess.Start(_state);
+        var first = ChildOf(server.Pid, "controllers");
+        Assert.True(Podnet.Kernel.ProcessSignals.Kill(first, Podnet.Kernel.ProcessSignals.SigKill));
+        Assert.True(await Ends(first));
+        var second = ChildOf(server.Pid, "controllers", except: first);
+        Assert.NotEqual(first, second);
+        Assert.Contains("podnet server: the controllers ended (exit code 137); starting them again in 1 s", server.Stderr, StringComparison.Ordinal);
+        using var client = server.Client();
+        await client.CoreV1.CreateNodeAsync(new V1Node { Metadata = new V1ObjectMeta { Name = "n1" } });
+        var node = await Eventually(async () => await client.CoreV1.ReadNodeAsync("n1"), n => n.Spec?.PodCIDR is not null);
+        Assert.NotNull(node.Spec.PodCIDR);
+    }
+
+    [Fact]
     public void ControllersNone_StartsNoChild()
     {
         using var server = ServerProcess.Start(_state, controllers: "none");
@@ -51,11 +67,11 @@ public sealed class ControllersProcessTests : IDisposable
     }
 
     /// <summary>The one child of <paramref name="pid"/> whose command line has <paramref name="word"/>, waited for.</summary>
-    private static int ChildOf(int pid, string word)
+    private static int ChildOf(int pid, string word, int except = 0)
     {
         for (var deadline = DateTime.UtcNow.AddSeconds(30); DateTime.UtcNow < deadline; Thread.Sleep(50))
         {
-            if (Children(pid).FirstOrDefault(c => CommandLine(c).Contains(word)) is var child and > 0)
+            if (Children(pid).FirstOrDefault(c => c != except && CommandLine(c).Contains(word)) is var child and > 0)
             {
                 return child;
             }
