@@ -37,7 +37,8 @@ public static class AgentHost
         var starter = new PodStarter(options, network, new ServiceAccountFiles(config.AccessToken ?? "", CaPem(config)));
         var probes = new Probes(family => new Socket(family, SocketType.Stream, ProtocolType.Tcp));
         var manager = new PodManager(options, client, pods, services, nodes, starter, network, probes);
-        var routing = new RoutingController(options, nodes);
+        using var self = Kernel.Netns.OpenCurrent();
+        var routing = new RoutingController(options, nodes, new Kernel.NftRunner(self));
 
         var tasks = new[]
         {

@@ -1,3 +1,5 @@
+using Podnet.Core.Nft;
+
 namespace Podnet.Kernel;
 
 /// <summary>nft failed; the message carries nft's own error text, which points at the bad line.</summary>
@@ -28,6 +30,9 @@ public static class Nft
         }
     }
 
+    /// <summary>Runs <paramref name="transaction"/> atomically, or throws with nft's error text.</summary>
+    public static void Apply(Netns netns, NftTransaction transaction) => Apply(netns, transaction.ToScript());
+
     /// <summary>Checks <paramref name="script"/> without applying it (<c>nft -c</c>).</summary>
     public static string? Check(Netns netns, string script)
     {
@@ -51,5 +56,17 @@ public static class Nft
             throw new NftException($"nft {string.Join(' ', arguments)} in {netns.Path} failed: {result.StandardError.Trim()}", "");
         }
         return result.StandardOutput;
+    }
+}
+
+/// <summary>The kernel's <see cref="INftRunner"/>: each transaction is one <c>nft -f -</c> in <paramref name="netns"/>.</summary>
+public sealed class NftRunner(Netns netns) : INftRunner
+{
+    public void Apply(NftTransaction transaction)
+    {
+        if (!transaction.IsEmpty)
+        {
+            Nft.Apply(netns, transaction);
+        }
     }
 }

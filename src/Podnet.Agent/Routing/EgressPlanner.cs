@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Podnet.Core.Cluster;
-using Podnet.Core.Plans;
+using Podnet.Core.Nft;
 
 namespace Podnet.Agent.Routing;
 
@@ -20,18 +20,24 @@ namespace Podnet.Agent.Routing;
 /// </remarks>
 public static class EgressPlanner
 {
-    public const string Table = "podnet-egress";
+    public const string TableName = "podnet-egress";
+
+    public static readonly NftTable Table = new(NftFamily.Inet, TableName);
+
+    private static readonly NftChain Postrouting = new("postrouting", new NftHookSpec(NftChainType.Nat, NftHook.Postrouting, 100));
+
+    private static readonly NftChain Forward = new("forward", new NftHookSpec(NftChainType.Filter, NftHook.Forward, 0));
 
     public static NftTransaction Build(Architecture architecture, IReadOnlyList<IPNetwork> clusterCidrs, IReadOnlyList<IPNetwork> serviceCidrs)
     {
-        var tx = new NftTransaction().ReplaceTable("inet", Table);
+        var tx = new NftTransaction().ReplaceTable(Table);
         if (architecture == Architecture.Island)
         {
-            tx.Add($"add chain inet {Table} postrouting {{ type nat hook postrouting priority 100 ; }}");
+            tx.Add(Table, Postrouting);
         }
         else if (architecture == Architecture.Isolated)
         {
-            tx.Add($"add chain inet {Table} forward {{ type filter hook forward priority 0 ; }}");
+            tx.Add(Table, Forward);
         }
         foreach (var family in new[] { AddressFamily.InterNetwork, AddressFamily.InterNetworkV6 })
         {
@@ -45,11 +51,11 @@ public static class EgressPlanner
             switch (architecture)
             {
                 case Architecture.Island:
-                    tx.Add($"add rule inet {Table} postrouting {leaving} masquerade");
+                    tx.AddRule(Table, Postrouting.Name, $"{leaving} masquerade");
                     break;
                 case Architecture.Isolated:
                     var reject = family == AddressFamily.InterNetwork ? "icmp type admin-prohibited" : "icmpv6 type admin-prohibited";
-                    tx.Add($"add rule inet {Table} forward {leaving} ct direction original reject with {reject}");
+                    tx.AddRule(Table, Forward.Name, $"{leaving} ct direction original reject with {reject}");
                     break;
             }
         }

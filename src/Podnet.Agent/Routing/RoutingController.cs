@@ -1,7 +1,9 @@
 using k8s.Models;
 using Podnet.Agent.Node;
 using Podnet.Controllers.Informers;
+using Podnet.Controllers.Runtime;
 using Podnet.Core.Cluster;
+using Podnet.Core.Nft;
 using Podnet.Kernel;
 using Podnet.Kernel.Netlink;
 
@@ -13,25 +15,25 @@ namespace Podnet.Agent.Routing;
 /// recomputes the whole plan from the cache and applies it, so nodes can join and leave a
 /// running cluster, and a repeated sync changes nothing.
 /// </summary>
-public sealed class RoutingController(AgentOptions options, Informer<V1Node> nodes)
+public sealed class RoutingController(AgentOptions options, Informer<V1Node> nodes, INftRunner nft)
 {
-    private readonly CoalescingQueue _queue = new();
-
     public async Task RunAsync(CancellationToken token)
     {
-        nodes.AddHandlers(new InformerHandlers<V1Node>(_ => _queue.Enqueue(), (_, _) => _queue.Enqueue(), _ => _queue.Enqueue()));
-        await nodes.WaitForSyncAsync(token);
-        _queue.Enqueue();
         using var rt = RtNetlink.OpenInCurrentNamespace();
-        using var netns = Netns.OpenCurrent();
-        await _queue.RunAsync((_, _) =>
+        var loop = new SyncLoop("routing", (_, _) =>
         {
-            Sync(rt, netns);
+            Sync(rt);
             return Task.CompletedTask;
-        }, new Backoff(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10)), e => options.Log($"routing sync failed, retrying: {e.Message}"), token);
+        })
+        {
+            Log = options.Log,
+            InitialBackoff = TimeSpan.FromMilliseconds(200),
+        };
+        loop.WakeOn(nodes);
+        await loop.RunAsync(token);
     }
 
-    private void Sync(RtNetlink rt, Netns netns)
+    private void Sync(RtNetlink rt)
     {
         var all = nodes.Cache.List().Select(NodeProjection.ToNodeInfo).ToArray();
         var self = all.FirstOrDefault(n => n.Name == options.NodeName);
@@ -48,6 +50,6 @@ public sealed class RoutingController(AgentOptions options, Informer<V1Node> nod
                 RouteApplier.Apply(rt, HostGwPlanner.Build(options.NodeName, all));
             }
         }
-        Nft.Apply(netns, EgressPlanner.Build(options.Architecture, options.ClusterCidrs, options.ServiceCidrs).ToScript());
+        nft.Apply(EgressPlanner.Build(options.Architecture, options.ClusterCidrs, options.ServiceCidrs));
     }
 }

@@ -4,6 +4,7 @@ using k8s.Models;
 using Podnet.Agent.Node;
 using Podnet.Agent.Routing;
 using Podnet.Controllers.Informers;
+using Podnet.Controllers.Runtime;
 using Podnet.Core.Cluster;
 
 namespace Podnet.Agent.Runtime;
@@ -33,7 +34,7 @@ public sealed partial class PodManager(
 {
     private static readonly TimeSpan s_tick = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan s_serverPoll = TimeSpan.FromMilliseconds(100);
-    private readonly CoalescingQueue _queue = new() { MinInterval = TimeSpan.FromMilliseconds(20) };
+    private SyncLoop? _loop;
     private readonly Dictionary<string, PodRecord> _records = new(StringComparer.Ordinal);
     private readonly Dictionary<string, PodFacts> _posted = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _saved = new(StringComparer.Ordinal);
@@ -44,7 +45,14 @@ public sealed partial class PodManager(
 
     public async Task RunAsync(CancellationToken token)
     {
-        pods.AddHandlers(new InformerHandlers<V1Pod>(_ => _queue.Enqueue(), (_, _) => _queue.Enqueue(), _ => _queue.Enqueue()));
+        _loop = new SyncLoop("pods", (_, ct) => SyncAsync(ct), TimeSpan.FromMilliseconds(20))
+        {
+            OnError = e => options.Log($"pod sync failed, retrying: {e.Message}"),
+            InitialBackoff = TimeSpan.FromMilliseconds(200),
+            MaxBackoff = TimeSpan.FromSeconds(5),
+            ResyncPeriod = s_tick,
+        };
+        _loop.WakeOn(pods).WaitFor(services).WaitFor(nodes);
         await Task.WhenAll(pods.WaitForSyncAsync(token), services.WaitForSyncAsync(token), nodes.WaitForSyncAsync(token));
         foreach (var record in PodRecordStore.LoadAll(options.PodsDirectory))
         {
@@ -55,17 +63,7 @@ public sealed partial class PodManager(
         {
             network.CollectGarbage(conflist, _records.Keys.ToArray());
         }
-        using var ticker = new PeriodicTimer(s_tick);
-        _ = Task.Run(async () =>
-        {
-            while (await ticker.WaitForNextTickAsync(token).ConfigureAwait(false))
-            {
-                _queue.Enqueue();
-            }
-        }, token);
-        _queue.Enqueue();
-        await _queue.RunAsync((_, ct) => SyncAsync(ct), new Backoff(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(5)),
-            e => options.Log($"pod sync failed, retrying: {e.Message}"), token);
+        await _loop.RunAsync(token);
     }
 
     private async Task SyncAsync(CancellationToken token)
@@ -105,7 +103,7 @@ public sealed partial class PodManager(
             _ = Task.Delay(s_serverPoll, token).ContinueWith(_ =>
             {
                 Volatile.Write(ref _serverPollScheduled, 0);
-                _queue.Enqueue();
+                _loop?.Wake();
             }, CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
         }
     }

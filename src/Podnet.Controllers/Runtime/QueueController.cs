@@ -13,19 +13,22 @@ public interface IController
 }
 
 /// <summary>
-/// The shape every controller here shares: informer events mark the state dirty on a
-/// <see cref="CoalescingQueue"/>; one worker waits for the caches, then recomputes the whole
-/// desired state from them and writes the difference. A failed sync is retried with backoff.
+/// A controller on the shared <see cref="SyncLoop"/>: informer events wake it; after the caches
+/// have listed, each sync recomputes the whole desired state from them and writes the
+/// difference. A failed sync is retried with backoff.
 /// </summary>
 internal abstract class QueueController : IController
 {
-    private readonly CoalescingQueue _queue;
+    private readonly SyncLoop _loop;
 
     protected QueueController(SharedInformers informers, ControllerOptions options)
     {
         Informers = informers;
         Options = options;
-        _queue = new CoalescingQueue { MinInterval = options.MinSyncInterval };
+        _loop = new SyncLoop(GetType().Name, (_, ct) => SyncAsync(ct), options.MinSyncInterval)
+        {
+            OnError = e => Options.Log?.Invoke($"{Name}: sync failed, retrying: {e.Message}"),
+        };
     }
 
     public abstract string Name { get; }
@@ -37,9 +40,7 @@ internal abstract class QueueController : IController
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         await Informers.WaitForSyncAsync(cancellationToken).ConfigureAwait(false);
-        _queue.Enqueue();
-        var backoff = new Backoff(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(10));
-        await _queue.RunAsync((_, ct) => SyncAsync(ct), backoff, e => Options.Log?.Invoke($"{Name}: sync failed, retrying: {e.Message}"), cancellationToken).ConfigureAwait(false);
+        await _loop.RunAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Recomputes from the caches and writes what differs.</summary>
@@ -47,9 +48,8 @@ internal abstract class QueueController : IController
 
     /// <summary>Any change of <paramref name="informer"/>'s objects wakes a sync.</summary>
     protected void WakeOn<T>(Informer<T> informer)
-        where T : class, IKubernetesObject<V1ObjectMeta> =>
-        informer.AddHandlers(new InformerHandlers<T>(_ => _queue.Enqueue(), (_, _) => _queue.Enqueue(), _ => _queue.Enqueue()));
+        where T : class, IKubernetesObject<V1ObjectMeta> => _loop.WakeOn(informer);
 
     /// <summary>Wakes a sync from outside the informers (an expectation that timed out).</summary>
-    protected void Wake() => _queue.Enqueue();
+    protected void Wake() => _loop.Wake();
 }

@@ -1,3 +1,4 @@
+using Podnet.Core.Nft;
 using Podnet.Kernel;
 using Podnet.Kernel.Netlink;
 
@@ -153,14 +154,15 @@ public static class LabBuilder
     /// </summary>
     public static void SetLinkLoss(Netns fabric, IReadOnlyDictionary<string, int> loss)
     {
-        var tx = new Core.Plans.NftTransaction().ReplaceTable("bridge", LossTable);
-        tx.Add($"add chain bridge {LossTable} forward {{ type filter hook forward priority 0 ; }}");
+        var table = new NftTable(NftFamily.Bridge, LossTable);
+        var forward = new NftChain("forward", new NftHookSpec(NftChainType.Filter, NftHook.Forward, 0));
+        var tx = new NftTransaction().ReplaceTable(table).Add(table, forward);
         foreach (var (node, percent) in loss.OrderBy(l => l.Key, StringComparer.Ordinal))
         {
-            tx.Add($"add rule bridge {LossTable} forward iifname \"{node}\" numgen random mod 100 < {percent} counter drop");
-            tx.Add($"add rule bridge {LossTable} forward oifname \"{node}\" numgen random mod 100 < {percent} counter drop");
+            tx.AddRule(table, forward.Name, $"iifname \"{node}\" numgen random mod 100 < {percent} counter drop");
+            tx.AddRule(table, forward.Name, $"oifname \"{node}\" numgen random mod 100 < {percent} counter drop");
         }
-        Nft.Apply(fabric, tx.ToScript());
+        new NftRunner(fabric).Apply(tx);
     }
 
     public const string LossTable = "podnet-loss";
