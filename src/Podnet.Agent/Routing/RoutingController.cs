@@ -1,5 +1,6 @@
 using k8s.Models;
 using Podnet.Agent.Node;
+using Podnet.Controllers.Projections;
 using Podnet.Controllers.Informers;
 using Podnet.Controllers.Runtime;
 using Podnet.Core.Cluster;
@@ -35,7 +36,7 @@ public sealed class RoutingController(AgentOptions options, Informer<V1Node> nod
 
     private void Sync(RtNetlink rt)
     {
-        var all = nodes.Cache.List().Select(NodeProjection.ToNodeInfo).ToArray();
+        var all = nodes.Cache.List().Select(ObjectProjection.ToNodeInfo).ToArray();
         var self = all.FirstOrDefault(n => n.Name == options.NodeName);
         if (self is not null)
         {

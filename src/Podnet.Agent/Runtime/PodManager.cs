@@ -3,6 +3,7 @@ using k8s.Autorest;
 using k8s.Models;
 using Podnet.Agent.Node;
 using Podnet.Agent.Routing;
+using Podnet.Controllers.Projections;
 using Podnet.Controllers.Informers;
 using Podnet.Controllers.Runtime;
 using Podnet.Core.Cluster;
@@ -82,7 +83,7 @@ public sealed partial class PodManager(
             options.Log($"{dead.Namespace}/{dead.Name}: its sandbox is gone, starting it again");
             Remove(dead);
         }
-        var serviceInfos = services.Cache.List().Select(NodeProjection.ToServiceInfo).ToArray();
+        var serviceInfos = services.Cache.List().Select(ObjectProjection.ToServiceInfo).ToArray();
         await StartNewPodsAsync(mine.Values, serviceInfos, now, token);
         foreach (var pod in mine.Values)
         {
@@ -168,7 +169,7 @@ public sealed partial class PodManager(
     private string? Conflist()
     {
         var node = nodes.Cache.Get(null, options.NodeName);
-        if (node is null || NodeProjection.ToNodeInfo(node).PodCidrs is not { Count: > 0 } cidrs)
+        if (node is null || ObjectProjection.ToNodeInfo(node).PodCidrs is not { Count: > 0 } cidrs)
         {
             return null;
         }

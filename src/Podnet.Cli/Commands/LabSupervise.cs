@@ -34,7 +34,7 @@ internal static class LabSupervise
         {
             await queue.RunAsync((_, _) =>
             {
-                var infos = nodes.Cache.List().Select(Agent.Node.NodeProjection.ToNodeInfo).ToArray();
+                var infos = nodes.Cache.List().Select(Controllers.Projections.ObjectProjection.ToNodeInfo).ToArray();
                 var viaNodes = Agent.Routing.HostGwPlanner.Build("", infos);
                 if (routerRt is not null)
                 {
