@@ -31,6 +31,7 @@ public static class AgentHost
         var nodes = new Informer<V1Node>(ListWatches.Nodes(client), informerOptions);
         var pods = new Informer<V1Pod>(ListWatches.Pods(client, fieldSelector: $"spec.nodeName={options.NodeName}"), informerOptions);
         var services = new Informer<V1Service>(ListWatches.Services(client), informerOptions);
+        var slices = new Informer<V1EndpointSlice>(ListWatches.EndpointSlices(client), informerOptions);
 
         var cni = new CniClient([options.CniBinDirectory], options.CniCacheDirectory);
         var network = new PodNetwork(options, cni);
@@ -38,13 +39,17 @@ public static class AgentHost
         var probes = new Probes(family => new Socket(family, SocketType.Stream, ProtocolType.Tcp));
         var manager = new PodManager(options, client, pods, services, nodes, starter, network, probes);
         using var self = Kernel.Netns.OpenCurrent();
-        var routing = new RoutingController(options, nodes, new Kernel.NftRunner(self));
+        var nft = new Kernel.NftRunner(self);
+        var routing = new RoutingController(options, nodes, nft);
+        var proxy = new Proxy.ServiceProxy(options, services, slices, nft, self);
 
         var tasks = new[]
         {
             nodes.RunAsync(token),
             pods.RunAsync(token),
             services.RunAsync(token),
+            slices.RunAsync(token),
+            proxy.RunAsync(token),
             registration.HeartbeatAsync(token),
             routing.RunAsync(token),
             manager.RunAsync(token),

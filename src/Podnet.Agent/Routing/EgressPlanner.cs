@@ -38,6 +38,10 @@ public static class EgressPlanner
         else if (architecture == Architecture.Isolated)
         {
             tx.Add(Table, Forward);
+            // Service traffic whose endpoint is not a pod (the API server behind `kubernetes`, a
+            // selector-less Service's Endpoints) leaves the pod ranges only after the proxy's DNAT:
+            // it is the Service's traffic, not the pod's, so it passes.
+            tx.AddRule(Table, Forward.Name, "ct status dnat accept");
         }
         foreach (var family in new[] { AddressFamily.InterNetwork, AddressFamily.InterNetworkV6 })
         {

@@ -1,0 +1,123 @@
+using System.Net;
+using System.Net.Sockets;
+using k8s.Models;
+using Podnet.Controllers.Informers;
+using Podnet.Controllers.Projections;
+using Podnet.Controllers.Runtime;
+using Podnet.Core.Cluster;
+using Podnet.Core.Nft;
+using Podnet.Kernel;
+using Podnet.Proxy;
+
+namespace Podnet.Agent.Proxy;
+
+/// <summary>
+/// The kube-proxy role on one node: Services and EndpointSlices in, the node's
+/// <c>podnet-proxy</c> tables (one per family the cluster uses) out, through the shared
+/// <see cref="SyncLoop"/>. Events mark the Service they concern (a slice marks its Service), so
+/// a sync plans only those; the first sync, and any after a failure, rebuilds the tables. After
+/// each committed sync, UDP conntrack entries towards a Service whose serving endpoints
+/// changed, and whose reply comes from anything else, are deleted, so a UDP client (DNS) is not
+/// stuck on a dead endpoint.
+/// </summary>
+public sealed class ServiceProxy
+{
+    public const string SlicesByService = "service";
+
+    private readonly Informer<V1Service> _services;
+    private readonly Informer<V1EndpointSlice> _slices;
+    private readonly INftRunner _nft;
+    private readonly Func<IReadOnlyList<ConntrackEntry>>? _listConntrack;
+    private readonly Action<ConntrackFilter>? _deleteConntrack;
+    private readonly ProxySyncer[] _syncers;
+    private readonly SyncLoop _loop;
+
+    public ServiceProxy(AgentOptions options, Informer<V1Service> services, Informer<V1EndpointSlice> slices, INftRunner nft, Netns? conntrack)
+    {
+        _services = services;
+        _slices = slices;
+        _nft = nft;
+        if (conntrack is not null)
+        {
+            _listConntrack = () => Conntrack.List(conntrack);
+            _deleteConntrack = filter => Conntrack.Delete(conntrack, filter);
+        }
+        var families = options.ClusterCidrs.Select(c => c.BaseAddress.AddressFamily).Distinct().DefaultIfEmpty(AddressFamily.InterNetwork);
+        _syncers = families.Select(f => new ProxySyncer(ProxyNode.For(f, options.NodeName, options.NodeAddresses, options.ClusterCidrs, options.ServiceCidrs))).ToArray();
+        slices.Cache.AddIndex(SlicesByService, s => s.Metadata?.Labels?.TryGetValue("kubernetes.io/service-name", out var name) == true ? [InformerCache<V1Service>.KeyOf(s.Metadata.NamespaceProperty, name)] : []);
+        _loop = new SyncLoop("proxy", (request, _) =>
+        {
+            Sync(request);
+            return Task.CompletedTask;
+        }, TimeSpan.FromMilliseconds(10))
+        {
+            Log = options.Log,
+        };
+        _loop.WakeOn(services, InformerCache<V1Service>.KeyOf);
+        _loop.WakeOn(slices, s => s.Metadata?.Labels?.TryGetValue("kubernetes.io/service-name", out var name) == true ? InformerCache<V1Service>.KeyOf(s.Metadata.NamespaceProperty, name) : null);
+    }
+
+    /// <summary>Syncs committed so far (full or partial), for health and tests.</summary>
+    public long Syncs => _loop.Syncs;
+
+    /// <summary>When the last sync committed.</summary>
+    public DateTimeOffset? LastSync { get; private set; }
+
+    public Task RunAsync(CancellationToken token) => _loop.RunAsync(token);
+
+    private void Sync(SyncRequest request)
+    {
+        foreach (var syncer in _syncers)
+        {
+            var change = syncer.Plan(Service, Slices, AllKeys, request.Keys);
+            try
+            {
+                _nft.Apply(change.Transaction);
+            }
+            catch
+            {
+                syncer.Invalidate();
+                throw;
+            }
+            change.Commit();
+            CleanConntrack(change.StaleUdp);
+        }
+        LastSync = DateTimeOffset.UtcNow;
+    }
+
+    private ServiceInfo? Service(string key)
+    {
+        var slash = key.IndexOf('/', StringComparison.Ordinal);
+        return _services.Cache.Get(key[..slash], key[(slash + 1)..]) is { } service ? ObjectProjection.ToServiceInfo(service) : null;
+    }
+
+    private IReadOnlyList<EndpointSliceInfo> Slices(string key) =>
+        _slices.Cache.ByIndex(SlicesByService, key).Select(ObjectProjection.ToEndpointSliceInfo).OfType<EndpointSliceInfo>().ToArray();
+
+    private IEnumerable<string> AllKeys() => _services.Cache.List().Select(InformerCache<V1Service>.KeyOf);
+
+    private void CleanConntrack(IReadOnlyList<UdpPort> stale)
+    {
+        if (stale.Count == 0 || _listConntrack is null || _deleteConntrack is null)
+        {
+            return;
+        }
+        var entries = _listConntrack();
+        foreach (var port in stale)
+        {
+            foreach (var entry in entries.Where(e => e.Protocol == "udp" && e.OriginalDestinationPort == port.Port
+                && (port.Address is null || e.OriginalDestination.Equals(port.Address))
+                && (port.Address is not null || _syncers.Any(s => s.Node.NodeIPs.Contains(e.OriginalDestination)))
+                && !port.Serving.Contains(e.ReplySource)))
+            {
+                _deleteConntrack(new ConntrackFilter
+                {
+                    Protocol = "udp",
+                    OriginalDestination = entry.OriginalDestination,
+                    OriginalDestinationPort = entry.OriginalDestinationPort,
+                    ReplySource = entry.ReplySource,
+                });
+            }
+        }
+    }
+}

@@ -1,0 +1,126 @@
+using System.Globalization;
+using Podnet.Core.Cluster;
+
+namespace Podnet.Proxy;
+
+/// <summary>
+/// One Service's fragment of the proxy's ruleset (pure): for each port and each ClusterIP of the
+/// node's family, an element of <c>service-ips</c> that sends new connections to the balance
+/// chain of the endpoint count, and for endpoint i an element of map <c>slot-i</c>; or, without endpoints, an element of <c>no-endpoint-services</c> that rejects (drops
+/// for a Local policy with endpoints only elsewhere). NodePorts the same way in the nodeport
+/// maps. ClientIP affinity needs memory per client, so those ports get chains of their own.
+/// Headless and ExternalName Services, and those another proxy serves, get nothing.
+/// </summary>
+public static class ServicePlanner
+{
+    public static ServiceFragment Plan(ServiceInfo service, IReadOnlyList<EndpointSliceInfo> slices, ProxyNode node)
+    {
+        if (service.Headless || service.Type == "ExternalName" || service.ProxyName is not null)
+        {
+            return ServiceFragment.Empty;
+        }
+        var vips = service.ClusterIPs.Where(node.Holds).ToArray();
+        if (vips.Length == 0)
+        {
+            return ServiceFragment.Empty;
+        }
+        var elements = new List<ElementSpec>();
+        var chains = new List<ChainSpec>();
+        var sets = new List<Core.Nft.NftSet>();
+        var shared = new List<ChainSpec>();
+        var sharedSets = new List<Core.Nft.NftSet>();
+        var sharedElements = new List<ElementSpec>();
+        var udp = new List<UdpPort>();
+        foreach (var vip in vips)
+        {
+            elements.Add(new ElementSpec(ProxyNames.ClusterIPs, vip.ToString()));
+        }
+        var hasNodePorts = service.Type is "NodePort" or "LoadBalancer";
+        foreach (var port in service.Ports)
+        {
+            var protocol = port.Protocol.ToLowerInvariant();
+            var (verdict, endpoints) = EndpointChoice.Choose(service, port, slices, node);
+            var number = port.Port.ToString(CultureInfo.InvariantCulture);
+            var nodePort = hasNodePorts && port.NodePort > 0 ? port.NodePort.ToString(CultureInfo.InvariantCulture) : null;
+            if (protocol == "udp")
+            {
+                var serving = EndpointChoice.Serving(port, slices, node);
+                udp.AddRange(vips.Select(v => new UdpPort(v, port.Port, serving)));
+                if (nodePort is not null)
+                {
+                    udp.Add(new UdpPort(null, port.NodePort, serving));
+                }
+            }
+            if (verdict != EndpointVerdict.Balance)
+            {
+                var value = verdict == EndpointVerdict.Reject ? "goto " + ProxyNames.RejectChain : "drop";
+                elements.AddRange(vips.Select(v => new ElementSpec(ProxyNames.NoEndpointServices, $"{v} . {protocol} . {number}", value)));
+                if (nodePort is not null)
+                {
+                    elements.Add(new ElementSpec(ProxyNames.NoEndpointNodePorts, $"{protocol} . {nodePort}", value));
+                }
+                continue;
+            }
+            sharedElements.AddRange(endpoints.Select(e => e.Address).Distinct().Select(a => new ElementSpec(ProxyNames.Hairpin, $"{a} . {a}")));
+            if (service.AffinityTimeout is { } timeout)
+            {
+                var chain = ProxyNames.AffinityChain(service.Namespace, service.Name, protocol, port.Port);
+                AddAffinity(chain, protocol, endpoints, timeout, node, chains, sets);
+                elements.AddRange(vips.Select(v => new ElementSpec(ProxyNames.ServiceIPs, $"{v} . {protocol} . {number}", "goto " + chain)));
+                if (nodePort is not null)
+                {
+                    var np = "np-" + chain;
+                    chains.Add(new ChainSpec(np, [MarkForMasquerade, "goto " + chain]));
+                    elements.Add(new ElementSpec(ProxyNames.ServiceNodePorts, $"{protocol} . {nodePort}", "goto " + np));
+                }
+                continue;
+            }
+            shared.Add(ProxySkeleton.Balance(endpoints.Count));
+            for (var i = 0; i < endpoints.Count; i++)
+            {
+                shared.Add(ProxySkeleton.Slot(node, i));
+                sharedSets.Add(ProxySkeleton.SlotMap(node, i));
+                var endpoint = $"{endpoints[i].Address} . {endpoints[i].Port}";
+                elements.AddRange(vips.Select(v => new ElementSpec(ProxyNames.Slot(i), $"{v} . {protocol} . {number}", endpoint)));
+            }
+            elements.AddRange(vips.Select(v => new ElementSpec(ProxyNames.ServiceIPs, $"{v} . {protocol} . {number}", "goto " + ProxyNames.Balance(endpoints.Count))));
+            if (nodePort is not null)
+            {
+                shared.Add(ProxySkeleton.NodePortBalance(endpoints.Count));
+                elements.Add(new ElementSpec(ProxyNames.ServiceNodePorts, $"{protocol} . {nodePort}", "goto " + ProxyNames.NodePortBalance(endpoints.Count)));
+                for (var i = 0; i < endpoints.Count; i++)
+                {
+                    shared.Add(ProxySkeleton.NodePortSlot(node, i));
+                    sharedSets.Add(ProxySkeleton.NodePortSlotMap(node, i));
+                    elements.Add(new ElementSpec(ProxyNames.NodePortSlot(i), $"{protocol} . {nodePort}", $"{endpoints[i].Address} . {endpoints[i].Port}"));
+                }
+            }
+        }
+        return new ServiceFragment(elements, chains, sets, shared.DistinctBy(c => c.Name).ToArray(), sharedSets.DistinctBy(m => m.Name).ToArray(), sharedElements.Distinct().ToArray(), udp);
+    }
+
+    public const string MarkForMasquerade = "meta mark set meta mark | " + ProxyNames.MasqueradeMark;
+
+    /// <summary>
+    /// kube-proxy's affinity layout for one Service port: a client remembered in an endpoint's
+    /// set goes back to that endpoint; a new one is balanced and remembered (timeout refreshed on
+    /// each new connection).
+    /// </summary>
+    private static void AddAffinity(string chain, string protocol, IReadOnlyList<PortEndpoint> endpoints, TimeSpan timeout, ProxyNode node, List<ChainSpec> chains, List<Core.Nft.NftSet> sets)
+    {
+        var rules = new List<string>();
+        var branches = new List<string>();
+        for (var i = 0; i < endpoints.Count; i++)
+        {
+            var endpoint = endpoints[i].ToString();
+            var epChain = ProxyNames.AffinityEndpointChain(chain, endpoint);
+            var set = ProxyNames.AffinitySet(chain, endpoint);
+            sets.Add(new Core.Nft.NftSet(set, node.AddressType, Flags: Core.Nft.NftSetFlags.Dynamic | Core.Nft.NftSetFlags.Timeout, Timeout: timeout));
+            rules.Add($"{node.Ip} saddr @{set} goto {epChain}");
+            branches.Add($"{i} : goto {epChain}");
+            chains.Add(new ChainSpec(epChain, [$"update @{set} {{ {node.Ip} saddr }}", $"meta l4proto {protocol} dnat to {endpoint}"]));
+        }
+        rules.Add($"numgen random mod {endpoints.Count} vmap {{ {string.Join(", ", branches)} }}");
+        chains.Insert(0, new ChainSpec(chain, rules));
+    }
+}
