@@ -12,9 +12,21 @@ namespace Podnet.ApiServer;
 /// server, and a `default` ServiceAccount in each namespace. Kept true at every start (the
 /// port or the address may have changed) and, for service accounts, at every sweep.
 /// </summary>
+/// <remarks>
+/// The `kubernetes` Service has no selector, so its slice would otherwise come from the
+/// controllers' Endpoints mirroring, and the server can run without controllers
+/// (<c>--controllers none</c>, or before the child has started). As kube-apiserver's endpoint
+/// reconciler (pkg/controlplane/reconcilers, EndpointsAdapter), the server writes both itself:
+/// the Endpoints labelled <c>endpointslice.kubernetes.io/skip-mirror: "true"</c>, so that the
+/// mirroring leaves it alone, and one slice named `kubernetes` whose only label is
+/// <c>kubernetes.io/service-name: kubernetes</c> (no managed-by, as upstream: neither
+/// EndpointSlice controller counts it as its own, so neither updates nor deletes it).
+/// </remarks>
 internal static class Bootstrap
 {
     public static readonly string[] SystemNamespaces = ["default", "kube-system", "kube-public", "kube-node-lease"];
+
+    private const string SkipMirror = "endpointslice.kubernetes.io/skip-mirror";
 
     public static Task EnsureAsync(ResourceService service, ApiServerOptions options, IPAddress address, int port, string caPem) =>
         service.Store.WriteAsync(txn =>
@@ -48,7 +60,7 @@ internal static class Bootstrap
                 {
                     ["name"] = "kubernetes",
                     ["namespace"] = "default",
-                    ["labels"] = new JsonObject { ["kubernetes.io/service-name"] = "kubernetes", ["endpointslice.kubernetes.io/managed-by"] = "podnet-apiserver" },
+                    ["labels"] = new JsonObject { ["kubernetes.io/service-name"] = "kubernetes" },
                 },
                 ["addressType"] = family,
                 ["endpoints"] = new JsonArray(new JsonObject { ["addresses"] = new JsonArray(address.ToString()), ["conditions"] = new JsonObject { ["ready"] = true } }),
@@ -56,20 +68,26 @@ internal static class Bootstrap
             };
             Upsert(service, txn, ResourceCatalog.EndpointSlices, slice, (current, desired) =>
             {
+                // The labels too, as upstream: a state written before had a managed-by label.
+                current["metadata"]!["labels"] = desired["metadata"]!["labels"]!.DeepClone();
                 current["addressType"] = desired["addressType"]!.DeepClone();
                 current["endpoints"] = desired["endpoints"]!.DeepClone();
                 current["ports"] = desired["ports"]!.DeepClone();
             });
             var endpoints = new JsonObject
             {
-                ["metadata"] = new JsonObject { ["name"] = "kubernetes", ["namespace"] = "default", ["labels"] = new JsonObject { ["endpointslice.kubernetes.io/skip-mirror"] = "true" } },
+                ["metadata"] = new JsonObject { ["name"] = "kubernetes", ["namespace"] = "default", ["labels"] = new JsonObject { [SkipMirror] = "true" } },
                 ["subsets"] = new JsonArray(new JsonObject
                 {
                     ["addresses"] = new JsonArray(new JsonObject { ["ip"] = address.ToString() }),
                     ["ports"] = new JsonArray(new JsonObject { ["name"] = "https", ["port"] = port, ["protocol"] = "TCP" }),
                 }),
             };
-            Upsert(service, txn, ResourceCatalog.Endpoints, endpoints, (current, desired) => current["subsets"] = desired["subsets"]!.DeepClone());
+            Upsert(service, txn, ResourceCatalog.Endpoints, endpoints, (current, desired) =>
+            {
+                current.Meta().Child("labels")[SkipMirror] = "true";
+                current["subsets"] = desired["subsets"]!.DeepClone();
+            });
             EnsureNamespaceDefaults(service, txn, caPem);
             return 0;
         });

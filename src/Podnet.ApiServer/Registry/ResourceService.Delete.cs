@@ -111,7 +111,7 @@ internal sealed partial class ResourceService
     private JsonObject FinishDelete(StoreTransaction txn, ResourceInfo r, JsonObject current)
     {
         var last = txn.Delete(r.Key, current).Parse();
-        AfterWrite(txn, r, current.Namespace(), current.Name());
+        AfterWrite(txn, r, current.Name());
         foreach (var (dr, dependent) in LiveDependents(txn, current.Uid()))
         {
             Delete(txn, dr, dependent, DeleteOptions.Default);

@@ -151,7 +151,7 @@ internal sealed partial class ResourceService
             return FinishDelete(txn, r, updated);
         }
         var written = txn.Put(r.Key, updated).Parse();
-        AfterWrite(txn, r, ns, name);
+        AfterWrite(txn, r, name);
         return written;
     }
 

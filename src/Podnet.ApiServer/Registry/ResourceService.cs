@@ -129,18 +129,19 @@ internal sealed partial class ResourceService(ObjectStore store, AdmissionChain 
             throw ApiException.AlreadyExists(r, obj.Name());
         }
         var created = txn.Put(r.Key, obj).Parse();
-        AfterWrite(txn, r, ns ?? "", created.Name());
+        AfterWrite(txn, r, created.Name());
         return created;
     }
 
-    /// <summary>What a change to an object sets off inside the same write (mirrored EndpointSlices).</summary>
-    private void AfterWrite(StoreTransaction txn, ResourceInfo r, string ns, string name)
+    /// <summary>
+    /// What a change to an object sets off inside the same write: a new namespace's defaults.
+    /// Not the EndpointSlices of a selector-less Service's Endpoints: the controllers' mirroring
+    /// owns those alone, as kube-controller-manager does (two writers under one managed-by label
+    /// fought over the same slices).
+    /// </summary>
+    private void AfterWrite(StoreTransaction txn, ResourceInfo r, string name)
     {
-        if (r == ResourceCatalog.Services || r == ResourceCatalog.Endpoints)
-        {
-            EndpointsMirror.Sync(this, txn, ns, name);
-        }
-        else if (r == ResourceCatalog.Namespaces && txn.Get(r.Key, "", name) is { Deleting: false })
+        if (r == ResourceCatalog.Namespaces && txn.Get(r.Key, "", name) is { Deleting: false })
         {
             NamespaceDefaults?.Invoke(txn);
         }

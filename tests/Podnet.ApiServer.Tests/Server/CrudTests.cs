@@ -166,30 +166,6 @@ public sealed class CrudTests(ServerFixture server) : IClassFixture<ServerFixtur
     }
 
     [Fact]
-    public async Task Endpoints_OfServiceWithoutSelector_AreMirroredIntoEndpointSlices()
-    {
-        var ns = await NewNamespace();
-        await Client.CoreV1.CreateNamespacedServiceAsync(new V1Service { Metadata = new V1ObjectMeta { Name = "ext" }, Spec = new V1ServiceSpec { Ports = [new V1ServicePort { Port = 80, Name = "http" }] } }, ns);
-        await Client.CoreV1.CreateNamespacedEndpointsAsync(new V1Endpoints
-        {
-            Metadata = new V1ObjectMeta { Name = "ext" },
-            Subsets = [new V1EndpointSubset
-            {
-                Addresses = [new V1EndpointAddress { Ip = "192.0.2.10", Hostname = "a" }],
-                NotReadyAddresses = [new V1EndpointAddress { Ip = "192.0.2.11" }],
-                Ports = [new Corev1EndpointPort { Port = 8080, Name = "http" }],
-            }],
-        }, ns);
-        var slice = Assert.Single((await Client.DiscoveryV1.ListNamespacedEndpointSliceAsync(ns, labelSelector: "kubernetes.io/service-name=ext")).Items);
-        Assert.Equal("IPv4", slice.AddressType);
-        Assert.Equal("endpointslicemirroring-controller.k8s.io", slice.Metadata.Labels["endpointslice.kubernetes.io/managed-by"]);
-        Assert.Equal([("192.0.2.10", true, "a"), ("192.0.2.11", false, (string?)null)], slice.Endpoints.Select(e => (e.Addresses[0], e.Conditions.Ready == true, (string?)e.Hostname)));
-        Assert.Equal(8080, slice.Ports[0].Port);
-        await Client.CoreV1.DeleteNamespacedEndpointsAsync("ext", ns);
-        Assert.Empty((await Client.DiscoveryV1.ListNamespacedEndpointSliceAsync(ns, labelSelector: "kubernetes.io/service-name=ext")).Items);
-    }
-
-    [Fact]
     public async Task BadBodies_And_UnknownPaths_And_MissingToken_AreClearErrors()
     {
         using var badJson = await server.Http.PostAsync("api/v1/namespaces/default/configmaps", new StringContent("{not json", System.Text.Encoding.UTF8, "application/json"));

@@ -5,7 +5,7 @@ namespace Podnet.ApiServer.Tests.Server;
 
 /// <summary>
 /// `podnet server` as its own process (bin/podnet, which runs bin/podnet-apiserver in its
-/// place, as the lab does), on 127.0.0.1 with a free port.
+/// place, as the lab does), on 127.0.0.1 (or <c>bind</c>) with a free port (or <c>port</c>).
 /// Disposing kills it if it still runs, so a failing test leaves no server behind.
 /// </summary>
 internal sealed class ServerProcess : IDisposable
@@ -36,11 +36,11 @@ internal sealed class ServerProcess : IDisposable
         }
     }
 
-    public static ServerProcess Start(string state, int port = 0, string controllers = "all")
+    public static ServerProcess Start(string state, int port = 0, string controllers = "all", string bind = "127.0.0.1")
     {
         File.Delete(Path.Combine(state, "kubeconfig"));
         var info = new ProcessStartInfo(Podnet.Testing.RepoPaths.Bin("podnet")) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var argument in new[] { "server", "--state", state, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--controllers", controllers })
+        foreach (var argument in new[] { "server", "--state", state, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", bind, "--controllers", controllers })
         {
             info.ArgumentList.Add(argument);
         }
