@@ -1,0 +1,322 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using k8s;
+using k8s.Models;
+using Podnet.Agent.TestServer;
+using Podnet.Kernel;
+using Podnet.Testing;
+
+namespace Podnet.Lab.E2ETests;
+
+/// <summary>
+/// Services answering in a three-node lab, with real traffic: who answered (/hostname) and
+/// which source address the endpoint saw (/clientip), from pods on every node, from a node and
+/// from the outside host.
+/// </summary>
+public sealed class ServiceProxyTests(LabFixture lab) : IClassFixture<LabFixture>
+{
+    private static readonly SemaphoreSlim s_pods = new(1, 1);
+    private static V1Pod[]? s_web;
+    private static V1Pod? s_client;
+
+    /// <summary>Three web pods, one a node, and a client pod on n1; made once for the class.</summary>
+    private async Task<(V1Pod[] Web, V1Pod Client)> PodsAsync()
+    {
+        await s_pods.WaitAsync();
+        try
+        {
+            if (s_web is null || s_client is null || s_web[0].Metadata.NamespaceProperty is null)
+            {
+                s_web = await Task.WhenAll(Enumerable.Range(1, 3).Select(i => lab.RunPodAsync(Labelled(LabFixture.ServerPod($"web-{i}", $"n{i}"), "web"))));
+                s_client = await lab.RunPodAsync(LabFixture.ServerPod("client", "n1"));
+            }
+            return (s_web, s_client);
+        }
+        finally
+        {
+            s_pods.Release();
+        }
+    }
+
+    private static V1Pod Labelled(V1Pod pod, string app)
+    {
+        pod.Metadata.Labels["app"] = app;
+        return pod;
+    }
+
+    private async Task<V1Service> ServiceAsync(string name, string app, string type = "ClusterIP", string? affinity = null, int? timeout = null)
+    {
+        var service = await lab.Client.CoreV1.CreateNamespacedServiceAsync(new V1Service
+        {
+            Metadata = new V1ObjectMeta { Name = name },
+            Spec = new V1ServiceSpec
+            {
+                Type = type,
+                Selector = new Dictionary<string, string> { ["app"] = app },
+                Ports = [new V1ServicePort { Name = "http", Port = 80, TargetPort = 8080 }, new V1ServicePort { Name = "udp", Port = 81, Protocol = "UDP", TargetPort = 8081 }],
+                SessionAffinity = affinity,
+                SessionAffinityConfig = timeout is null ? null : new V1SessionAffinityConfig { ClientIP = new V1ClientIPConfig { TimeoutSeconds = timeout } },
+            },
+        }, "default");
+        return service;
+    }
+
+    /// <summary>Waits until the Service answers from <paramref name="from"/> (programming takes a moment after the slice appears).</summary>
+    private static async Task<string> AnswerAsync(Netns from, string url, Func<string, bool>? until = null)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (true)
+        {
+            var result = Tools.Run(from, "curl", "-sS", "--max-time", "2", url);
+            if (result.Success && (until is null || until(result.StandardOutput)))
+            {
+                return result.StandardOutput;
+            }
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"{url} from {from.Path}: {result.StandardError}{result.StandardOutput}");
+            }
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>The hostnames of <paramref name="count"/> requests, made by one shell loop inside the namespace.</summary>
+    private static Dictionary<string, int> Spread(Netns from, string url, int count)
+    {
+        var result = Tools.Run(from, "sh", "-c", $"for i in $(seq {count}); do curl -s --max-time 2 {url}; echo; done");
+        Assert.True(result.Success, result.StandardError);
+        return result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).GroupBy(h => h).ToDictionary(g => g.Key, g => g.Count());
+    }
+
+    [PrivilegedFact]
+    public async Task ClusterIP_SpreadsOverEveryEndpoint_FromPodsNodesAndKeepsThePodsSource()
+    {
+        var (web, client) = await PodsAsync();
+        var service = await ServiceAsync("spread", "web");
+        var ip = service.Spec.ClusterIP;
+        using var from = lab.PodNetns(client);
+        await AnswerAsync(from, $"http://{ip}/hostname");
+        var spread = Spread(from, $"http://{ip}/hostname", 300);
+        Assert.Equal(web.Select(p => p.Metadata.Name).Order(), spread.Keys.Order());
+        Assert.Equal(300, spread.Values.Sum());
+        Assert.All(spread.Values, n => Assert.InRange(n, 60, 141)); // each 20–47 %
+        Assert.StartsWith(client.Status.PodIP + ":", await AnswerAsync(from, $"http://{ip}/clientip"));
+        // From a pod on another node, from each node, and over UDP.
+        using var other = lab.PodNetns(web[2]);
+        Assert.Contains(await AnswerAsync(other, $"http://{ip}/hostname"), web.Select(p => p.Metadata.Name));
+        for (var n = 1; n <= 3; n++)
+        {
+            using var node = lab.HostNetns($"n{n}");
+            Assert.Contains(await AnswerAsync(node, $"http://{ip}/hostname"), web.Select(p => p.Metadata.Name));
+        }
+        Assert.Contains(await Probes.UdpAsync(from, ip, 81, "hostname"), web.Select(p => p.Metadata.Name));
+    }
+
+    [PrivilegedFact]
+    public async Task NodePort_AnswersOnEveryNode_FromTheOutsideHost_Masqueraded()
+    {
+        var (web, _) = await PodsAsync();
+        var service = await ServiceAsync("nodeport", "web", "NodePort");
+        var port = service.Spec.Ports[0].NodePort!.Value;
+        using var outside = lab.HostNetns("out");
+        for (var n = 1; n <= 3; n++)
+        {
+            var nodeIp = $"172.18.0.{10 + n}";
+            Assert.Contains(await AnswerAsync(outside, $"http://{nodeIp}:{port}/hostname"), web.Select(p => p.Metadata.Name));
+            // Policy Cluster: the endpoint sees a node's address, never the outside host's.
+            var seen = await AnswerAsync(outside, $"http://{nodeIp}:{port}/clientip");
+            Assert.False(seen.StartsWith("172.18.0.1:", StringComparison.Ordinal), seen);
+        }
+    }
+
+    [PrivilegedFact]
+    public async Task UndefinedPort_IsRefusedAtOnce_UnallocatedAddress_TimesOut()
+    {
+        var (_, client) = await PodsAsync();
+        var service = await ServiceAsync("reject", "web");
+        using var from = lab.PodNetns(client);
+        await AnswerAsync(from, $"http://{service.Spec.ClusterIP}/hostname");
+        var refused = await from.Run(() => ConnectProbe.RunAsync(service.Spec.ClusterIP, 8080, ProtocolType.Tcp, TimeSpan.FromSeconds(3)));
+        Assert.Equal(ConnectOutcome.Refused, refused.Outcome);
+        var dropped = await from.Run(() => ConnectProbe.RunAsync("10.96.255.254", 80, ProtocolType.Tcp, TimeSpan.FromSeconds(1)));
+        Assert.Equal(ConnectOutcome.Timeout, dropped.Outcome);
+        var empty = await lab.Client.CoreV1.CreateNamespacedServiceAsync(new V1Service
+        {
+            Metadata = new V1ObjectMeta { Name = "empty" },
+            Spec = new V1ServiceSpec { Selector = new Dictionary<string, string> { ["app"] = "nobody" }, Ports = [new V1ServicePort { Port = 80 }] },
+        }, "default");
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        ConnectResult none;
+        do
+        {
+            none = await from.Run(() => ConnectProbe.RunAsync(empty.Spec.ClusterIP, 80, ProtocolType.Tcp, TimeSpan.FromSeconds(1)));
+        }
+        while (none.Outcome != ConnectOutcome.Refused && DateTime.UtcNow < deadline);
+        Assert.Equal(ConnectOutcome.Refused, none.Outcome);
+    }
+
+    [PrivilegedFact]
+    public async Task Hairpin_APodReachesItselfThroughItsService()
+    {
+        var pod = await lab.RunPodAsync(Labelled(LabFixture.ServerPod("lonely", "n2"), "lonely"));
+        var service = await ServiceAsync("lonely", "lonely");
+        using var netns = lab.PodNetns(pod);
+        Assert.Equal("lonely", await AnswerAsync(netns, $"http://{service.Spec.ClusterIP}/hostname"));
+        Assert.False((await AnswerAsync(netns, $"http://{service.Spec.ClusterIP}/clientip")).StartsWith(pod.Status.PodIP + ":", StringComparison.Ordinal));
+    }
+
+    [PrivilegedFact]
+    public async Task ClientIPAffinity_Sticks_CanBeSwitchedOff_AndExpires()
+    {
+        var (web, client) = await PodsAsync();
+        var service = await ServiceAsync("sticky", "web", affinity: "ClientIP", timeout: 3);
+        using var from = lab.PodNetns(client);
+        var url = $"http://{service.Spec.ClusterIP}/hostname";
+        await AnswerAsync(from, url);
+        Assert.Single(Spread(from, url, 30));
+        // The kernel forgets the client once the timeout passes without a new connection.
+        using var n1 = lab.HostNetns("n1");
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (Tools.Run(n1, "nft", "list", "table", "ip", "podnet-proxy").StandardOutput.Contains(client.Status.PodIP + " expires", StringComparison.Ordinal))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the affinity entry did not expire");
+            await Task.Delay(200);
+        }
+        await lab.Client.CoreV1.PatchNamespacedServiceAsync(new V1Patch("{\"spec\":{\"sessionAffinity\":\"None\"}}", V1Patch.PatchType.MergePatch), "sticky", "default");
+        await AnswerAsync(from, url, _ => Spread(from, url, 30).Count > 1);
+        Assert.Equal(3, web.Length);
+    }
+
+    [PrivilegedFact]
+    public async Task TypeChanges_TakeEffect_WithoutStaleRules()
+    {
+        await PodsAsync();
+        var service = await ServiceAsync("morph", "web", "NodePort");
+        var port = service.Spec.Ports[0].NodePort!.Value;
+        using var outside = lab.HostNetns("out");
+        await AnswerAsync(outside, $"http://172.18.0.11:{port}/hostname");
+        await lab.Client.CoreV1.PatchNamespacedServiceAsync(new V1Patch("{\"spec\":{\"type\":\"ClusterIP\",\"ports\":[{\"name\":\"http\",\"port\":80,\"targetPort\":8080,\"nodePort\":null},{\"name\":\"udp\",\"port\":81,\"protocol\":\"UDP\",\"targetPort\":8081,\"nodePort\":null}]}}", V1Patch.PatchType.MergePatch), "morph", "default");
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        ConnectResult gone;
+        do
+        {
+            gone = await outside.Run(() => ConnectProbe.RunAsync("172.18.0.11", port, ProtocolType.Tcp, TimeSpan.FromSeconds(1)));
+        }
+        while (gone.Outcome == ConnectOutcome.Connected && DateTime.UtcNow < deadline);
+        Assert.Equal(ConnectOutcome.Refused, gone.Outcome);
+        await lab.Client.CoreV1.PatchNamespacedServiceAsync(new V1Patch("{\"spec\":{\"type\":\"ExternalName\",\"externalName\":\"example.org\",\"clusterIP\":\"\",\"clusterIPs\":null,\"ports\":null}}", V1Patch.PatchType.MergePatch), "morph", "default");
+        using var n1 = lab.HostNetns("n1");
+        deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (Tools.Run(n1, "nft", "list", "table", "ip", "podnet-proxy").StandardOutput.Contains(service.Spec.ClusterIP + " ", StringComparison.Ordinal))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the ExternalName Service kept its ClusterIP's rules");
+            await Task.Delay(100);
+        }
+    }
+
+    [PrivilegedFact]
+    public async Task Udp_AfterTheEndpointIsReplaced_TheSameClientSocketReachesTheNewOne()
+    {
+        var first = await lab.RunPodAsync(Labelled(LabFixture.ServerPod("dns-a", "n2"), "udp-only"));
+        var service = await ServiceAsync("udp-only", "udp-only");
+        var (_, client) = await PodsAsync();
+        using var from = lab.PodNetns(client);
+        var ip = IPAddress.Parse(service.Spec.ClusterIP);
+        using var socket = from.Run(() => new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp));
+        await socket.ConnectAsync(ip, 81);
+        Assert.Equal("dns-a", await AskAsync(socket, until: a => a == "dns-a"));
+        await lab.Client.CoreV1.DeleteNamespacedPodAsync("dns-a", "default", new V1DeleteOptions { GracePeriodSeconds = 0 });
+        await lab.RunPodAsync(Labelled(LabFixture.ServerPod("dns-b", "n3"), "udp-only"));
+        // Without the conntrack cleanup the socket's flow stays pinned to the dead endpoint for
+        // UDP's conntrack timeout (30 s or more while it keeps sending).
+        Assert.Equal("dns-b", await AskAsync(socket, until: a => a == "dns-b"));
+        Assert.NotNull(first);
+    }
+
+    private static async Task<string> AskAsync(Socket socket, Func<string, bool> until)
+    {
+        var buffer = new byte[256];
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        var last = "";
+        while (DateTime.UtcNow < deadline)
+        {
+            await socket.SendAsync(Encoding.ASCII.GetBytes("hostname"));
+            using var wait = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+            try
+            {
+                var n = await socket.ReceiveAsync(buffer, SocketFlags.None, wait.Token);
+                last = Encoding.UTF8.GetString(buffer, 0, n);
+                if (until(last))
+                {
+                    return last;
+                }
+            }
+            catch (Exception e) when (e is OperationCanceledException or SocketException)
+            {
+            }
+        }
+        return last;
+    }
+
+    [PrivilegedFact]
+    public async Task AgentKilled_ServicesKeepAnswering_AndItsResyncLeavesTheSameRuleset()
+    {
+        var (web, client) = await PodsAsync();
+        var service = await ServiceAsync("survivor", "web");
+        using var from = lab.PodNetns(client);
+        var url = $"http://{service.Spec.ClusterIP}/hostname";
+        await AnswerAsync(from, url);
+        using var n1 = lab.HostNetns("n1");
+        var before = KernelNftDump.Read(n1);
+        var state = Path.Combine("/var/lib/podnet/labs", lab.Name);
+        var pid = AgentPid(state) ?? throw new InvalidOperationException("no agent-n1 pid");
+        ProcessSignals.Kill(pid, 9);
+        // While the agent is away the kernel keeps serving.
+        Assert.Contains(Probes.Curl(from, url), web.Select(p => p.Metadata.Name));
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (AgentPid(state) is not { } again || again == pid)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the agent was not restarted");
+            await Task.Delay(100);
+        }
+        // The restarted agent rebuilds the table; then it holds the same rules and elements.
+        string after = "";
+        deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        do
+        {
+            await Task.Delay(200);
+            after = KernelNftDump.Read(n1);
+        }
+        while (Normalize(after) != Normalize(before) && DateTime.UtcNow < deadline);
+        Assert.Equal(Normalize(before), Normalize(after));
+        Assert.Contains(Probes.Curl(from, url), web.Select(p => p.Metadata.Name));
+    }
+
+    /// <summary>The supervisor's record of agent-n1's pid, when that process is alive.</summary>
+    private static int? AgentPid(string state)
+    {
+        var path = Path.Combine(state, "pids", "agent-n1.pid");
+        return File.Exists(path) && int.TryParse(File.ReadAllText(path).Trim(), out var pid) && ProcessSignals.IsAlive(pid) ? pid : null;
+    }
+
+    /// <summary>The ruleset without what changes on its own: the clients remembered in affinity sets.</summary>
+    private static string Normalize(string dump)
+    {
+        var lines = new List<string>();
+        var inAffinity = false;
+        foreach (var line in dump.Split('\n'))
+        {
+            if (!line.StartsWith("    ", StringComparison.Ordinal))
+            {
+                inAffinity = line.StartsWith("  set aff-", StringComparison.Ordinal);
+            }
+            else if (inAffinity)
+            {
+                continue;
+            }
+            lines.Add(line);
+        }
+        return string.Join('\n', lines);
+    }
+}
