@@ -11,8 +11,12 @@ internal static class Bodies
     /// <summary>Output as kube-apiserver writes it: quotes and angle brackets unescaped ("&lt;none&gt;", \"name\").</summary>
     public static readonly JsonSerializerOptions Options = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    /// <summary>JSON bodies nest as deep as YAML ones may (<see cref="RequestLimits.MaxDepth"/>).</summary>
-    private static readonly JsonDocumentOptions JsonLimits = new() { MaxDepth = RequestLimits.MaxDepth };
+    /// <summary>
+    /// JSON bodies nest as deep as YAML ones may (<see cref="RequestLimits.MaxDepth"/>); a key twice
+    /// in one object is a 400 at once (JsonObject would otherwise throw wherever the object is
+    /// first read, a 500), as a key twice in YAML is.
+    /// </summary>
+    private static readonly JsonDocumentOptions JsonLimits = new() { MaxDepth = RequestLimits.MaxDepth, AllowDuplicateProperties = false };
 
     /// <summary>UTF-8 that refuses invalid bytes instead of storing U+FFFD for them (JSON bodies are checked by their reader).</summary>
     private static readonly System.Text.UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
@@ -47,6 +51,7 @@ internal static class Bodies
             }
             return Yaml(yaml, cancellationToken);
         }
+        ReplaceLoneSurrogateEscapes(text);
         try
         {
             return JsonNode.Parse(text, documentOptions: JsonLimits) ?? throw ApiException.BadRequest("the request body is null");
@@ -65,7 +70,7 @@ internal static class Bodies
     {
         if (request.ContentLength > RequestLimits.MaxRequestBodyBytes)
         {
-            throw RequestLimits.BodyTooLarge();
+            throw TooLarge(request);
         }
         using var buffer = new MemoryStream();
         var chunk = new byte[16 * 1024];
@@ -76,16 +81,79 @@ internal static class Bodies
             {
                 if (buffer.Length + read > RequestLimits.MaxRequestBodyBytes)
                 {
-                    throw RequestLimits.BodyTooLarge();
+                    throw TooLarge(request);
                 }
                 buffer.Write(chunk, 0, read);
             }
         }
         catch (BadHttpRequestException e) when (e.StatusCode == 413)
         {
-            throw RequestLimits.BodyTooLarge();
+            throw TooLarge(request);
         }
         return buffer.ToArray();
+    }
+
+    /// <summary>
+    /// The 413; over HTTP/1.1 it also says Connection: close, because the rest of the body is
+    /// never read and the connection cannot carry another request (a client that reused it
+    /// would fail its next request; found by the fuzzer).
+    /// </summary>
+    private static ApiException TooLarge(HttpRequest request)
+    {
+        if (HttpProtocol.IsHttp11(request.Protocol) || HttpProtocol.IsHttp10(request.Protocol))
+        {
+            request.HttpContext.Response.Headers.Connection = "close";
+        }
+        return RequestLimits.BodyTooLarge();
+    }
+
+    /// <summary>
+    /// Rewrites, in place, each <c>\uD800</c>-style escape that is half of no surrogate pair as
+    /// <c>\uFFFD</c>, as Go's encoding/json decodes it. System.Text.Json parses such a string but
+    /// throws wherever it is later read (a 500, found by the fuzzer), and it could not be stored.
+    /// </summary>
+    internal static void ReplaceLoneSurrogateEscapes(byte[] json)
+    {
+        var inString = false;
+        for (var i = 0; i < json.Length; i++)
+        {
+            var b = json[i];
+            if (b == '"')
+            {
+                inString = !inString;
+            }
+            else if (inString && b == '\\')
+            {
+                if (!TryEscapedUnit(json, i, out var unit))
+                {
+                    i++;
+                    continue;
+                }
+                if (char.IsHighSurrogate(unit) && TryEscapedUnit(json, i + 6, out var low) && char.IsLowSurrogate(low))
+                {
+                    i += 11;
+                    continue;
+                }
+                if (char.IsSurrogate(unit))
+                {
+                    "fffd"u8.CopyTo(json.AsSpan(i + 2));
+                }
+                i += 5;
+            }
+        }
+    }
+
+    /// <summary>The UTF-16 unit of a \uXXXX escape at <paramref name="at"/>.</summary>
+    private static bool TryEscapedUnit(byte[] json, int at, out char unit)
+    {
+        unit = '\0';
+        if (at + 6 > json.Length || json[at] != '\\' || json[at + 1] != 'u')
+        {
+            return false;
+        }
+        var ok = ushort.TryParse(json.AsSpan(at + 2, 4), System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out var value);
+        unit = (char)value;
+        return ok;
     }
 
     public static async Task<JsonObject> ReadObjectAsync(HttpRequest request) =>

@@ -52,7 +52,7 @@ internal sealed class YamlToJson
     /// <summary>Every document of a YAML stream, in order: its root as JSON (null for an empty or null document).</summary>
     public static IEnumerable<JsonNode?> Documents(string text, CancellationToken cancellationToken = default)
     {
-        var parser = new Parser(new StringReader(text));
+        var parser = new GuardedParser(new Parser(new StringReader(text)));
         parser.Consume<StreamStart>();
         while (parser.TryConsume<DocumentStart>(out _))
         {
@@ -219,7 +219,8 @@ internal sealed class YamlToJson
         {
             return JsonValue.Create(l);
         }
-        if (double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var d) && value.Any(char.IsDigit))
+        // 1e400 is no number JSON can carry (goyaml's +Inf fails its JSON conversion): a string.
+        if (double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var d) && value.Any(char.IsDigit) && double.IsFinite(d))
         {
             return JsonValue.Create(d);
         }
@@ -310,6 +311,29 @@ internal sealed class YamlToJson
             var list = maps.Select(m => (JsonObject)m!).ToList();
             maps.Clear();
             return list;
+        }
+    }
+}
+
+/// <summary>
+/// YamlDotNet's parser, whose scanner throws a bare InvalidOperationException on some malformed
+/// plain scalars and an ArgumentException on a surrogate escape ("\udfff") (both found by the
+/// fuzzer): that is bad YAML too, a YamlException like the others.
+/// </summary>
+internal sealed class GuardedParser(IParser parser) : IParser
+{
+    public ParsingEvent? Current => parser.Current;
+
+    public bool MoveNext()
+    {
+        try
+        {
+            return parser.MoveNext();
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
+        {
+            var at = parser.Current?.End ?? Mark.Empty;
+            throw new YamlException(at, at, "yaml: could not scan the document", e);
         }
     }
 }

@@ -105,6 +105,32 @@ public sealed class YamlToJsonTests
     }
 
     [Fact]
+    public void ScannerExceptionsOfYamlDotNet_AreYamlErrors()
+    {
+        var found = File.ReadAllText(Path.Combine(Testing.RepoPaths.Root, "tests", "fuzz", "corpus", "apiserver", "configmaps.found-scanner-exception.yaml"));
+        Assert.ThrowsAny<YamlException>(() => YamlToJson.Documents(found).ToList());
+        Assert.ThrowsAny<YamlException>(() => One("a: \"\\udfff\\ud800\"\n"));
+    }
+
+    [Fact]
+    public void Numbers_BeyondDouble_AreStrings()
+    {
+        Assert.Equal("""{"a":"1e400","b":"-1e999","c":1E+300}""", One("a: 1e400\nb: -1e999\nc: 1e300\n")!.ToJsonString());
+    }
+
+    [Theory]
+    [InlineData("""{"a":"\ud800"}""", """{"a":"\ufffd"}""")]
+    [InlineData("""{"a":"\udc00x\ud800\ud800\udc00"}""", """{"a":"\ufffdx\ufffd\ud800\udc00"}""")]
+    [InlineData("""{"\ud83d\ude00":"\\ud800","b":"\"\ud800"}""", """{"\ud83d\ude00":"\\ud800","b":"\"\ufffd"}""")]
+    [InlineData("""{"a":"\ud8""", """{"a":"\ud8""")]
+    public void JsonBodies_LoneSurrogateEscapes_BecomeReplacementCharacters(string json, string expected)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(json);
+        Bodies.ReplaceLoneSurrogateEscapes(bytes);
+        Assert.Equal(expected, System.Text.Encoding.UTF8.GetString(bytes));
+    }
+
+    [Fact]
     public void Anchors_ARedefinedNameMeansTheNewestDefinition()
     {
         Assert.Equal("""{"a":1,"b":2,"c":2}""", One("a: &n 1\nb: &n 2\nc: *n\n")!.ToJsonString());
