@@ -9,7 +9,16 @@ namespace Podnet.ApiServer.Http;
 internal static class Bodies
 {
     /// <summary>Output as kube-apiserver writes it: quotes and angle brackets unescaped ("&lt;none&gt;", \"name\").</summary>
-    public static readonly JsonSerializerOptions Options = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    public static readonly JsonSerializerOptions Options = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, MaxDepth = StoredDepth };
+
+    /// <summary>
+    /// How deep stored JSON is read and written: a body's <see cref="RequestLimits.MaxDepth"/>
+    /// and room for what the server adds around it (managed fields mirror the object a few levels
+    /// down). Whatever was accepted must be readable again, also after a restart.
+    /// </summary>
+    public const int StoredDepth = 2 * RequestLimits.MaxDepth;
+
+    public static readonly JsonDocumentOptions StoredJson = new() { MaxDepth = StoredDepth };
 
     /// <summary>
     /// JSON bodies nest as deep as YAML ones may (<see cref="RequestLimits.MaxDepth"/>); a key twice
@@ -180,7 +189,7 @@ internal static class Bodies
         return buffer.WrittenSpan.ToArray();
     }
 
-    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = Options.Encoder, SkipValidation = true };
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = Options.Encoder, SkipValidation = true, MaxDepth = StoredDepth };
 
     /// <summary>
     /// Every document of a YAML stream (JSON is YAML too) as JSON, typed as <see cref="Yaml"/>

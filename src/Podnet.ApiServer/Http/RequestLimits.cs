@@ -13,12 +13,13 @@ internal static class RequestLimits
     public const int MaxObjectBytes = 1536 * 1024;
 
     /// <summary>
-    /// Nesting of JSON and YAML bodies. Upstream decodes 10,000 levels (Go's stacks grow); this
-    /// server's object walks (field sets, merges, validation, the JSON writer, whose own default
-    /// is 1,000) recurse on fixed-size thread stacks, so it takes 1,000, far beyond any real
-    /// object (a CRD's schema is a few dozen levels).
+    /// Nesting of JSON and YAML bodies. Upstream decodes 10,000 levels (Go's stacks grow). Here
+    /// the object walks (field sets, merges, validation, JsonNode's writer) recurse on fixed-size
+    /// thread stacks, and System.Text.Json writes at most 1,000 levels unless told otherwise: 500
+    /// leaves room for what the server puts around an object (a list, a watch event, managed
+    /// fields that mirror it), far beyond any real object (a CRD's schema is a few dozen levels).
     /// </summary>
-    public const int MaxDepth = 1000;
+    public const int MaxDepth = 500;
 
     public static ApiException BodyTooLarge() =>
         new(413, "RequestEntityTooLarge", $"Request entity too large: limit is {MaxRequestBodyBytes}");

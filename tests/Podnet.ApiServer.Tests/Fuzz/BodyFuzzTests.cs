@@ -11,7 +11,7 @@ namespace Podnet.ApiServer.Tests.Fuzz;
 /// A time-bounded random run over the body corpus against the real server process, in every CI
 /// run: no crash, no hang (each request answered within the server's timeout and a margin), a
 /// success or a clear 4xx Status each time, and every object stored still served by GET and
-/// list afterwards. PODNET_FUZZ_SEED replays a run (the seed is printed, and named in every
+/// list afterwards, and again after a restart. PODNET_FUZZ_SEED replays a run (the seed is printed, and named in every
 /// failure); PODNET_FUZZ_SECONDS sets its length (default 30, at most 60 by default).
 /// </summary>
 public sealed class BodyFuzzTests(ITestOutputHelper output) : IDisposable
@@ -60,8 +60,14 @@ public sealed class BodyFuzzTests(ITestOutputHelper output) : IDisposable
         }
         output.WriteLine($"fuzz: {iteration} requests, answers {string.Join(", ", answers.Select(a => $"{a.Key}×{a.Value}"))}");
         Assert.True(failures.Count == 0, string.Join("\n", failures));
-        await AssertEverythingReadableAsync(http, seed);
+        var stored = await AssertEverythingReadableAsync(http, seed);
         Assert.False(server.HasExited, server.Stderr);
+
+        // And after a restart, which reads every object back from the database.
+        Assert.Equal(0, server.Terminate(TimeSpan.FromSeconds(20)));
+        using var restarted = ServerProcess.Start(_state, 0, "none");
+        using var again = restarted.Http();
+        Assert.Equal(stored, await AssertEverythingReadableAsync(again, seed));
     }
 
     /// <summary>The objects replaces and patches aim at: each resource's basic body, named "seed".</summary>
@@ -114,7 +120,7 @@ public sealed class BodyFuzzTests(ITestOutputHelper output) : IDisposable
             JsonNode? answer = null;
             try
             {
-                answer = JsonNode.Parse(text);
+                answer = JsonNode.Parse(text, documentOptions: Http.Bodies.StoredJson);
             }
             catch (System.Text.Json.JsonException)
             {
@@ -135,23 +141,27 @@ public sealed class BodyFuzzTests(ITestOutputHelper output) : IDisposable
         }
     }
 
-    private static async Task AssertEverythingReadableAsync(HttpClient http, int seed)
+    /// <summary>Lists and gets every object of the fuzzed resources; returns their names.</summary>
+    private static async Task<List<string>> AssertEverythingReadableAsync(HttpClient http, int seed)
     {
+        var names = new List<string>();
         foreach (var resource in BodyMutator.Resources.Append("namespaces"))
         {
             var collection = BodyMutator.Collection(resource);
             using var list = await http.GetAsync(collection);
             var text = await list.Content.ReadAsStringAsync();
             Assert.True(list.StatusCode == HttpStatusCode.OK, $"seed {seed}: list {collection}: {(int)list.StatusCode} {text}");
-            var items = JsonNode.Parse(text)!["items"]!.AsArray();
+            var items = JsonNode.Parse(text, documentOptions: Http.Bodies.StoredJson)!["items"]!.AsArray();
             foreach (var item in items)
             {
                 var name = (string)item!["metadata"]!["name"]!;
                 var path = $"{collection}/{Uri.EscapeDataString(name)}";
+                names.Add(path);
                 using var get = await http.GetAsync(path);
                 var body = await get.Content.ReadAsStringAsync();
-                Assert.True(get.StatusCode == HttpStatusCode.OK && JsonNode.Parse(body) is JsonObject, $"seed {seed}: GET {path}: {(int)get.StatusCode} {body[..Math.Min(body.Length, 300)]}");
+                Assert.True(get.StatusCode == HttpStatusCode.OK && JsonNode.Parse(body, documentOptions: Http.Bodies.StoredJson) is JsonObject, $"seed {seed}: GET {path}: {(int)get.StatusCode} {body[..Math.Min(body.Length, 300)]}");
             }
         }
+        return names;
     }
 }

@@ -109,7 +109,8 @@ internal sealed class BodyMutator(IReadOnlyList<(string Name, byte[] Body)> corp
                 break;
             case < 88:
                 // Around the nesting limit mostly, sometimes far past it.
-                var depth = random.Next(10) == 0 ? random.Next(10_000, 100_000) : random.Next(900, 1100);
+                var limit = Http.RequestLimits.MaxDepth;
+                var depth = random.Next(10) == 0 ? random.Next(10_000, 100_000) : random.Next(limit - 100, limit + 100);
                 var (open, close) = random.Next(3) switch { 0 => ("[", "]"), 1 => ("{\"a\":", "}"), _ => ("{a: ", "}") };
                 list.InsertRange(at, Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat(open, depth)) + "1" + string.Concat(Enumerable.Repeat(close, random.Next(depth + 1)))));
                 break;
