@@ -16,7 +16,8 @@ internal sealed record FuzzCase(string Method, string Path, string ContentType, 
 /// Turns the corpus (tests/fuzz/corpus/apiserver: RESOURCE.WHAT.json|yaml, or patch.KIND.*) into
 /// requests: a corpus body, most often mutated (bytes flipped, spans cut or doubled, tokens that
 /// matter to JSON and YAML put in, nesting near and far past the limit, huge strings, splices of
-/// two bodies), sent as a create, a replace or a patch. Everything comes from the one
+/// two bodies), sent as a create, a replace or a patch, a quarter of them with odd query
+/// parameters (fieldValidation, dryRun, force, fieldManager). Everything comes from the one
 /// <see cref="Random"/>, so a seed replays the same requests.
 /// </summary>
 internal sealed class BodyMutator(IReadOnlyList<(string Name, byte[] Body)> corpus)
@@ -33,7 +34,25 @@ internal sealed class BodyMutator(IReadOnlyList<(string Name, byte[] Body)> corp
 
     private static readonly string[] OddContentTypes = ["text/plain", "application/vnd.kubernetes.protobuf", "application/cbor", "application/json; charset=latin1", ""];
 
+    private static readonly string[] Queries =
+    [
+        "fieldValidation=Strict", "fieldValidation=Ignore", "fieldValidation=Warn", "fieldValidation=strict", "fieldValidation=",
+        "dryRun=All", "dryRun=x", "force=true", "force=1", "pretty=true", "fieldManager=", "fieldManager=%00%ff", "fieldManager=" + new string('m', 200),
+        "resourceVersion=1", "timeout=1s", "%zz=1", "a=%", "fieldManager=a&fieldManager=b",
+    ];
+
     public FuzzCase Next(Random random, int iteration)
+    {
+        var fuzz = NextBody(random, iteration);
+        if (random.Next(4) != 0)
+        {
+            return fuzz;
+        }
+        var query = string.Join("&", Enumerable.Range(0, random.Next(1, 4)).Select(_ => Queries[random.Next(Queries.Length)]));
+        return fuzz with { Path = fuzz.Path + (fuzz.Path.Contains('?', StringComparison.Ordinal) ? "&" : "?") + query };
+    }
+
+    private FuzzCase NextBody(Random random, int iteration)
     {
         var (name, original) = corpus[random.Next(corpus.Count)];
         var parts = name.Split('.');
