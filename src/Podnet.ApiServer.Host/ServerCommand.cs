@@ -21,12 +21,15 @@ internal static class ServerCommand
     private static readonly Option<string> LabAddress = new("--lab-address") { Description = "The control plane's address in --lab-netns, advertised as the kubernetes Service's endpoint." };
     private static readonly Option<int> LabPort = new("--lab-port") { Description = "Port of the lab listener.", DefaultValueFactory = _ => 6443 };
     private static readonly Option<string> LoadBalancerPool = new("--loadbalancer-pool") { Description = "LoadBalancer address ranges, comma-separated (like 172.18.0.200-172.18.0.250); default the lab's." };
+    private static readonly Option<int> MaxRequestsInFlight = new("--max-requests-inflight") { Description = "Read-only requests (get, list; not watches) served at once; more are answered 429 with Retry-After: 1. 0 is no limit.", DefaultValueFactory = _ => 400 };
+    private static readonly Option<int> MaxMutatingRequestsInFlight = new("--max-mutating-requests-inflight") { Description = "Writes served at once; more are answered 429 with Retry-After: 1. 0 is no limit.", DefaultValueFactory = _ => 200 };
+    private static readonly Option<string> RequestTimeout = new("--request-timeout") { Description = "A request (not a watch) still running after this is answered 504 Timeout and stopped (like 60s, 1m0s, 500ms; 0 is none).", DefaultValueFactory = _ => "1m0s" };
     private static readonly Option<string> Controllers = new("--controllers") { Description = $"Controllers to run, comma-separated: {string.Join(", ", ApiServerOptions.KnownControllers)} (default all).", DefaultValueFactory = _ => "all" };
 
     public static RootCommand Create()
     {
         var command = new RootCommand("Run the Kubernetes-compatible API server (and its controllers) without a lab.");
-        foreach (var option in new Option[] { State, Port, Bind, ServiceCidr, NodePortRange, ClusterCidr, LabNetns, LabAddress, LabPort, LoadBalancerPool, Controllers })
+        foreach (var option in new Option[] { State, Port, Bind, ServiceCidr, NodePortRange, ClusterCidr, LabNetns, LabAddress, LabPort, LoadBalancerPool, Controllers, MaxRequestsInFlight, MaxMutatingRequestsInFlight, RequestTimeout })
         {
             command.Options.Add(option);
         }
@@ -113,6 +116,18 @@ internal static class ServerCommand
         return arguments;
     }
 
+    private static TimeSpan ParseTimeout(string text)
+    {
+        try
+        {
+            return ApiServerOptions.ParseDuration(text);
+        }
+        catch (FormatException e)
+        {
+            throw new FormatException($"--request-timeout: {e.Message}");
+        }
+    }
+
     private static ApiServerOptions Build(ParseResult parse)
     {
         var port = parse.GetValue(Port);
@@ -142,8 +157,16 @@ internal static class ServerCommand
         {
             throw new FormatException($"--controllers: unknown controller \"{name}\" (known: {string.Join(", ", ApiServerOptions.KnownControllers)}, all, none)");
         }
+        var (inFlight, mutatingInFlight) = (parse.GetValue(MaxRequestsInFlight), parse.GetValue(MaxMutatingRequestsInFlight));
+        if (inFlight < 0 || mutatingInFlight < 0)
+        {
+            throw new FormatException("--max-requests-inflight, --max-mutating-requests-inflight: must be 0 (no limit) or more");
+        }
         return new ApiServerOptions
         {
+            MaxRequestsInFlight = inFlight,
+            MaxMutatingRequestsInFlight = mutatingInFlight,
+            RequestTimeout = ParseTimeout(parse.GetValue(RequestTimeout)!),
             StateDirectory = Path.GetFullPath(parse.GetValue(State)!),
             Port = port,
             BindAddresses = binds.Count > 0 ? binds : [IPAddress.Loopback],

@@ -78,7 +78,9 @@ public sealed class ApiServerHost : IAsyncDisposable
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            kestrel.Limits.MaxRequestBodySize = 16 * 1024 * 1024;
+            // Bodies.ReadAsync answers 413 past the limit itself; Kestrel's own limit is the
+            // same, so no request can make it buffer more.
+            kestrel.Limits.MaxRequestBodySize = RequestLimits.MaxRequestBodyBytes;
             // client-go multiplexes every watch of a process over one HTTP/2 connection.
             kestrel.Limits.Http2.MaxStreamsPerConnection = 1000;
             if (options.Lab is { } labListener)
@@ -107,7 +109,8 @@ public sealed class ApiServerHost : IAsyncDisposable
         var watch = new WatchHandler(store, options.BookmarkInterval, stopping);
         string? serverAddress = null;
         var handler = new Lazy<ApiHandler>(() => new ApiHandler(service, watch, certificates.Token, serverAddress!));
-        app.Run(context => handler.Value.HandleAsync(context));
+        var bounds = new RequestBounds(options.MaxRequestsInFlight, options.MaxMutatingRequestsInFlight, options.RequestTimeout, stopping);
+        app.Run(context => bounds.ServeAsync(context, handler.Value.HandleAsync));
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         var listening = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
         host.Port = listening.Select(a => Uri.TryCreate(a, UriKind.Absolute, out var u) ? u : null)

@@ -31,6 +31,15 @@ public sealed record ApiServerOptions
 
     public TimeSpan BookmarkInterval { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>kube-apiserver's --max-requests-inflight: read-only requests (get, list) at once, watches not counted; 0 is no limit.</summary>
+    public int MaxRequestsInFlight { get; init; } = 400;
+
+    /// <summary>kube-apiserver's --max-mutating-requests-inflight: writes at once; 0 is no limit.</summary>
+    public int MaxMutatingRequestsInFlight { get; init; } = 200;
+
+    /// <summary>kube-apiserver's --request-timeout: a request (not a watch) still running after it is answered 504; zero is none.</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
     /// <summary>
     /// A listening socket made elsewhere (the lab makes it inside the control-plane namespace,
     /// where this process does not live) and the address and port it listens on. The server
@@ -42,6 +51,27 @@ public sealed record ApiServerOptions
     /// <summary>Address the `kubernetes` Service's EndpointSlice points at: the lab address, else the first bind address that is not a wildcard.</summary>
     public IPAddress AdvertiseAddress =>
         Lab?.Address ?? BindAddresses.FirstOrDefault(a => !a.Equals(IPAddress.Any) && !a.Equals(IPAddress.IPv6Any)) ?? IPAddress.Loopback;
+
+    /// <summary>Parses a duration as kube-apiserver's flags take it (Go's syntax): "1m0s", "60s", "1.5s", "500ms", "1h".</summary>
+    public static TimeSpan ParseDuration(string text)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(text, @"^(?:(\d+(?:\.\d+)?)(h|ms|m|s))+$");
+        if (text == "0")
+        {
+            return TimeSpan.Zero;
+        }
+        if (!match.Success)
+        {
+            throw new FormatException($"'{text}' is not a duration like 60s, 1m0s or 500ms");
+        }
+        var total = 0.0;
+        for (var i = 0; i < match.Groups[1].Captures.Count; i++)
+        {
+            var value = double.Parse(match.Groups[1].Captures[i].Value, System.Globalization.CultureInfo.InvariantCulture);
+            total += match.Groups[2].Captures[i].Value switch { "h" => value * 3600, "m" => value * 60, "s" => value, _ => value / 1000 };
+        }
+        return TimeSpan.FromSeconds(total);
+    }
 
     /// <summary>Parses "30000-32767".</summary>
     public static (int Min, int Max) ParsePortRange(string text)

@@ -39,9 +39,16 @@ public sealed class LabFileTests
     [InlineData("kind: Lab\nspec: {nodeOptions: {n1: {jitter: 1}}}", "spec.nodeOptions.n1.jitter: unknown field")]
     [InlineData("kind: Lab\napiVersion: v1", "apiVersion: must be podnet.io/v1alpha1")]
     [InlineData("kind: [", "not valid YAML")]
+    [InlineData("kind: Lab\nspec: {nodeOptions: {n1: {subnet: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}}}", "nests more than 32 levels deep")]
     [InlineData("kind: Lab\nspec: {network: Campus}", "spec.network: network name 'Campus' may contain only a-z and 0-9")]
     public void Parse_NamesWhatIsWrong(string text, string expected) =>
         Assert.Contains(expected, Assert.Throws<FormatException>(() => LabFile.Parse(text)).Message);
+
+    [Fact]
+    public void Parse_HundredThousandBrackets_IsAFormatError_NotAStackOverflow()
+    {
+        Assert.Contains("nests more than", Assert.Throws<FormatException>(() => LabFile.Parse("kind: Lab\nspec: " + new string('[', 100_000))).Message);
+    }
 
     [Fact]
     public void Schema_AcceptsTheValuesTheParserAccepts()

@@ -42,11 +42,41 @@ internal sealed partial class ApiHandler
         {
             throw ApiException.BadRequest("strict decoding error: " + string.Join(", ", unknown.Select(f => $"unknown field \"{f}\"")));
         }
-        foreach (var field in unknown)
+        foreach (var text in FitWarnings(unknown))
         {
-            context.Response.Headers.Append("Warning", $"299 - \"unknown field {HeaderText(field)}\"");
+            context.Response.Headers.Append("Warning", $"299 - \"{text}\"");
         }
         return body;
+    }
+
+    /// <summary>
+    /// The warnings' texts as kube-apiserver's warning recorder bounds them: once they pass 4 KiB
+    /// together, each is cut to 256 characters of its field, and those that still do not fit are
+    /// left out, so a body of odd field names cannot make a header that clients refuse (found by
+    /// the fuzzer: a 75 KB field name was over HttpClient's 64 KiB of headers).
+    /// </summary>
+    private static List<string> FitWarnings(IReadOnlyList<string> fields)
+    {
+        const int MaxTotal = 4096;
+        const int Truncated = 256;
+        var distinct = fields.Distinct(StringComparer.Ordinal).ToList();
+        var texts = distinct.Select(f => $"unknown field {HeaderText(f)}").ToList();
+        if (texts.Sum(t => t.Length) <= MaxTotal)
+        {
+            return texts;
+        }
+        var fitted = new List<string>();
+        var total = 0;
+        foreach (var field in distinct)
+        {
+            var text = $"unknown field {HeaderText(field.Length > Truncated ? field[..Truncated] : field)}";
+            if (total + text.Length <= MaxTotal)
+            {
+                fitted.Add(text);
+                total += text.Length;
+            }
+        }
+        return fitted;
     }
 
     /// <summary>

@@ -28,7 +28,7 @@ internal sealed partial class ObjectStore
             {
                 var resource = reader.GetString(0);
                 var data = (byte[])reader.GetValue(2);
-                var parsed = StoredObject.From(resource, (System.Text.Json.Nodes.JsonNode.Parse(data) as System.Text.Json.Nodes.JsonObject)!, reader.GetInt64(1));
+                var parsed = StoredObject.From(resource, (System.Text.Json.Nodes.JsonNode.Parse(data, documentOptions: Http.Bodies.StoredJson) as System.Text.Json.Nodes.JsonObject)!, reader.GetInt64(1));
                 CacheSet(parsed with { Json = data });
             }
         }

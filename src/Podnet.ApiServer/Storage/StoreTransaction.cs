@@ -45,10 +45,18 @@ internal sealed class StoreTransaction(ObjectStore store, long resourceVersion)
         return items.Values.OrderBy(o => o.Key, StringComparer.Ordinal).ToList();
     }
 
-    /// <summary>Stores <paramref name="obj"/> (created or replaced), setting its resourceVersion.</summary>
+    /// <summary>
+    /// Stores <paramref name="obj"/> (created or replaced), setting its resourceVersion; an
+    /// object over <see cref="Http.RequestLimits.MaxObjectBytes"/> is refused (413), as etcd
+    /// refuses it to kube-apiserver, and the whole transaction with it.
+    /// </summary>
     public StoredObject Put(string resource, JsonObject obj)
     {
         var stored = StoredObject.From(resource, obj, ++ResourceVersion);
+        if (stored.Json.Length > Http.RequestLimits.MaxObjectBytes)
+        {
+            throw Http.RequestLimits.ObjectTooLarge(stored.Json.Length);
+        }
         var previous = Get(resource, stored.Namespace, stored.Name);
         _pending[(resource, stored.Key)] = stored;
         Events.Add(new StoreEvent(previous is not null ? StoreEventType.Modified : StoreEventType.Added, stored, previous));

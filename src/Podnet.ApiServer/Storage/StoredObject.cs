@@ -13,7 +13,7 @@ internal sealed record StoredObject(string Resource, string Namespace, string Na
 
     public static string KeyOf(string ns, string name) => ns + "/" + name;
 
-    public JsonObject Parse() => (JsonNode.Parse(Json) as JsonObject)!;
+    public JsonObject Parse() => (JsonNode.Parse(Json, documentOptions: Http.Bodies.StoredJson) as JsonObject)!;
 
     public static StoredObject From(string resource, JsonObject obj, long rv)
     {

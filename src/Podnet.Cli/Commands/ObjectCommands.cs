@@ -23,9 +23,13 @@ internal static class ObjectCommands
             {
                 return 2;
             }
+            if (!Manifests.TryRead(parse.GetValue(file)!, out var manifests))
+            {
+                return 1;
+            }
             using var api = new ApiClient(context.Kubeconfig);
             var failed = false;
-            foreach (var obj in Manifests.Read(parse.GetValue(file)!))
+            foreach (var obj in manifests)
             {
                 if (ResourceMap.Find((string)obj["kind"]!) is not { } resource)
                 {
@@ -93,7 +97,11 @@ internal static class ObjectCommands
             var objects = new List<(ResourceType Resource, string? Namespace, string Name)>();
             if (parse.GetValue(file) is { } source)
             {
-                foreach (var obj in Manifests.Read(source))
+                if (!Manifests.TryRead(source, out var manifests))
+                {
+                    return 1;
+                }
+                foreach (var obj in manifests)
                 {
                     if (ResourceMap.Find((string)obj["kind"]!) is { } r)
                     {

@@ -5,6 +5,26 @@ namespace Podnet.Cli.Objects;
 /// <summary>Reads -f FILE|DIR|- into JSON objects: multi-document YAML or JSON, a directory's .yaml/.yml/.json files in name order.</summary>
 internal static class Manifests
 {
+    /// <summary>
+    /// <see cref="Read"/>, with a manifest that is not YAML (or over the reader's bounds: 500
+    /// levels, goyaml's alias budget, 3 MiB a document) reported as kubectl does, "error: error
+    /// parsing FILE: …", instead of thrown.
+    /// </summary>
+    public static bool TryRead(string source, out IReadOnlyList<JsonObject> objects)
+    {
+        try
+        {
+            objects = Read(source);
+            return true;
+        }
+        catch (YamlDotNet.Core.YamlException e)
+        {
+            Console.Error.WriteLine($"error: error parsing {source}: error converting YAML to JSON: {e.Message}");
+            objects = [];
+            return false;
+        }
+    }
+
     public static IReadOnlyList<JsonObject> Read(string source)
     {
         var texts = source == "-"

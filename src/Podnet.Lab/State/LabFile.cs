@@ -28,15 +28,24 @@ public static class LabFile
 {
     public const string ApiVersion = "podnet.io/v1alpha1";
 
+    /// <summary>
+    /// How deep a lab file may nest: it needs four levels (spec.nodeOptions.NODE.subnet), and
+    /// YamlStream builds its tree recursively, so 100,000 nested [ would overflow the stack (as
+    /// they did in the API server); anything deeper is refused before it is loaded.
+    /// </summary>
+    private const int MaxDepth = 32;
+
     public static LabSettings Parse(string text)
     {
         var stream = new YamlStream();
         try
         {
+            CheckDepth(text);
             stream.Load(new StringReader(text));
         }
-        catch (YamlDotNet.Core.YamlException e)
+        catch (Exception e) when (e is YamlDotNet.Core.YamlException or InvalidOperationException or ArgumentException)
         {
+            // YamlDotNet's scanner throws the last two on some malformed scalars and escapes.
             throw new FormatException($"the lab file is not valid YAML: {e.Message}");
         }
         if (stream.Documents.Count != 1 || stream.Documents[0].RootNode is not YamlMappingNode root)
@@ -106,6 +115,23 @@ public static class LabFile
             }
         }
         return settings with { NodeSubnets = subnets, LinkLoss = loss };
+    }
+
+    private static void CheckDepth(string text)
+    {
+        var parser = new YamlDotNet.Core.Parser(new StringReader(text));
+        var depth = 0;
+        while (parser.MoveNext())
+        {
+            if (parser.Current is YamlDotNet.Core.Events.MappingStart or YamlDotNet.Core.Events.SequenceStart && ++depth > MaxDepth)
+            {
+                throw new FormatException($"the lab file nests more than {MaxDepth} levels deep");
+            }
+            if (parser.Current is YamlDotNet.Core.Events.MappingEnd or YamlDotNet.Core.Events.SequenceEnd)
+            {
+                depth--;
+            }
+        }
     }
 
     private static void Only(YamlMappingNode node, string prefix, params string[] allowed)

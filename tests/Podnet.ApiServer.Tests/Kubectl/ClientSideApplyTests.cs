@@ -88,6 +88,18 @@ public sealed class ClientSideApplyTests(ServerFixture server) : KubectlTestBase
         Kubectl.Ok("scale", "-n", ns, "deployment", "web", "--replicas=5");
     }
 
+    /// <summary>Applies one manifest with kubectl and with podnet, each into a namespace of its own; podnet must succeed.</summary>
+    private (string ViaKubectl, string ViaPodnet, string PodnetOutput) ApplyBoth(string prefix, string manifest, params string[] kubectlFlags)
+    {
+        var viaKubectl = Namespace(prefix + "k-");
+        var viaPodnet = Namespace(prefix + "p-");
+        var path = File($"{prefix}.yaml", manifest);
+        Kubectl.Ok(["apply", .. kubectlFlags, "-n", viaKubectl, "-f", path]);
+        var podnet = Podnet("apply", "-n", viaPodnet, "-f", path);
+        Assert.True(podnet.ExitCode == 0, podnet.Error);
+        return (viaKubectl, viaPodnet, podnet.Out);
+    }
+
     /// <summary>An object with what differs between two namespaces and two runs set aside.</summary>
     private JsonObject Comparable(string ns, string kind)
     {
@@ -114,9 +126,7 @@ public sealed class ClientSideApplyTests(ServerFixture server) : KubectlTestBase
         // kubectl converts YAML to JSON without a typed model: a field the kind does not have
         // reaches the server and stays in last-applied-configuration; the stored object lacks
         // it, as kube-apiserver's decoding drops it.
-        var viaKubectl = Namespace("csa-uk-");
-        var viaPodnet = Namespace("csa-up-");
-        var manifest = File("unknown.yaml", """
+        var (viaKubectl, viaPodnet, output) = ApplyBoth("csa-u", """
             apiVersion: v1
             kind: ConfigMap
             metadata:
@@ -125,15 +135,41 @@ public sealed class ClientSideApplyTests(ServerFixture server) : KubectlTestBase
             data: {mode: "fast"}
             notAField: {nested: 1}
 
-            """);
-        Kubectl.Ok("apply", "--validate=false", "-n", viaKubectl, "-f", manifest);
-        var podnet = Podnet("apply", "-n", viaPodnet, "-f", manifest);
-        Assert.True(podnet.ExitCode == 0, podnet.Error);
-        Assert.Equal("configmap/web created\n", podnet.Out);
+            """, "--validate=false");
+        Assert.Equal("configmap/web created\n", output);
         var comparable = Comparable(viaPodnet, "configmap");
         Assert.Equal(Comparable(viaKubectl, "configmap").ToJsonString(), comparable.ToJsonString());
         Assert.Null(comparable["notAField"]);
         Assert.Contains("\"notAField\":{\"nested\":1}", (string)comparable["metadata"]!["annotations"]!["kubectl.kubernetes.io/last-applied-configuration"]!, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ManifestWithAnchorsAndMergeKeys_AppliesAsKubectlApplies_HostileOnesAreRefused()
+    {
+        var (viaKubectl, viaPodnet, _) = ApplyBoth("csa-m", """
+            apiVersion: v1
+            kind: ConfigMap
+            metadata:
+              name: web
+              labels: &labels {app: web, tier: front}
+            data:
+              <<: [{mode: fast, level: "1"}, {mode: slow, extra: "x"}]
+              level: "2"
+              copy: &c same
+              again: *c
+
+            """);
+        static string Data(JsonObject obj) => string.Join(",", obj["data"]!.AsObject().OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"));
+        Assert.Equal("again=same,copy=same,extra=x,level=2,mode=fast", Data(Comparable(viaKubectl, "configmap")));
+        Assert.Equal(Data(Comparable(viaKubectl, "configmap")), Data(Comparable(viaPodnet, "configmap")));
+        var laughs = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: laughs}\ndata:\n" + Unit.YamlToJsonTests.Laughs(9, 9, "  ");
+        foreach (var (name, text, why) in new[] { ("laughs.yaml", laughs, "excessive aliasing"), ("deep.yaml", new string('[', 100_000), "exceeded max depth") })
+        {
+            var refused = Podnet("apply", "-n", viaPodnet, "-f", File(name, text));
+            Assert.Equal(1, refused.ExitCode);
+            Assert.Contains("error: error parsing", refused.Error, StringComparison.Ordinal);
+            Assert.Contains(why, refused.Error, StringComparison.Ordinal);
+        }
     }
 
     [Fact]

@@ -27,6 +27,8 @@ public sealed class CliTests
     [InlineData("--service-cidr", "10.96.0.1/16", "--service-cidr 10.96.0.1/16: not a CIDR like 10.96.0.0/16")]
     [InlineData("--node-port-range", "32767-30000", "'32767-30000' is not a port range like 30000-32767")]
     [InlineData("--bind", "localhost", "--bind localhost: not an IP address")]
+    [InlineData("--request-timeout", "5x", "--request-timeout: '5x' is not a duration like 60s, 1m0s or 500ms")]
+    [InlineData("--max-requests-inflight", "-1", "must be 0 (no limit) or more")]
     public void BadFlags_ExitWithTheReason_AndWriteNothing(string flag, string value, string message)
     {
         var state = Directory.CreateTempSubdirectory("podnet-cli-").FullName;

@@ -35,9 +35,12 @@ public class ServerFixture : IAsyncLifetime
         Http = CreateHttpClient(Host);
     }
 
-    public static HttpClient CreateHttpClient(ApiServerHost host)
+    public static HttpClient CreateHttpClient(ApiServerHost host) => CreateHttpClient(host.Url, host.CaPem, host.Token);
+
+    /// <summary>A client that trusts only the server's CA and sends its token.</summary>
+    public static HttpClient CreateHttpClient(Uri url, string caPem, string token)
     {
-        var ca = X509Certificate2.CreateFromPem(host.CaPem);
+        var ca = X509Certificate2.CreateFromPem(caPem);
         var handler = new HttpClientHandler
         {
             ServerCertificateCustomValidationCallback = (_, certificate, _, _) =>
@@ -49,8 +52,8 @@ public class ServerFixture : IAsyncLifetime
                 return certificate is not null && chain.Build(certificate);
             },
         };
-        var http = new HttpClient(handler) { BaseAddress = host.Url, Timeout = TimeSpan.FromSeconds(30) };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", host.Token);
+        var http = new HttpClient(handler) { BaseAddress = url, Timeout = TimeSpan.FromSeconds(30) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return http;
     }
 

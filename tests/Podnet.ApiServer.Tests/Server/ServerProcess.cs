@@ -36,11 +36,17 @@ internal sealed class ServerProcess : IDisposable
         }
     }
 
-    public static ServerProcess Start(string state, int port = 0, string controllers = "all", string bind = "127.0.0.1")
+    /// <param name="flags">More flags for the server (--request-timeout 1s, say).</param>
+    public static ServerProcess Start(string state, int port = 0, string controllers = "all", params string[] flags) =>
+        StartBound(state, port, controllers, "127.0.0.1", flags);
+
+    public static ServerProcess Start(string state, int port, string bind) => StartBound(state, port, "all", bind, []);
+
+    private static ServerProcess StartBound(string state, int port, string controllers, string bind, string[] flags)
     {
         File.Delete(Path.Combine(state, "kubeconfig"));
         var info = new ProcessStartInfo(Podnet.Testing.RepoPaths.Bin("podnet")) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var argument in new[] { "server", "--state", state, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", bind, "--controllers", controllers })
+        foreach (var argument in new[] { "server", "--state", state, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", bind, "--controllers", controllers }.Concat(flags))
         {
             info.ArgumentList.Add(argument);
         }
@@ -68,6 +74,23 @@ internal sealed class ServerProcess : IDisposable
     }
 
     public Kubernetes Client() => new(KubernetesClientConfiguration.BuildConfigFromConfigFile(Kubeconfig));
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Raw HTTPS to the server, trusting its CA, with its token.</summary>
+    public HttpClient Http()
+    {
+        var config = KubernetesClientConfiguration.BuildConfigFromConfigFile(Kubeconfig);
+        var pki = Path.Combine(State, "pki");
+        return ServerFixture.CreateHttpClient(new Uri(config.Host.TrimEnd('/') + "/"), File.ReadAllText(Path.Combine(pki, "ca.crt")), File.ReadAllText(Path.Combine(pki, "token")).Trim());
+    }
+
+    /// <summary>The most memory the process has had resident (VmHWM), in bytes.</summary>
+    public long PeakResidentBytes()
+    {
+        var line = File.ReadLines($"/proc/{Pid}/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+    }
 
     public void KillHard()
     {
