@@ -50,6 +50,7 @@ public static class AgentHost
             services.RunAsync(token),
             slices.RunAsync(token),
             proxy.RunAsync(token),
+            options.ProxyHealthPort > 0 ? new Proxy.ProxyHealthServer(proxy, TimeProvider.System).RunAsync(options.NodeAddresses, options.ProxyHealthPort, token) : Task.CompletedTask,
             registration.HeartbeatAsync(token),
             routing.RunAsync(token),
             manager.RunAsync(token),

@@ -35,6 +35,9 @@ public sealed record AgentOptions
     /// <summary>The node's link to other nodes (the VXLAN underlay).</summary>
     public string Underlay { get; init; } = "eth0";
 
+    /// <summary>kube-proxy's health and metrics port on the node's addresses (0: not served).</summary>
+    public int ProxyHealthPort { get; init; } = 10256;
+
     public string PodsDirectory => Path.Combine(StateDirectory, "pods");
 
     public string ServeDirectory => Path.Combine(StateDirectory, "serve");

@@ -67,10 +67,10 @@ public static class ProxyNames
     public static string AffinityChain(string ns, string name, string protocol, int port) =>
         $"svc-{Hash($"{ns}/{name}/{protocol}/{port}")}-{ns}/{name}/{protocol}/{port}";
 
-    /// <summary>An affinity Service port's chain for one endpoint: "ep-" + hash of the port and the endpoint.</summary>
-    public static string AffinityEndpointChain(string servicePortChain, string endpoint) => "ep-" + Hash(servicePortChain + "|" + endpoint);
+    /// <summary>The dynamic map from client address to the endpoint it went to: "aff-" + the chain's hash.</summary>
+    public static string AffinityMap(string servicePortChain) => "aff-" + Hash(servicePortChain);
 
-    /// <summary>The dynamic set remembering which clients went to that endpoint.</summary>
+    /// <summary>The dynamic set of clients that went to one endpoint (IPv6): "aff-" + hash of the chain and endpoint.</summary>
     public static string AffinitySet(string servicePortChain, string endpoint) => "aff-" + Hash(servicePortChain + "|" + endpoint);
 
     private static string Hash(string text)

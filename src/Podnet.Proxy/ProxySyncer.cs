@@ -43,6 +43,12 @@ public sealed class ProxySyncer(ProxyNode node)
     /// <summary>Number of Services with a fragment committed.</summary>
     public int Services => _committed.Count;
 
+    /// <summary>Elements committed for Services (shared ones once).</summary>
+    public int Elements => _committed.Values.Sum(f => f.Elements.Count) + _elementRefs.Count;
+
+    /// <summary>Endpoints committed: slot elements and affinity endpoints, per Service port and ClusterIP.</summary>
+    public int Endpoints => _committed.Values.Sum(f => f.Elements.Count(e => e.Set.StartsWith("slot-", StringComparison.Ordinal)) + f.Chains.Count(c => c.Name.StartsWith("ep-", StringComparison.Ordinal)));
+
     /// <summary>The next sync is full (call after a failed transaction).</summary>
     public void Invalidate() => _full = true;
 
@@ -138,7 +144,8 @@ public sealed class ProxySyncer(ProxyNode node)
         {
             AddRules(tx, chain.Name, chain.Rules);
         }
-        foreach (var element in ProxySkeleton.NodeElements(Node).Concat(elementRefs.Keys).Concat(fragments.Values.SelectMany(f => f.Elements)))
+        // Grouped by set, so that the script adds them a thousand to a command.
+        foreach (var element in ProxySkeleton.NodeElements(Node).Concat(elementRefs.Keys).Concat(fragments.Values.SelectMany(f => f.Elements)).OrderBy(e => e.Set, StringComparer.Ordinal))
         {
             tx.AddElement(table, element.Set, element.Key, element.Value);
         }
@@ -236,7 +243,7 @@ public sealed class ProxySyncer(ProxyNode node)
         {
             tx.DeleteElement(table, element.Set, element.Key);
         }
-        foreach (var element in adds.Concat(newElements))
+        foreach (var element in adds.Concat(newElements).OrderBy(e => e.Set, StringComparer.Ordinal))
         {
             tx.AddElement(table, element.Set, element.Key, element.Value);
         }

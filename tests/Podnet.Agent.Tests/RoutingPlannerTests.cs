@@ -54,7 +54,9 @@ public sealed class RoutingPlannerTests
             add table inet podnet-egress
             flush table inet podnet-egress
             add chain inet podnet-egress forward { type filter hook forward priority 0 ; }
+            add chain inet podnet-egress postrouting { type nat hook postrouting priority 100 ; }
             add rule inet podnet-egress forward ct status dnat accept
+            add rule inet podnet-egress postrouting ip saddr 10.244.0.0/16 ip daddr != { 10.244.0.0/16, 10.96.0.0/16 } ct status dnat masquerade
             add rule inet podnet-egress forward ip saddr 10.244.0.0/16 ip daddr != { 10.244.0.0/16, 10.96.0.0/16 } ct direction original reject with icmp type admin-prohibited
 
             """.Replace("\r", ""), tx.ToScript());

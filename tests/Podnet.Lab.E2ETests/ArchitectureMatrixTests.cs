@@ -65,9 +65,47 @@ public sealed class ArchitectureMatrixTests
             }
             await AssertOutsideAsync(architecture, f, first, source, Address(nodes["n1"], f), outside, PodIp(pods[2], f));
         }
+        await AssertServicesAsync(view, first, families);
         if (routing == "vxlan")
         {
             AssertFullSizePacketsPass(lab.Name, first, PodIp(pods[2], families[0]));
+        }
+    }
+
+    /// <summary>
+    /// Services in every architecture and family, from the pod on n1: one backed by the pod on n2,
+    /// and `kubernetes`, whose endpoint is the API server on the control plane (outside the pod
+    /// ranges: the isolated architecture must let the DNATed traffic through).
+    /// </summary>
+    private static async Task AssertServicesAsync(LabFixtureView view, Netns pod, AddressFamily[] families)
+    {
+        var service = await view.Client.CoreV1.CreateNamespacedServiceAsync(new V1Service
+        {
+            Metadata = new V1ObjectMeta { Name = "s2" },
+            Spec = new V1ServiceSpec
+            {
+                IpFamilyPolicy = families.Length > 1 ? "RequireDualStack" : null,
+                Selector = new Dictionary<string, string> { ["app"] = "s2" },
+                Ports = [new V1ServicePort { Port = 80, TargetPort = 8080 }],
+            },
+        }, "default");
+        var kubernetes = await view.Client.CoreV1.ReadNamespacedServiceAsync("kubernetes", "default");
+        foreach (var family in families)
+        {
+            var ip = service.Spec.ClusterIPs.First(a => a.Contains(':') == (family == AddressFamily.InterNetworkV6));
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+            ProcessResult answer;
+            while (!(answer = Tools.Run(pod, "curl", "-sS", "--max-time", "2", $"http://{Probes.Host(ip)}/hostname")).Success && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(200);
+            }
+            Assert.Equal("s2", answer.StandardOutput);
+            var api = kubernetes.Spec.ClusterIPs.FirstOrDefault(a => a.Contains(':') == (family == AddressFamily.InterNetworkV6));
+            if (api is not null)
+            {
+                var connect = await pod.Run(() => ConnectProbe.RunAsync(api, 443, ProtocolType.Tcp, TimeSpan.FromSeconds(3)));
+                Assert.Equal(ConnectOutcome.Connected, connect.Outcome);
+            }
         }
     }
 

@@ -131,6 +131,25 @@ public sealed class ServiceProxyTests(LabFixture lab) : IClassFixture<LabFixture
     }
 
     [PrivilegedFact]
+    public async Task HealthAndMetrics_OnEachNodesAddress()
+    {
+        await PodsAsync();
+        await ServiceAsync("measured", "web");
+        using var outside = lab.HostNetns("out");
+        for (var n = 1; n <= 3; n++)
+        {
+            var health = await AnswerAsync(outside, $"http://172.18.0.{10 + n}:10256/healthz");
+            Assert.Contains("\"nodeEligible\": true", health);
+            Assert.Contains("lastUpdated", await AnswerAsync(outside, $"http://172.18.0.{10 + n}:10256/livez"));
+            var metrics = await AnswerAsync(outside, $"http://172.18.0.{10 + n}:10256/metrics", m => m.Contains("podnet_proxy_services{family=\"ipv4\"} ", StringComparison.Ordinal));
+            var services = System.Text.RegularExpressions.Regex.Match(metrics, "podnet_proxy_services\\{family=\"ipv4\"\\} (\\d+)");
+            Assert.True(int.Parse(services.Groups[1].Value) >= 2, metrics);
+            Assert.Matches("kubeproxy_sync_proxy_rules_duration_seconds_count [1-9]", metrics);
+            Assert.Contains("kubeproxy_sync_proxy_rules_nftables_sync_failures_total 0", metrics);
+        }
+    }
+
+    [PrivilegedFact]
     public async Task UndefinedPort_IsRefusedAtOnce_UnallocatedAddress_TimesOut()
     {
         var (_, client) = await PodsAsync();

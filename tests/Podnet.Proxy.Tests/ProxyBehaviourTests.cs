@@ -125,6 +125,20 @@ public sealed class ProxyBehaviourTests
     }
 
     [Fact]
+    public void ClientIPAffinity_InIPv6_PinsAClientToo()
+    {
+        var c = new Cluster(AddressFamily.InterNetworkV6).Set(Svc("web", "fd00:10:96::a") with { AffinityTimeout = TimeSpan.FromSeconds(60) },
+            Slice("web", [P(80)], Ep("fd00:10:244:1::5"), Ep("fd00:10:244:2::5"), Ep("fd00:10:244:3::5")));
+        c.Sync();
+        var client = "fd00:10:244:9::7";
+        Assert.Equal(3, c.Reach(client, "fd00:10:96::a", 80).Count);
+        var tracer = c.Tracer();
+        var first = tracer.TraceOne(new NftPacket(System.Net.IPAddress.Parse(client), System.Net.IPAddress.Parse("fd00:10:96::a")), NftOrigin.Incoming, 1, 1);
+        tracer.Commit(first);
+        Assert.Equal(["[fd00:10:244:3::5]:80"], c.Reach(client, "fd00:10:96::a", 80));
+    }
+
+    [Fact]
     public void HeadlessExternalNameAndOtherProxies_GetNoRules()
     {
         var c = new Cluster()

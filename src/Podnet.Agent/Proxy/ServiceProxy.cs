@@ -57,18 +57,21 @@ public sealed class ServiceProxy
         _loop.WakeOn(slices, s => s.Metadata?.Labels?.TryGetValue("kubernetes.io/service-name", out var name) == true ? InformerCache<V1Service>.KeyOf(s.Metadata.NamespaceProperty, name) : null);
     }
 
-    /// <summary>Syncs committed so far (full or partial), for health and tests.</summary>
-    public long Syncs => _loop.Syncs;
+    public ProxyMetrics Metrics { get; } = new();
 
-    /// <summary>When the last sync committed.</summary>
-    public DateTimeOffset? LastSync { get; private set; }
+    /// <summary>What each family's table holds now: Services, elements, endpoints.</summary>
+    public IEnumerable<(string Family, int Services, int Elements, int Endpoints)> Programmed() =>
+        _syncers.Select(s => (s.Node.IsIPv6 ? "ipv6" : "ipv4", s.Services, s.Elements, s.Endpoints));
 
     public Task RunAsync(CancellationToken token) => _loop.RunAsync(token);
 
     private void Sync(SyncRequest request)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var full = request.Full;
         foreach (var syncer in _syncers)
         {
+            full |= syncer.NeedsFullSync;
             var change = syncer.Plan(Service, Slices, AllKeys, request.Keys);
             try
             {
@@ -77,12 +80,13 @@ public sealed class ServiceProxy
             catch
             {
                 syncer.Invalidate();
+                Metrics.Failed();
                 throw;
             }
             change.Commit();
             CleanConntrack(change.StaleUdp);
         }
-        LastSync = DateTimeOffset.UtcNow;
+        Metrics.Synced(System.Diagnostics.Stopwatch.GetElapsedTime(started), full, DateTimeOffset.UtcNow);
     }
 
     private ServiceInfo? Service(string key)

@@ -40,7 +40,9 @@ public static class EgressPlanner
             tx.Add(Table, Forward);
             // Service traffic whose endpoint is not a pod (the API server behind `kubernetes`, a
             // selector-less Service's Endpoints) leaves the pod ranges only after the proxy's DNAT:
-            // it is the Service's traffic, not the pod's, so it passes.
+            // it is the Service's traffic, not the pod's, so it passes, masqueraded (nothing
+            // outside routes back to pod addresses in this architecture).
+            tx.Add(Table, Postrouting);
             tx.AddRule(Table, Forward.Name, "ct status dnat accept");
         }
         foreach (var family in new[] { AddressFamily.InterNetwork, AddressFamily.InterNetworkV6 })
@@ -58,6 +60,7 @@ public static class EgressPlanner
                     tx.AddRule(Table, Postrouting.Name, $"{leaving} masquerade");
                     break;
                 case Architecture.Isolated:
+                    tx.AddRule(Table, Postrouting.Name, $"{leaving} ct status dnat masquerade");
                     var reject = family == AddressFamily.InterNetwork ? "icmp type admin-prohibited" : "icmpv6 type admin-prohibited";
                     tx.AddRule(Table, Forward.Name, $"{leaving} ct direction original reject with {reject}");
                     break;

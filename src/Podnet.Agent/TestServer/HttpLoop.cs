@@ -15,7 +15,11 @@ internal static class HttpLoop
 {
     private const int MaxHeaderBytes = 16 * 1024;
 
-    public static async Task AcceptAsync(Socket listener, TestServerSpec spec, TimeProvider time, CancellationToken stop)
+    public static Task AcceptAsync(Socket listener, TestServerSpec spec, TimeProvider time, CancellationToken stop) =>
+        AcceptAsync(listener, (target, remote) => spec.HostnameOnly ? (200, spec.PodName) : NetexecProtocol.Http(target, spec.PodName, remote, time.GetLocalNow()), stop);
+
+    /// <summary>Serves every connection with <paramref name="respond"/> (request target and client → status and plain-text body).</summary>
+    public static async Task AcceptAsync(Socket listener, Func<string, IPEndPoint, (int Status, string Body)> respond, CancellationToken stop)
     {
         var connections = new List<Task>();
         while (!stop.IsCancellationRequested)
@@ -30,12 +34,12 @@ internal static class HttpLoop
                 break;
             }
             connections.RemoveAll(t => t.IsCompleted);
-            connections.Add(ServeAsync(client, spec, time, stop));
+            connections.Add(ServeAsync(client, respond, stop));
         }
         await Task.WhenAll(connections).ConfigureAwait(false);
     }
 
-    private static async Task ServeAsync(Socket client, TestServerSpec spec, TimeProvider time, CancellationToken stop)
+    private static async Task ServeAsync(Socket client, Func<string, IPEndPoint, (int Status, string Body)> respond, CancellationToken stop)
     {
         using var _ = client;
         using var stream = new NetworkStream(client, ownsSocket: false);
@@ -81,9 +85,7 @@ internal static class HttpLoop
                 Buffer.BlockCopy(buffer, consumed, buffer, 0, filled - consumed);
                 filled -= consumed;
 
-                var (status, text) = !request.Valid ? (400, "bad request\n")
-                    : spec.HostnameOnly ? (200, spec.PodName)
-                    : NetexecProtocol.Http(request.Target, spec.PodName, remote, time.GetLocalNow());
+                var (status, text) = !request.Valid ? (400, "bad request\n") : respond(request.Target, remote);
                 await WriteAsync(stream, status, text, request.Method == "HEAD", request.Close || !request.Valid, stop);
                 if (request.Close || !request.Valid)
                 {
@@ -114,6 +116,7 @@ internal static class HttpLoop
         200 => "OK",
         400 => "Bad Request",
         404 => "Not Found",
+        503 => "Service Unavailable",
         431 => "Request Header Fields Too Large",
         _ => "Status",
     };

@@ -9,6 +9,9 @@ internal static class Demo
 {
     public static string ManifestPath => Path.Combine(RepositoryRoot(), "examples", "demo.yaml");
 
+    /// <summary>The demo Service's ClusterIP once <see cref="ApplyAsync"/> has created it.</summary>
+    public static string? ServiceIP { get; private set; }
+
     public static async Task<bool> ApplyAsync(LabState state, CancellationToken token)
     {
         var path = ManifestPath;
@@ -25,7 +28,7 @@ internal static class Demo
                 var line = item switch
                 {
                     V1Deployment d => $"deployment.apps/{(await client.AppsV1.CreateNamespacedDeploymentAsync(d, d.Metadata.NamespaceProperty ?? "default", cancellationToken: token)).Metadata.Name} created",
-                    V1Service s => $"service/{(await client.CoreV1.CreateNamespacedServiceAsync(s, s.Metadata.NamespaceProperty ?? "default", cancellationToken: token)).Metadata.Name} created",
+                    V1Service s => $"service/{Remember(await client.CoreV1.CreateNamespacedServiceAsync(s, s.Metadata.NamespaceProperty ?? "default", cancellationToken: token)).Metadata.Name} created",
                     V1Pod p => $"pod/{(await client.CoreV1.CreateNamespacedPodAsync(p, p.Metadata.NamespaceProperty ?? "default", cancellationToken: token)).Metadata.Name} created",
                     _ => $"skipped a {item.GetType().Name}: the demo only creates Deployments, Services and Pods",
                 };
@@ -37,6 +40,12 @@ internal static class Demo
             }
         }
         return true;
+    }
+
+    private static V1Service Remember(V1Service service)
+    {
+        ServiceIP ??= service.Spec?.ClusterIP;
+        return service;
     }
 
     public static void PrintWhatToTry(LabState state, bool demo)
@@ -53,6 +62,10 @@ internal static class Demo
         var lab = state.Name == Podnet.Lab.Topology.LabName.Default ? "" : $" --lab {state.Name}";
         if (demo)
         {
+            var ip = ServiceIP ?? "<web's ClusterIP>";
+            Console.WriteLine($"  ./podnet exec{lab} client -- curl -s http://{ip}/hostname        # the web Service: a different pod answers each time");
+            Console.WriteLine($"  ./podnet exec{lab} client -- curl -s http://{ip}/clientip        # the pod answering sees the client's own address");
+            Console.WriteLine($"  sudo ip netns exec pn-{state.Name}-n1 nft list table ip podnet-proxy   # how the node balances it");
             Console.WriteLine($"  ./podnet exec{lab} client -- curl -s http://<a web pod's IP>:8080/hostname   # pod to pod, across nodes");
             Console.WriteLine($"  ./podnet exec{lab} client -- curl -s http://<a web pod's IP>:8080/clientip   # the server sees the client's own address");
         }

@@ -54,6 +54,9 @@ public enum NftVerdictKind
     Reject,
 }
 
+/// <summary>An element a rule's <c>update</c>/<c>add</c> statement puts in a dynamic set or map.</summary>
+public sealed record NftSetUpdate(NftTable Table, string Set, string Key, string? Value);
+
 /// <summary>A rule the trace passed through: which table, chain and rule (0-based), and its text.</summary>
 public sealed record NftTracePoint(NftTable Table, string Chain, int Rule, string Text)
 {
@@ -73,7 +76,7 @@ public sealed record NftTraceResult(
     IPAddress? SnatTo,
     NftTracePoint? Decided,
     IReadOnlyList<NftTracePoint> Matched,
-    IReadOnlyList<(NftTable Table, string Set, string Key)> SetUpdates,
+    IReadOnlyList<NftSetUpdate> SetUpdates,
     IReadOnlyList<int> Choices)
 {
     /// <summary>The destination after DNAT as "address:port" (IPv6 in brackets).</summary>

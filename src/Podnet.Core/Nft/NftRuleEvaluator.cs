@@ -73,11 +73,16 @@ internal sealed class NftRuleEvaluator(NftTracer.IRun run, TableState table, Nft
                     }
                     p.Masqueraded = true;
                     p.Translated++;
-                    continue;
+                    // NAT statements end the rule and accept in this chain, as in the kernel.
+                    return new Outcome(OutcomeKind.Accept, Point: point);
                 case "dnat":
                 case "snat":
-                    Nat(word);
-                    continue;
+                    if (!Nat(word))
+                    {
+                        // A NAT map without the packet's key: the rule does not match.
+                        return Outcome.NoMatch;
+                    }
+                    return new Outcome(OutcomeKind.Accept, Point: point);
                 case "update":
                 case "add" when _i + 1 < _t.Count && _t[_i + 1].StartsWith('@'):
                     SetUpdate();
@@ -189,7 +194,8 @@ internal sealed class NftRuleEvaluator(NftTracer.IRun run, TableState table, Nft
         return true;
     }
 
-    private void Nat(string kind)
+    /// <summary>A NAT statement: ends the rule (the kernel accepts the packet in this chain), or false when its map has no element for the packet.</summary>
+    private bool Nat(string kind)
     {
         _i++;
         if (_t[_i] is "ip" or "ip6")
@@ -204,7 +210,11 @@ internal sealed class NftRuleEvaluator(NftTracer.IRun run, TableState table, Nft
         {
             var key = Expression() ?? throw Unsupported("a NAT map key that does not apply to this packet");
             Expect("map");
-            target = Lookup(key) ?? throw Unsupported("no NAT map element for the packet (the kernel drops it)");
+            if (Lookup(key) is not { } found)
+            {
+                return false;
+            }
+            target = found;
         }
         else
         {
@@ -221,6 +231,7 @@ internal sealed class NftRuleEvaluator(NftTracer.IRun run, TableState table, Nft
             p.SnatTo = address;
         }
         p.Translated++;
+        return true;
     }
 
     private static (IPAddress Address, int? Port) Target(string target)
@@ -256,8 +267,14 @@ internal sealed class NftRuleEvaluator(NftTracer.IRun run, TableState table, Nft
         {
             _i += 2;
         }
+        string? value = null;
+        if (_t[_i] == ":")
+        {
+            _i++;
+            value = Concatenated();
+        }
         Expect("}");
-        run.Update(table.Table, set, string.Join(" . ", key.Select(Format)));
+        run.Update(table.Table, set, string.Join(" . ", key.Select(Format)), value);
     }
 
     /// <summary>

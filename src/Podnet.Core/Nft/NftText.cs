@@ -68,6 +68,25 @@ public static class NftText
         }
     }
 
+    /// <summary>One "add element" command for several elements of one set or map.</summary>
+    public static void RenderElements(NftTable table, string set, IEnumerable<NftElement> elements, StringBuilder text)
+    {
+        CheckName(table.Name);
+        CheckName(set);
+        text.Append("add element ").Append(Family(table.Family)).Append(' ').Append(table.Name).Append(' ').Append(set).Append(" { ");
+        var first = true;
+        foreach (var element in elements)
+        {
+            if (!first)
+            {
+                text.Append(", ");
+            }
+            first = false;
+            Element(element, withValue: true, text);
+        }
+        text.Append(" }");
+    }
+
     public static string Family(NftFamily family) => family switch
     {
         NftFamily.Ip => "ip",

@@ -54,10 +54,10 @@ public sealed class NftTracer(NftState state, IEnumerable<IPAddress> localAddres
     /// <summary>Makes a result's set updates (<c>update @set { ip saddr }</c>) part of the state, as the kernel would.</summary>
     public void Commit(NftTraceResult result)
     {
-        foreach (var (table, set, key) in result.SetUpdates)
+        foreach (var update in result.SetUpdates)
         {
-            var s = state.Table(table)?.Sets.GetValueOrDefault(set) ?? throw new InvalidOperationException($"no set {set} in {table}");
-            s.Elements.TryAdd(key, new NftElement(set, key));
+            var s = state.Table(update.Table)?.Sets.GetValueOrDefault(update.Set) ?? throw new InvalidOperationException($"no set {update.Set} in {update.Table}");
+            s.Elements[update.Key] = new NftElement(update.Set, update.Key, update.Value);
         }
     }
 
@@ -69,7 +69,7 @@ public sealed class NftTracer(NftState state, IEnumerable<IPAddress> localAddres
     private sealed class Run(NftTracer tracer, IReadOnlyList<int> forced) : IRun
     {
         private readonly List<NftTracePoint> _matched = [];
-        private readonly List<(NftTable, string, string)> _updates = [];
+        private readonly List<NftSetUpdate> _updates = [];
         private readonly List<int> _choices = [];
 
         public List<int> Draws { get; } = [];
@@ -111,7 +111,7 @@ public sealed class NftTracer(NftState state, IEnumerable<IPAddress> localAddres
             return value;
         }
 
-        public void Update(NftTable table, string set, string key) => _updates.Add((table, set, key));
+        public void Update(NftTable table, string set, string key, string? value) => _updates.Add(new NftSetUpdate(table, set, key, value));
 
         public bool IsLocal(IPAddress address) => tracer.IsLocal(address);
 
@@ -231,7 +231,7 @@ public sealed class NftTracer(NftState state, IEnumerable<IPAddress> localAddres
     {
         int Draw(int modulus);
 
-        void Update(NftTable table, string set, string key);
+        void Update(NftTable table, string set, string key, string? value);
 
         bool IsLocal(IPAddress address);
     }

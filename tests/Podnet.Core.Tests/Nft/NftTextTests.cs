@@ -77,4 +77,22 @@ public sealed class NftTextTests
     [Fact]
     public void Comments_WithQuotesAreRefused() =>
         Assert.Throws<ArgumentException>(() => new NftTransaction().AddRule(T, "c", "accept", "say \"hi\"").ToScript());
+
+    [Fact]
+    public void ConsecutiveElementsOfOneSet_ShareACommand_UpToTheLimit()
+    {
+        var tx = new NftTransaction();
+        for (var i = 0; i < NftTransaction.ElementsPerCommand + 2; i++)
+        {
+            tx.AddElement(T, "a", $"10.0.{i / 256}.{i % 256}");
+        }
+        tx.AddElement(T, "m", "1.2.3.4 . tcp . 80", "goto x").AddElement(T, "m", "1.2.3.5 . tcp . 80", "drop").DeleteElement(T, "m", "1.2.3.4 . tcp . 80").AddElement(T, "m", "1.2.3.6 . tcp . 80", "accept");
+        var lines = tx.ToScript().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(5, lines.Length);
+        Assert.Equal(NftTransaction.ElementsPerCommand, lines[0].Split(", ").Length);
+        Assert.Equal("add element ip podnet-proxy a { 10.0.3.232, 10.0.3.233 }", lines[1]);
+        Assert.Equal("add element ip podnet-proxy m { 1.2.3.4 . tcp . 80 : goto x, 1.2.3.5 . tcp . 80 : drop }", lines[2]);
+        Assert.Equal("add element ip podnet-proxy m { 1.2.3.6 . tcp . 80 : accept }", lines[4]);
+        Assert.Equal(NftTransaction.ElementsPerCommand + 6, tx.Commands.Count);
+    }
 }
