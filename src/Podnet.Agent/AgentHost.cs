@@ -39,7 +39,9 @@ public static class AgentHost
         var probes = new Probes(family => new Socket(family, SocketType.Stream, ProtocolType.Tcp));
         var manager = new PodManager(options, client, pods, services, nodes, starter, network, probes);
         using var self = Kernel.Netns.OpenCurrent();
-        var nft = new Kernel.NftRunner(self);
+        // libnftables in this process when it loads (no process start per change), else nft -f.
+        using var library = Kernel.LibNftRunner.TryCreate(self);
+        Core.Nft.INftRunner nft = library is not null ? library : new Kernel.NftRunner(self);
         var routing = new RoutingController(options, nodes, nft);
         var proxy = new Proxy.ServiceProxy(options, services, slices, nft, self);
 

@@ -107,4 +107,27 @@ public sealed class NftModelTests
             Assert.Equal(before, KernelNftDump.Read(ns.Netns));
         }
     }
+
+    /// <summary>The in-process runner (libnftables) leaves what nft -f leaves, refuses what it refuses, and only in its own namespace.</summary>
+    [PrivilegedFact]
+    public void LibNftRunner_ActsLikeNftF_InItsOwnNamespaceOnly()
+    {
+        using var scope = new NetnsScope();
+        var viaLibrary = scope.Create("lib");
+        var viaProcess = scope.Create("proc");
+        using var library = LibNftRunner.TryCreate(viaLibrary.Netns) ?? throw new InvalidOperationException("libnftables did not load");
+        var process = new NftRunner(viaProcess.Netns);
+        using var root = Netns.OpenCurrent();
+        var rootBefore = Nft.ListText(root);
+        foreach (var tx in Steps())
+        {
+            library.Apply(tx);
+            process.Apply(tx);
+            Assert.Equal(KernelNftDump.Read(viaProcess.Netns), KernelNftDump.Read(viaLibrary.Netns));
+        }
+        var e = Assert.Throws<NftException>(() => library.Apply(Refused().First()));
+        Assert.Contains("No such file or directory", e.Message);
+        Assert.Equal(KernelNftDump.Read(viaProcess.Netns), KernelNftDump.Read(viaLibrary.Netns));
+        Assert.Equal(rootBefore, Nft.ListText(root));
+    }
 }

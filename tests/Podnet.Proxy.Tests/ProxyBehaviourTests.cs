@@ -45,6 +45,16 @@ public sealed class ProxyBehaviourTests
     }
 
     [Fact]
+    public void Sctp_IsPlannedLikeTcpAndUdp_AndDoesNotAnswerTcp()
+    {
+        var c = new Cluster().Set(Svc("assoc", "10.96.0.40", new Podnet.Core.Cluster.ServicePortInfo("sctp", "SCTP", 9999)), Slice("assoc", [P(9999, "sctp", "SCTP")], Ep("10.244.1.5")));
+        c.Sync();
+        Assert.Contains("10.96.0.40 . sctp . 9999 : goto balance-1", c.Nft.Dump());
+        Assert.Equal(["10.244.1.5:9999"], c.Reach(Pod, "10.96.0.40", 9999, "sctp"));
+        Assert.Equal(["reject"], c.Reach(Pod, "10.96.0.40", 9999, "tcp"));
+    }
+
+    [Fact]
     public void NoEndpoints_Rejects_UndefinedPort_Rejects_UnallocatedAddress_Drops()
     {
         var c = new Cluster().Set(Svc("empty", "10.96.0.20"), Slice("empty", [P(80)], Ep("10.244.1.9", ready: false))).Set(Svc("web", "10.96.0.10"), Slice("web", [P(80)], Ep("10.244.1.5")));
