@@ -15,8 +15,6 @@ namespace Podnet.Dns.Wire;
 /// </remarks>
 public ref struct ResponseBuilder
 {
-    private const int OptLength = 11;
-
     private readonly Span<byte> _buffer;
     private int _position;
     private int _questionEnd;
@@ -175,7 +173,7 @@ public ref struct ResponseBuilder
         {
             _authorityEnd = _position;
         }
-        var opt = edns ? OptLength : 0;
+        var opt = edns ? EdnsOpt.Length : 0;
         if (_overflow || _position + opt > limit)
         {
             if (!_overflow && _authorityEnd + opt <= limit)
@@ -204,13 +202,7 @@ public ref struct ResponseBuilder
 
     private void WriteOpt()
     {
-        var opt = _buffer.Slice(_position, OptLength);
-        opt[0] = 0;
-        BinaryPrimitives.WriteUInt16BigEndian(opt[1..], RecordType.Opt);
-        BinaryPrimitives.WriteUInt16BigEndian(opt[3..], Limits.EdnsUdpSize);
-        BinaryPrimitives.WriteUInt32BigEndian(opt[5..], (uint)(_rcode >> 4) << 24);
-        BinaryPrimitives.WriteUInt16BigEndian(opt[9..], 0);
-        _position += OptLength;
+        _position += EdnsOpt.Write(_buffer[_position..], _rcode);
         _additional++;
     }
 
