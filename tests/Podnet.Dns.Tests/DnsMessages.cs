@@ -37,6 +37,20 @@ internal static class DnsMessages
         return message;
     }
 
+    /// <summary>Sends <paramref name="query"/> over UDP to <paramref name="server"/> and returns the reply (3 s at most).</summary>
+    public static async Task<byte[]> AskUdpAsync(System.Net.IPEndPoint server, byte[] query)
+    {
+        using var socket = new System.Net.Sockets.Socket(server.AddressFamily, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp);
+        await socket.ConnectAsync(server);
+        await socket.SendAsync(query);
+        var buffer = new byte[65535];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+        var length = await socket.ReceiveAsync(buffer, System.Net.Sockets.SocketFlags.None, timeout.Token);
+        return buffer[..length];
+    }
+
+    public static async Task<Decoded> AskAsync(System.Net.IPEndPoint server, byte[] query) => Decode(await AskUdpAsync(server, query));
+
     public static Decoded Decode(ReadOnlySpan<byte> message)
     {
         var records = new List<RecordInfo>();

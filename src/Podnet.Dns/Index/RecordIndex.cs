@@ -146,7 +146,7 @@ public sealed record DnsOptions
             var zone = value.TrimEnd('.').ToLowerInvariant();
             if (zone.Length == 0 || !Names.TryEncode(zone, out _))
             {
-                throw new ArgumentException($"zone '{value}' is not a domain name", nameof(value));
+                throw new ArgumentException($"zone '{value}' is not a domain name");
             }
             _zone = zone;
         }
@@ -156,7 +156,7 @@ public sealed record DnsOptions
     public uint Ttl
     {
         get;
-        init => field = value <= 3600 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "the TTL must be 0-3600 seconds");
+        init => field = value <= 3600 ? value : throw new ArgumentException($"the TTL must be 0-3600 seconds, not {value}");
     } = 30;
 
     public PodsMode Pods { get; init; } = PodsMode.Insecure;

@@ -170,14 +170,5 @@ public class DnsServerTests(ServerFixture fixture) : IClassFixture<ServerFixture
         return [.. corpus.Where(p => p.Length > 0)];
     }
 
-    private async Task<byte[]> SendUdpAsync(byte[] query)
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        await socket.ConnectAsync(EndPoint);
-        await socket.SendAsync(query);
-        var buffer = new byte[65535];
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(3));
-        var length = await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token);
-        return buffer[..length];
-    }
+    private Task<byte[]> SendUdpAsync(byte[] query) => DnsMessages.AskUdpAsync(EndPoint, query);
 }
