@@ -27,6 +27,7 @@ public ref struct ResponseBuilder
     private ushort _flags;
     private int _rcode;
     private bool _overflow;
+    private int _overflowSection;
 
     public ResponseBuilder(Span<byte> buffer)
     {
@@ -118,7 +119,7 @@ public ref struct ResponseBuilder
     {
         if (_overflow || _position + 2 + body.Length > _buffer.Length)
         {
-            _overflow = true;
+            Overflow();
             return;
         }
         BinaryPrimitives.WriteUInt16BigEndian(_buffer[_position..], (ushort)(0xC000 | owner));
@@ -148,7 +149,7 @@ public ref struct ResponseBuilder
     {
         if (_overflow || _position + records.Length > _buffer.Length)
         {
-            _overflow = true;
+            Overflow();
             return;
         }
         records.CopyTo(_buffer[_position..]);
@@ -174,9 +175,11 @@ public ref struct ResponseBuilder
             _authorityEnd = _position;
         }
         var opt = edns ? EdnsOpt.Length : 0;
+        // Running out of buffer in the additional section only costs the additional records.
+        var whole = !_overflow || _overflowSection == 2;
         if (_overflow || _position + opt > limit)
         {
-            if (!_overflow && _authorityEnd + opt <= limit)
+            if (whole && _authorityEnd + opt <= limit)
             {
                 _position = _authorityEnd;
                 _additional = 0;
@@ -204,6 +207,15 @@ public ref struct ResponseBuilder
     {
         _position += EdnsOpt.Write(_buffer[_position..], _rcode);
         _additional++;
+    }
+
+    private void Overflow()
+    {
+        if (!_overflow)
+        {
+            _overflow = true;
+            _overflowSection = _section;
+        }
     }
 
     private void Count()

@@ -52,4 +52,25 @@ public class TruncationTests
         Assert.Equal(18, response.Answers.Length);
         Assert.Empty(response.Additional);
     }
+
+    [Fact]
+    public void Finish_BufferRunningOut_NeverLeavesAPartialAnswer_AndCostsOnlyAdditionalWhenItCan()
+    {
+        var index = Cluster.Index();
+        var query = DnsMessages.Query("_pg._tcp.db.default.svc.cluster.local", RecordType.Srv);
+        var name = new byte[Limits.MaxNameLength];
+        Assert.Equal(ParseStatus.Ok, QueryParser.Parse(query, name, out var parsed));
+        var keptAnswersOnly = false;
+        for (var size = 60; size < 400; size++)
+        {
+            var buffer = new byte[size + EdnsOpt.Length];
+            var builder = new ResponseBuilder(buffer.AsSpan(0, size));
+            Podnet.Dns.Resolution.Resolver.Resolve(index, parsed, name, ref builder);
+            var length = builder.Finish(Limits.MaxMessageLength, edns: false);
+            var response = DnsMessages.Decode(buffer.AsSpan(0, length));
+            Assert.True(response.Truncated ? response.Answers.Length == 0 : response.Answers.Length == 2, $"buffer {size}");
+            keptAnswersOnly |= !response.Truncated && response.Additional.Length == 0;
+        }
+        Assert.True(keptAnswersOnly);
+    }
 }
