@@ -97,7 +97,11 @@ WriteQueries(output, services, slices, namespaces);
 Console.Error.WriteLine($"serving {services.Count} services, {slices.Count} endpoint slices at {url}");
 Console.WriteLine(kubeconfig);
 Console.WriteLine("ready");
-await Console.In.ReadToEndAsync();
+// Until standard input closes, or a SIGTERM/Ctrl-C stops the host.
+var stopping = new TaskCompletionSource();
+app.Lifetime.ApplicationStopping.Register(() => stopping.TrySetResult());
+// (Console.In reads synchronously: on a thread of its own, so the wait can end either way.)
+await Task.WhenAny(Task.Run(Console.In.ReadToEnd), stopping.Task);
 await app.StopAsync();
 return 0;
 

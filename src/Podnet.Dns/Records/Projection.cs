@@ -54,3 +54,57 @@ public static class Projection
     private static IReadOnlyList<IPAddress> Addresses(IEnumerable<string> texts) =>
         [.. texts.Select(t => IPAddress.TryParse(t, out var ip) ? ip : null).OfType<IPAddress>().Distinct()];
 }
+
+/// <summary>
+/// What the DNS watcher's informer caches keep of each object: the fields <see cref="Projection"/>
+/// reads, and the metadata the informer needs (name, namespace, resourceVersion). Real objects
+/// carry managedFields, annotations (last-applied-configuration) and status, often several
+/// kilobytes each, that DNS never reads; dropping them as they arrive bounds the caches' memory.
+/// </summary>
+public static class Slim
+{
+    public static V1Service Service(V1Service service) => new()
+    {
+        Metadata = Meta(service.Metadata),
+        Spec = service.Spec is not { } spec ? null : new V1ServiceSpec
+        {
+            Type = spec.Type,
+            ClusterIP = spec.ClusterIP,
+            ClusterIPs = spec.ClusterIPs,
+            ExternalName = spec.ExternalName,
+            PublishNotReadyAddresses = spec.PublishNotReadyAddresses,
+            Ports = spec.Ports?.Select(p => new V1ServicePort { Name = p.Name, Protocol = p.Protocol, Port = p.Port }).ToList(),
+        },
+    };
+
+    public static V1EndpointSlice EndpointSlice(V1EndpointSlice slice) => new()
+    {
+        Metadata = Meta(slice.Metadata, slice.Metadata.Labels?.TryGetValue(Projection.ServiceNameLabel, out var service) == true
+            ? new Dictionary<string, string> { [Projection.ServiceNameLabel] = service }
+            : null),
+        AddressType = slice.AddressType,
+        Ports = slice.Ports?.Select(p => new Discoveryv1EndpointPort { Name = p.Name, Protocol = p.Protocol, Port = p.Port }).ToList(),
+        Endpoints = slice.Endpoints?.Select(e => new V1Endpoint
+        {
+            Addresses = e.Addresses,
+            Hostname = e.Hostname,
+            Conditions = e.Conditions is null ? null : new V1EndpointConditions { Ready = e.Conditions.Ready },
+        }).ToList() ?? [],
+    };
+
+    public static V1Pod Pod(V1Pod pod) => new()
+    {
+        Metadata = Meta(pod.Metadata),
+        Status = pod.Status is null ? null : new V1PodStatus { PodIP = pod.Status.PodIP, PodIPs = pod.Status.PodIPs },
+    };
+
+    public static V1Namespace Namespace(V1Namespace ns) => new() { Metadata = Meta(ns.Metadata) };
+
+    private static V1ObjectMeta Meta(V1ObjectMeta meta, IDictionary<string, string>? labels = null) => new()
+    {
+        Name = meta.Name,
+        NamespaceProperty = meta.NamespaceProperty,
+        ResourceVersion = meta.ResourceVersion,
+        Labels = labels,
+    };
+}

@@ -11,11 +11,12 @@ namespace Podnet.Dns.Watch;
 public sealed record WatchSources(IListWatch<V1Service> Services, IListWatch<V1EndpointSlice> EndpointSlices, IListWatch<V1Namespace> Namespaces, IListWatch<V1Pod>? Pods)
 {
     /// <summary>Pods are watched only for `pods verified`: the other modes need nothing of them, and a pod watch costs memory and API load.</summary>
+    /// <remarks>Objects are slimmed as they arrive (<see cref="Slim"/>), so the informers' caches hold only what DNS reads.</remarks>
     public static WatchSources FromClient(IKubernetes client, PodsMode pods) => new(
-        ListWatches.Services(client),
-        ListWatches.EndpointSlices(client),
-        ListWatches.Namespaces(client),
-        pods == PodsMode.Verified ? ListWatches.Pods(client) : null);
+        new SlimListWatch<V1Service>(ListWatches.Services(client), Slim.Service),
+        new SlimListWatch<V1EndpointSlice>(ListWatches.EndpointSlices(client), Slim.EndpointSlice),
+        new SlimListWatch<V1Namespace>(ListWatches.Namespaces(client), Slim.Namespace),
+        pods == PodsMode.Verified ? new SlimListWatch<V1Pod>(ListWatches.Pods(client), Slim.Pod) : null);
 }
 
 /// <summary>

@@ -172,3 +172,20 @@ public class DnsServerTests(ServerFixture fixture) : IClassFixture<ServerFixture
 
     private Task<byte[]> SendUdpAsync(byte[] query) => DnsMessages.AskUdpAsync(EndPoint, query);
 }
+
+public class DualStackListenTests
+{
+    [Fact]
+    public async Task ListenOnIPv6Any_AnswersBothFamilies()
+    {
+        var holder = new IndexHolder(Cluster.Index());
+        await using var server = DnsServer.Start(new DnsServerOptions { Listen = new IPEndPoint(IPAddress.IPv6Any, 0), UdpWorkers = 2 }, new QueryHandler(holder, null, new DnsCounters()));
+        var port = server.LocalEndPoint.Port;
+        var v6 = await Dig.RunAsync(new IPEndPoint(IPAddress.IPv6Loopback, port), "web.default.svc.cluster.local", "AAAA");
+        Assert.Equal(["web.default.svc.cluster.local. 30 AAAA fd00:10:96::20"], v6.Answers);
+        var v4 = await Dig.RunAsync(new IPEndPoint(IPAddress.Loopback, port), "+tcp", "web.default.svc.cluster.local", "A");
+        Assert.Equal(["web.default.svc.cluster.local. 30 A 10.96.0.20"], v4.Answers);
+        var v4Udp = await Dig.RunAsync(new IPEndPoint(IPAddress.Loopback, port), "web.default.svc.cluster.local", "A");
+        Assert.Equal(v4.Answers, v4Udp.Answers);
+    }
+}

@@ -121,7 +121,7 @@ public class WatchTests(ApiFixture fixture) : IClassFixture<ApiFixture>
         V1Endpoint Endpoint(string ip, string hostname, bool ready) => new() { Addresses = [ip], Hostname = hostname, Conditions = new V1EndpointConditions { Ready = ready } };
         var slice = new V1EndpointSlice
         {
-            Metadata = new V1ObjectMeta { Name = "stateful-1", Labels = new Dictionary<string, string> { [Records.Projection.ServiceNameLabel] = "stateful" } },
+            Metadata = new V1ObjectMeta { Name = "stateful-1", Labels = new Dictionary<string, string> { [Podnet.Dns.Records.Projection.ServiceNameLabel] = "stateful" } },
             AddressType = "IPv4",
             Ports = [new Discoveryv1EndpointPort { Name = "pg", Port = 5432, Protocol = "TCP" }],
             Endpoints = [Endpoint("10.244.1.10", "pg-0", true), Endpoint("10.244.2.10", "pg-1", true)],
