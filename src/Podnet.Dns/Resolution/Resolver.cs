@@ -53,7 +53,7 @@ public static class Resolver
             return ResolveOutcome.Answered;
         }
         Span<char> buffer = stackalloc char[Limits.MaxNameLength];
-        var length = Names.ToKey(name[..query.NameLength], buffer);
+        var length = Names.ToKey(name[..query.NameLength], buffer, out var exact);
         if (length < 0)
         {
             return ResolveOutcome.Forward;
@@ -61,7 +61,12 @@ public static class Resolver
         var key = buffer[..length];
         if (InZone(key, index.Zone))
         {
-            return Authoritative(index, query, key, ref response);
+            // A name of ours with a byte no key has (a space, a dot inside a label) does not exist.
+            return Authoritative(index, query, key, exact, ref response);
+        }
+        if (!exact)
+        {
+            return ResolveOutcome.Forward;
         }
         if (index.Synced && IsReverse(key) && index.Find(key) is { Ptr: { } ptr } && query.Type is RecordType.Ptr or RecordType.Any)
         {
@@ -77,7 +82,7 @@ public static class Resolver
 
     private static bool IsReverse(ReadOnlySpan<char> key) => InZone(key, "in-addr.arpa") || InZone(key, "ip6.arpa");
 
-    private static ResolveOutcome Authoritative(IRecordIndex index, in Query query, scoped ReadOnlySpan<char> key, ref ResponseBuilder response)
+    private static ResolveOutcome Authoritative(IRecordIndex index, in Query query, scoped ReadOnlySpan<char> key, bool exact, ref ResponseBuilder response)
     {
         if (!index.Synced)
         {
@@ -85,10 +90,10 @@ public static class Resolver
             return ResolveOutcome.Answered;
         }
         response.SetFlags(HeaderFlags.Authoritative);
-        var node = index.Find(key);
+        var node = exact ? index.Find(key) : null;
         if (node is null)
         {
-            return PodRecord(index, query, key, ref response) ? ResolveOutcome.Answered : Negative(index, query, ResponseCode.NxDomain, ref response);
+            return exact && PodRecord(index, query, key, ref response) ? ResolveOutcome.Answered : Negative(index, query, ResponseCode.NxDomain, ref response);
         }
         if (node.Cname is { } cname && query.Type != RecordType.Cname)
         {

@@ -84,6 +84,18 @@ public static class Names
     /// </summary>
     public static int ToKey(ReadOnlySpan<byte> name, Span<char> key)
     {
+        var length = ToKey(name, key, out var exact);
+        return exact ? length : -1;
+    }
+
+    /// <summary>
+    /// As <see cref="ToKey(ReadOnlySpan{byte}, Span{char})"/>, but a byte that cannot be in a key
+    /// becomes U+0001 and <paramref name="exact"/> is false: the key then matches nothing, yet its
+    /// last labels still tell which zone the name is in. -1 only for a name without its root octet.
+    /// </summary>
+    public static int ToKey(ReadOnlySpan<byte> name, Span<char> key, out bool exact)
+    {
+        exact = true;
         var written = 0;
         var position = 0;
         while (position < name.Length)
@@ -101,7 +113,9 @@ public static class Names
             {
                 if (b <= 0x20 || b >= 0x7F || b == (byte)'.')
                 {
-                    return -1;
+                    exact = false;
+                    key[written++] = '\u0001';
+                    continue;
                 }
                 key[written++] = (char)(b is >= (byte)'A' and <= (byte)'Z' ? b + 32 : b);
             }

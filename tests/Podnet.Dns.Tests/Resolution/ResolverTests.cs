@@ -118,6 +118,23 @@ public class ResolverTests
             response.Additional);
     }
 
+    [Theory]
+    [InlineData(' ')]
+    [InlineData('.')]
+    [InlineData('\u00e9')]
+    public void Resolve_NameInTheZoneWithAByteNoNameHas_IsNxDomain(char odd)
+    {
+        var query = DnsMessages.Query("wXb.default.svc.cluster.local", RecordType.A);
+        query[14] = (byte)odd;
+        var (outcome, response) = Cluster.Ask(Index, query);
+        Assert.Equal(ResolveOutcome.Answered, outcome);
+        Assert.Equal(ResponseCode.NxDomain, response.Rcode);
+        Assert.True(response.Authoritative);
+        query = DnsMessages.Query("wXb.example.com", RecordType.A);
+        query[14] = (byte)odd;
+        Assert.Equal(ResolveOutcome.Forward, Cluster.Ask(Index, query).Outcome);
+    }
+
     [Fact]
     public void Resolve_ExternalNameOutsideTheZone_ChasesForAddresses()
     {
