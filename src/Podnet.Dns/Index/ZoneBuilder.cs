@@ -32,30 +32,30 @@ internal sealed class ZoneBuilder
     public void AddService(DnsService service, IEnumerable<DnsEndpointSlice> slices)
     {
         var name = $"{service.Name}.{service.Namespace}.svc.{_options.Zone}".ToLowerInvariant();
-        if (!Names.TryEncode(name, out _))
+        if (!Names.TryEncode(name, out var wire))
         {
             return;
         }
         switch (service.Kind)
         {
             case ServiceKind.ClusterIP:
-                AddClusterIP(service, name);
+                AddClusterIP(service, name, wire);
                 break;
             case ServiceKind.Headless:
                 AddHeadless(service, name, slices);
                 break;
-            case ServiceKind.ExternalName when service.ExternalName is { } target && Names.TryEncode(target, out var wire):
-                Ensure(name).Add(RecordType.Cname, _options.Ttl, wire);
+            case ServiceKind.ExternalName when service.ExternalName is { } target && Names.TryEncode(target, out var targetWire):
+                Ensure(name).Add(RecordType.Cname, _options.Ttl, targetWire);
                 break;
         }
     }
 
-    private void AddClusterIP(DnsService service, string name)
+    private void AddClusterIP(DnsService service, string name, byte[] wire)
     {
         foreach (var ip in service.ClusterIPs)
         {
             AddAddress(name, ip);
-            Ensure(IndexBuilder.ReverseName(ip)).Add(RecordType.Ptr, _options.Ttl, Names.Encode(name));
+            Ensure(IndexBuilder.ReverseName(ip)).Add(RecordType.Ptr, _options.Ttl, wire);
         }
         foreach (var port in service.Ports.Where(p => !string.IsNullOrEmpty(p.Name)))
         {
@@ -123,24 +123,23 @@ internal sealed class ZoneBuilder
 
     internal sealed class Node
     {
-        private readonly Dictionary<ushort, RecordSetBuilder> _sets = [];
-        private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
+        private readonly List<(ushort Type, uint Ttl, byte[] RData)> _records = [];
         private List<(int Port, string Target, List<IPAddress> Addresses)>? _srv;
 
         public RecordSet? Soa { get; set; }
 
         /// <summary>Adds a record unless the same one is there (one IP in two slices, a PTR made twice).</summary>
+        /// <remarks>A linear check: a name holds a handful of records, a headless Service's name one per endpoint.</remarks>
         public void Add(ushort type, uint ttl, byte[] rdata)
         {
-            if (!_seen.Add($"{type}/{Convert.ToBase64String(rdata)}"))
+            foreach (var (t, _, r) in _records)
             {
-                return;
+                if (t == type && r.AsSpan().SequenceEqual(rdata))
+                {
+                    return;
+                }
             }
-            if (!_sets.TryGetValue(type, out var set))
-            {
-                _sets[type] = set = new RecordSetBuilder();
-            }
-            set.Add(type, ttl, rdata);
+            _records.Add((type, ttl, rdata));
         }
 
         /// <summary>One SRV per (port, target); a target seen again (a dual-stack endpoint) adds its addresses.</summary>
@@ -158,14 +157,28 @@ internal sealed class ZoneBuilder
 
         public NameNode Freeze(uint ttl) => new()
         {
-            A = _sets.GetValueOrDefault(RecordType.A)?.Build(),
-            Aaaa = _sets.GetValueOrDefault(RecordType.Aaaa)?.Build(),
-            Txt = _sets.GetValueOrDefault(RecordType.Txt)?.Build(),
-            Ptr = _sets.GetValueOrDefault(RecordType.Ptr)?.Build(),
-            Cname = _sets.GetValueOrDefault(RecordType.Cname)?.Build(),
+            A = Build(RecordType.A),
+            Aaaa = Build(RecordType.Aaaa),
+            Txt = Build(RecordType.Txt),
+            Ptr = Build(RecordType.Ptr),
+            Cname = Build(RecordType.Cname),
             Soa = Soa,
             Srv = _srv is null ? null : FreezeSrv(_srv, ttl),
         };
+
+        private RecordSet? Build(ushort type)
+        {
+            RecordSetBuilder? set = null;
+            foreach (var (t, ttl, rdata) in _records)
+            {
+                if (t == type)
+                {
+                    set ??= new RecordSetBuilder();
+                    set.Add(type, ttl, rdata);
+                }
+            }
+            return set?.Build();
+        }
 
         // Priority 0 and weight 100/N for all, as CoreDNS does: every target equally likely.
         private static RecordSet FreezeSrv(List<(int Port, string Target, List<IPAddress> Addresses)> srv, uint ttl)

@@ -137,7 +137,11 @@ public static class Names
     public static bool TryEncode(string dotted, out byte[] wire)
     {
         wire = [];
-        var name = dotted.EndsWith('.') ? dotted[..^1] : dotted;
+        var name = dotted.AsSpan();
+        if (name.EndsWith("."))
+        {
+            name = name[..^1];
+        }
         if (name.Length == 0)
         {
             wire = [0];
@@ -147,21 +151,29 @@ public static class Names
         {
             return false;
         }
+        // The wire form is the dotted form shifted by one, each dot replaced by the length of the label after it.
         var buffer = new byte[name.Length + 2];
-        var position = 0;
-        foreach (var label in name.Split('.'))
+        var labelStart = 0;
+        for (var i = 0; i <= name.Length; i++)
         {
-            if (label.Length is 0 or > Limits.MaxLabelLength || label.Any(c => c <= ' ' || c >= (char)0x7F))
+            if (i < name.Length && name[i] != '.')
+            {
+                if (name[i] <= ' ' || name[i] >= (char)0x7F)
+                {
+                    return false;
+                }
+                buffer[i + 1] = (byte)name[i];
+                continue;
+            }
+            var length = i - labelStart;
+            if (length is 0 or > Limits.MaxLabelLength)
             {
                 return false;
             }
-            buffer[position++] = (byte)label.Length;
-            foreach (var c in label)
-            {
-                buffer[position++] = (byte)c;
-            }
+            buffer[labelStart] = (byte)length;
+            labelStart = i + 1;
         }
-        buffer[position] = 0;
+        buffer[^1] = 0;
         wire = buffer;
         return true;
     }
