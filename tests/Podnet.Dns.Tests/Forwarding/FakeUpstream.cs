@@ -12,7 +12,7 @@ namespace Podnet.Dns.Tests.Forwarding;
 /// </summary>
 internal sealed class FakeUpstream : IAsyncDisposable
 {
-    private readonly Socket _udp = new(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+    private readonly Socket _udp;
     private readonly TcpListener _tcp;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _serving;
@@ -21,14 +21,35 @@ internal sealed class FakeUpstream : IAsyncDisposable
     public FakeUpstream(bool silent = false)
     {
         Silent = silent;
-        _udp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        (_udp, _tcp) = BindPair();
         EndPoint = (IPEndPoint)_udp.LocalEndPoint!;
-        _tcp = new TcpListener(EndPoint);
-        _tcp.Start();
         _serving = Task.WhenAll(ServeUdpAsync(), ServeTcpAsync());
     }
 
     public IPEndPoint EndPoint { get; }
+
+    /// <summary>
+    /// A UDP socket and a TCP listener on one loopback port: the kernel picks a free UDP port,
+    /// which another process may hold for TCP, so a taken pair is let go and another tried.
+    /// </summary>
+    private static (Socket Udp, TcpListener Tcp) BindPair()
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+            udp.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            var tcp = new TcpListener((IPEndPoint)udp.LocalEndPoint!);
+            try
+            {
+                tcp.Start();
+                return (udp, tcp);
+            }
+            catch (SocketException) when (attempt < 50)
+            {
+                udp.Dispose();
+            }
+        }
+    }
 
     public bool Silent { get; }
 
