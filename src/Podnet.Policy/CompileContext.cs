@@ -1,0 +1,80 @@
+using System.Net.Sockets;
+using Podnet.Core.Cluster;
+using Podnet.Core.Nft;
+
+namespace Podnet.Policy;
+
+/// <summary>
+/// One compilation's working state: the pods that can be peers, namespace labels, and the
+/// shared chains and sets made so far (each made once, however many pods or rules use it).
+/// </summary>
+internal sealed class CompileContext
+{
+    private readonly Dictionary<string, IReadOnlyDictionary<string, string>> _namespaceLabels;
+
+    public CompileContext(PolicySnapshot snapshot, PolicyNode node, PolicyPlan plan)
+    {
+        Node = node;
+        Plan = plan;
+        _namespaceLabels = snapshot.Namespaces.ToDictionary(n => n.Name, n => n.Labels, StringComparer.Ordinal);
+        // Host-network pods are the node's traffic, finished pods are gone; a pod without an
+        // address yet cannot be matched by one.
+        Peers = snapshot.Pods.Where(p => !p.HostNetwork && !p.Finished && p.Addresses.Count > 0).ToArray();
+    }
+
+    public PolicyNode Node { get; }
+
+    public PolicyPlan Plan { get; }
+
+    public IReadOnlyList<PodInfo> Peers { get; }
+
+    /// <summary>The chain holding the rules of <paramref name="policies"/> for one direction (made once).</summary>
+    public string DirectionChain(Direction direction, IReadOnlyList<NetworkPolicyInfo> policies)
+    {
+        var name = PolicyNames.DirectionChain(direction, string.Join("\n", policies.Select(p => p.Key)));
+        if (Plan.Chains.ContainsKey(name))
+        {
+            return name;
+        }
+        var rules = new List<NftRule>();
+        foreach (var policy in policies)
+        {
+            var list = direction == Direction.Ingress ? policy.IngressRules : policy.EgressRules;
+            for (var i = 0; i < list.Count; i++)
+            {
+                var comment = $"{policy.Key} {(direction == Direction.Ingress ? "ingress" : "egress")}[{i}]";
+                if (comment.Length > 120)
+                {
+                    comment = comment[..120];
+                }
+                foreach (var family in Node.Families)
+                {
+                    rules.AddRange(RuleCompiler.Texts(this, direction, policy, list[i], family).Select(t => new NftRule(name, t, comment)));
+                }
+            }
+        }
+        rules.Add(new NftRule(name, Node.Deny == PolicyDeny.Reject ? "reject" : "drop"));
+        Plan.Chains[name] = new PlannedChain(new NftChain(name), rules);
+        return name;
+    }
+
+    public IReadOnlyDictionary<string, string> NamespaceLabels(string ns) =>
+        _namespaceLabels.GetValueOrDefault(ns) ?? new Dictionary<string, string> { [NamespaceInfo.NameLabel] = ns };
+
+    /// <summary>A set made once under its name, its elements computed only then.</summary>
+    public string Set(string name, string type, NftSetFlags flags, Func<IEnumerable<string>> elements)
+    {
+        if (!Plan.Sets.ContainsKey(name))
+        {
+            var map = new Dictionary<string, string?>(StringComparer.Ordinal);
+            foreach (var element in elements())
+            {
+                map[element] = null;
+            }
+            Plan.Sets[name] = new PlannedSet(new NftSet(name, type, Flags: flags), map);
+        }
+        return name;
+    }
+
+    public static bool InFamily(System.Net.IPAddress address, AddressFamily family) => address.AddressFamily == family;
+}
