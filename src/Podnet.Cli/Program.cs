@@ -25,6 +25,7 @@ internal static class Program
         root.Subcommands.Add(ObjectCommands.Scale());
         root.Subcommands.Add(ServerCommand.Create());
         root.Subcommands.Add(ControllersCommand.Create());
+        root.Subcommands.Add(PolicyCommand.Create());
         return root.Parse(args).Invoke();
     }
 }
