@@ -41,6 +41,7 @@ public static class AgentHost
         using var self = Kernel.Netns.OpenCurrent();
         var nft = new Kernel.NftRunner(self);
         var policy = new Policy.PolicyEngine(options, pods, namespaces, policies, nft);
+        var drops = new Policy.PolicyDrops(options, policy);
         var starter = new PodStarter(options, network, new ServiceAccountFiles(config.AccessToken ?? "", CaPem(config)))
         {
             BeforeContainers = policy.BeforeContainersStart,
@@ -60,6 +61,7 @@ public static class AgentHost
             policies.RunAsync(token),
             proxy.RunAsync(token),
             policy.RunAsync(token),
+            drops.RunAsync(token),
             registration.HeartbeatAsync(token),
             routing.RunAsync(token),
             manager.RunAsync(token),

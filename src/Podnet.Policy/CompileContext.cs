@@ -53,7 +53,8 @@ internal sealed class CompileContext
                 }
             }
         }
-        rules.Add(new NftRule(name, Node.Deny == PolicyDeny.Reject ? "reject" : "drop"));
+        var prefix = direction == Direction.Ingress ? PolicyNames.IngressLogPrefix : PolicyNames.EgressLogPrefix;
+        rules.Add(new NftRule(name, $"log prefix \"{prefix}\" group {PolicyNames.NflogGroup} {(Node.Deny == PolicyDeny.Reject ? "reject" : "drop")}"));
         Plan.Chains[name] = new PlannedChain(new NftChain(name), rules);
         return name;
     }

@@ -20,6 +20,12 @@ public static class PolicyNames
     public const string Forward = "forward";
     public const int ForwardPriority = 0;
 
+    // Denied packets are logged to this nflog group, prefixed with the direction, so the agent
+    // can count drops per pod (the isolated pod: the receiver for ingress, the sender for egress).
+    public const ushort NflogGroup = 100;
+    public const string IngressLogPrefix = "podnet-policy ingress ";
+    public const string EgressLogPrefix = "podnet-policy egress ";
+
     // Verdict maps keyed by a local pod's address: jump to the chain of the policies that
     // isolate it, for traffic it sends (egress) and receives (ingress).
     public static string EgressMap(AddressFamily family) => "egress" + Suffix(family);

@@ -37,6 +37,7 @@ public sealed class PolicyEngine
     private readonly SyncLoop _loop;
     private readonly Lock _gate = new();
     private readonly ConcurrentDictionary<string, IReadOnlyList<IPAddress>> _starting = new(StringComparer.Ordinal);
+    private volatile IReadOnlyDictionary<IPAddress, PodInfo> _byAddress = new Dictionary<IPAddress, PodInfo>();
 
     public PolicyEngine(AgentOptions options, Informer<V1Pod> pods, Informer<V1Namespace> namespaces, Informer<V1NetworkPolicy> policies, INftRunner nft)
     {
@@ -75,6 +76,9 @@ public sealed class PolicyEngine
     }
 
     public Task RunAsync(CancellationToken token) => _loop.RunAsync(token);
+
+    /// <summary>The pod with <paramref name="address"/> as of the last sync, if any.</summary>
+    public PodInfo? PodAt(IPAddress address) => _byAddress.GetValueOrDefault(address);
 
     /// <summary>
     /// The pod runtime's pre-start hook: the pod has its addresses and no process yet. Syncs
@@ -125,7 +129,10 @@ public sealed class PolicyEngine
     {
         lock (_gate)
         {
-            var plan = PolicyCompiler.Compile(Snapshot(), Node);
+            var snapshot = Snapshot();
+            _byAddress = snapshot.Pods.Where(p => !p.HostNetwork && !p.Finished).SelectMany(p => p.Addresses.Select(a => (a, p)))
+                .DistinctBy(x => x.a).ToDictionary(x => x.a, x => x.p);
+            var plan = PolicyCompiler.Compile(snapshot, Node);
             var change = _syncer.Plan(plan);
             if (change.Transaction.IsEmpty)
             {

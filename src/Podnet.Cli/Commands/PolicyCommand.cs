@@ -14,6 +14,57 @@ internal static class PolicyCommand
     {
         var command = new Command("policy", "NetworkPolicy: explain verdicts.");
         command.Subcommands.Add(Check());
+        command.Subcommands.Add(Drops());
+        return command;
+    }
+
+    /// <summary>`podnet policy drops [-n NS]`: drops per pod and direction, and the recent ones, from every node's agent (lab).</summary>
+    private static Command Drops()
+    {
+        var ns = new Option<string>("--namespace", "-n") { Description = "Only pods of this namespace." };
+        var lab = ClusterContext.LabOption();
+        var command = new Command("drops", "Show NetworkPolicy's drops per pod and direction, and the most recent ones with the policies isolating the pod.") { ns, lab };
+        command.SetAction(parse =>
+        {
+            if (ClusterContext.Resolve(null, parse.GetValue(lab)) is not { Lab: { } state })
+            {
+                Console.Error.WriteLine("podnet policy drops: works on a lab (give --lab NAME when several run)");
+                return 2;
+            }
+            var only = parse.GetValue(ns);
+            bool Mine(string pod) => only is null || pod.StartsWith(only + "/", StringComparison.Ordinal);
+            var counts = new List<(string Node, string Pod, string Direction, long Drops)>();
+            var recent = new List<System.Text.Json.Nodes.JsonNode>();
+            var nodes = Path.Combine(state.Directory, "nodes");
+            foreach (var dir in Directory.Exists(nodes) ? Directory.GetDirectories(nodes).Order(StringComparer.Ordinal).ToArray() : [])
+            {
+                var file = Path.Combine(dir, Podnet.Agent.Policy.PolicyDrops.FileName);
+                if (!File.Exists(file))
+                {
+                    continue;
+                }
+                var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(file))!;
+                foreach (var c in json["counts"]!.AsArray())
+                {
+                    counts.Add((Path.GetFileName(dir), (string)c!["pod"]!, (string)c["direction"]!, (long)c["drops"]!));
+                }
+                recent.AddRange(json["recent"]!.AsArray().Select(r => r!.DeepClone()));
+            }
+            Console.WriteLine($"{"NODE",-6} {"POD",-40} {"DIRECTION",-10} DROPS");
+            foreach (var c in counts.Where(c => Mine(c.Pod)).OrderBy(c => c.Pod, StringComparer.Ordinal).ThenBy(c => c.Direction, StringComparer.Ordinal))
+            {
+                Console.WriteLine($"{c.Node,-6} {c.Pod,-40} {c.Direction,-10} {c.Drops}");
+            }
+            Console.WriteLine();
+            Console.WriteLine("RECENT");
+            foreach (var r in recent.Where(r => Mine((string)r["pod"]!)).OrderBy(r => (string)r["time"]!, StringComparer.Ordinal).TakeLast(20))
+            {
+                var policies = string.Join(", ", r["policies"]!.AsArray().Select(p => (string)p!));
+                var (from, to) = (string)r["direction"]! == "ingress" ? ((string)r["peer"]!, (string)r["pod"]!) : ((string)r["pod"]!, (string)r["peer"]!);
+                Console.WriteLine($"{(string)r["time"]!} {(string)r["direction"]!,-8} {from} -> {to} {(string)r["protocol"]!}/{(int)r["port"]!}  isolated by {(policies.Length == 0 ? "?" : policies)}");
+            }
+            return 0;
+        });
         return command;
     }
 
