@@ -68,6 +68,38 @@ public sealed class PolicyModelTests(PolicyLabFixture fixture) : IClassFixture<P
             var recent = json["recent"]!.AsArray().Last(r => (string)r!["pod"]! == "x/a")!;
             Assert.Equal(["x/deny-a"], recent["policies"]!.AsArray().Select(p => (string)p!));
             Assert.Contains((string)recent["peer"]!, PolicyModel.Keys);
+            var shown = fixture.Run("policy", "drops", "-n", "x", "--lab", fixture.LabName);
+            Assert.True(shown.Success, shown.StandardError);
+            Assert.Matches(@"x/a\s+ingress\s+\d+", shown.StandardOutput);
+            Assert.Contains("isolated by x/deny-a", shown.StandardOutput, StringComparison.Ordinal);
+            Assert.DoesNotContain("y/", shown.StandardOutput.Split("RECENT")[0], StringComparison.Ordinal);
+        }
+        finally
+        {
+            await model.ResetAsync();
+        }
+    }
+
+    [PrivilegedFact]
+    public async Task PolicyCheck_ExplainsTheRuleThatAllows_AndTheIsolationThatDenies()
+    {
+        var model = fixture.Model;
+        await model.ResetAsync();
+        try
+        {
+            await model.ApplyAsync(PolicyCases.Np("x", "a-from-b", "podSelector: {matchLabels: {pod: a}}\ningress: [{from: [{podSelector: {matchLabels: {pod: b}}}], ports: [{port: serve-81-udp, protocol: UDP}]}]"));
+            var allowed = fixture.Run("policy", "check", "x/b", "x/a", "--port", "81/udp", "--lab", fixture.LabName);
+            Assert.True(allowed.Success, allowed.StandardError);
+            Assert.Contains("x/b -> x/a: allowed", allowed.StandardOutput, StringComparison.Ordinal);
+            Assert.Contains("allowed by x/a-from-b ingress[0]", allowed.StandardOutput, StringComparison.Ordinal);
+            var denied = fixture.Run("policy", "check", "x/b", "x/a", "--port", "80/tcp", "--lab", fixture.LabName);
+            Assert.Contains("x/b -> x/a: denied (drop)", denied.StandardOutput, StringComparison.Ordinal);
+            Assert.Contains("isolated by x/a-from-b; no rule of these policies allows it", denied.StandardOutput, StringComparison.Ordinal);
+            // What check says is what the data path does.
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            var observed = await model.ProbeAsync();
+            Assert.True(observed[("x/b", "x/a", new ModelPort(81, "udp"))]);
+            Assert.False(observed[("x/b", "x/a", new ModelPort(80, "tcp"))]);
         }
         finally
         {
@@ -86,6 +118,8 @@ public sealed class PolicyLabFixture : IAsyncLifetime
     private PolicyModel? _model;
 
     public string LabName => _lab.Name;
+
+    public ProcessResult Run(params string[] arguments) => _lab.Run(arguments);
 
     public PolicyModel Model => _model ?? throw new InvalidOperationException("the model was not made (no privileges?)");
 
