@@ -20,6 +20,35 @@ internal sealed class CompileContext
         // Host-network pods are the node's traffic, finished pods are gone; a pod without an
         // address yet cannot be matched by one.
         Peers = snapshot.Pods.Where(p => !p.HostNetwork && !p.Finished && p.Addresses.Count > 0).ToArray();
+        _peersByNamespace = Peers.GroupBy(p => p.Namespace, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToArray(), StringComparer.Ordinal);
+    }
+
+    private readonly Dictionary<string, PodInfo[]> _peersByNamespace;
+
+    /// <summary>
+    /// The pods some selector peer of a policy in <paramref name="policyNamespace"/> selects:
+    /// namespaces first (the policy's own, or those the namespace selector matches), then the
+    /// pods in them, so a peer costs its namespaces' pods, not the cluster's.
+    /// </summary>
+    public IEnumerable<PodInfo> SelectedBy(string policyNamespace, IEnumerable<PolicyPeerInfo> peers)
+    {
+        var seen = new HashSet<PodInfo>(ReferenceEqualityComparer.Instance);
+        foreach (var peer in peers)
+        {
+            var namespaces = peer.NamespaceSelector is null
+                ? [policyNamespace]
+                : _peersByNamespace.Keys.Where(ns => peer.NamespaceSelector.Matches(NamespaceLabels(ns)));
+            foreach (var ns in namespaces)
+            {
+                foreach (var pod in _peersByNamespace.GetValueOrDefault(ns) ?? [])
+                {
+                    if ((peer.PodSelector?.Matches(pod.Labels) ?? true) && seen.Add(pod))
+                    {
+                        yield return pod;
+                    }
+                }
+            }
+        }
     }
 
     public PolicyNode Node { get; }

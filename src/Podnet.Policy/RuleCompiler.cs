@@ -45,7 +45,7 @@ internal static class RuleCompiler
         {
             var key = string.Join("\n", selectors.Select(p => PeerKey(policy.Namespace, p)).Distinct().Order(StringComparer.Ordinal));
             var name = context.Set(PolicyNames.SharedSet("pods", family, key), type, NftSetFlags.None, () =>
-                context.Peers.Where(pod => selectors.Any(p => Selects(context, policy.Namespace, p, pod)))
+                context.SelectedBy(policy.Namespace, selectors)
                     .SelectMany(pod => pod.Addresses.Where(a => a.AddressFamily == family))
                     .Select(a => a.ToString()));
             matches.Add($"{field} @{name}");
@@ -63,15 +63,6 @@ internal static class RuleCompiler
     private static string PeerKey(string policyNamespace, PolicyPeerInfo peer) => peer.NamespaceSelector is null
         ? $"ns={policyNamespace} pods={peer.PodSelector!.Canonical}"
         : $"nss={peer.NamespaceSelector.Canonical} pods={peer.PodSelector?.Canonical ?? "*"}";
-
-    /// <summary>Whether a selector peer of a policy in <paramref name="policyNamespace"/> selects <paramref name="pod"/>.</summary>
-    public static bool Selects(CompileContext context, string policyNamespace, PolicyPeerInfo peer, PodInfo pod)
-    {
-        var inNamespace = peer.NamespaceSelector is null
-            ? pod.Namespace == policyNamespace
-            : peer.NamespaceSelector.Matches(context.NamespaceLabels(pod.Namespace));
-        return inNamespace && (peer.PodSelector?.Matches(pod.Labels) ?? true);
-    }
 
     private static List<string> PortMatches(CompileContext context, PolicyRuleInfo rule, AddressFamily family)
     {
