@@ -29,19 +29,27 @@ public static class AgentHost
 
         var informerOptions = new InformerOptions { OnError = e => options.Log($"watch: {e.Message}") };
         var nodes = new Informer<V1Node>(ListWatches.Nodes(client), informerOptions);
-        var pods = new Informer<V1Pod>(ListWatches.Pods(client, fieldSelector: $"spec.nodeName={options.NodeName}"), informerOptions);
+        // Every pod, not only this node's: policy peers run anywhere; the pod manager picks its own by spec.nodeName.
+        var pods = new Informer<V1Pod>(ListWatches.Pods(client), informerOptions);
+        var namespaces = new Informer<V1Namespace>(ListWatches.Namespaces(client), informerOptions);
+        var policies = new Informer<V1NetworkPolicy>(ListWatches.NetworkPolicies(client), informerOptions);
         var services = new Informer<V1Service>(ListWatches.Services(client), informerOptions);
         var slices = new Informer<V1EndpointSlice>(ListWatches.EndpointSlices(client), informerOptions);
 
         var cni = new CniClient([options.CniBinDirectory], options.CniCacheDirectory);
         var network = new PodNetwork(options, cni);
-        var starter = new PodStarter(options, network, new ServiceAccountFiles(config.AccessToken ?? "", CaPem(config)));
-        var probes = new Probes(family => new Socket(family, SocketType.Stream, ProtocolType.Tcp));
-        var manager = new PodManager(options, client, pods, services, nodes, starter, network, probes);
         using var self = Kernel.Netns.OpenCurrent();
         // libnftables in this process when it loads (no process start per change), else nft -f.
         using var library = Kernel.LibNftRunner.TryCreate(self);
         Core.Nft.INftRunner nft = library is not null ? library : new Kernel.NftRunner(self);
+        var policy = new Policy.PolicyEngine(options, pods, namespaces, policies, nft);
+        var drops = new Policy.PolicyDrops(options, policy);
+        var starter = new PodStarter(options, network, new ServiceAccountFiles(config.AccessToken ?? "", CaPem(config)))
+        {
+            BeforeContainers = policy.BeforeContainersStart,
+        };
+        var probes = new Probes(family => new Socket(family, SocketType.Stream, ProtocolType.Tcp));
+        var manager = new PodManager(options, client, pods, services, nodes, starter, network, probes);
         var routing = new RoutingController(options, nodes, nft);
         var proxy = new Proxy.ServiceProxy(options, services, slices, nft, self);
 
@@ -51,8 +59,12 @@ public static class AgentHost
             pods.RunAsync(token),
             services.RunAsync(token),
             slices.RunAsync(token),
+            namespaces.RunAsync(token),
+            policies.RunAsync(token),
             proxy.RunAsync(token),
             options.ProxyHealthPort > 0 ? new Proxy.ProxyHealthServer(proxy, TimeProvider.System).RunAsync(options.NodeAddresses, options.ProxyHealthPort, token) : Task.CompletedTask,
+            policy.RunAsync(token),
+            drops.RunAsync(token),
             registration.HeartbeatAsync(token),
             routing.RunAsync(token),
             manager.RunAsync(token),

@@ -32,6 +32,9 @@ public sealed record AgentOptions
 
     public string ClusterDomain { get; init; } = "cluster.local";
 
+    /// <summary>What NetworkPolicy does with denied traffic: drop (the default) or reject.</summary>
+    public Podnet.Policy.PolicyDeny PolicyDeny { get; init; } = Podnet.Policy.PolicyDeny.Drop;
+
     /// <summary>The node's link to other nodes (the VXLAN underlay).</summary>
     public string Underlay { get; init; } = "eth0";
 

@@ -26,6 +26,7 @@ internal static class Program
         root.Subcommands.Add(ServerCommand.Create());
         root.Subcommands.Add(ControllersCommand.Create());
         root.Subcommands.Add(DnsCommand.Create());
+        root.Subcommands.Add(PolicyCommand.Create());
         return root.Parse(args).Invoke();
     }
 }

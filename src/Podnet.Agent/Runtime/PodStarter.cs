@@ -10,6 +10,12 @@ namespace Podnet.Agent.Runtime;
 /// </summary>
 public sealed class PodStarter(AgentOptions options, PodNetwork network, ServiceAccountFiles account)
 {
+    /// <summary>
+    /// Called once the pod has its network and addresses and before any of its processes
+    /// exists (the policy engine isolates it here); throwing fails the start, which is retried.
+    /// </summary>
+    public Action<V1Pod, IReadOnlyList<string>>? BeforeContainers { get; init; }
+
     public PodRecord Start(V1Pod pod, string conflist, IReadOnlyList<ServiceInfo> services)
     {
         var meta = pod.Metadata!;
@@ -28,6 +34,7 @@ public sealed class PodStarter(AgentOptions options, PodNetwork network, Service
         };
         try
         {
+            BeforeContainers?.Invoke(pod, ips);
             var dns = new PodDnsSpec
             {
                 Policy = pod.Spec?.DnsPolicy ?? "ClusterFirst",

@@ -148,7 +148,7 @@ internal static class Defaults
         if (spec["policyTypes"] is not JsonArray { Count: > 0 })
         {
             var types = new JsonArray("Ingress");
-            if (spec["egress"] is JsonArray)
+            if (spec["egress"] is JsonArray { Count: > 0 }) // as upstream: an empty egress list adds nothing
             {
                 types.Add((JsonNode)"Egress");
             }

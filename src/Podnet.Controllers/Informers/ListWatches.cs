@@ -43,4 +43,8 @@ public static class ListWatches
     public static IListWatch<V1ReplicaSet> ReplicaSets(IKubernetes client) => new KubernetesListWatch<V1ReplicaSet, V1ReplicaSetList>(
         ct => client.AppsV1.ListReplicaSetForAllNamespacesAsync(cancellationToken: ct),
         (rv, onError, ct) => client.AppsV1.WatchListReplicaSetForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: WatchTimeoutSeconds, onError: onError, cancellationToken: ct));
+
+    public static IListWatch<V1NetworkPolicy> NetworkPolicies(IKubernetes client) => new KubernetesListWatch<V1NetworkPolicy, V1NetworkPolicyList>(
+        ct => client.NetworkingV1.ListNetworkPolicyForAllNamespacesAsync(cancellationToken: ct),
+        (rv, onError, ct) => client.NetworkingV1.WatchListNetworkPolicyForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: WatchTimeoutSeconds, onError: onError, cancellationToken: ct));
 }

@@ -11,7 +11,7 @@ namespace Podnet.Controllers.Projections;
 /// defaults applied as the API server applies them, values that do not parse left out rather
 /// than thrown on, so a planner never sees a <c>V1Service</c> and never re-derives a field.
 /// </summary>
-public static class ObjectProjection
+public static partial class ObjectProjection
 {
     public static NodeInfo ToNodeInfo(V1Node node)
     {

@@ -1,0 +1,77 @@
+using System.Net.Sockets;
+using Podnet.Core.Cluster;
+using Podnet.Core.Nft;
+
+namespace Podnet.Policy;
+
+/// <summary>One side of a connection: the pod, its node, the policies isolating it in that direction, and what they decided.</summary>
+/// <param name="Rule">The policy rule that allowed it ("ns/name ingress[0]"), when isolated and allowed.</param>
+public sealed record CheckSide(string Pod, string? Node, IReadOnlyList<string> Isolating, bool Allowed, string? Rule);
+
+/// <summary>The answer of <see cref="PolicyCheck"/>: the verdict, and each side's part in it.</summary>
+public sealed record CheckResult(string Verdict, CheckSide Egress, CheckSide Ingress)
+{
+    public bool Allowed => Verdict == "accept";
+
+    public IEnumerable<string> Lines()
+    {
+        yield return $"{Egress.Pod} -> {Ingress.Pod}: {(Allowed ? "allowed" : $"denied ({Verdict})")}";
+        yield return Describe("egress", Egress);
+        yield return Describe("ingress", Ingress);
+    }
+
+    private static string Describe(string direction, CheckSide side) =>
+        side.Isolating.Count == 0
+            ? $"  {direction} of {side.Pod} (node {side.Node ?? "none"}): not isolated, allowed"
+            : $"  {direction} of {side.Pod} (node {side.Node ?? "none"}): isolated by {string.Join(", ", side.Isolating)}; "
+                + (side.Allowed ? $"allowed by {side.Rule}" : "no rule of these policies allows it");
+}
+
+/// <summary>
+/// Explains a verdict without a kernel: compiles the plans of the sender's and the receiver's
+/// nodes, loads them into an in-memory <see cref="NftState"/> and sends the connection's first
+/// packet through the tracer, then reads which chain decided and which rule allowed (each rule
+/// carries its policy and rule index as a comment).
+/// </summary>
+public static class PolicyCheck
+{
+    public static CheckResult Check(PolicySnapshot snapshot, IReadOnlyList<AddressFamily> families, PolicyDeny deny, PodInfo from, PodInfo to, int port, string protocol)
+    {
+        var family = from.Addresses.Select(a => a.AddressFamily).Intersect(to.Addresses.Select(a => a.AddressFamily)).FirstOrDefault();
+        if (family == AddressFamily.Unspecified || from.Addresses.Count == 0 || to.Addresses.Count == 0)
+        {
+            throw new ArgumentException($"{from.Key} and {to.Key} have no address family in common (do both have addresses?)");
+        }
+        var packet = new NftPacket(from.Addresses.First(a => a.AddressFamily == family), to.Addresses.First(a => a.AddressFamily == family), protocol.ToLowerInvariant(), 40000, port);
+        var egress = Side(snapshot, families, deny, from, packet, Direction.Egress);
+        var ingress = Side(snapshot, families, deny, to, packet, Direction.Ingress);
+        var verdict = !egress.Side.Allowed ? egress.Verdict : ingress.Verdict;
+        return new CheckResult(verdict, egress.Side, ingress.Side);
+    }
+
+    private static (CheckSide Side, string Verdict) Side(PolicySnapshot snapshot, IReadOnlyList<AddressFamily> families, PolicyDeny deny, PodInfo pod, NftPacket packet, Direction direction)
+    {
+        if (pod.NodeName is null)
+        {
+            return (new CheckSide(pod.Key, null, [], true, null), "accept");
+        }
+        var plan = PolicyCompiler.Compile(snapshot, new PolicyNode(pod.NodeName, families, deny));
+        var isolating = (direction == Direction.Ingress ? plan.IngressIsolation : plan.EgressIsolation).GetValueOrDefault(pod.Key) ?? [];
+        var state = new NftState();
+        state.Apply(plan.ToTransaction());
+        // Each side is judged alone: the other direction's maps are emptied, so a sender on the
+        // receiver's node cannot hide the receiver's verdict, nor the reverse.
+        var table = state.Table(PolicyNames.Table)!;
+        foreach (var f in families)
+        {
+            table.Sets[direction == Direction.Ingress ? PolicyNames.EgressMap(f) : PolicyNames.IngressMap(f)].Elements.Clear();
+        }
+        var result = new NftTracer(state, []).Trace(packet).Single();
+        var prefix = direction == Direction.Ingress ? "in-" : "eg-";
+        var decidedHere = result.Verdict != NftVerdictKind.Accept && result.Decided?.Chain.StartsWith(prefix, StringComparison.Ordinal) == true;
+        var allowedBy = result.Matched.LastOrDefault(m => m.Chain.StartsWith(prefix, StringComparison.Ordinal) && m.Text.EndsWith("return", StringComparison.Ordinal));
+        string? rule = allowedBy is null ? null : plan.Chains[allowedBy.Chain].Rules[allowedBy.Rule].Comment;
+        var allowed = !decidedHere;
+        return (new CheckSide(pod.Key, pod.NodeName, isolating, allowed, allowed ? rule : null), decidedHere ? result.Verdict.ToString().ToLowerInvariant() : "accept");
+    }
+}

@@ -1,0 +1,57 @@
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using Podnet.Core.Nft;
+
+namespace Podnet.Policy;
+
+/// <summary>
+/// Every name in the <c>inet podnet-policy</c> table. Fixed objects are constants; shared
+/// objects (a direction's chain for one combination of policies, a set compiled from one
+/// selector, block list or named-port list) are named by a hash of what they are compiled from,
+/// so equal inputs share one object and a name never changes while its meaning stays.
+/// </summary>
+public static class PolicyNames
+{
+    public static readonly NftTable Table = new(NftFamily.Inet, "podnet-policy");
+
+    // The base chain: filter forward, after the proxy's DNAT (nat prerouting -100) so it sees
+    // the endpoint a Service connection goes to.
+    public const string Forward = "forward";
+    public const int ForwardPriority = 0;
+
+    // Denied packets are logged to this nflog group, prefixed with the direction, so the agent
+    // can count drops per pod (the isolated pod: the receiver for ingress, the sender for egress).
+    public const ushort NflogGroup = 100;
+    public const string IngressLogPrefix = "podnet-policy ingress ";
+    public const string EgressLogPrefix = "podnet-policy egress ";
+
+    // Verdict maps keyed by a local pod's address: jump to the chain of the policies that
+    // isolate it, for traffic it sends (egress) and receives (ingress).
+    public static string EgressMap(AddressFamily family) => "egress" + Suffix(family);
+
+    public static string IngressMap(AddressFamily family) => "ingress" + Suffix(family);
+
+    // "address . address" of each local pod: a pod reaching itself (through a Service) is never filtered.
+    public static string SelfSet(AddressFamily family) => "self" + Suffix(family);
+
+    /// <summary>"in-"/"eg-" and 16 hex digits (19 characters): the chain of one combination of policies.</summary>
+    public static string DirectionChain(Direction direction, string key) => (direction == Direction.Ingress ? "in-" : "eg-") + Hash(key);
+
+    /// <summary>"pods4-"/"cidr4-"/"port4-" (6 with IPv6) and 16 hex digits (22 characters).</summary>
+    public static string SharedSet(string kind, AddressFamily family, string key) => kind + Suffix(family) + "-" + Hash(key);
+
+    public static string Suffix(AddressFamily family) => family == AddressFamily.InterNetworkV6 ? "6" : "4";
+
+    public static string IpKeyword(AddressFamily family) => family == AddressFamily.InterNetworkV6 ? "ip6" : "ip";
+
+    public static string AddressType(AddressFamily family) => family == AddressFamily.InterNetworkV6 ? "ipv6_addr" : "ipv4_addr";
+
+    private static string Hash(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)).AsSpan(0, 8));
+}
+
+public enum Direction
+{
+    Ingress,
+    Egress,
+}

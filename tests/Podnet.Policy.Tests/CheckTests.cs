@@ -1,0 +1,58 @@
+using System.Net.Sockets;
+
+namespace Podnet.Policy.Tests;
+
+/// <summary>`podnet policy check`'s explanations: who isolates each side, which rule allows, which side denies.</summary>
+public sealed class CheckTests
+{
+    private static readonly AddressFamily[] s_v4 = [AddressFamily.InterNetwork];
+
+    private static World Model() => new World().Apply("""
+        apiVersion: networking.k8s.io/v1
+        kind: NetworkPolicy
+        metadata: {name: egress-to-y, namespace: x}
+        spec:
+          podSelector: {matchLabels: {pod: a}}
+          policyTypes: [Egress]
+          egress:
+          - to: [{namespaceSelector: {matchLabels: {ns: z}}}]
+          - to: [{namespaceSelector: {matchLabels: {ns: y}}}]
+        ---
+        apiVersion: networking.k8s.io/v1
+        kind: NetworkPolicy
+        metadata: {name: from-z, namespace: y}
+        spec:
+          podSelector: {matchLabels: {pod: b}}
+          ingress: [{from: [{namespaceSelector: {matchLabels: {ns: z}}}]}]
+        """);
+
+    [Fact]
+    public void Allowed_NamesTheRuleOfEachIsolatedSide()
+    {
+        var w = Model();
+        var result = PolicyCheck.Check(w.Snapshot, s_v4, PolicyDeny.Drop, w.Pod("x/a"), w.Pod("y/a"), 80, "tcp");
+        Assert.True(result.Allowed);
+        Assert.Equal(["x/egress-to-y"], result.Egress.Isolating);
+        Assert.Equal("x/egress-to-y egress[1]", result.Egress.Rule);
+        Assert.Empty(result.Ingress.Isolating);
+        Assert.Contains("not isolated, allowed", result.Lines().Last(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Denied_SaysWhichIsolationDenies_EvenWhenTheOtherSideDeniesToo()
+    {
+        var w = Model();
+        var result = PolicyCheck.Check(w.Snapshot, s_v4, PolicyDeny.Reject, w.Pod("x/a"), w.Pod("y/b"), 80, "tcp");
+        Assert.Equal("reject", result.Verdict);
+        Assert.True(result.Egress.Allowed);
+        Assert.False(result.Ingress.Allowed);
+        Assert.Equal(["y/from-z"], result.Ingress.Isolating);
+        var both = PolicyCheck.Check(w.Snapshot, s_v4, PolicyDeny.Drop, w.Pod("x/a"), w.Pod("x/b"), 80, "tcp");
+        Assert.Equal("drop", both.Verdict);
+        Assert.False(both.Egress.Allowed);
+        Assert.True(both.Ingress.Allowed);
+        w.Sync();
+        Assert.Equal(w.Connect("x/a", "x/b"), both.Verdict); // the kernel path agrees
+        Assert.Equal("drop", w.Connect("x/a", "y/b"));
+    }
+}
