@@ -189,7 +189,7 @@ public sealed class ServerWithControllers : IDisposable
         Address = $"127.{Random.Shared.Next(1, 255)}.{Random.Shared.Next(0, 256)}.{Random.Shared.Next(1, 255)}";
         try
         {
-            _process = ServerProcess.Start(_state, 6443, Address);
+            _process = ServerProcess.StartOn(_state, 6443, Address);
             Client = _process.Client();
         }
         catch

@@ -40,7 +40,7 @@ internal sealed class ServerProcess : IDisposable
     public static ServerProcess Start(string state, int port = 0, string controllers = "all", params string[] flags) =>
         StartBound(state, port, controllers, "127.0.0.1", flags);
 
-    public static ServerProcess Start(string state, int port, string bind) => StartBound(state, port, "all", bind, []);
+    public static ServerProcess StartOn(string state, int port, string bind) => StartBound(state, port, "all", bind, []);
 
     private static ServerProcess StartBound(string state, int port, string controllers, string bind, string[] flags)
     {
