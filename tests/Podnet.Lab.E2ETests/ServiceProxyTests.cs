@@ -141,9 +141,13 @@ public sealed class ServiceProxyTests(LabFixture lab) : IClassFixture<LabFixture
             var health = await AnswerAsync(outside, $"http://172.18.0.{10 + n}:10256/healthz");
             Assert.Contains("\"nodeEligible\": true", health);
             Assert.Contains("lastUpdated", await AnswerAsync(outside, $"http://172.18.0.{10 + n}:10256/livez"));
-            var metrics = await AnswerAsync(outside, $"http://172.18.0.{10 + n}:10256/metrics", m => m.Contains("podnet_proxy_services{family=\"ipv4\"} ", StringComparison.Ordinal));
+            // Waits for a sync to be counted too: the programmed counts are published before the
+            // sync's duration, so a scrape can fall between the two (an agent killed by an earlier
+            // test starts its counters afresh).
+            var metrics = await AnswerAsync(outside, $"http://172.18.0.{10 + n}:10256/metrics", m => m.Contains("podnet_proxy_services{family=\"ipv4\"} ", StringComparison.Ordinal)
+                && System.Text.RegularExpressions.Regex.IsMatch(m, "kubeproxy_sync_proxy_rules_duration_seconds_count [1-9]"));
             var services = System.Text.RegularExpressions.Regex.Match(metrics, "podnet_proxy_services\\{family=\"ipv4\"\\} (\\d+)");
-            Assert.True(int.Parse(services.Groups[1].Value) >= 2, metrics);
+            Assert.True(int.Parse(services.Groups[1].Value) >= 3, metrics); // kubernetes, kube-dns, measured
             Assert.Matches("kubeproxy_sync_proxy_rules_duration_seconds_count [1-9]", metrics);
             Assert.Contains("kubeproxy_sync_proxy_rules_nftables_sync_failures_total 0", metrics);
         }
