@@ -90,6 +90,7 @@ public sealed class ArchitectureMatrixTests
             },
         }, "default");
         var kubernetes = await view.Client.CoreV1.ReadNamespacedServiceAsync("kubernetes", "default");
+        var dns = await view.Client.CoreV1.ReadNamespacedServiceAsync("kube-dns", "kube-system");
         foreach (var family in families)
         {
             var ip = service.Spec.ClusterIPs.First(a => a.Contains(':') == (family == AddressFamily.InterNetworkV6));
@@ -106,7 +107,24 @@ public sealed class ArchitectureMatrixTests
                 var connect = await pod.Run(() => ConnectProbe.RunAsync(api, 443, ProtocolType.Tcp, TimeSpan.FromSeconds(3)));
                 Assert.Equal(ConnectOutcome.Connected, connect.Outcome);
             }
+            AssertClusterDns(pod, dns, family, api);
         }
+    }
+
+    /// <summary>
+    /// The lab's cluster DNS at its address of <paramref name="family"/> answers the `kubernetes`
+    /// Service's name with its address of that family (none when it has none), and, with no
+    /// upstream in the lab file, a name outside the zone with SERVFAIL at once.
+    /// </summary>
+    private static void AssertClusterDns(Netns pod, V1Service dns, AddressFamily family, string? api)
+    {
+        var server = dns.Spec.ClusterIPs.First(a => a.Contains(':') == (family == AddressFamily.InterNetworkV6));
+        var type = family == AddressFamily.InterNetworkV6 ? "AAAA" : "A";
+        var answer = Tools.Run(pod, "dig", $"@{server}", "+short", "+time=2", "+tries=2", type, "kubernetes.default.svc.cluster.local");
+        Assert.True(answer.Success, answer.StandardOutput + answer.StandardError);
+        Assert.Equal(api ?? "", answer.StandardOutput.Trim());
+        var outside = Tools.Run(pod, "dig", $"@{server}", "+time=1", "+tries=1", "example.org");
+        Assert.Contains("status: SERVFAIL", outside.StandardOutput);
     }
 
     /// <summary>Pod (on n1) to the outside host, and the outside host to a pod on n3, per architecture.</summary>

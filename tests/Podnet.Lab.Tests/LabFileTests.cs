@@ -41,6 +41,8 @@ public sealed class LabFileTests
     [InlineData("kind: [", "not valid YAML")]
     [InlineData("kind: Lab\nspec: {nodeOptions: {n1: {subnet: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}}}", "nests more than 32 levels deep")]
     [InlineData("kind: Lab\nspec: {network: Campus}", "spec.network: network name 'Campus' may contain only a-z and 0-9")]
+    [InlineData("kind: Lab\nspec: {dnsUpstreams: resolver.example}", "spec.dnsUpstreams: DNS upstream 'resolver.example' is not an address")]
+    [InlineData("kind: Lab\nspec: {dnsUpstreams: '172.18.0.1:0'}", "spec.dnsUpstreams: DNS upstream '172.18.0.1:0'")]
     public void Parse_NamesWhatIsWrong(string text, string expected) =>
         Assert.Contains(expected, Assert.Throws<FormatException>(() => LabFile.Parse(text)).Message);
 
@@ -63,6 +65,7 @@ public sealed class LabFileTests
         Assert.Equal(Topology.LabPlanner.MaxSubnets, (int)spec["nodeOptions"]!["additionalProperties"]!["properties"]!["subnet"]!["maximum"]!);
         Assert.Equal($"^[a-z][a-z0-9]{{0,{Topology.NetworkName.MaxLength - 1}}}$", (string)spec["network"]!["pattern"]!);
         Assert.NotNull(spec["podCIDR"]);
+        Assert.NotNull(spec["dnsUpstreams"]);
         foreach (var value in new[] { "host-gw", "vxlan" })
         {
             Assert.Equal(value, LabFile.Parse($"kind: Lab\nspec: {{routing: {value}}}").Routing);
@@ -78,6 +81,15 @@ public sealed class LabFileTests
         var plan = Topology.LabPlanner.Build((settings with { NetworkSlot = 3 }).ToSpec());
         Assert.Equal("pn-net-campus", plan.Network!.Netns);
         Assert.Contains(System.Net.IPNetwork.Parse("10.245.0.0/16"), plan.Network.Routes);
+    }
+
+    [Fact]
+    public void Parse_DnsUpstreams_AddressesWithOrWithoutPorts_NoneByDefault()
+    {
+        var settings = LabFile.Parse("kind: Lab\nspec:\n  dnsUpstreams: 172.18.0.1, 172.18.0.1:5353,[fd00:172:18::1]:53\n");
+        Assert.Equal(["172.18.0.1", "172.18.0.1:5353", "[fd00:172:18::1]:53"], LabSettings.SplitUpstreams(settings.DnsUpstreams));
+        Assert.Null(LabFile.Parse("kind: Lab\nspec: {nodes: 1}").DnsUpstreams);
+        Assert.Empty(LabSettings.SplitUpstreams(null));
     }
 
     private static string Root()

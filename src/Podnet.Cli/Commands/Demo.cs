@@ -63,7 +63,12 @@ internal static class Demo
         if (demo)
         {
             var ip = ServiceIP ?? "<web's ClusterIP>";
-            Console.WriteLine($"  ./podnet exec{lab} client -- curl -s http://{ip}/hostname        # the web Service: a different pod answers each time");
+            Console.WriteLine($"  ./podnet exec{lab} client -- curl -s http://web/hostname        # the web Service by name, through the pod's resolv.conf: a different pod answers each time");
+            Console.WriteLine($"  ./podnet exec{lab} client -- dig +short web.default.svc.cluster.local      # its A record ({ip}), from cluster DNS");
+            Console.WriteLine($"  ./podnet exec{lab} client -- dig +short -x {ip}            # the PTR back to the Service's name");
+            Console.WriteLine($"  ./podnet exec{lab} client -- cat /etc/resolv.conf          # nameserver {ClusterDnsAddress(state)}, the kube-dns Service; search path");
+            Console.WriteLine($"  kubectl -n kube-system get deploy,svc kube-dns           # podnet dns, behind the kube-dns Service");
+            Console.WriteLine($"  ./podnet exec{lab} client -- curl -s http://{ip}/hostname        # the web Service by its ClusterIP");
             Console.WriteLine($"  ./podnet exec{lab} client -- curl -s http://{ip}/clientip        # the pod answering sees the client's own address");
             Console.WriteLine($"  sudo ip netns exec pn-{state.Name}-n1 nft list table ip podnet-proxy   # how the node balances it");
             Console.WriteLine($"  ./podnet exec{lab} client -- curl -s http://<a web pod's IP>:8080/hostname   # pod to pod, across nodes");
@@ -75,6 +80,9 @@ internal static class Demo
         Console.WriteLine("  sudo ip netns list                              # the lab's namespaces: fabric, cp, out, nodes, pods");
         Console.WriteLine($"  ./podnet lab down --name {state.Name}");
     }
+
+    private static string ClusterDnsAddress(LabState state) =>
+        LabProcesses.ClusterDns(Podnet.Lab.Topology.LabPlanner.Build(state.LoadSettings().ToSpec()));
 
     private static string RepositoryRoot()
     {

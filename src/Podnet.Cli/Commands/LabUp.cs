@@ -11,6 +11,8 @@ namespace Podnet.Cli.Commands;
 /// `podnet lab up`: builds the lab's namespaces, starts its supervisor (which runs the control
 /// plane and one agent per node), and returns once every node is Ready. On a running lab it
 /// prints the status; on a stopped lab's state it resumes with every object still in the API.
+/// With its own API server and controllers, the lab also runs cluster DNS (<see cref="LabDns"/>)
+/// and returns once that answers too.
 /// </summary>
 internal static class LabUp
 {
@@ -112,6 +114,11 @@ internal static class LabUp
             if (!await WaitReadyAsync(state, plan.Nodes.Select(n => n.Name).ToHashSet(), token))
             {
                 Console.Error.WriteLine($"podnet lab: the nodes did not become Ready within {s_readyTimeout.TotalMinutes} minutes; logs are in {Path.Combine(state.Directory, "logs")}");
+                return 1;
+            }
+            if (LabDns.Runs(settings) && !await LabDns.EnsureAsync(state, plan, settings, token))
+            {
+                Console.Error.WriteLine($"podnet lab: logs are in {Path.Combine(state.Directory, "logs")}");
                 return 1;
             }
             if (parse.GetValue(demo) && !await Demo.ApplyAsync(state, token))

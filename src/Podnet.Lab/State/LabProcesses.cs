@@ -78,9 +78,12 @@ public static class LabProcesses
         return processes;
     }
 
-    /// <summary>The cluster DNS Service's address: the tenth of the first service CIDR (10.96.0.10, fd00:10:96::a).</summary>
-    public static string ClusterDns(LabPlan plan) =>
-        Core.Net.IpMath.Add(System.Net.IPNetwork.Parse(ServiceCidrs(plan).First()).BaseAddress, 10).ToString();
+    /// <summary>The cluster DNS Service's address in pods' resolv.conf: that of the first family.</summary>
+    public static string ClusterDns(LabPlan plan) => ClusterDnsAddresses(plan).First();
+
+    /// <summary>The cluster DNS Service's addresses, one per family in the fabric's order: the tenth of each service CIDR (10.96.0.10, fd00:10:96::a).</summary>
+    public static IEnumerable<string> ClusterDnsAddresses(LabPlan plan) =>
+        ServiceCidrs(plan).Select(c => Core.Net.IpMath.Add(System.Net.IPNetwork.Parse(c).BaseAddress, 10).ToString());
 
     public static IEnumerable<string> ClusterCidrs(LabPlan plan) => plan.ClusterCidrs.Select(c => c.ToString());
 

@@ -46,6 +46,28 @@ public sealed record LabSettings
     /// <summary>The lab's slot on <see cref="Network"/>, once the network allocated it.</summary>
     public int? NetworkSlot { get; init; }
 
+    /// <summary>
+    /// Where the cluster DNS forwards names outside the cluster zone, comma-separated (address,
+    /// address:port or [address]:port); null for nowhere: such names get SERVFAIL at once, as a
+    /// lab must send no packet beyond its namespaces unless the user names a server.
+    /// </summary>
+    public string? DnsUpstreams { get; init; }
+
+    /// <summary>The entries of <see cref="DnsUpstreams"/>; each must be an address or an address with a port.</summary>
+    public static IReadOnlyList<string> SplitUpstreams(string? text)
+    {
+        var entries = (text ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        foreach (var entry in entries)
+        {
+            var isAddress = IPAddress.TryParse(entry, out _) && !entry.StartsWith('[');
+            if (!isAddress && !(IPEndPoint.TryParse(entry, out var endPoint) && endPoint.Port > 0))
+            {
+                throw new ArgumentException($"DNS upstream '{entry}' is not an address, address:port or [address]:port");
+            }
+        }
+        return entries;
+    }
+
     public LabSpec ToSpec() => new()
     {
         Architecture = ArchitectureMode,
