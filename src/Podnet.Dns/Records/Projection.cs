@@ -1,48 +1,46 @@
 using System.Net;
 using k8s.Models;
+using Podnet.Controllers.Projections;
 
 namespace Podnet.Dns.Records;
 
 /// <summary>
-/// The one place Kubernetes API objects become DNS's slim records; the index and the resolver
-/// never see k8s.Models types. Unparseable addresses are left out rather than failing the
+/// DNS's slim records from Kubernetes API objects; the index and the resolver never see
+/// k8s.Models types. Services and EndpointSlices are read through ObjectProjection, the one place
+/// every component reads them, so defaults and parsing cannot drift apart. Unparseable addresses are left out rather than failing the
 /// whole sync: one bad object must not take the zone down.
 /// </summary>
 public static class Projection
 {
     public const string ServiceNameLabel = "kubernetes.io/service-name";
 
+    /// <summary>The Service as the proxy and every planner read it (ObjectProjection), in DNS's terms.</summary>
     public static DnsService Service(V1Service service)
     {
-        var spec = service.Spec ?? new V1ServiceSpec();
-        var ips = Addresses(spec.ClusterIPs is { Count: > 0 } list ? list : spec.ClusterIP is { } one ? [one] : []);
-        var kind = spec.Type == "ExternalName" ? ServiceKind.ExternalName
-            : ips.Count == 0 ? ServiceKind.Headless
+        var info = ObjectProjection.ToServiceInfo(service);
+        var kind = info.Type == "ExternalName" ? ServiceKind.ExternalName
+            : info.ClusterIPs.Count == 0 ? ServiceKind.Headless
             : ServiceKind.ClusterIP;
-        var ports = (spec.Ports ?? []).Select(p => new DnsPort(p.Name, p.Protocol ?? "TCP", p.Port)).ToArray();
         return new DnsService(
-            service.Metadata.NamespaceProperty ?? "default",
-            service.Metadata.Name,
+            info.Namespace,
+            info.Name,
             kind,
-            kind == ServiceKind.ClusterIP ? ips : [],
-            ports,
-            kind == ServiceKind.ExternalName ? spec.ExternalName : null,
-            spec.PublishNotReadyAddresses == true);
+            kind == ServiceKind.ClusterIP ? [.. info.ClusterIPs.Distinct()] : [],
+            info.Ports.Select(p => new DnsPort(p.Name, p.Protocol, p.Port)).ToArray(),
+            info.ExternalName,
+            info.PublishNotReadyAddresses);
     }
 
-    /// <summary>The slice's Service, or null for a slice without the service-name label (it belongs to no Service).</summary>
+    /// <summary>The slice's Service, or null for a slice without the service-name label (it belongs to no Service) or of type FQDN.</summary>
     public static DnsEndpointSlice? EndpointSlice(V1EndpointSlice slice)
     {
-        if (slice.Metadata.Labels?.TryGetValue(ServiceNameLabel, out var service) != true || string.IsNullOrEmpty(service))
+        if (ObjectProjection.ToEndpointSliceInfo(slice) is not { } info)
         {
             return null;
         }
-        var ports = (slice.Ports ?? []).Where(p => p.Port is not null).Select(p => new DnsPort(p.Name, p.Protocol ?? "TCP", p.Port!.Value)).ToArray();
-        var endpoints = (slice.Endpoints ?? [])
-            .Select(e => new DnsEndpoint(Addresses(e.Addresses ?? []), e.Hostname, e.Conditions?.Ready ?? true))
-            .Where(e => e.Addresses.Count > 0)
-            .ToArray();
-        return new DnsEndpointSlice(slice.Metadata.NamespaceProperty ?? "default", service, ports, endpoints);
+        var ports = info.Ports.Select(p => new DnsPort(p.Name.Length == 0 ? null : p.Name, p.Protocol, p.Port)).ToArray();
+        var endpoints = info.Endpoints.Select(e => new DnsEndpoint([.. e.Addresses.Distinct()], e.Hostname, e.Ready)).ToArray();
+        return new DnsEndpointSlice(info.Namespace, info.ServiceName, ports, endpoints);
     }
 
     public static DnsPod Pod(V1Pod pod)
