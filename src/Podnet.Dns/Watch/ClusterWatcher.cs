@@ -97,6 +97,17 @@ public sealed class ClusterWatcher
             new Backoff(TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(5)),
             e => _log?.Invoke($"index rebuild failed: {e.Message}"),
             cancellationToken));
+        // An informer reports synced only after its list's handlers have run, and an empty list
+        // runs none: each informer's sync is itself a reason to look again, or the last one to
+        // sync could leave the zone unpublished (SERVFAIL, /ready 503) until some later event,
+        // which may never come (the DNS pod's own readiness waits for this publish).
+        running.Add(EnqueueWhenSyncedAsync(services, queue, cancellationToken));
+        running.Add(EnqueueWhenSyncedAsync(slices, queue, cancellationToken));
+        running.Add(EnqueueWhenSyncedAsync(namespaces, queue, cancellationToken));
+        if (pods is not null)
+        {
+            running.Add(EnqueueWhenSyncedAsync(pods, queue, cancellationToken));
+        }
         queue.Enqueue();
         try
         {
@@ -105,6 +116,13 @@ public sealed class ClusterWatcher
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
         }
+    }
+
+    private static async Task EnqueueWhenSyncedAsync<T>(Informer<T> informer, CoalescingQueue queue, CancellationToken cancellationToken)
+        where T : class, IKubernetesObject<V1ObjectMeta>
+    {
+        await informer.WaitForSyncAsync(cancellationToken).ConfigureAwait(false);
+        queue.Enqueue();
     }
 
     private static void Subscribe<T>(Informer<T> informer, CoalescingQueue queue)

@@ -172,4 +172,65 @@ public class BeforeSyncTests
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync($"http://127.0.0.1:{ports.Ready}/ready")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync($"http://127.0.0.1:{ports.Health}/health")).StatusCode);
     }
+
+    /// <summary>Lists what it is given once <see cref="Release"/> is called; its watch stays open with no events.</summary>
+    private sealed class GatedList<T>(params T[] items) : IListWatch<T>
+        where T : class, IKubernetesObject<V1ObjectMeta>
+    {
+        private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _watching = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Release() => _gate.TrySetResult();
+
+        /// <summary>Completes when the informer watches: its list has been handled and it counts as synced.</summary>
+        public Task Watching => _watching.Task;
+
+        public async Task<ListResult<T>> ListAsync(CancellationToken cancellationToken)
+        {
+            await _gate.Task.WaitAsync(cancellationToken);
+            return new ListResult<T>(items, "1");
+        }
+
+        public async IAsyncEnumerable<WatchEvent<T>> WatchAsync(string resourceVersion, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            _watching.TrySetResult();
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+            yield break;
+        }
+    }
+
+    /// <summary>
+    /// The last informers to sync list nothing, so no add event follows their sync: the zone must
+    /// still be published. (A lab's DNS pod stayed SERVFAIL for good this way: its readiness, and
+    /// so any later EndpointSlice event, waited for this very publish.)
+    /// </summary>
+    [Fact]
+    public async Task LastInformersToSyncListNothing_ZoneIsStillPublished()
+    {
+        var ports = new HttpPorts(ApiFixture.FreePort(), ApiFixture.FreePort(), ApiFixture.FreePort());
+        var namespaces = new GatedList<V1Namespace>(new V1Namespace { Metadata = new V1ObjectMeta { Name = "default", ResourceVersion = "1" } });
+        var services = new GatedList<V1Service>();
+        var slices = new GatedList<V1EndpointSlice>();
+        await using var dns = await DnsHost.StartAsync(
+            new DnsHostOptions { Server = new DnsServerOptions { Listen = new IPEndPoint(IPAddress.Loopback, 0), UdpWorkers = 1 }, Http = ports },
+            new WatchSources(services, slices, namespaces, null),
+            CancellationToken.None);
+        namespaces.Release();
+        await namespaces.Watching.WaitAsync(TimeSpan.FromSeconds(10));
+        // Five times the watcher's pacing (100 ms between rebuilds): the namespace's add event has
+        // been taken, and found the other informers unsynced, before their lists complete. (The
+        // pause only orders the race; a correct watcher passes either way.)
+        await Task.Delay(500);
+        Assert.False(dns.Ready);
+        Assert.Equal(ResponseCode.ServFail, (await DnsMessages.AskAsync(dns.EndPoint, DnsMessages.Query("default.svc.cluster.local", RecordType.A))).Rcode);
+        services.Release();
+        slices.Release();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!dns.Ready)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the zone was not published within 10 s of the last (empty) list");
+            await Task.Delay(20);
+        }
+        Assert.Equal(ResponseCode.NoError, (await DnsMessages.AskAsync(dns.EndPoint, DnsMessages.Query("default.svc.cluster.local", RecordType.A))).Rcode);
+    }
 }
