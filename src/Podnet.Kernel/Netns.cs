@@ -39,6 +39,14 @@ public sealed class Netns : IDisposable
 
     public static string PathOf(string name) => System.IO.Path.Combine(RunDirectory, name);
 
+    /// <summary>
+    /// The namespace as the kernel names it in every /proc/PID/ns/net link ("net:[inode]"), so
+    /// processes inside it can be found whatever path they entered it by.
+    /// </summary>
+    /// <remarks>Read from inside it: the link of an fd opened on a /run/netns file names that file.</remarks>
+    public string Identity => Run(() => new FileInfo("/proc/thread-self/ns/net").LinkTarget)
+        ?? throw new KernelException($"read the identity of network namespace {Path}", Libc.ENOENT);
+
     /// <summary>Opens a namespace by name (under /run/netns) or by absolute path.</summary>
     public static Netns Open(string nameOrPath)
     {

@@ -46,6 +46,38 @@ public static partial class ProcessSignals
 
     public static bool IsAlive(int pid) => kill(pid, 0) == 0;
 
+    /// <summary>
+    /// The processes (not this one) whose network namespace is one of <paramref name="identities"/>
+    /// (<see cref="Netns.Identity"/>), read from /proc; zombies, which hold no namespace, are not among them.
+    /// </summary>
+    public static IReadOnlyList<int> InNetworkNamespaces(IReadOnlySet<string> identities)
+    {
+        var found = new List<int>();
+        if (identities.Count == 0)
+        {
+            return found;
+        }
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(System.IO.Path.GetFileName(directory), out var pid) || pid == Environment.ProcessId)
+            {
+                continue;
+            }
+            try
+            {
+                if (new FileInfo(System.IO.Path.Combine(directory, "ns", "net")).LinkTarget is { } link && identities.Contains(link))
+                {
+                    found.Add(pid);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Gone meanwhile, or a zombie (its ns links are unreadable).
+            }
+        }
+        return found;
+    }
+
     [LibraryImport("libc", SetLastError = true)]
     private static partial int kill(int pid, int signal);
 }

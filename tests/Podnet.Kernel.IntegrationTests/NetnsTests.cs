@@ -20,6 +20,29 @@ public sealed class NetnsTests
     }
 
     [PrivilegedFact]
+    public void InNetworkNamespaces_FindsAProcessInsideByTheNamespacesIdentity_AndNotOnesOutside()
+    {
+        using var scope = new NetnsScope();
+        var ns = scope.Create("who");
+        var identity = ns.Netns.Identity;
+        Assert.Matches(@"^net:\[\d+\]$", identity);
+        Assert.NotEqual(new FileInfo("/proc/thread-self/ns/net").LinkTarget, identity);
+        using var inside = ProcessSignals.StartDetached(ns.Netns, "/bin/sleep", ["60"]);
+        using var outside = ProcessSignals.StartDetached(null, "/bin/sleep", ["60"]);
+        try
+        {
+            var found = ProcessSignals.InNetworkNamespaces(new HashSet<string> { identity });
+            Assert.Contains(inside.Id, found);
+            Assert.DoesNotContain(outside.Id, found);
+        }
+        finally
+        {
+            inside.Kill();
+            outside.Kill();
+        }
+    }
+
+    [PrivilegedFact]
     public void Create_TwiceWithOneName_FailsWithEexist()
     {
         using var scope = new NetnsScope();

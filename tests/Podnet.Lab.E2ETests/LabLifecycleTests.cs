@@ -13,6 +13,7 @@ public sealed class LabLifecycleTests
         var name = "l" + Guid.NewGuid().ToString("N")[..7];
         var podnet = RepoPaths.Bin("podnet");
         ProcessResult Run(params string[] args) => ProcessRunner.Run(null, podnet, args, timeout: TimeSpan.FromMinutes(4));
+        System.Diagnostics.Process? stray = null;
         try
         {
             var up = Run("lab", "up", "--name", name, "--nodes", "2");
@@ -36,18 +37,43 @@ public sealed class LabLifecycleTests
             Assert.All(nodes, n => Assert.StartsWith("10.244.", (string)n!["podCIDR"]!));
             Assert.All(nodes, n => Assert.True(ProcessSignals.IsAlive((int)n!["agentPid"]!)));
             Assert.Contains(name, Run("lab", "list").StandardOutput);
+
+            // A process no record names, as a user's `podnet exec … &` leaves one: down ends it.
+            stray = ProcessSignals.StartDetached(null, podnet, ["exec", "--lab", name, "--node", "n1", "--", "sleep", "600"]);
+            var sleeping = WaitFor(() => ProcessesOf(name, LabNamespaceInodes(name)).Any(p => p.EndsWith(": sleep 600 ", StringComparison.Ordinal)), TimeSpan.FromSeconds(30));
+            Assert.True(sleeping, "the stray `sleep 600` did not start inside n1");
         }
         finally
         {
             namespaces = LabNamespaceInodes(name);
             var down = Run("lab", "down", "--name", name);
             Assert.True(down.Success, down.StandardError);
+            if (stray is not null)
+            {
+                Assert.Matches(@"\(\d+ namespaces removed, [1-9]\d* leftover processes ended\)", down.StandardError);
+                Assert.True(stray.WaitForExit(TimeSpan.FromSeconds(30)), "podnet exec did not end with its command");
+                stray.Dispose();
+            }
         }
         Assert.DoesNotContain(Netns.List(), n => n.Contains(name, StringComparison.Ordinal));
         Assert.False(Directory.Exists(Path.Combine("/var/lib/podnet/labs", name)));
         Assert.NotEmpty(namespaces);
         Assert.Empty(ProcessesOf(name, namespaces));
         Assert.Equal(before, RootSnapshot.Take());
+    }
+
+    private static bool WaitFor(Func<bool> condition, TimeSpan limit)
+    {
+        var deadline = DateTime.UtcNow + limit;
+        while (!condition())
+        {
+            if (DateTime.UtcNow >= deadline)
+            {
+                return false;
+            }
+            Thread.Sleep(50);
+        }
+        return true;
     }
 
     /// <summary>The namespace identities (net:[inode]) of the lab's namespaces, pods' included.</summary>

@@ -9,7 +9,8 @@ namespace Podnet.Cli.Commands;
 
 /// <summary>
 /// `podnet lab down`: stops the supervisor and every process it ran, kills what is left of the
-/// pods, removes every namespace of the lab (also after a crash), and its state unless kept.
+/// pods and any other process still inside the lab's namespaces (counted in its last line),
+/// removes every namespace of the lab (also after a crash), and its state unless kept.
 /// </summary>
 internal static class LabDown
 {
@@ -29,6 +30,7 @@ internal static class LabDown
             {
                 ForgetNodes(state, settings);
             }
+            var ended = LabBuilder.EndProcesses(state.Name);
             var removed = LabBuilder.Down(state.Name).Concat(NetworkState.Leave(state.Name, keepSlot: parse.GetValue(keep))).ToList();
             if (!parse.GetValue(keep) && Directory.Exists(state.Directory))
             {
@@ -36,7 +38,7 @@ internal static class LabDown
             }
             Console.Error.WriteLine(removed.Count == 0 && !state.Exists
                 ? $"podnet lab: no lab named {state.Name} was here"
-                : $"podnet lab: {state.Name} is down ({removed.Count} namespaces removed{(parse.GetValue(keep) ? $", state kept in {state.Directory}" : "")})");
+                : $"podnet lab: {state.Name} is down ({removed.Count} namespaces removed, {ended} leftover processes ended{(parse.GetValue(keep) ? $", state kept in {state.Directory}" : "")})");
             return 0;
         });
         return command;

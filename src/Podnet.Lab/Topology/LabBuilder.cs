@@ -76,6 +76,42 @@ public static class LabBuilder
         return removed;
     }
 
+    /// <summary>
+    /// Ends (SIGKILL) every process still inside a namespace of lab <paramref name="lab"/> — what
+    /// no record names, such as a user's `podnet exec … &amp;` — and waits, up to five seconds,
+    /// until none is left; without this such a process would outlive its lab in a namespace
+    /// that no longer has a name. Returns how many there were.
+    /// </summary>
+    public static int EndProcesses(string lab)
+    {
+        LabName.Validate(lab);
+        var identities = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var name in Netns.List().Where(n => LabPlanner.IsLabNetns(n, lab)))
+        {
+            try
+            {
+                using var netns = Netns.Open(name);
+                identities.Add(netns.Identity);
+            }
+            catch (KernelException)
+            {
+                // Removed meanwhile.
+            }
+        }
+        var ended = new HashSet<int>();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        while (ProcessSignals.InNetworkNamespaces(identities) is { Count: > 0 } left && DateTime.UtcNow < deadline)
+        {
+            foreach (var pid in left)
+            {
+                ProcessSignals.Kill(pid, ProcessSignals.SigKill);
+                ended.Add(pid);
+            }
+            Thread.Sleep(20);
+        }
+        return ended.Count;
+    }
+
     /// <summary>True when any namespace of lab <paramref name="lab"/> exists.</summary>
     public static bool Exists(string lab) => Netns.List().Any(n => LabPlanner.IsLabNetns(n, lab));
 
