@@ -137,7 +137,38 @@ internal static class LabDns
             Console.Error.WriteLine($"podnet lab: cannot create the cluster DNS: {e.Response.StatusCode}: {e.Response.Content}");
             return false;
         }
-        return await WaitAnsweringAsync(plan, token);
+        if (await WaitAnsweringAsync(plan, token))
+        {
+            return true;
+        }
+        await DescribePodsAsync(client, token);
+        return false;
+    }
+
+    /// <summary>After a failed wait, what the API says of the DNS pods, so a failure says where to look.</summary>
+    private static async Task DescribePodsAsync(Kubernetes client, CancellationToken token)
+    {
+        try
+        {
+            var pods = await client.CoreV1.ListNamespacedPodAsync(Namespace, labelSelector: "k8s-app=kube-dns", cancellationToken: token);
+            if (pods.Items.Count == 0)
+            {
+                Console.Error.WriteLine("podnet lab: no kube-dns pod exists (is the deployments controller running?)");
+            }
+            foreach (var pod in pods.Items)
+            {
+                var conditions = string.Join(", ", (pod.Status?.Conditions ?? []).Select(c => $"{c.Type}={c.Status}"));
+                var containers = string.Join("; ", (pod.Status?.ContainerStatuses ?? []).Select(c =>
+                    c.State?.Waiting is { } w ? $"{c.Name} waiting: {w.Reason} {w.Message}"
+                    : c.State?.Terminated is { } t ? $"{c.Name} terminated: exit {t.ExitCode} {t.Reason}"
+                    : $"{c.Name} running, ready={c.Ready}, restarts {c.RestartCount}"));
+                Console.Error.WriteLine($"podnet lab: pod {pod.Metadata.Name} on {pod.Spec.NodeName ?? "(unscheduled)"}: {pod.Status?.Phase} ({conditions}) {containers}".TrimEnd());
+            }
+        }
+        catch (Exception e) when (e is k8s.Autorest.HttpOperationException or HttpRequestException)
+        {
+            Console.Error.WriteLine($"podnet lab: cannot read the kube-dns pods: {e.Message}");
+        }
     }
 
     /// <summary>
