@@ -53,6 +53,8 @@ internal static class Program
         CniException c => new CniError { Code = c.Code, Msg = c.Message, Details = c.Details },
         JsonException j => new CniError { Code = CniErrorCode.DecodeFailure, Msg = $"cannot decode the configuration: {j.Message}" },
         TimeoutException t => new CniError { Code = CniErrorCode.TryAgainLater, Msg = t.Message },
+        // Its message is a bare resource key in the trimmed binary.
+        PathTooLongException => new CniError { Code = CniErrorCode.IoFailure, Msg = "a path made from the configuration is too long for the filesystem (at most 255 bytes a name, 4095 a path)" },
         IOException or UnauthorizedAccessException => new CniError { Code = CniErrorCode.IoFailure, Msg = e.Message },
         KernelException k => new CniError { Code = CniErrorCode.Internal, Msg = k.Message },
         NftException n => new CniError { Code = CniErrorCode.Internal, Msg = n.Message },
@@ -72,8 +74,9 @@ internal static class Program
                 ? v.GetString()
                 : null;
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
+            // InvalidOperationException: an unpaired surrogate escape, found when the text is read.
             return null;
         }
     }

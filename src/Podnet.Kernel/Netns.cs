@@ -59,6 +59,12 @@ public sealed class Netns : IDisposable
         return new Netns(fd, path);
     }
 
+    /// <summary>
+    /// True when the open file is a network namespace (ioctl NS_GET_NSTYPE answers CLONE_NEWNET);
+    /// any other file, such as /dev/null given as a namespace path, is not.
+    /// </summary>
+    public bool IsNetworkNamespace => Libc.ioctl(Fd, 0xb703 /* NS_GET_NSTYPE */) == 0x40000000 /* CLONE_NEWNET */;
+
     /// <summary>The namespace of the calling thread.</summary>
     public static Netns OpenCurrent() => Open($"/proc/self/task/{Libc.gettid()}/ns/net");
 

@@ -26,6 +26,11 @@ public sealed class NetnsTests
         var ns = scope.Create("who");
         var identity = ns.Netns.Identity;
         Assert.Matches(@"^net:\[\d+\]$", identity);
+        Assert.True(ns.Netns.IsNetworkNamespace);
+        using (var notOne = Netns.Open("/dev/null"))
+        {
+            Assert.False(notOne.IsNetworkNamespace);
+        }
         Assert.NotEqual(new FileInfo("/proc/thread-self/ns/net").LinkTarget, identity);
         using var inside = ProcessSignals.StartDetached(ns.Netns, "/bin/sleep", ["60"]);
         using var outside = ProcessSignals.StartDetached(null, "/bin/sleep", ["60"]);

@@ -75,7 +75,15 @@ public static class JsonFields
         var value = new T();
         foreach (var p in element.EnumerateObject())
         {
-            set(value, p);
+            try
+            {
+                set(value, p);
+            }
+            catch (InvalidOperationException e)
+            {
+                // System.Text.Json finds "\ud800" (half of a surrogate pair) only when a key or string is read.
+                throw new JsonException("a key or string holds an unpaired surrogate escape (\\uD800-\\uDFFF)", e);
+            }
         }
         return value;
     }

@@ -198,25 +198,40 @@ internal static class ContainerNamespace
 {
     public static Netns OpenForAdd(string path)
     {
+        Netns netns;
         try
         {
-            return Netns.Open(path);
+            netns = Netns.Open(path);
         }
         catch (KernelException e) when (e.IsNotFound)
         {
             throw new CniException(CniErrorCode.InvalidEnvironment, $"CNI_NETNS={path} does not exist");
         }
+        if (!netns.IsNetworkNamespace)
+        {
+            netns.Dispose();
+            throw new CniException(CniErrorCode.InvalidEnvironment, $"CNI_NETNS={path} is not a network namespace");
+        }
+        return netns;
     }
 
+    /// <summary>The namespace at <paramref name="path"/>, or null when there is none (gone, or never one: nothing of ours can be inside).</summary>
     public static Netns? TryOpen(string path)
     {
+        Netns netns;
         try
         {
-            return Netns.Open(path);
+            netns = Netns.Open(path);
         }
         catch (KernelException e) when (e.IsNotFound)
         {
             return null;
         }
+        if (!netns.IsNetworkNamespace)
+        {
+            netns.Dispose();
+            return null;
+        }
+        return netns;
     }
 }

@@ -27,6 +27,11 @@ internal static class NetConfParser
         {
             throw new CniException(CniErrorCode.DecodeFailure, $"network configuration cannot be decoded: {e.Message}", inner: e);
         }
+        catch (InvalidOperationException e)
+        {
+            // System.Text.Json reads "\ud800" (half of a surrogate pair) only when the text is asked for.
+            throw new CniException(CniErrorCode.DecodeFailure, "network configuration cannot be decoded: a string or key holds an unpaired surrogate escape (\\uD800-\\uDFFF)", inner: e);
+        }
     }
 
     /// <summary>Validates the whole plugin configuration; <paramref name="ipamInProcess"/> also validates ipam.</summary>

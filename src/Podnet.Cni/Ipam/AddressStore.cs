@@ -148,7 +148,21 @@ internal sealed class AddressStore(string directory)
         }
     }
 
-    private string AttachmentPath(string containerId, string ifName) => Path.Combine(Attachments, $"{containerId}@{ifName}");
+    /// <summary>
+    /// DIR/attachments/&lt;cid&gt;@&lt;if&gt;; a container ID too long for a file name (the spec sets no
+    /// limit, a file name has 255 bytes) is cut to its first 180 characters plus "~" and a 60-bit
+    /// hash of the whole (FNV-1a, as <see cref="Plan.StableName"/>: SHA-256 would load OpenSSL,
+    /// which this static binary must not dlopen). The record's first line holds the ID itself.
+    /// </summary>
+    private string AttachmentPath(string containerId, string ifName)
+    {
+        var name = $"{containerId}@{ifName}";
+        if (Encoding.UTF8.GetByteCount(name) > 255)
+        {
+            name = $"{Plan.StableName.Derive(containerId[..180] + "~", containerId, 12)}@{ifName}";
+        }
+        return Path.Combine(Attachments, name);
+    }
 
     private static bool TryCreate(string path, string content)
     {

@@ -83,6 +83,10 @@ internal static partial class Libc
     [LibraryImport("libc", SetLastError = true)]
     public static partial int setns(int fd, int nstype);
 
+    /// <summary>ioctl(2) with no argument, such as NS_GET_NSTYPE.</summary>
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int ioctl(int fd, nuint request);
+
     [LibraryImport("libc", SetLastError = true)]
     public static partial int flock(int fd, int operation);
 

@@ -25,6 +25,17 @@ public sealed class ConfigTests
         Assert.NotNull(c.Ipam);
     }
 
+    [Theory]
+    [InlineData("""{"cniVersion":"1.0.\ud800","name":"t","type":"podnet-cni"}""")]
+    [InlineData("""{"cni\udc00Version":"1.0.0","name":"t","type":"podnet-cni"}""")]
+    public void UnpairedSurrogateEscape_IsADecodeFailure(string json)
+    {
+        // Found by the CNI fuzz run: System.Text.Json throws InvalidOperationException on reading such text.
+        var e = Assert.Throws<CniException>(() => NetConfParser.Decode(json));
+        Assert.Equal(CniErrorCode.DecodeFailure, e.Code);
+        Assert.Contains("unpaired surrogate", e.Message);
+    }
+
     [Fact]
     public void Defaults_AreTheBridgePlugins()
     {

@@ -31,6 +31,20 @@ public sealed class PodnetIpamTests : IDisposable
     }
 
     [Fact]
+    public void ContainerIdTooLongForAFileName_IsAddedAndDeleted_UnderAShortenedName()
+    {
+        // The spec sets no limit on CNI_CONTAINERID; a file name has 255 bytes (found by the CNI fuzz run).
+        var id = new string('c', 300);
+        Assert.Equal("10.0.0.2/29", Ipam(id).Add().Ips![0].Address);
+        var record = Assert.Single(Directory.GetFiles(Path.Combine(_dir.Path, "t", "attachments")));
+        Assert.StartsWith(new string('c', 180) + "~", Path.GetFileName(record));
+        Assert.Equal(CniErrorCode.DuplicateAllocation, Assert.Throws<CniException>(() => Ipam(id).Add()).Code);
+        Ipam(id).Del();
+        Assert.Empty(Directory.GetFiles(Path.Combine(_dir.Path, "t", "attachments")));
+        Assert.Null(new AddressStore(Path.Combine(_dir.Path, "t")).OwnerOf(System.Net.IPAddress.Parse("10.0.0.2")));
+    }
+
+    [Fact]
     public void SecondAdd_ForSameContainerAndInterface_IsRefused_OtherInterfaceIsNot()
     {
         Ipam("a").Add();
