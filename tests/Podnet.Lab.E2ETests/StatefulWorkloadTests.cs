@@ -67,7 +67,8 @@ public sealed class StatefulWorkloadTests
         }
         var rollout = Kubectl("rollout", "status", "sts/web", "--timeout=150s");
         Assert.True(rollout.Success, rollout.StandardOutput + rollout.StandardError);
-        Assert.Contains("statefulset rolling update complete 3 pods at revision web-", rollout.StandardOutput, StringComparison.Ordinal);
+        // kubectl's message for a RollingUpdate with a partition (defaulted to 0, as upstream does).
+        Assert.Contains("partitioned roll out complete: 3 new pods have been updated...", rollout.StandardOutput, StringComparison.Ordinal);
 
         // Ordered start: each ordinal's first appearance comes after the lower one was seen Ready.
         var seen = events.Snapshot();

@@ -49,7 +49,7 @@ public static class DisruptionCalc
             Reason = error is not null ? "SyncFailed" : allowed > 0 ? "SufficientPods" : "InsufficientPods",
             Message = error ?? "",
             ObservedGeneration = budget.Metadata.Generation,
-            LastTransitionTime = now,
+            LastTransitionTime = new DateTime(now.Ticks - (now.Ticks % TimeSpan.TicksPerSecond), DateTimeKind.Utc), // metav1.Time: whole seconds
         };
         var previous = budget.Status?.Conditions?.FirstOrDefault(c => c.Type == ConditionType);
         if (previous is not null && previous.Status == condition.Status && previous.Reason == condition.Reason && previous.Message == condition.Message)
