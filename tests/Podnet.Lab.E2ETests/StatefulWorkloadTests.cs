@@ -81,7 +81,8 @@ public sealed class StatefulWorkloadTests
         var web0 = await client.CoreV1.ReadNamespacedPodAsync("web-0", "default");
         Assert.Equal(("web-0", "web", "0", "web-0"), (web0.Spec.Hostname, web0.Spec.Subdomain, web0.Metadata.Labels["apps.kubernetes.io/pod-index"], web0.Metadata.Labels["statefulset.kubernetes.io/pod-name"]));
         Assert.StartsWith("web-", web0.Metadata.Labels["controller-revision-hash"], StringComparison.Ordinal);
-        Assert.Contains("web-", Kubectl("get", "controllerrevisions").StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("statefulset.apps/web", Kubectl("get", "controllerrevisions").StandardOutput, StringComparison.Ordinal);
+        Assert.Matches(@"REVISION\s+CHANGE-CAUSE\n1\s+<none>", Kubectl("rollout", "history", "sts/web").StandardOutput);
 
         // The stable DNS name, from a pod, through the lab's cluster DNS.
         var clientPod = await lab.View.RunPodAsync(LabFixture.ServerPod("client", "n1"));
