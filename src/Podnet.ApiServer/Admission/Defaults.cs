@@ -43,6 +43,14 @@ internal static class Defaults
             case "apps/replicasets":
                 Workload(obj, old);
                 break;
+            case "apps/statefulsets":
+                Workload(obj, old);
+                StatefulSet(obj.Child("spec"));
+                break;
+            case "policy/poddisruptionbudgets" when old is null:
+                // The status's counts are plain (not optional) fields upstream: a new budget shows them as 0.
+                obj["status"] = new JsonObject { ["disruptionsAllowed"] = 0, ["currentHealthy"] = 0, ["desiredHealthy"] = 0, ["expectedPods"] = 0 };
+                break;
             case "secrets":
                 if ((string?)obj["type"] is null or "")
                 {
@@ -92,6 +100,21 @@ internal static class Defaults
         {
             obj["status"] = new JsonObject();
         }
+    }
+
+    /// <summary>As upstream's SetDefaults_StatefulSet (maxUnavailable is left unset: its feature gate is off by default).</summary>
+    private static void StatefulSet(JsonObject spec)
+    {
+        spec["podManagementPolicy"] ??= "OrderedReady";
+        var strategy = spec.Child("updateStrategy");
+        strategy["type"] ??= "RollingUpdate";
+        if ((string?)strategy["type"] == "RollingUpdate")
+        {
+            strategy.Child("rollingUpdate")["partition"] ??= 0;
+        }
+        var retention = spec.Child("persistentVolumeClaimRetentionPolicy");
+        retention["whenDeleted"] ??= "Retain";
+        retention["whenScaled"] ??= "Retain";
     }
 
     public static void PodSpec(JsonObject spec)

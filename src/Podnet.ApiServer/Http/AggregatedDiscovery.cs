@@ -65,6 +65,7 @@ internal static class AggregatedDiscovery
             entry["subresources"] = new JsonArray(r.Subresources.Select(sub => (JsonNode)(sub switch
             {
                 "binding" => new JsonObject { ["subresource"] = sub, ["responseKind"] = Kind("", "v1", "Binding"), ["verbs"] = new JsonArray("create") },
+                "eviction" => new JsonObject { ["subresource"] = sub, ["responseKind"] = Kind("policy", "v1", "Eviction"), ["verbs"] = new JsonArray("create") },
                 "scale" => new JsonObject { ["subresource"] = sub, ["responseKind"] = Kind("autoscaling", "v1", "Scale"), ["verbs"] = new JsonArray("get", "patch", "update") },
                 "finalize" => new JsonObject { ["subresource"] = sub, ["responseKind"] = Kind(r.Group, r.Version, r.Kind), ["verbs"] = new JsonArray("update") },
                 _ => new JsonObject { ["subresource"] = sub, ["responseKind"] = Kind(r.Group, r.Version, r.Kind), ["verbs"] = new JsonArray("get", "patch", "update") },

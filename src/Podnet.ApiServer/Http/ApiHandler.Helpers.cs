@@ -137,6 +137,19 @@ internal sealed partial class ApiHandler
         return new FieldManager(name.Length > 128 ? name[..128] : name);
     }
 
+    /// <summary>The Eviction's deleteOptions, which the pod's deletion then follows.</summary>
+    private static DeleteOptions EvictionDeleteOptions(JsonObject eviction, bool dryRun)
+    {
+        var options = eviction["deleteOptions"] as JsonObject ?? [];
+        var policy = (string?)options["propagationPolicy"];
+        if (policy is not (null or "Background" or "Foreground" or "Orphan"))
+        {
+            throw ApiException.BadRequest($"propagationPolicy: Unsupported value: \"{policy}\": supported values: \"Background\", \"Foreground\", \"Orphan\"");
+        }
+        return new DeleteOptions(ObjectMeta.Long(options["gracePeriodSeconds"]), policy, (string?)options["preconditions"]?["uid"],
+            (string?)options["preconditions"]?["resourceVersion"], dryRun || options["dryRun"] is JsonArray { Count: > 0 });
+    }
+
     private static async Task<DeleteOptions> ReadDeleteOptionsAsync(HttpContext context)
     {
         var query = context.Request.Query;

@@ -116,6 +116,11 @@ internal sealed partial class ApiHandler(ResourceService service, WatchHandler w
                 var binding = await service.BindAsync(ns, name, await Bodies.ReadObjectAsync(request).ConfigureAwait(false)).ConfigureAwait(false);
                 await Bodies.WriteAsync(context.Response, 201, binding).ConfigureAwait(false);
                 return;
+            case "POST" when sub == "eviction" && ns is not null:
+                var eviction = CheckFields(context, r, sub, await Bodies.ReadObjectAsync(request).ConfigureAwait(false));
+                var evicted = await service.EvictAsync(ns, name, eviction, EvictionDeleteOptions(eviction, dryRun)).ConfigureAwait(false);
+                await Bodies.WriteAsync(context.Response, 201, evicted).ConfigureAwait(false);
+                return;
             case "PUT" when name is not null:
                 var replacement = CheckFields(context, r, sub, await Bodies.ReadObjectAsync(request).ConfigureAwait(false));
                 var updated = await service.UpdateAsync(r, ns, name, sub, replacement, dryRun, ManagerOf(context, false)).ConfigureAwait(false);

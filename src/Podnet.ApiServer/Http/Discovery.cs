@@ -75,6 +75,7 @@ internal static class Discovery
                 (subEntry["kind"], subEntry["verbs"]) = sub switch
                 {
                     "binding" => ((JsonNode)"Binding", new JsonArray("create")),
+                    "eviction" => ("Eviction", new JsonArray("create")),
                     "scale" => ("Scale", new JsonArray("get", "patch", "update")),
                     "finalize" => (r.Kind, new JsonArray("update")),
                     _ => (r.Kind, new JsonArray("get", "patch", "update")),
@@ -82,6 +83,12 @@ internal static class Discovery
                 if (sub == "scale")
                 {
                     subEntry["group"] = "autoscaling";
+                    subEntry["version"] = "v1";
+                }
+                else if (sub == "eviction")
+                {
+                    // kubectl drain finds the Eviction's group-version here (CheckEvictionSupport).
+                    subEntry["group"] = "policy";
                     subEntry["version"] = "v1";
                 }
                 list.Add((JsonNode)subEntry);

@@ -20,6 +20,9 @@ internal static class KindSchemas
     /// <summary>The key of the scale subresource's schema in "kinds".</summary>
     public const string Scale = "scale";
 
+    /// <summary>The key of the pods/eviction subresource's schema (policy/v1 Eviction) in "kinds".</summary>
+    public const string Eviction = "eviction";
+
     private const string RefPrefix = "#/components/schemas/";
 
     private static readonly Lazy<Dictionary<string, Shape>> Shapes = new(Compile);

@@ -28,6 +28,32 @@ internal static partial class Protobuf
         _ => false,
     });
 
+    /// <summary>policy/v1 PodDisruptionBudgetSpec: {1 minAvailable, 2 selector, 3 maxUnavailable, 4 unhealthyPodEvictionPolicy}.</summary>
+    private static JsonObject DisruptionBudgetSpec(ReadOnlyMemory<byte> data) => Message(data, "PodDisruptionBudgetSpec", (spec, f, v) => f switch
+    {
+        1 => Set(spec, "minAvailable", IntOrString(v)),
+        2 => Set(spec, "selector", LabelSelector(v)),
+        3 => Set(spec, "maxUnavailable", IntOrString(v)),
+        4 => Set(spec, "unhealthyPodEvictionPolicy", Str(v)),
+        _ => false,
+    });
+
+    /// <summary>meta/v1 DeleteOptions, as an Eviction carries it.</summary>
+    private static JsonObject DeleteOptions(ReadOnlyMemory<byte> data) => Message(data, "DeleteOptions", (options, f, v) => f switch
+    {
+        1 => Set(options, "gracePeriodSeconds", Num(v)),
+        2 => Set(options, "preconditions", Message(v, "Preconditions", (p, pf, pv) => pf switch
+        {
+            1 => Set(p, "uid", Str(pv)),
+            2 => Set(p, "resourceVersion", Str(pv)),
+            _ => false,
+        })),
+        3 => Set(options, "orphanDependents", Bool(v)),
+        4 => Set(options, "propagationPolicy", Str(v)),
+        5 => Add(options, "dryRun", JsonValue.Create(Str(v))),
+        _ => false,
+    });
+
     private static JsonObject ServiceSpec(ReadOnlyMemory<byte> data)
     {
         var spec = Message(data, "ServiceSpec", (s, f, v) => f switch

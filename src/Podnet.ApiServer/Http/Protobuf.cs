@@ -4,9 +4,9 @@ using System.Text.Json.Nodes;
 namespace Podnet.ApiServer.Http;
 
 /// <summary>
-/// Kubernetes' protobuf encoding, read for the few kinds kubectl's typed `create` commands send
-/// that way (namespace, configmap, secret, serviceaccount), turned into the JSON the rest of the
-/// server handles.
+/// Kubernetes' protobuf encoding, read for the few kinds kubectl's typed clients send that way
+/// (`create` of namespace, configmap, secret, serviceaccount, service, deployment, pdb; the
+/// Eviction of `kubectl drain`), turned into the JSON the rest of the server handles.
 /// </summary>
 /// <remarks>
 /// The envelope is the 4-byte magic "k8s\0" and a runtime.Unknown message (1 typeMeta
@@ -65,8 +65,14 @@ internal static partial class Protobuf
             case ("apps/v1", "Deployment"):
                 Object(obj, raw, (f, v) => f == 2 ? ("spec", DeploymentSpec(v)) : null, 3);
                 break;
+            case ("policy/v1", "Eviction"):
+                Object(obj, raw, (f, v) => f == 2 ? ("deleteOptions", DeleteOptions(v)) : null);
+                break;
+            case ("policy/v1", "PodDisruptionBudget"):
+                Object(obj, raw, (f, v) => f == 2 ? ("spec", DisruptionBudgetSpec(v)) : null, 3);
+                break;
             default:
-                throw new ApiException(415, "UnsupportedMediaType", $"protobuf bodies are read for v1 Namespace, ConfigMap, Secret, ServiceAccount, Service and apps/v1 Deployment only, not {apiVersion} {kind}: send application/json");
+                throw new ApiException(415, "UnsupportedMediaType", $"protobuf bodies are read for v1 Namespace, ConfigMap, Secret, ServiceAccount, Service, apps/v1 Deployment and policy/v1 Eviction and PodDisruptionBudget only, not {apiVersion} {kind}: send application/json");
         }
         return obj;
     }

@@ -8,7 +8,7 @@ internal static class ResourceCatalog
 
     public static readonly ResourceInfo Namespaces = new("", "v1", "namespaces", "Namespace", false, ["ns"], ["status", "finalize"], None);
     public static readonly ResourceInfo Nodes = new("", "v1", "nodes", "Node", false, ["no"], ["status"], None);
-    public static readonly ResourceInfo Pods = new("", "v1", "pods", "Pod", true, ["po"], ["status", "binding"], All);
+    public static readonly ResourceInfo Pods = new("", "v1", "pods", "Pod", true, ["po"], ["status", "binding", "eviction"], All);
     public static readonly ResourceInfo Services = new("", "v1", "services", "Service", true, ["svc"], ["status"], All);
     public static readonly ResourceInfo Endpoints = new("", "v1", "endpoints", "Endpoints", true, ["ep"], None, None);
     public static readonly ResourceInfo ConfigMaps = new("", "v1", "configmaps", "ConfigMap", true, ["cm"], None, None);
@@ -19,6 +19,9 @@ internal static class ResourceCatalog
     public static readonly ResourceInfo NetworkPolicies = new("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", true, ["netpol"], None, None);
     public static readonly ResourceInfo Deployments = new("apps", "v1", "deployments", "Deployment", true, ["deploy"], ["status", "scale"], All);
     public static readonly ResourceInfo ReplicaSets = new("apps", "v1", "replicasets", "ReplicaSet", true, ["rs"], ["status", "scale"], All);
+    public static readonly ResourceInfo StatefulSets = new("apps", "v1", "statefulsets", "StatefulSet", true, ["sts"], ["status", "scale"], All);
+    public static readonly ResourceInfo ControllerRevisions = new("apps", "v1", "controllerrevisions", "ControllerRevision", true, None, None, None);
+    public static readonly ResourceInfo PodDisruptionBudgets = new("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", true, ["pdb"], ["status"], None);
     public static readonly ResourceInfo Leases = new("coordination.k8s.io", "v1", "leases", "Lease", true, None, None, None);
     public static readonly ResourceInfo Roles = new("rbac.authorization.k8s.io", "v1", "roles", "Role", true, None, None, None);
     public static readonly ResourceInfo ClusterRoles = new("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", false, None, None, None);
@@ -30,6 +33,7 @@ internal static class ResourceCatalog
         Namespaces, Nodes, Pods, Services, Endpoints, ConfigMaps, Secrets, ServiceAccounts, Events,
         EndpointSlices, NetworkPolicies, Deployments, ReplicaSets, Leases,
         Roles, ClusterRoles, RoleBindings, ClusterRoleBindings,
+        StatefulSets, ControllerRevisions, PodDisruptionBudgets,
     ];
 
     /// <summary>Group names in the order /apis lists them, each with its one version.</summary>

@@ -81,6 +81,12 @@ internal static partial class TablePrinter
                 o => [o.Name(), $"{Int(o, "status", "readyReplicas")}/{Int(o, "spec", "replicas")}", Int(o, "status", "updatedReplicas"), Int(o, "status", "availableReplicas"), Age(o), .. Template(o)]),
             "apps/replicasets" => ([name, new("Desired", Type: "integer"), new("Current", Type: "integer"), new("Ready", Type: "integer"), age, new("Containers", 1), new("Images", 1), new("Selector", 1)],
                 o => [o.Name(), Int(o, "spec", "replicas"), Int(o, "status", "replicas"), Int(o, "status", "readyReplicas"), Age(o), .. Template(o)]),
+            "apps/statefulsets" => ([name, new("Ready"), age, new("Containers", 1), new("Images", 1)],
+                o => [o.Name(), $"{Int(o, "status", "readyReplicas")}/{Int(o, "spec", "replicas")}", Age(o), .. Template(o)[..2]]),
+            "apps/controllerrevisions" => ([name, new("Controller"), new("Revision", Type: "integer"), age],
+                o => [o.Name(), RevisionOwner(o), ObjectMeta.Long(o["revision"]) ?? 0, Age(o)]),
+            "policy/poddisruptionbudgets" => ([name, new("Min Available"), new("Max Unavailable"), new("Allowed Disruptions", Type: "integer"), age],
+                o => [o.Name(), o["spec"]?["minAvailable"]?.ToString() ?? "N/A", o["spec"]?["maxUnavailable"]?.ToString() ?? "N/A", Int(o, "status", "disruptionsAllowed"), Age(o)]),
             "namespaces" => ([name, new("Status"), age], o => [o.Name(), (string?)o["status"]?["phase"] ?? "Active", Age(o)]),
             "nodes" => ([name, new("Status"), new("Roles"), age, new("Version"), new("Internal-IP", 1), new("External-IP", 1), new("OS-Image", 1), new("Kernel-Version", 1), new("Container-Runtime", 1)],
                 o => Node(o, Age(o))),
@@ -94,6 +100,20 @@ internal static partial class TablePrinter
             "events" => ([new("Last Seen"), new("Type"), new("Reason"), new("Object"), new("Message")], o => Event(o, now)),
             _ => ([name, age], o => [o.Name(), Age(o)]),
         };
+    }
+
+    /// <summary>The controller of a ControllerRevision as upstream prints it: "statefulset.apps/web", or "&lt;none&gt;".</summary>
+    private static string RevisionOwner(JsonObject o)
+    {
+        var owner = (o["metadata"]?["ownerReferences"] as JsonArray ?? []).FirstOrDefault(r => (bool?)r?["controller"] == true);
+        if (owner is null)
+        {
+            return "<none>";
+        }
+        var apiVersion = (string?)owner["apiVersion"] ?? "";
+        var group = apiVersion.Contains('/') ? apiVersion[..apiVersion.IndexOf('/')] : "";
+        var kind = ((string?)owner["kind"] ?? "").ToLowerInvariant();
+        return $"{(group.Length > 0 ? $"{kind}.{group}" : kind)}/{(string?)owner["name"]}";
     }
 
     private static long Int(JsonObject o, string section, string field) => ObjectMeta.Long(o[section]?[field]) ?? 0;

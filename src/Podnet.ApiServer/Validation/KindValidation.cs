@@ -24,6 +24,15 @@ internal static class KindValidation
             case "apps/deployments" or "apps/replicasets":
                 Workload(obj, old, causes);
                 break;
+            case "apps/statefulsets":
+                StatefulValidation.StatefulSet(obj, old, causes);
+                break;
+            case "apps/controllerrevisions":
+                StatefulValidation.ControllerRevision(obj, old, causes);
+                break;
+            case "policy/poddisruptionbudgets":
+                StatefulValidation.PodDisruptionBudget(obj, causes);
+                break;
             case "networking.k8s.io/networkpolicies":
                 NetworkPolicyValidation.Validate(obj["spec"] as JsonObject ?? [], causes);
                 break;

@@ -164,18 +164,18 @@ internal static class ObjectCommands
 
     public static Command Scale()
     {
-        var target = new Argument<string>("KIND/NAME") { Description = "deployment/web, rs/web-abc…" };
+        var target = new Argument<string>("KIND/NAME") { Description = "deployment/web, rs/web-abc, sts/db…" };
         var replicas = new Option<int>("--replicas") { Description = "The number of replicas.", Required = true };
         var ns = new Option<string>("--namespace", "-n") { Description = "The namespace.", DefaultValueFactory = _ => "default" };
         var kubeconfig = ClusterContext.KubeconfigOption();
         var lab = ClusterContext.LabOption();
-        var command = new Command("scale", "Set a Deployment's or ReplicaSet's replicas.") { target, replicas, ns, kubeconfig, lab };
+        var command = new Command("scale", "Set a Deployment's, ReplicaSet's or StatefulSet's replicas.") { target, replicas, ns, kubeconfig, lab };
         command.SetAction(async (parse, token) =>
         {
             var parts = parse.GetValue(target)!.Split('/');
-            if (parts.Length != 2 || ResourceMap.Find(parts[0]) is not { } resource || resource.Resource is not ("deployments" or "replicasets"))
+            if (parts.Length != 2 || ResourceMap.Find(parts[0]) is not { } resource || resource.Resource is not ("deployments" or "replicasets" or "statefulsets"))
             {
-                Console.Error.WriteLine($"error: '{parse.GetValue(target)}' is not deployment/NAME or replicaset/NAME");
+                Console.Error.WriteLine($"error: '{parse.GetValue(target)}' is not deployment/NAME, replicaset/NAME or statefulset/NAME");
                 return 1;
             }
             if (ClusterContext.Resolve(parse.GetValue(kubeconfig), parse.GetValue(lab)) is not { } context)

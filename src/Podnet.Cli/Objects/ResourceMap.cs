@@ -34,6 +34,9 @@ internal static class ResourceMap
         new("rolebindings", "RoleBinding", "rbac.authorization.k8s.io", "v1", true, "rolebinding"),
         new("clusterroles", "ClusterRole", "rbac.authorization.k8s.io", "v1", false, "clusterrole"),
         new("clusterrolebindings", "ClusterRoleBinding", "rbac.authorization.k8s.io", "v1", false, "clusterrolebinding"),
+        new("statefulsets", "StatefulSet", "apps", "v1", true, "statefulset", "sts"),
+        new("controllerrevisions", "ControllerRevision", "apps", "v1", true, "controllerrevision"),
+        new("poddisruptionbudgets", "PodDisruptionBudget", "policy", "v1", true, "poddisruptionbudget", "pdb"),
     ];
 
     /// <summary>The resource for a name as kubectl takes it (pods, pod, po, deployments.apps…), or null.</summary>

@@ -44,6 +44,18 @@ public static class ListWatches
         ct => client.AppsV1.ListReplicaSetForAllNamespacesAsync(cancellationToken: ct),
         (rv, onError, ct) => client.AppsV1.WatchListReplicaSetForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: WatchTimeoutSeconds, onError: onError, cancellationToken: ct));
 
+    public static IListWatch<V1StatefulSet> StatefulSets(IKubernetes client) => new KubernetesListWatch<V1StatefulSet, V1StatefulSetList>(
+        ct => client.AppsV1.ListStatefulSetForAllNamespacesAsync(cancellationToken: ct),
+        (rv, onError, ct) => client.AppsV1.WatchListStatefulSetForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: WatchTimeoutSeconds, onError: onError, cancellationToken: ct));
+
+    public static IListWatch<V1ControllerRevision> ControllerRevisions(IKubernetes client) => new KubernetesListWatch<V1ControllerRevision, V1ControllerRevisionList>(
+        ct => client.AppsV1.ListControllerRevisionForAllNamespacesAsync(cancellationToken: ct),
+        (rv, onError, ct) => client.AppsV1.WatchListControllerRevisionForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: WatchTimeoutSeconds, onError: onError, cancellationToken: ct));
+
+    public static IListWatch<V1PodDisruptionBudget> PodDisruptionBudgets(IKubernetes client) => new KubernetesListWatch<V1PodDisruptionBudget, V1PodDisruptionBudgetList>(
+        ct => client.PolicyV1.ListPodDisruptionBudgetForAllNamespacesAsync(cancellationToken: ct),
+        (rv, onError, ct) => client.PolicyV1.WatchListPodDisruptionBudgetForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: WatchTimeoutSeconds, onError: onError, cancellationToken: ct));
+
     public static IListWatch<V1NetworkPolicy> NetworkPolicies(IKubernetes client) => new KubernetesListWatch<V1NetworkPolicy, V1NetworkPolicyList>(
         ct => client.NetworkingV1.ListNetworkPolicyForAllNamespacesAsync(cancellationToken: ct),
         (rv, onError, ct) => client.NetworkingV1.WatchListNetworkPolicyForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: WatchTimeoutSeconds, onError: onError, cancellationToken: ct));

@@ -1,11 +1,13 @@
 using k8s;
 using Podnet.Controllers.Deployments;
+using Podnet.Controllers.Disruption;
 using Podnet.Controllers.EndpointSlices;
 using Podnet.Controllers.Informers;
 using Podnet.Controllers.LoadBalancer;
 using Podnet.Controllers.Namespaces;
 using Podnet.Controllers.NodeIpam;
 using Podnet.Controllers.Scheduling;
+using Podnet.Controllers.StatefulSets;
 
 namespace Podnet.Controllers.Runtime;
 
@@ -16,7 +18,8 @@ namespace Podnet.Controllers.Runtime;
 public static class ControllerManager
 {
     /// <summary>Every controller, in the order they start.</summary>
-    public static readonly IReadOnlyList<string> AllNames = ["nodeipam", "scheduler", "deployments", "endpointslices", "loadbalancer", "namespaces"];
+    public static readonly IReadOnlyList<string> AllNames = ["nodeipam", "scheduler", "deployments", "endpointslices", "loadbalancer", "namespaces",
+        "statefulsets", "disruption"];
 
     /// <summary>
     /// Parses a --controllers value: "all" (or empty) for every controller, "none" for none, else a
@@ -51,6 +54,8 @@ public static class ControllerManager
             "endpointslices" => new EndpointSliceController(client, informers, options),
             "loadbalancer" => new LoadBalancerController(client, informers, options),
             "namespaces" => new NamespaceController(client, informers, options),
+            "statefulsets" => new StatefulSetController(client, informers, options),
+            "disruption" => new DisruptionController(client, informers, options),
             _ => throw new ArgumentException($"unknown controller {name}", nameof(names)),
         })).ToList();
 

@@ -45,6 +45,12 @@ public sealed class SharedInformers
 
     public Informer<V1ReplicaSet> ReplicaSets => Get(() => new Informer<V1ReplicaSet>(ListWatches.ReplicaSets(_client), _options));
 
+    public Informer<V1StatefulSet> StatefulSets => Get(() => new Informer<V1StatefulSet>(ListWatches.StatefulSets(_client), _options));
+
+    public Informer<V1ControllerRevision> ControllerRevisions => Get(() => new Informer<V1ControllerRevision>(ListWatches.ControllerRevisions(_client), _options));
+
+    public Informer<V1PodDisruptionBudget> PodDisruptionBudgets => Get(() => new Informer<V1PodDisruptionBudget>(ListWatches.PodDisruptionBudgets(_client), _options));
+
     /// <summary>Runs every informer made so far until cancelled.</summary>
     public Task RunAsync(CancellationToken cancellationToken)
     {

@@ -25,6 +25,9 @@ internal static class KindSchemasFile
     /// <summary>The key of the scale subresource's schema (V1Scale), beside the resource keys.</summary>
     public const string Scale = "scale";
 
+    /// <summary>The key of the pods/eviction subresource's schema (V1Eviction).</summary>
+    public const string Eviction = "eviction";
+
     public const string WriteVariable = "PODNET_WRITE_SCHEMAS";
 
     /// <summary>KubernetesClient's model of each served kind, by resource key.</summary>
@@ -48,7 +51,11 @@ internal static class KindSchemasFile
         ["rbac.authorization.k8s.io/clusterroles"] = typeof(V1ClusterRole),
         ["rbac.authorization.k8s.io/rolebindings"] = typeof(V1RoleBinding),
         ["rbac.authorization.k8s.io/clusterrolebindings"] = typeof(V1ClusterRoleBinding),
+        ["apps/statefulsets"] = typeof(V1StatefulSet),
+        ["apps/controllerrevisions"] = typeof(V1ControllerRevision),
+        ["policy/poddisruptionbudgets"] = typeof(V1PodDisruptionBudget),
         [Scale] = typeof(V1Scale),
+        [Eviction] = typeof(V1Eviction),
     };
 
     /// <summary>KubernetesClient's model of a resource key's kind (or of Scale).</summary>
@@ -81,7 +88,12 @@ internal static class KindSchemasFile
         var order = new List<string>();
         foreach (var (key, model) in Models)
         {
-            var name = key == Scale ? "io.k8s.api.autoscaling.v1.Scale" : OpenApi.SchemaName(ResourceCatalog.Get(key));
+            var name = key switch
+            {
+                Scale => "io.k8s.api.autoscaling.v1.Scale",
+                Eviction => "io.k8s.api.policy.v1.Eviction",
+                _ => OpenApi.SchemaName(ResourceCatalog.Get(key)),
+            };
             var components = new JsonObject();
             new SchemaWriter(components, name[..name.LastIndexOf('.')]).Add(model, name);
             kinds.Add((key, name));

@@ -23,4 +23,14 @@ public sealed class ApiServerOptionsTests
     {
         Assert.Throws<FormatException>(() => ApiServerOptions.ParseDuration(text));
     }
+
+    /// <summary>
+    /// The NativeAOT server keeps its own list of the controllers it may start (it references no
+    /// controller code); a controller missing there never runs in a lab, so the lists must match.
+    /// </summary>
+    [Fact]
+    public void KnownControllers_AreTheControllerManagersNames()
+    {
+        Assert.Equal(Podnet.Controllers.Runtime.ControllerManager.AllNames, ApiServerOptions.KnownControllers);
+    }
 }

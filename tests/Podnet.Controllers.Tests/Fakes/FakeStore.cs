@@ -32,6 +32,9 @@ internal sealed class FakeStore
         ["events"] = ("v1", "Event"),
         ["deployments"] = ("apps/v1", "Deployment"),
         ["replicasets"] = ("apps/v1", "ReplicaSet"),
+        ["statefulsets"] = ("apps/v1", "StatefulSet"),
+        ["controllerrevisions"] = ("apps/v1", "ControllerRevision"),
+        ["poddisruptionbudgets"] = ("policy/v1", "PodDisruptionBudget"),
         ["endpointslices"] = ("discovery.k8s.io/v1", "EndpointSlice"),
     };
 
