@@ -38,9 +38,13 @@ public sealed class ContainerPlannerTests
     [Fact]
     public void Plan_UnknownAgnhostSubcommand_IsAClearError()
     {
-        var e = Assert.Throws<ArgumentException>(() => ContainerPlanner.Plan(Spec("agnhost", null, ["dns-suffix"])));
-        Assert.Contains("agnhost dns-suffix", e.Message);
+        var e = Assert.Throws<ArgumentException>(() => ContainerPlanner.Plan(Spec("agnhost", null, ["test-webserver"])));
+        Assert.Contains("agnhost test-webserver is not built into Podnet", e.Message);
     }
+
+    [Fact]
+    public void Plan_AgnhostConnectAndDnsSubcommands_RunSlashAgnhost() =>
+        Assert.Equal("process /agnhost dns-suffix", Show(ContainerPlanner.Plan(Spec("registry.k8s.io/e2e-test-images/agnhost:2.52", null, ["dns-suffix"]))));
 
     [Fact]
     public void Plan_NotAgnhostJustSimilar_RunsTheCommand() =>

@@ -42,6 +42,10 @@ public sealed class PodStarter(AgentOptions options, PodNetwork network, Service
         try
         {
             mounts = VolumeSetup.Prepare(pod, plan, inputs, DateTime.UtcNow);
+            if ((pod.Spec?.Containers ?? []).Any(c => ContainerPlanner.IsAgnhost(c.Image ?? "")))
+            {
+                mounts = [.. mounts, AgnhostMount(pod)];
+            }
         }
         catch
         {
@@ -58,7 +62,7 @@ public sealed class PodStarter(AgentOptions options, PodNetwork network, Service
             Hostname = hostname,
             PodIPs = ips.ToList(),
             StartTime = DateTime.UtcNow,
-            MountTargets = plan.Mounts.Select(m => m.Target).ToList(),
+            MountTargets = mounts.OfType<SandboxMount.Bind>().Select(m => m.Target).ToList(),
         };
         try
         {
@@ -99,6 +103,21 @@ public sealed class PodStarter(AgentOptions options, PodNetwork network, Service
         }
         PodRecordStore.Save(options.PodsDirectory, record);
         return record;
+    }
+
+    /// <summary>
+    /// A pod of the agnhost image gets /agnhost: a script that runs `podnet agnhost` (this very
+    /// binary), read-only, in the pod's mount namespace only.
+    /// </summary>
+    private SandboxMount AgnhostMount(V1Pod pod)
+    {
+        var directory = PodRecordStore.DirectoryOf(options.PodsDirectory, pod.Metadata.Uid);
+        Directory.CreateDirectory(directory);
+        var script = Path.Combine(directory, "agnhost");
+        var podnet = Environment.ProcessPath ?? "podnet";
+        File.WriteAllText(script, $"#!/bin/sh\nexec {PodSandbox.Quote(podnet)} agnhost \"$@\"\n");
+        AtomicWriter.SetMode(script, 0x1ED); // 0755
+        return new SandboxMount.Bind(script, "/agnhost", ReadOnly: true, IsFile: true);
     }
 
     /// <summary>
