@@ -143,7 +143,10 @@ public sealed partial class PodManager(
             {
                 var inputs = await InputsAsync(pod, ct);
                 var record = starter.Start(pod, conflist, serviceInfos, inputs);
-                record.NextVolumeRefresh = DateTime.UtcNow + s_volumeRefresh;
+                if (starter.PlanVolumes(pod).HasProjectedData)
+                {
+                    record.NextVolumeRefresh = DateTime.UtcNow + s_volumeRefresh;
+                }
                 started[pod.Metadata.Uid] = record;
                 options.Log($"started {pod.Metadata.NamespaceProperty}/{pod.Metadata.Name} at {string.Join(", ", record.PodIPs)}");
             }

@@ -47,8 +47,10 @@ public sealed class VolumeException(string volume, string message) : Exception(m
 /// manifest can notice unless it looks for an absence). Two containers asking for different
 /// things at the same path cannot both be honoured, and the pod fails with a message saying so
 /// rather than one of them silently getting the other's data. Mount points that do not exist on
-/// the node are made there (empty directories or files, left in place) since a bind mount needs
-/// one. configMap, secret, downwardAPI and projected volumes are mounted read-only, as kubelet
+/// the node are made there (empty directories or files, left in place, since another pod's
+/// mount may sit on them) as a bind mount needs one; under /run, which is a tmpfs of the pod's
+/// own, they are made inside the pod and nothing is left on the node. Mounts are made once, when
+/// the sandbox starts: a container restart sees the same mounts. configMap, secret, downwardAPI and projected volumes are mounted read-only, as kubelet
 /// mounts them. hostPath paths live under the node's state directory
 /// (STATE/hostpath/PATH): a lab node's "host" is that directory, never the machine's own /.
 /// Any other volume kind fails the pod, naming the kind.
