@@ -38,9 +38,16 @@ public sealed class ContainerPlannerTests
     [Fact]
     public void Plan_UnknownAgnhostSubcommand_IsAClearError()
     {
-        var e = Assert.Throws<ArgumentException>(() => ContainerPlanner.Plan(Spec("agnhost", null, ["test-webserver"])));
-        Assert.Contains("agnhost test-webserver is not built into Podnet", e.Message);
+        var e = Assert.Throws<ArgumentException>(() => ContainerPlanner.Plan(Spec("agnhost", null, ["guestbook"])));
+        Assert.Contains("agnhost guestbook is not built into Podnet", e.Message);
     }
+
+    [Theory]
+    [InlineData("porter")]
+    [InlineData("test-webserver")]
+    [InlineData("connect")]
+    public void Plan_AgnhostSubcommandsOfPodnetAgnhost_RunSlashAgnhost(string subcommand) =>
+        Assert.Equal($"process /agnhost {subcommand}", Show(ContainerPlanner.Plan(Spec("agnhost", null, [subcommand]))));
 
     [Fact]
     public void Plan_AgnhostConnectAndDnsSubcommands_RunSlashAgnhost() =>
@@ -49,4 +56,21 @@ public sealed class ContainerPlannerTests
     [Fact]
     public void Plan_NotAgnhostJustSimilar_RunsTheCommand() =>
         Assert.Equal("process netexec", Show(ContainerPlanner.Plan(Spec("myagnhost-fork", null, ["netexec"]))));
+
+    [Fact]
+    public void TestWebserver_ServesFilesAndListings_404ForMissing()
+    {
+        var dir = Directory.CreateTempSubdirectory("volumes-webserver-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "index.txt"), "hello");
+            Assert.Equal((200, "hello"), Podnet.Agent.TestServer.AgnhostServers.FileResponse(dir + "/index.txt"));
+            Assert.Equal((200, "<pre>\n<a href=\"index.txt\">index.txt</a>\n</pre>\n"), Podnet.Agent.TestServer.AgnhostServers.FileResponse(dir + "/"));
+            Assert.Equal(404, Podnet.Agent.TestServer.AgnhostServers.FileResponse(dir + "/missing").Status);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }

@@ -192,7 +192,7 @@ public sealed class PodRuntimeLabTests(PodRuntimeLab fixture) : IClassFixture<Po
             metadata: {name: bad-image}
             spec:
               containers:
-              - {name: main, image: registry.k8s.io/e2e-test-images/agnhost:2.53, args: [test-webserver]}
+              - {name: main, image: registry.k8s.io/e2e-test-images/agnhost:2.53, args: [guestbook]}
             ---
             apiVersion: v1
             kind: Pod
@@ -214,7 +214,7 @@ public sealed class PodRuntimeLabTests(PodRuntimeLab fixture) : IClassFixture<Po
         var cases = new (string Pod, string[] Expected)[]
         {
             ("bad-config", ["CreateContainerConfigError", "Error: couldn't find key missing-key in ConfigMap default/kube-root-ca.crt"]),
-            ("bad-image", ["ErrImagePull", "agnhost test-webserver is not built into Podnet"]),
+            ("bad-image", ["ErrImagePull", "agnhost guestbook is not built into Podnet"]),
             ("bad-volume", ["FailedMount", "persistentVolumeClaim volumes are not supported by Podnet"]),
             ("bad-command", ["CreateContainerError", "executable file not found in $PATH"]),
         };
@@ -239,6 +239,17 @@ public sealed class PodRuntimeLabTests(PodRuntimeLab fixture) : IClassFixture<Po
             spec:
               containers:
               - {name: web, image: registry.k8s.io/e2e-test-images/agnhost:2.53, args: [netexec, --http-port=8080], ports: [{containerPort: 8080}]}
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: porter}
+            spec:
+              containers:
+              - name: porter
+                image: registry.k8s.io/e2e-test-images/agnhost:2.53
+                args: [porter]
+                env: [{name: SERVE_PORT_8090, value: foo}, {name: SERVE_UDP_PORT_8091, value: bar}]
+              - {name: files, image: registry.k8s.io/e2e-test-images/agnhost:2.53, args: [test-webserver, --port=8092]}
             ---
             apiVersion: v1
             kind: Pod
@@ -267,6 +278,11 @@ public sealed class PodRuntimeLabTests(PodRuntimeLab fixture) : IClassFixture<Po
         Assert.True(await EventuallyAsync(() => Exec("prober", "/agnhost", "connect", $"{ip}:8080", "--timeout=1s", "--protocol=tcp").StandardError.Trim() == "TIMEOUT", TimeSpan.FromSeconds(30)));
         var timedOut = Exec("prober", "/agnhost", "connect", $"{ip}:8080", "--timeout=1s", "--protocol=tcp");
         Assert.Equal(1, timedOut.ExitCode);
+        var porter = await ReadyAsync("porter");
+        var pip = porter.Status.PodIP;
+        Assert.True(await EventuallyAsync(() => Exec("prober", "curl", "-s", "-m", "2", $"http://{pip}:8090/anything").StandardOutput == "foo", TimeSpan.FromSeconds(30)));
+        Assert.Equal(0, Exec("prober", "/agnhost", "connect", $"{pip}:8091", "--timeout=2s", "--protocol=udp").ExitCode); // porter's UDP port answers
+        Assert.True(await EventuallyAsync(() => Exec("prober", "curl", "-s", "-m", "2", $"http://{pip}:8092/etc/hosts").StandardOutput.Contains("\tporter"), TimeSpan.FromSeconds(30)));
         var suffix = Exec("prober", "/agnhost", "dns-suffix");
         Assert.Equal("default.svc.cluster.local,svc.cluster.local,cluster.local", suffix.StandardOutput.Trim());
     }

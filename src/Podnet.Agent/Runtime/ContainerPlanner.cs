@@ -47,7 +47,7 @@ public static class ContainerPlanner
                 "serve-hostname" => ServeHostname(argv.Skip(1).ToList()),
                 "pause" => new ContainerRun.Pause(),
                 // Run by `podnet agnhost`, which the pod finds at /agnhost.
-                "connect" or "dns-suffix" or "dns-server-list" or "etc-hosts" => new ContainerRun.Process(["/agnhost", .. argv]),
+                "connect" or "porter" or "test-webserver" or "dns-suffix" or "dns-server-list" or "etc-hosts" => new ContainerRun.Process(["/agnhost", .. argv]),
                 var other => throw new ArgumentException($"agnhost {other} is not built into Podnet (built in: {string.Join(", ", BuiltInAgnhost)})"),
             };
         }
@@ -55,7 +55,7 @@ public static class ContainerPlanner
     }
 
     /// <summary>The agnhost subcommands Podnet has (as containers' args and as /agnhost in the pod).</summary>
-    public static readonly IReadOnlyList<string> BuiltInAgnhost = ["netexec", "serve-hostname", "pause", "connect", "dns-suffix", "dns-server-list", "etc-hosts"];
+    public static readonly IReadOnlyList<string> BuiltInAgnhost = ["netexec", "serve-hostname", "pause", "connect", "porter", "test-webserver", "dns-suffix", "dns-server-list", "etc-hosts"];
 
     public static bool IsAgnhost(string image)
     {

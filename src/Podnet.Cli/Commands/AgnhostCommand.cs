@@ -16,14 +16,14 @@ internal static class AgnhostCommand
 {
     public static Command Create()
     {
-        var command = new Command("agnhost", "Run an agnhost subcommand: connect, netexec, serve-hostname, pause, dns-suffix, dns-server-list, etc-hosts.");
+        var command = new Command("agnhost", $"Run an agnhost subcommand: {string.Join(", ", ContainerPlanner.BuiltInAgnhost)}.");
         command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction(async (parse, token) =>
         {
             var argv = parse.UnmatchedTokens.ToList();
             if (argv.Count == 0)
             {
-                Console.Error.WriteLine("agnhost: give a subcommand (connect, netexec, serve-hostname, pause, dns-suffix, dns-server-list, etc-hosts)");
+                Console.Error.WriteLine($"agnhost: give a subcommand ({string.Join(", ", ContainerPlanner.BuiltInAgnhost)})");
                 return 1;
             }
             var rest = argv.Skip(1).ToList();
@@ -44,8 +44,12 @@ internal static class AgnhostCommand
                     return await WaitForSignalAsync(token);
                 case "netexec" or "serve-hostname":
                     return await ServeAsync(argv, token);
+                case "porter":
+                    return await PorterAsync(rest, token);
+                case "test-webserver":
+                    return await TestWebserverAsync(rest, token);
                 default:
-                    Console.Error.WriteLine($"agnhost {argv[0]} is not built into Podnet (built in: connect, netexec, serve-hostname, pause, dns-suffix, dns-server-list, etc-hosts)");
+                    Console.Error.WriteLine($"agnhost {argv[0]} is not built into Podnet (built in: {string.Join(", ", ContainerPlanner.BuiltInAgnhost)})");
                     return 1;
             }
         });
@@ -110,6 +114,59 @@ internal static class AgnhostCommand
         }
         Console.Error.WriteLine(result.ToString());
         return 1;
+    }
+
+    private static async Task<int> PorterAsync(List<string> args, CancellationToken token)
+    {
+        if (args.Count > 0)
+        {
+            Console.Error.WriteLine($"agnhost porter: {string.Join(' ', args)}: no arguments or flags are built into Podnet's porter (--json-response is not)");
+            return 1;
+        }
+        var environment = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+            .Select(e => new KeyValuePair<string, string>((string)e.Key, (string?)e.Value ?? ""));
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(token);
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+        try
+        {
+            if (await AgnhostServers.PorterAsync(environment, stop.Token) is { } error)
+            {
+                Console.Error.WriteLine(error);
+                return 1;
+            }
+        }
+        catch (SocketException e)
+        {
+            Console.Error.WriteLine($"agnhost porter: cannot listen: {e.Message}");
+            return 1;
+        }
+        return 0;
+    }
+
+    private static async Task<int> TestWebserverAsync(List<string> args, CancellationToken token)
+    {
+        var port = 80;
+        foreach (var arg in args)
+        {
+            var text = arg.StartsWith("--port=", StringComparison.Ordinal) ? arg["--port=".Length..] : arg.StartsWith("-port=", StringComparison.Ordinal) ? arg["-port=".Length..] : null;
+            if (text is null || !int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out port) || port is < 1 or > 65535)
+            {
+                Console.Error.WriteLine($"agnhost test-webserver: bad flag {arg} (--port=N is its one flag)");
+                return 1;
+            }
+        }
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(token);
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+        try
+        {
+            await AgnhostServers.TestWebserverAsync(port, stop.Token);
+        }
+        catch (SocketException e)
+        {
+            Console.Error.WriteLine($"agnhost test-webserver: cannot listen on {port}: {e.Message}");
+            return 1;
+        }
+        return 0;
     }
 
     private static IEnumerable<string> ResolvConf(string key) =>
