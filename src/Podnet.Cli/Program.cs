@@ -16,6 +16,7 @@ internal static class Program
         root.Subcommands.Add(LabCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(ConnectCommand.Create());
+        root.Subcommands.Add(AgnhostCommand.Create());
         root.Subcommands.Add(AgentCommand.Create());
         root.Subcommands.Add(ExecCommand.Create());
         root.Subcommands.Add(LogsCommand.Create());

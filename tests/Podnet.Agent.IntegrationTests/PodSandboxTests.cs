@@ -128,3 +128,127 @@ public sealed class PodSandboxTests : IDisposable
         }
     }
 }
+
+public sealed class PodSandboxNamespacesTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("podnet-volumes-sandbox-").FullName;
+    private readonly NetnsScope _scope = new();
+
+    public void Dispose()
+    {
+        _scope.Dispose();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private PodSandbox NewPod(IReadOnlyList<Podnet.Agent.Runtime.Volumes.SandboxMount> mounts)
+    {
+        var pod = _scope.Create("pod");
+        return PodSandbox.Create(new PodSandboxSpec(
+            pod.Name, "vol-1", Path.Combine(_dir, "pod"), "nameserver 10.96.0.10\n",
+            PodHosts.Build("vol-1", null, "default", "cluster.local", ["10.244.1.5"], []),
+            new Dictionary<string, string> { ["namespace"] = "default" }, Path.Combine(_dir, "shared"))
+        {
+            Mounts = mounts,
+        });
+    }
+
+    private static string RunToEnd(PodSandbox sandbox, string name, string script)
+    {
+        var container = sandbox.Start(name, ["/bin/sh", "-c", script], []);
+        for (var i = 0; i < 400 && container.ExitCode is null; i++)
+        {
+            Thread.Sleep(25);
+        }
+        Assert.True(container.ExitCode is not null, $"container {name} did not exit: {File.ReadAllText(container.LogPath)}");
+        return File.ReadAllText(container.LogPath);
+    }
+
+    [PrivilegedFact]
+    public void Ps_InAPod_ListsOnlyThePodsProcesses_AndExecLandsInTheSamePidAndIpcNamespaces()
+    {
+        var sandbox = NewPod([]);
+        try
+        {
+            var sleeper = sandbox.Start("sleeper", ["sleep", "300"], []);
+            var ps = RunToEnd(sandbox, "ps", "ps -e -o pid=,comm=; readlink /proc/self/ns/pid /proc/self/ns/ipc");
+            var lines = ps.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            var processes = lines.Where(l => !l.StartsWith("pid:", StringComparison.Ordinal) && !l.StartsWith("ipc:", StringComparison.Ordinal)).Select(l => l.Trim()).ToArray();
+            Assert.Contains(processes, p => p.StartsWith("1 ", StringComparison.Ordinal)); // the holder is PID 1
+            Assert.Contains(processes, p => p.EndsWith(" sleep", StringComparison.Ordinal));
+            Assert.Contains(processes, p => p.EndsWith(" ps", StringComparison.Ordinal));
+            Assert.DoesNotContain(processes, p => p.EndsWith(" dotnet", StringComparison.Ordinal) || p.EndsWith(" testhost", StringComparison.Ordinal));
+            Assert.True(processes.Length < 10, ps);
+            var hostPid = File.ReadAllText("/proc/self/stat").Length > 0 ? new FileInfo("/proc/self/ns/pid").LinkTarget : null;
+            var podPid = lines.Single(l => l.StartsWith("pid:", StringComparison.Ordinal));
+            Assert.NotEqual(hostPid, podPid);
+            Assert.NotEqual(new FileInfo("/proc/self/ns/ipc").LinkTarget, lines.Single(l => l.StartsWith("ipc:", StringComparison.Ordinal)));
+
+            // exec (the one function into a pod) lands in the containers' namespaces
+            var argv = PodSandbox.EnterArgv(sandbox.HolderPid, ["readlink", "/proc/self/ns/pid", "/proc/self/ns/ipc"]);
+            var info = new System.Diagnostics.ProcessStartInfo(argv[0]) { RedirectStandardOutput = true };
+            foreach (var a in argv.Skip(1))
+            {
+                info.ArgumentList.Add(a);
+            }
+            using var exec = System.Diagnostics.Process.Start(info)!;
+            var output = exec.StandardOutput.ReadToEnd();
+            exec.WaitForExit();
+            Assert.Equal(0, exec.ExitCode);
+            Assert.Contains(podPid, output);
+
+            sleeper.Signal(ProcessSignals.SigTerm);
+            for (var i = 0; i < 200 && sleeper.ExitCode is null; i++)
+            {
+                Thread.Sleep(25);
+            }
+            Assert.Equal(143, sleeper.ExitCode); // SIGTERM reached the command through nsenter
+        }
+        finally
+        {
+            sandbox.Destroy();
+        }
+    }
+
+    [PrivilegedFact]
+    public void Volumes_EmptyDirSharedBetweenContainers_MemoryIsTmpfs_ReadOnlyRefused_ConfigMapSwapSeenInPlace()
+    {
+        var shared = Path.Combine(_dir, "pod", "volumes", "empty");
+        var memory = Path.Combine(_dir, "pod", "volumes", "mem");
+        var config = Path.Combine(_dir, "pod", "volumes", "config");
+        Directory.CreateDirectory(shared);
+        Directory.CreateDirectory(memory);
+        Podnet.Agent.Runtime.Volumes.AtomicWriter.Write(config, new Dictionary<string, Podnet.Agent.Runtime.Volumes.VolumeFile>
+        {
+            ["greeting"] = new("hello"u8.ToArray(), 0x1A4),
+        }, DateTime.UtcNow);
+        var target = "/run/podnet-test-volumes";
+        var sandbox = NewPod([
+            new Podnet.Agent.Runtime.Volumes.SandboxMount.Tmpfs(memory, 1 << 20),
+            new Podnet.Agent.Runtime.Volumes.SandboxMount.Bind(shared, target + "/shared", false, false),
+            new Podnet.Agent.Runtime.Volumes.SandboxMount.Bind(memory, target + "/memory", false, false),
+            new Podnet.Agent.Runtime.Volumes.SandboxMount.Bind(config, target + "/config", true, false),
+            new Podnet.Agent.Runtime.Volumes.SandboxMount.Bind(Path.Combine(memory, "sub"), target + "/sub", false, false, CreateSource: true),
+        ]);
+        try
+        {
+            RunToEnd(sandbox, "writer", $"echo from-writer > {target}/shared/note; echo in-memory > {target}/memory/m; echo sub > {target}/sub/s");
+            var reader = RunToEnd(sandbox, "reader",
+                $"cat {target}/shared/note {target}/memory/m {target}/memory/sub/s; stat -f -c %T {target}/memory; cat {target}/config/greeting; echo; touch {target}/config/x || echo config-read-only");
+            Assert.Contains("from-writer\nin-memory\nsub\ntmpfs\nhello\n", reader);
+            Assert.Contains("config-read-only", reader);
+            Assert.Equal("from-writer\n", File.ReadAllText(Path.Combine(shared, "note"))); // emptyDir on disk: the node's directory
+            Assert.False(File.Exists(Path.Combine(memory, "m"))); // Memory: only inside the pod
+
+            Podnet.Agent.Runtime.Volumes.AtomicWriter.Write(config, new Dictionary<string, Podnet.Agent.Runtime.Volumes.VolumeFile>
+            {
+                ["greeting"] = new("bonjour"u8.ToArray(), 0x1A4),
+            }, DateTime.UtcNow);
+            Assert.Equal("bonjour", RunToEnd(sandbox, "reader2", $"cat {target}/config/greeting"));
+        }
+        finally
+        {
+            sandbox.Destroy();
+        }
+        Assert.False(Directory.Exists(target) && Directory.Exists(target + "/shared") && File.Exists(target + "/shared/note"));
+    }
+}

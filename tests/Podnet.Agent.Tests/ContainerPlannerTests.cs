@@ -38,11 +38,39 @@ public sealed class ContainerPlannerTests
     [Fact]
     public void Plan_UnknownAgnhostSubcommand_IsAClearError()
     {
-        var e = Assert.Throws<ArgumentException>(() => ContainerPlanner.Plan(Spec("agnhost", null, ["dns-suffix"])));
-        Assert.Contains("agnhost dns-suffix", e.Message);
+        var e = Assert.Throws<ArgumentException>(() => ContainerPlanner.Plan(Spec("agnhost", null, ["guestbook"])));
+        Assert.Contains("agnhost guestbook is not built into Podnet", e.Message);
     }
+
+    [Theory]
+    [InlineData("porter")]
+    [InlineData("test-webserver")]
+    [InlineData("connect")]
+    public void Plan_AgnhostSubcommandsOfPodnetAgnhost_RunSlashAgnhost(string subcommand) =>
+        Assert.Equal($"process /agnhost {subcommand}", Show(ContainerPlanner.Plan(Spec("agnhost", null, [subcommand]))));
+
+    [Fact]
+    public void Plan_AgnhostConnectAndDnsSubcommands_RunSlashAgnhost() =>
+        Assert.Equal("process /agnhost dns-suffix", Show(ContainerPlanner.Plan(Spec("registry.k8s.io/e2e-test-images/agnhost:2.52", null, ["dns-suffix"]))));
 
     [Fact]
     public void Plan_NotAgnhostJustSimilar_RunsTheCommand() =>
         Assert.Equal("process netexec", Show(ContainerPlanner.Plan(Spec("myagnhost-fork", null, ["netexec"]))));
+
+    [Fact]
+    public void TestWebserver_ServesFilesAndListings_404ForMissing()
+    {
+        var dir = Directory.CreateTempSubdirectory("volumes-webserver-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "index.txt"), "hello");
+            Assert.Equal((200, "hello"), Podnet.Agent.TestServer.AgnhostServers.FileResponse(dir + "/index.txt"));
+            Assert.Equal((200, "<pre>\n<a href=\"index.txt\">index.txt</a>\n</pre>\n"), Podnet.Agent.TestServer.AgnhostServers.FileResponse(dir + "/"));
+            Assert.Equal(404, Podnet.Agent.TestServer.AgnhostServers.FileResponse(dir + "/missing").Status);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }

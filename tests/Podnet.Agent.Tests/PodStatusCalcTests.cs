@@ -70,3 +70,50 @@ public sealed class PodStatusCalcTests
         Assert.Equal("Running", status.Phase);
     }
 }
+
+public sealed class PodStatusReasonTests
+{
+    private static readonly DateTime T0 = new(2026, 12, 7, 15, 0, 0, DateTimeKind.Utc);
+
+    private static V1Pod Pod() => new()
+    {
+        Metadata = new V1ObjectMeta { Name = "web-1", NamespaceProperty = "default", Uid = "u-1" },
+        Spec = new V1PodSpec { Containers = [new V1Container { Name = "main", Image = "busybox" }, new V1Container { Name = "side", Image = "busybox" }] },
+    };
+
+    [Theory]
+    [InlineData("CreateContainerConfigError", "couldn't find key k in ConfigMap default/c")]
+    [InlineData("CreateContainerError", "exec: \"x\": executable file not found in $PATH")]
+    [InlineData("ErrImagePull", "Failed to pull image \"agnhost\": agnhost porter is not built into Podnet")]
+    public void Build_ContainerThatCannotStart_IsWaitingWithItsReasonAndMessage_PodPending(string reason, string message)
+    {
+        var status = PodStatusCalc.Build(Pod(), new PodFacts(true, ["10.244.1.5"], "172.18.0.11", T0,
+        [
+            new ContainerFacts("main", "busybox", ContainerState.Waiting, 0, false, WaitingReason: reason, Message: message),
+            new ContainerFacts("side", "busybox", ContainerState.Running, 0, true, StartedAt: T0),
+        ]), T0);
+        Assert.Equal("Pending", status.Phase);
+        var main = status.ContainerStatuses.Single(c => c.Name == "main");
+        Assert.Equal(reason, main.State.Waiting.Reason);
+        Assert.Equal(message, main.State.Waiting.Message);
+        Assert.Null(main.ContainerID);
+        Assert.NotNull(status.ContainerStatuses.Single(c => c.Name == "side").State.Running);
+        Assert.Equal("False", status.Conditions.Single(c => c.Type == "Ready").Status);
+    }
+
+    [Fact]
+    public void Build_CrashLoop_IsWaitingCrashLoopBackOff_WithTheLastExit_PodRunning()
+    {
+        var status = PodStatusCalc.Build(Pod(), new PodFacts(true, ["10.244.1.5"], "172.18.0.11", T0,
+        [
+            new ContainerFacts("main", "busybox", ContainerState.Waiting, 2, false, WaitingReason: "CrashLoopBackOff",
+                Message: "back-off 40s restarting failed container=main pod=web-1_default(u-1)", LastExitCode: 3),
+            new ContainerFacts("side", "busybox", ContainerState.Running, 0, true, StartedAt: T0),
+        ]), T0);
+        Assert.Equal("Running", status.Phase);
+        var main = status.ContainerStatuses.Single(c => c.Name == "main");
+        Assert.Equal("CrashLoopBackOff", main.State.Waiting.Reason);
+        Assert.Equal(3, main.LastState.Terminated.ExitCode);
+        Assert.Equal("Error", main.LastState.Terminated.Reason);
+    }
+}

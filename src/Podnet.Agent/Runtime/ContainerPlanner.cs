@@ -46,13 +46,18 @@ public static class ContainerPlanner
                 "netexec" => Netexec(argv.Skip(1).ToList()),
                 "serve-hostname" => ServeHostname(argv.Skip(1).ToList()),
                 "pause" => new ContainerRun.Pause(),
-                var other => throw new ArgumentException($"container {container.Name}: agnhost {other} is not built into Podnet (built in: netexec, serve-hostname, pause)"),
+                // Run by `podnet agnhost`, which the pod finds at /agnhost.
+                "connect" or "porter" or "test-webserver" or "dns-suffix" or "dns-server-list" or "etc-hosts" => new ContainerRun.Process(["/agnhost", .. argv]),
+                var other => throw new ArgumentException($"agnhost {other} is not built into Podnet (built in: {string.Join(", ", BuiltInAgnhost)})"),
             };
         }
         return argv.Count > 0 ? new ContainerRun.Process(argv) : Default(container);
     }
 
-    private static bool IsAgnhost(string image)
+    /// <summary>The agnhost subcommands Podnet has (as containers' args and as /agnhost in the pod).</summary>
+    public static readonly IReadOnlyList<string> BuiltInAgnhost = ["netexec", "serve-hostname", "pause", "connect", "porter", "test-webserver", "dns-suffix", "dns-server-list", "etc-hosts"];
+
+    public static bool IsAgnhost(string image)
     {
         var name = image.Split('@')[0];
         var slash = name.LastIndexOf('/');

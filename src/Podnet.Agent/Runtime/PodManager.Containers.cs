@@ -1,5 +1,7 @@
 using k8s;
+using k8s.Autorest;
 using k8s.Models;
+using Podnet.Agent.Runtime.Volumes;
 using Podnet.Core.Cluster;
 using Podnet.Kernel;
 
@@ -7,12 +9,22 @@ namespace Podnet.Agent.Runtime;
 
 public sealed partial class PodManager
 {
-    private static readonly TimeSpan s_maxBackoff = TimeSpan.FromMinutes(5);
+    /// <summary>
+    /// How often the data of a pod's configMap, secret, downwardAPI and projected volumes is
+    /// written again from the API (kubelet: its sync period, a minute, plus its cache's TTL).
+    /// </summary>
+    private static readonly TimeSpan s_volumeRefresh = TimeSpan.FromSeconds(10);
 
     /// <summary>Notices exits, restarts per restartPolicy with the kubelet's backoff (10 s doubling to 5 min), and runs probes.</summary>
-    private async Task StepContainersAsync(V1Pod pod, PodRecord record, IReadOnlyList<ServiceInfo> serviceInfos, DateTime now)
+    private async Task StepContainersAsync(V1Pod pod, PodRecord record, IReadOnlyList<ServiceInfo> serviceInfos, DateTime now, CancellationToken token)
     {
         var policy = pod.Spec?.RestartPolicy ?? "Always";
+        VolumeInputs? inputs = null;
+        if (record.NextVolumeRefresh is { } refresh && refresh <= now)
+        {
+            record.NextVolumeRefresh = now + s_volumeRefresh;
+            inputs = await RefreshVolumesAsync(pod, token);
+        }
         foreach (var container in pod.Spec?.Containers ?? [])
         {
             if (!record.Containers.TryGetValue(container.Name, out var state))
@@ -27,21 +39,113 @@ public sealed partial class PodManager
                 var restart = policy == "Always" || (policy == "OnFailure" && code != 0);
                 if (restart)
                 {
-                    var backoff = TimeSpan.FromSeconds(10 * Math.Pow(2, Math.Min(state.RestartCount, 10)));
-                    state.RestartAt = now + (backoff < s_maxBackoff ? backoff : s_maxBackoff);
+                    state.RestartAt = now + CrashBackoff.Delay(state.RestartCount);
+                    await _events.WarningAsync(pod, container.Name, "BackOff", $"Back-off restarting failed container {container.Name} in pod {PodEvents.PodRef(pod)}", token);
                 }
                 options.Log($"{record.Namespace}/{record.Name}: container {container.Name} exited with {code}{(restart ? $", restarting at {state.RestartAt:HH:mm:ss}" : "")}");
             }
             if (state.RestartAt is { } at && at <= now)
             {
-                state.RestartCount++;
-                starter.StartContainer(pod, container, record, starter.SandboxOf(record), serviceInfos);
+                if (state.Kind != "waiting")
+                {
+                    state.RestartCount++; // a container that never started has not restarted
+                }
+                inputs ??= await InputsAsync(pod, token);
+                starter.StartContainer(pod, container, record, starter.SandboxOf(record), serviceInfos, inputs, now);
+                if (state.Kind == "waiting")
+                {
+                    await ContainerEventAsync(pod, container.Name, state, token);
+                }
             }
-            if (state.ExitCode is null)
+            if (state.ExitCode is null && state.Kind != "waiting")
             {
                 await ProbeAsync(container, record, state, now);
             }
         }
+    }
+
+    /// <summary>The ConfigMaps and Secrets the pod refers to, as the API has them now (absent: not found), and the node's allocatable.</summary>
+    private async Task<VolumeInputs> InputsAsync(V1Pod pod, CancellationToken token)
+    {
+        var (configMapNames, secretNames) = VolumeFiles.References(pod);
+        var ns = pod.Metadata.NamespaceProperty;
+        var configMaps = new Dictionary<string, V1ConfigMap>(StringComparer.Ordinal);
+        var secrets = new Dictionary<string, V1Secret>(StringComparer.Ordinal);
+        foreach (var name in configMapNames)
+        {
+            try
+            {
+                configMaps[name] = await client.CoreV1.ReadNamespacedConfigMapAsync(name, ns, cancellationToken: token);
+            }
+            catch (HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
+            {
+            }
+        }
+        foreach (var name in secretNames)
+        {
+            try
+            {
+                secrets[name] = await client.CoreV1.ReadNamespacedSecretAsync(name, ns, cancellationToken: token);
+            }
+            catch (HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
+            {
+            }
+        }
+        var allocatable = nodes.Cache.Get(null, options.NodeName)?.Status?.Allocatable is { } a
+            ? new Dictionary<string, ResourceQuantity>(a, StringComparer.Ordinal)
+            : new Dictionary<string, ResourceQuantity>(StringComparer.Ordinal);
+        return new VolumeInputs(configMaps, secrets, starter.Token, allocatable);
+    }
+
+    /// <summary>Writes the pod's data volumes again when their objects (or the pod's labels and annotations) changed.</summary>
+    private async Task<VolumeInputs?> RefreshVolumesAsync(V1Pod pod, CancellationToken token)
+    {
+        try
+        {
+            var inputs = await InputsAsync(pod, token);
+            var changed = VolumeSetup.Refresh(pod, starter.PlanVolumes(pod), inputs, DateTime.UtcNow);
+            if (changed.Count > 0)
+            {
+                options.Log($"{pod.Metadata.NamespaceProperty}/{pod.Metadata.Name}: updated volumes {string.Join(", ", changed)}");
+            }
+            return inputs;
+        }
+        catch (VolumeException e)
+        {
+            // As kubelet: the volume keeps its last content, and the pod hears why.
+            await _events.WarningAsync(pod, null, "FailedMount", $"MountVolume.SetUp failed for volume \"{e.Volume}\" : {e.Message}", token);
+            return null;
+        }
+        catch (HttpOperationException e)
+        {
+            options.Log($"{pod.Metadata.NamespaceProperty}/{pod.Metadata.Name}: cannot refresh volumes: {e.Message}");
+            return null;
+        }
+    }
+
+    /// <summary>The Warning events of containers that could not start, after a pod's start.</summary>
+    private async Task ContainerEventsAsync(V1Pod pod, PodRecord record, CancellationToken token)
+    {
+        foreach (var (name, state) in record.Containers.Where(c => c.Value.Kind == "waiting"))
+        {
+            await ContainerEventAsync(pod, name, state, token);
+        }
+    }
+
+    /// <summary>kubelet's Failed events: the image pull's own message, then "Error: REASON"; other reasons "Error: MESSAGE".</summary>
+    private async Task ContainerEventAsync(V1Pod pod, string container, ContainerRecord state, CancellationToken token)
+    {
+        if (state.WaitingReason is "ErrImagePull" or "ImagePullBackOff")
+        {
+            await _events.WarningAsync(pod, container, "Failed", state.Error ?? "", token);
+            await _events.WarningAsync(pod, container, "Failed", $"Error: {state.WaitingReason}", token);
+            if (state.WaitingReason == "ImagePullBackOff")
+            {
+                await _events.WriteAsync(pod, container, "Normal", "BackOff", $"Back-off pulling image \"{pod.Spec.Containers.FirstOrDefault(c => c.Name == container)?.Image}\"", token);
+            }
+            return;
+        }
+        await _events.WarningAsync(pod, container, "Failed", $"Error: {state.Error}", token);
     }
 
     private async Task ProbeAsync(V1Container container, PodRecord record, ContainerRecord state, DateTime now)
@@ -163,6 +267,7 @@ public sealed partial class PodManager
             Netns.Delete(record.Netns);
         }
         PodRecordStore.Delete(options.PodsDirectory, record.Uid);
+        _events.Forget(record.Uid);
         _records.Remove(record.Uid);
         _posted.Remove(record.Uid);
         _saved.Remove(record.Uid);

@@ -3,6 +3,7 @@ using k8s.Autorest;
 using k8s.Models;
 using Podnet.Agent.Node;
 using Podnet.Agent.Routing;
+using Podnet.Agent.Runtime.Volumes;
 using Podnet.Controllers.Projections;
 using Podnet.Controllers.Informers;
 using Podnet.Controllers.Runtime;
@@ -43,6 +44,8 @@ public sealed partial class PodManager(
     private int _serverPollScheduled;
     private readonly Dictionary<string, DateTime> _terminating = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTime> _retryAt = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _startFailures = new(StringComparer.Ordinal);
+    private readonly PodEvents _events = new(client, options.NodeName, options.Log);
 
     public async Task RunAsync(CancellationToken token)
     {
@@ -94,7 +97,7 @@ public sealed partial class PodManager(
             }
             if (_records.TryGetValue(pod.Metadata.Uid, out var record))
             {
-                await StepContainersAsync(pod, record, serviceInfos, now);
+                await StepContainersAsync(pod, record, serviceInfos, now, token);
                 SaveIfChanged(record);
                 await PostAsync(pod, Facts(record), token);
             }
@@ -125,6 +128,7 @@ public sealed partial class PodManager(
     /// </summary>
     private async Task StartNewPodsAsync(IEnumerable<V1Pod> pods, IReadOnlyList<ServiceInfo> serviceInfos, DateTime now, CancellationToken token)
     {
+        var mineByUid = pods.ToDictionary(p => p.Metadata.Uid, StringComparer.Ordinal);
         var due = pods.Where(p => p.Metadata.DeletionTimestamp is null && !_records.ContainsKey(p.Metadata.Uid) && !IsTerminal(p)
             && !(_retryAt.TryGetValue(p.Metadata.Uid, out var at) && at > now)).ToArray();
         if (due.Length == 0 || Conflist() is not { } conflist)
@@ -132,31 +136,47 @@ public sealed partial class PodManager(
             return;
         }
         var started = new System.Collections.Concurrent.ConcurrentDictionary<string, PodRecord>();
-        var failed = new System.Collections.Concurrent.ConcurrentDictionary<V1Pod, string>();
-        await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = StartParallelism, CancellationToken = token }, (pod, _) =>
+        var failed = new System.Collections.Concurrent.ConcurrentDictionary<V1Pod, Exception>();
+        await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = StartParallelism, CancellationToken = token }, async (pod, ct) =>
         {
             try
             {
-                var record = starter.Start(pod, conflist, serviceInfos);
+                var inputs = await InputsAsync(pod, ct);
+                var record = starter.Start(pod, conflist, serviceInfos, inputs);
+                if (starter.PlanVolumes(pod).HasProjectedData)
+                {
+                    record.NextVolumeRefresh = DateTime.UtcNow + s_volumeRefresh;
+                }
                 started[pod.Metadata.Uid] = record;
                 options.Log($"started {pod.Metadata.NamespaceProperty}/{pod.Metadata.Name} at {string.Join(", ", record.PodIPs)}");
             }
-            catch (Exception e)
+            catch (Exception e) when (e is not OperationCanceledException)
             {
-                failed[pod] = e.Message;
+                failed[pod] = e;
                 options.Log($"cannot start {pod.Metadata.NamespaceProperty}/{pod.Metadata.Name}, retrying: {e.Message}");
             }
-            return ValueTask.CompletedTask;
         });
         foreach (var (uid, record) in started)
         {
             _records[uid] = record;
             _saved[uid] = PodRecordStore.Serialize(record); // the starter saved it
             _retryAt.Remove(uid);
+            _startFailures.Remove(uid);
+            if (mineByUid.TryGetValue(uid, out var pod))
+            {
+                await ContainerEventsAsync(pod, record, token);
+            }
         }
-        foreach (var (pod, message) in failed)
+        foreach (var (pod, error) in failed)
         {
-            _retryAt[pod.Metadata.Uid] = now + TimeSpan.FromSeconds(2);
+            var uid = pod.Metadata.Uid;
+            var failures = _startFailures[uid] = _startFailures.GetValueOrDefault(uid) + 1;
+            // As kubelet retries volumes: 2 s doubling to about 2 min.
+            _retryAt[uid] = now + TimeSpan.FromSeconds(Math.Min(2 * Math.Pow(2, Math.Min(failures - 1, 6)), 120));
+            var (reason, message) = error is VolumeException v
+                ? ("FailedMount", $"MountVolume.SetUp failed for volume \"{v.Volume}\" : {v.Message}")
+                : ("FailedCreatePodSandBox", $"Failed to create pod sandbox: {error.Message}");
+            await _events.WarningAsync(pod, null, reason, message, token);
             await PostAsync(pod, new PodFacts(false, [], HostIP, null, Waiting(pod, message)), token);
         }
     }
@@ -192,15 +212,22 @@ public sealed partial class PodManager(
         record.Containers.Select(c => new ContainerFacts(
             c.Key,
             c.Value.Image,
-            c.Value.ExitCode is not null ? (c.Value.RestartAt is not null ? ContainerState.Waiting : ContainerState.Terminated) : ContainerState.Running,
+            c.Value.Kind == "waiting" ? ContainerState.Waiting
+                : c.Value.ExitCode is not null ? (c.Value.RestartAt is not null ? ContainerState.Waiting : ContainerState.Terminated) : ContainerState.Running,
             c.Value.RestartCount,
             c.Value.Ready,
             c.Value.StartedAt,
             c.Value.ExitCode,
             c.Value.FinishedAt,
-            c.Value.RestartAt is not null ? "CrashLoopBackOff" : null,
-            c.Value.Error,
+            c.Value.Kind == "waiting" ? c.Value.WaitingReason : c.Value.RestartAt is not null ? "CrashLoopBackOff" : null,
+            c.Value.Kind == "waiting" || c.Value.RestartAt is null ? c.Value.Error : CrashMessage(record, c.Key, c.Value),
             c.Value.LastExitCode)).ToArray());
+
+    /// <summary>kubelet's CrashLoopBackOff message.</summary>
+    private static string CrashMessage(PodRecord record, string container, ContainerRecord state) =>
+        $"back-off {Durations(CrashBackoff.Delay(Math.Max(state.RestartCount, 0)))} restarting failed container={container} pod={record.Name}_{record.Namespace}({record.Uid})";
+
+    private static string Durations(TimeSpan span) => span.TotalMinutes >= 1 ? $"{(int)span.TotalMinutes}m{span.Seconds}s" : $"{(int)span.TotalSeconds}s";
 
     private static ContainerFacts[] Waiting(V1Pod pod, string message) =>
         (pod.Spec?.Containers ?? []).Select(c => new ContainerFacts(c.Name, c.Image ?? "", ContainerState.Waiting, 0, false, WaitingReason: "ContainerCreating", Message: message)).ToArray();

@@ -27,13 +27,19 @@ public sealed class PodRecord
 
     public Dictionary<string, ContainerRecord> Containers { get; set; } = [];
 
+    /// <summary>Where the pod's volumes are mounted (commands under them are not checked before a start).</summary>
+    public List<string> MountTargets { get; set; } = [];
+
+    /// <summary>When the pod's configMap/secret/downwardAPI/projected volumes are next written again.</summary>
+    public DateTime? NextVolumeRefresh { get; set; }
+
     /// <summary>Set once every container has been stopped for the pod's deletion.</summary>
     public bool Stopped { get; set; }
 }
 
 public sealed class ContainerRecord
 {
-    /// <summary>process, server or pause (see <see cref="ContainerRun"/>).</summary>
+    /// <summary>process, server or pause (see <see cref="ContainerRun"/>), or waiting: it could not start.</summary>
     public string Kind { get; set; } = "process";
 
     public string Image { get; set; } = "";
@@ -65,6 +71,12 @@ public sealed class ContainerRecord
     public DateTime? NextLivenessProbe { get; set; }
 
     public string? Error { get; set; }
+
+    /// <summary>Why a container that could not start waits (CreateContainerConfigError, ErrImagePull…).</summary>
+    public string? WaitingReason { get; set; }
+
+    /// <summary>Starts that failed in a row (the back-off's exponent).</summary>
+    public int FailedStarts { get; set; }
 }
 
 /// <summary>Reads and writes pod records atomically (write to a temporary file, then rename).</summary>

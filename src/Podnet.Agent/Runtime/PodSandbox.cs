@@ -17,13 +17,19 @@ public sealed record PodSandboxSpec(
     string ResolvConf,
     string Hosts,
     IReadOnlyDictionary<string, string> ServiceAccountFiles,
-    string? SharedDirectory = null);
+    string? SharedDirectory = null)
+{
+    /// <summary>The pod's volumes mounted into its mount namespace, in order (see <see cref="Volumes.VolumePlanner"/>).</summary>
+    public IReadOnlyList<Volumes.SandboxMount> Mounts { get; init; } = [];
+}
 
 /// <summary>
-/// A pod's mount and UTS namespaces, held by a "holder" process that sleeps inside them and
-/// inside the pod's network namespace, like the pause container. Containers join all three
-/// with nsenter, so each sees its pod's /etc/resolv.conf, /etc/hosts, hostname and
-/// /var/run/secrets/kubernetes.io/serviceaccount while running the host's filesystem.
+/// A pod's mount, UTS, IPC and PID namespaces, held by a "holder" process that is PID 1 of the
+/// pod's PID namespace and lives in the pod's network namespace, like the pause container.
+/// Containers (and exec, and exec probes) join all five through <see cref="EnterArgv"/>, so each
+/// sees its pod's /etc/resolv.conf, /etc/hosts, hostname, volumes,
+/// /var/run/secrets/kubernetes.io/serviceaccount and a /proc that lists only the pod's
+/// processes, while running the host's filesystem.
 /// </summary>
 /// <remarks>
 /// Every process here starts in a session of its own (setsid) and writes to files, never to
@@ -35,6 +41,14 @@ public sealed record PodSandboxSpec(
 /// start (ext4 inode allocation was a tenth of an agent's CPU, the holder's mount commands as
 /// much again), so the service-account files are shared by content and the loopback link is
 /// brought up by the agent over netlink rather than by running ip.
+///
+/// PID namespace: one per pod, always, with the holder as its PID 1 (which reaps orphans), as
+/// kubelet does with shareProcessNamespace: true. Without shareProcessNamespace kubelet gives
+/// each container a PID namespace of its own; Podnet does not, because its containers also
+/// share one mount namespace (the pod's /proc is mounted there once): a pod's containers see
+/// each other's processes either way, never the node's or another pod's. The holder's PID
+/// (<see cref="HolderPid"/>) is that PID 1 as the node sees it; killing it ends every process
+/// of the pod at once.
 /// </remarks>
 public sealed class PodSandbox
 {
@@ -71,7 +85,8 @@ public sealed class PodSandbox
             {
                 // as `ip link set lo up || true` did: a pod without loopback still runs
             }
-            return ProcessSignals.StartDetached(null, "/usr/bin/unshare", ["--mount", "--uts", "--propagation", "slave", "--", "/bin/sh", "-c", script]);
+            return ProcessSignals.StartDetached(null, "/usr/bin/unshare",
+                ["--mount", "--uts", "--ipc", "--pid", "--fork", "--kill-child", "--mount-proc", "--propagation", "slave", "--", "/bin/sh", "-c", script]);
         });
         var ready = Path.Combine(spec.Directory, "ready");
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
@@ -88,7 +103,39 @@ public sealed class PodSandbox
             }
             Thread.Sleep(5);
         }
-        return new PodSandbox(spec, holder.Id);
+        return new PodSandbox(spec, InnerPid(holder.Id));
+    }
+
+    /// <summary>
+    /// The argv that runs <paramref name="command"/> inside the pod of holder
+    /// <paramref name="holderPid"/>: its network, mount, UTS, IPC and PID namespaces, in
+    /// <paramref name="workingDirectory"/> when given. The one way into a pod: containers, exec
+    /// probes, <c>podnet exec</c> and the kubelet API's exec all start their processes with it,
+    /// so they all land in the same namespaces. The process is a child of nsenter, which waits
+    /// for it and exits with its status (or dies of its signal).
+    /// </summary>
+    public static IReadOnlyList<string> EnterArgv(int holderPid, IReadOnlyList<string> command, string? workingDirectory = null)
+    {
+        var argv = new List<string>(command.Count + 10)
+        {
+            "/usr/bin/nsenter", "--target", holderPid.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--mount", "--uts", "--ipc", "--net", "--pid",
+        };
+        if (workingDirectory is { Length: > 0 })
+        {
+            argv.Add("--wd=" + workingDirectory);
+        }
+        argv.Add("--");
+        argv.AddRange(command);
+        return argv;
+    }
+
+    /// <summary>unshare --fork's child: PID 1 of the pod's PID namespace.</summary>
+    private static int InnerPid(int unsharePid)
+    {
+        var children = File.ReadAllText($"/proc/{unsharePid}/task/{unsharePid}/children").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return children.Length == 1 ? int.Parse(children[0], System.Globalization.CultureInfo.InvariantCulture)
+            : throw new InvalidOperationException($"the pod's holder (unshare {unsharePid}) has {children.Length} children, expected 1");
     }
 
     /// <summary>Re-attaches to a sandbox whose holder is still running (after an agent restart).</summary>
@@ -109,10 +156,13 @@ public sealed class PodSandbox
         var log = Path.Combine(LogDirectory, $"{name}.log");
         var exit = Path.Combine(LogDirectory, $"{name}.exit");
         File.Delete(exit);
-        // sh runs nsenter (joining the pod) with the command in the background, forwards
-        // SIGTERM and SIGINT to it, and records its exit status when it ends.
-        const string wrapper = "nsenter --target \"$0\" --mount --uts --net ${PODNET_WD:+--wd=\"$PODNET_WD\"} -- \"$@\" >>\"$PODNET_LOG\" 2>&1 </dev/null & child=$!; "
-            + "trap 'kill -TERM $child 2>/dev/null' TERM; trap 'kill -INT $child 2>/dev/null' INT; "
+        // sh runs the command in the pod (through nsenter, which forks it into the pod's PID
+        // namespace and waits for it) in the background, forwards SIGTERM and SIGINT to the
+        // command itself (nsenter would die of them without passing them on), and records its
+        // exit status when it ends.
+        const string wrapper = "\"$@\" >>\"$PODNET_LOG\" 2>&1 </dev/null & child=$!; "
+            + "trap 'for p in $(cat /proc/$child/task/$child/children 2>/dev/null); do kill -TERM $p 2>/dev/null; done' TERM; "
+            + "trap 'for p in $(cat /proc/$child/task/$child/children 2>/dev/null); do kill -INT $p 2>/dev/null; done' INT; "
             + "while :; do wait $child; status=$?; kill -0 $child 2>/dev/null || break; done; "
             + "echo $status >\"$PODNET_EXIT.tmp\"; mv \"$PODNET_EXIT.tmp\" \"$PODNET_EXIT\"";
         var env = new Dictionary<string, string>
@@ -126,15 +176,11 @@ public sealed class PodSandbox
         }
         env["PODNET_LOG"] = log;
         env["PODNET_EXIT"] = exit;
-        if (workingDirectory is not null)
-        {
-            env["PODNET_WD"] = workingDirectory;
-        }
-        using var process = ProcessSignals.StartDetached(null, "/bin/sh", ["-c", wrapper, HolderPid.ToString(System.Globalization.CultureInfo.InvariantCulture), .. command], env);
+        using var process = ProcessSignals.StartDetached(null, "/bin/sh", ["-c", wrapper, "podnet-container", .. EnterArgv(HolderPid, command, workingDirectory)], env);
         return new ContainerProcess(name, process.Id, log, exit);
     }
 
-    /// <summary>Stops the holder, which releases the pod's mount and UTS namespaces.</summary>
+    /// <summary>Stops the holder, which ends every process of the pod and releases its namespaces.</summary>
     public void Destroy()
     {
         ProcessSignals.Kill(HolderPid, ProcessSignals.SigKill);
@@ -190,16 +236,21 @@ public sealed class PodSandbox
         script.Append($"mount -o bind,ro {Quote(account)} /run/secrets/kubernetes.io/serviceaccount; ");
         script.Append($"mount --bind {Quote(Path.Combine(spec.Directory, "resolv.conf"))} /etc/resolv.conf; ");
         script.Append($"mount --bind {Quote(Path.Combine(spec.Directory, "hosts"))} /etc/hosts; ");
+        foreach (var mount in spec.Mounts)
+        {
+            script.Append(Volumes.SandboxMount.Script(mount));
+        }
         script.Append($"hostname {Quote(spec.Hostname)}; ");
         script.Append($": > {Quote(Path.Combine(spec.Directory, "ready"))}; ");
-        script.Append("exec sleep infinity");
+        // PID 1 of the pod: waits for ever, and each wait also reaps the pod's orphans.
+        script.Append("set +e; while :; do sleep 2147483647 & wait $!; done");
         return script.ToString();
     }
 
     private static string ReadLog(PodSandboxSpec spec) => Directory.Exists(spec.Directory) ? "see " + spec.Directory : "";
 
     /// <summary>Single-quotes <paramref name="text"/> for sh.</summary>
-    private static string Quote(string text) => "'" + text.Replace("'", "'\\''") + "'";
+    internal static string Quote(string text) => "'" + text.Replace("'", "'\\''") + "'";
 }
 
 /// <summary>A started container: its wrapper's pid (the process group's leader) and its files.</summary>

@@ -1,4 +1,5 @@
 using k8s.Models;
+using Podnet.Agent.Runtime.Volumes;
 using Podnet.Agent.TestServer;
 using Podnet.Core.Cluster;
 
@@ -16,11 +17,41 @@ public sealed class PodStarter(AgentOptions options, PodNetwork network, Service
     /// </summary>
     public Action<V1Pod, IReadOnlyList<string>>? BeforeContainers { get; init; }
 
-    public PodRecord Start(V1Pod pod, string conflist, IReadOnlyList<ServiceInfo> services)
+    /// <summary>Where hostPath volumes live: the lab node's "host" filesystem (STATE/hostpath/PATH).</summary>
+    public string HostPathRoot => Path.Combine(options.StateDirectory, "hostpath");
+
+    /// <summary>The pod's volume plan (pure; throws <see cref="VolumeException"/> for what Podnet cannot mount).</summary>
+    public VolumePlan PlanVolumes(V1Pod pod) =>
+        VolumePlanner.Plan(pod, PodRecordStore.DirectoryOf(options.PodsDirectory, pod.Metadata.Uid), HostPathRoot);
+
+    /// <summary>The token projected serviceAccountToken sources get (the lab's service-account token).</summary>
+    public string Token => account.Token;
+
+    /// <summary>
+    /// Starts the pod: volumes first (a volume that cannot be made fails the start before any
+    /// network exists), then network, sandbox and containers. A container that cannot start is
+    /// left Waiting with its reason while the others run.
+    /// </summary>
+    public PodRecord Start(V1Pod pod, string conflist, IReadOnlyList<ServiceInfo> services, VolumeInputs inputs)
     {
         var meta = pod.Metadata!;
         var uid = meta.Uid;
         var hostname = pod.Spec?.Hostname is { Length: > 0 } h ? h : meta.Name;
+        IReadOnlyList<SandboxMount> mounts;
+        var plan = PlanVolumes(pod);
+        try
+        {
+            mounts = VolumeSetup.Prepare(pod, plan, inputs, DateTime.UtcNow);
+            if ((pod.Spec?.Containers ?? []).Any(c => ContainerPlanner.IsAgnhost(c.Image ?? "")))
+            {
+                mounts = [.. mounts, AgnhostMount(pod)];
+            }
+        }
+        catch
+        {
+            PodRecordStore.Delete(options.PodsDirectory, uid);
+            throw;
+        }
         var ips = network.Setup(uid, meta.NamespaceProperty, meta.Name, conflist);
         var record = new PodRecord
         {
@@ -31,6 +62,7 @@ public sealed class PodStarter(AgentOptions options, PodNetwork network, Service
             Hostname = hostname,
             PodIPs = ips.ToList(),
             StartTime = DateTime.UtcNow,
+            MountTargets = mounts.OfType<SandboxMount.Bind>().Select(m => m.Target).ToList(),
         };
         try
         {
@@ -51,12 +83,15 @@ public sealed class PodStarter(AgentOptions options, PodNetwork network, Service
                 PodDns.Build(meta.NamespaceProperty, dns, new NodeDns(options.ClusterDns, options.ClusterDomain, ReadHostResolvConf())),
                 PodHosts.Build(hostname, pod.Spec?.Subdomain, meta.NamespaceProperty, options.ClusterDomain, ips, aliases),
                 account.For(meta.NamespaceProperty),
-                Path.Combine(options.StateDirectory, "shared")));
+                Path.Combine(options.StateDirectory, "shared"))
+            {
+                Mounts = mounts,
+            });
             record.HolderPid = sandbox.HolderPid;
             foreach (var container in pod.Spec?.Containers ?? [])
             {
                 record.Containers[container.Name] = new ContainerRecord { Image = container.Image ?? "" };
-                StartContainer(pod, container, record, sandbox, services);
+                StartContainer(pod, container, record, sandbox, services, inputs, DateTime.UtcNow);
             }
         }
         catch
@@ -70,8 +105,26 @@ public sealed class PodStarter(AgentOptions options, PodNetwork network, Service
         return record;
     }
 
-    /// <summary>Starts (or restarts) one container of a running pod.</summary>
-    public void StartContainer(V1Pod pod, V1Container container, PodRecord record, PodSandbox sandbox, IReadOnlyList<ServiceInfo> services)
+    /// <summary>
+    /// A pod of the agnhost image gets /agnhost: a script that runs `podnet agnhost` (this very
+    /// binary), read-only, in the pod's mount namespace only.
+    /// </summary>
+    private SandboxMount AgnhostMount(V1Pod pod)
+    {
+        var directory = PodRecordStore.DirectoryOf(options.PodsDirectory, pod.Metadata.Uid);
+        Directory.CreateDirectory(directory);
+        var script = Path.Combine(directory, "agnhost");
+        var podnet = Environment.ProcessPath ?? "podnet";
+        File.WriteAllText(script, $"#!/bin/sh\nexec {PodSandbox.Quote(podnet)} agnhost \"$@\"\n");
+        AtomicWriter.SetMode(script, 0x1ED); // 0755
+        return new SandboxMount.Bind(script, "/agnhost", ReadOnly: true, IsFile: true);
+    }
+
+    /// <summary>
+    /// Starts (or restarts) one container of a running pod; one that cannot start is left
+    /// Waiting with kubelet's reason and tried again after a back-off.
+    /// </summary>
+    public void StartContainer(V1Pod pod, V1Container container, PodRecord record, PodSandbox sandbox, IReadOnlyList<ServiceInfo> services, VolumeInputs inputs, DateTime now)
     {
         var state = record.Containers[container.Name];
         state.ExitCode = null;
@@ -81,12 +134,43 @@ public sealed class PodStarter(AgentOptions options, PodNetwork network, Service
         state.ProbeSuccesses = state.ProbeFailures = state.LivenessFailures = 0;
         state.NextReadinessProbe = state.NextLivenessProbe = null;
         state.Error = null;
+        state.WaitingReason = null;
+        try
+        {
+            Run(pod, container, record, sandbox, services, inputs, state);
+            state.FailedStarts = 0;
+            state.StartedAt = now;
+        }
+        catch (ContainerStartException e)
+        {
+            state.Kind = "waiting";
+            state.Pid = 0;
+            state.StartedAt = null;
+            // kubelet says ErrImagePull the first time, then ImagePullBackOff while it waits.
+            state.WaitingReason = e.Reason == "ErrImagePull" && state.FailedStarts > 0 ? "ImagePullBackOff" : e.Reason;
+            state.Error = e.Message;
+            state.RestartAt = now + CrashBackoff.Delay(state.FailedStarts);
+            state.FailedStarts++;
+        }
+    }
+
+    private void Run(V1Pod pod, V1Container container, PodRecord record, PodSandbox sandbox, IReadOnlyList<ServiceInfo> services, VolumeInputs inputs, ContainerRecord state)
+    {
         var ports = (container.Ports ?? []).Select(p => (p.ContainerPort, p.Protocol ?? "TCP")).ToArray();
-        var run = ContainerPlanner.Plan(new ContainerSpec(container.Name, container.Image ?? "", container.Command?.ToArray() ?? [], container.Args?.ToArray() ?? [], ports));
+        ContainerRun run;
+        try
+        {
+            run = ContainerPlanner.Plan(new ContainerSpec(container.Name, container.Image ?? "", container.Command?.ToArray() ?? [], container.Args?.ToArray() ?? [], ports));
+        }
+        catch (ArgumentException e)
+        {
+            throw new ContainerStartException("ErrImagePull", $"Failed to pull image \"{container.Image}\": {e.Message}");
+        }
         switch (run)
         {
             case ContainerRun.Process process:
-                var env = ContainerEnvironment.Build(pod, container, record.PodIPs, options.NodeAddresses[0].ToString(), services);
+                var env = ContainerEnvironment.Build(pod, container, record.PodIPs, options.NodeAddresses[0].ToString(), services, inputs);
+                CheckExecutable(process.Argv[0], env, record.MountTargets);
                 state.Kind = "process";
                 state.Pid = sandbox.Start(container.Name, process.Argv, env, container.WorkingDir).Pid;
                 break;
@@ -99,7 +183,29 @@ public sealed class PodStarter(AgentOptions options, PodNetwork network, Service
                 state.Kind = "pause";
                 break;
         }
-        state.StartedAt = DateTime.UtcNow;
+    }
+
+    /// <summary>
+    /// CreateContainerError, in the runtime's words, for a command that is not on the node (the
+    /// pod's filesystem is the node's, except under its volumes, which are not looked into).
+    /// </summary>
+    private static void CheckExecutable(string command, IReadOnlyList<KeyValuePair<string, string>> env, IReadOnlyList<string> mountTargets)
+    {
+        bool UnderMount(string path) => mountTargets.Any(t => path == t || path.StartsWith(t + "/", StringComparison.Ordinal));
+        if (command.Contains('/'))
+        {
+            if (command.StartsWith('/') && !UnderMount(command) && !File.Exists(command))
+            {
+                throw new ContainerStartException("CreateContainerError", $"exec: \"{command}\": stat {command}: no such file or directory");
+            }
+            return;
+        }
+        var path = env.LastOrDefault(kv => kv.Key == "PATH").Value ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+        var dirs = path.Split(':', StringSplitOptions.RemoveEmptyEntries);
+        if (!dirs.Any(d => UnderMount(d) || File.Exists(Path.Combine(d, command))))
+        {
+            throw new ContainerStartException("CreateContainerError", $"exec: \"{command}\": executable file not found in $PATH");
+        }
     }
 
     /// <summary>Stops every container: SIGTERM (or SIGKILL when not graceful) to processes; built-in servers stop serving.</summary>
@@ -111,7 +217,7 @@ public sealed class PodStarter(AgentOptions options, PodNetwork network, Service
             {
                 PodServerDirectory.Remove(options.ServeDirectory, ServeKey(record, name));
             }
-            else if (state.Kind == "process" && state.Pid > 0)
+            else if (state.Kind == "process" && state.Pid > 0 && state.ExitCode is null)
             {
                 var process = ContainerOf(record, name, state);
                 process.Signal(graceful ? Kernel.ProcessSignals.SigTerm : Kernel.ProcessSignals.SigKill);
@@ -146,6 +252,23 @@ public sealed class PodStarter(AgentOptions options, PodNetwork network, Service
 /// <summary>The files a pod gets at /var/run/secrets/kubernetes.io/serviceaccount: token, ca.crt, namespace.</summary>
 public sealed class ServiceAccountFiles(string token, string caCertificate)
 {
+    public string Token => token;
+
     public IReadOnlyDictionary<string, string> For(string ns) =>
         new Dictionary<string, string> { ["token"] = token, ["ca.crt"] = caCertificate, ["namespace"] = ns };
+}
+
+/// <summary>kubelet's back-off for restarting a container: 10 s, doubling, at most 5 min.</summary>
+public static class CrashBackoff
+{
+    public static readonly TimeSpan Initial = TimeSpan.FromSeconds(10);
+
+    public static readonly TimeSpan Max = TimeSpan.FromMinutes(5);
+
+    /// <summary>The wait before the next try after <paramref name="failures"/> earlier ones (0: the first).</summary>
+    public static TimeSpan Delay(int failures)
+    {
+        var delay = Initial * Math.Pow(2, Math.Clamp(failures, 0, 16));
+        return delay < Max ? delay : Max;
+    }
 }

@@ -95,8 +95,9 @@ public sealed class Probes(Func<AddressFamily, Socket> socketFactory)
         {
             return false;
         }
-        var info = new ProcessStartInfo("/usr/bin/nsenter") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in new[] { "--target", sandbox.HolderPid.ToString(System.Globalization.CultureInfo.InvariantCulture), "--mount", "--uts", "--net", "--" }.Concat(command))
+        var argv = PodSandbox.EnterArgv(sandbox.HolderPid, command);
+        var info = new ProcessStartInfo(argv[0]) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in argv.Skip(1))
         {
             info.ArgumentList.Add(argument);
         }

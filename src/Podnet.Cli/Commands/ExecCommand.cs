@@ -7,8 +7,8 @@ using Podnet.Lab.State;
 namespace Podnet.Cli.Commands;
 
 /// <summary>
-/// `podnet exec [-n NS] POD [-c C] -- CMD…` runs CMD inside a lab pod (its network, mount and
-/// UTS namespaces, with its container's environment); `--outside` and `--node NAME` run it on
+/// `podnet exec [-n NS] POD [-c C] -- CMD…` runs CMD inside a lab pod (its network, mount, UTS,
+/// IPC and PID namespaces, with its container's environment); `--outside` and `--node NAME` run it on
 /// the lab's outside host or a node. Stdin and stdout pass through; the exit status is CMD's.
 /// </summary>
 internal static class ExecCommand
@@ -72,7 +72,8 @@ internal static class ExecCommand
             var containerName = parse.GetValue(container) ?? target.Spec.Containers[0].Name;
             var holder = (int)record["HolderPid"]!;
             var wrapper = (int?)record["Containers"]?[containerName]?["Pid"] ?? 0;
-            return await RunAsync(["--target", holder.ToString(System.Globalization.CultureInfo.InvariantCulture), "--mount", "--uts", "--net", "--", .. argv], wrapper, token);
+            // The one way into a pod, as its containers went in: its net, mount, UTS, IPC and PID namespaces.
+            return await RunAsync(Agent.Runtime.PodSandbox.EnterArgv(holder, argv).Skip(1), wrapper, token);
         });
         return command;
     }
