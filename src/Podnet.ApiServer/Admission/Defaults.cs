@@ -20,6 +20,7 @@ internal static class Defaults
                 if (old is null)
                 {
                     obj["status"] = new JsonObject { ["phase"] = "Pending", ["qosClass"] = "BestEffort" };
+                    DefaultTolerationSeconds(obj.Child("spec"));
                 }
                 break;
             case "services":
@@ -63,6 +64,30 @@ internal static class Defaults
                 Protocols(obj["ports"] as JsonArray);
                 break;
         }
+    }
+
+    /// <summary>How long a pod stays on a node that is not ready or unreachable, unless it says otherwise.</summary>
+    public const int DefaultTolerationSecondsValue = 300;
+
+    /// <summary>
+    /// The DefaultTolerationSeconds admission plugin, on create: a pod with no toleration of the
+    /// not-ready (or unreachable) NoExecute taint gets one for 300 s, so that taint-based
+    /// eviction moves it off a dead node after five minutes rather than at once. A toleration
+    /// with an empty key or an empty effect counts, as upstream counts it.
+    /// </summary>
+    private static void DefaultTolerationSeconds(JsonObject spec)
+    {
+        var tolerations = spec["tolerations"] as JsonArray ?? [];
+        foreach (var key in new[] { "node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable" })
+        {
+            var tolerated = tolerations.OfType<JsonObject>().Any(t =>
+                ((string?)t["key"] is null or "" || (string?)t["key"] == key) && ((string?)t["effect"] is null or "" or "NoExecute"));
+            if (!tolerated)
+            {
+                tolerations.Add((JsonNode)new JsonObject { ["key"] = key, ["operator"] = "Exists", ["effect"] = "NoExecute", ["tolerationSeconds"] = DefaultTolerationSecondsValue });
+            }
+        }
+        spec["tolerations"] = tolerations;
     }
 
     /// <summary>stringData is write-only: merged into data (base64), as upstream, then dropped.</summary>

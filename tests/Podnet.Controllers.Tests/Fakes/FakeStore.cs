@@ -33,6 +33,7 @@ internal sealed class FakeStore
         ["deployments"] = ("apps/v1", "Deployment"),
         ["replicasets"] = ("apps/v1", "ReplicaSet"),
         ["endpointslices"] = ("discovery.k8s.io/v1", "EndpointSlice"),
+        ["leases"] = ("coordination.k8s.io/v1", "Lease"),
     };
 
     public long ResourceVersion
