@@ -44,6 +44,9 @@ internal static class Defaults
             case "apps/replicasets":
                 Workload(obj, old);
                 break;
+            case "apps/daemonsets":
+                DaemonSet(obj, old);
+                break;
             case "secrets":
                 if ((string?)obj["type"] is null or "")
                 {
@@ -116,6 +119,25 @@ internal static class Defaults
         if (old is null)
         {
             obj["status"] = new JsonObject();
+        }
+    }
+
+    /// <summary>As upstream's SetDefaults_DaemonSet: RollingUpdate with maxUnavailable 1 and maxSurge 0, ten revisions kept.</summary>
+    private static void DaemonSet(JsonObject obj, JsonObject? old)
+    {
+        var spec = obj.Child("spec");
+        var strategy = spec.Child("updateStrategy");
+        strategy["type"] ??= "RollingUpdate";
+        if ((string?)strategy["type"] == "RollingUpdate")
+        {
+            strategy.Child("rollingUpdate")["maxUnavailable"] ??= 1;
+            strategy.Child("rollingUpdate")["maxSurge"] ??= 0;
+        }
+        spec["revisionHistoryLimit"] ??= 10;
+        PodSpec(spec.Child("template").Child("spec"));
+        if (old is null)
+        {
+            obj["status"] = new JsonObject { ["currentNumberScheduled"] = 0, ["numberMisscheduled"] = 0, ["desiredNumberScheduled"] = 0, ["numberReady"] = 0 };
         }
     }
 

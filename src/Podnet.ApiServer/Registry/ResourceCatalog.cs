@@ -19,6 +19,7 @@ internal static class ResourceCatalog
     public static readonly ResourceInfo NetworkPolicies = new("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", true, ["netpol"], None, None);
     public static readonly ResourceInfo Deployments = new("apps", "v1", "deployments", "Deployment", true, ["deploy"], ["status", "scale"], All);
     public static readonly ResourceInfo ReplicaSets = new("apps", "v1", "replicasets", "ReplicaSet", true, ["rs"], ["status", "scale"], All);
+    public static readonly ResourceInfo DaemonSets = new("apps", "v1", "daemonsets", "DaemonSet", true, ["ds"], ["status"], All);
     public static readonly ResourceInfo Leases = new("coordination.k8s.io", "v1", "leases", "Lease", true, None, None, None);
     public static readonly ResourceInfo Roles = new("rbac.authorization.k8s.io", "v1", "roles", "Role", true, None, None, None);
     public static readonly ResourceInfo ClusterRoles = new("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", false, None, None, None);
@@ -29,6 +30,7 @@ internal static class ResourceCatalog
     [
         Namespaces, Nodes, Pods, Services, Endpoints, ConfigMaps, Secrets, ServiceAccounts, Events,
         EndpointSlices, NetworkPolicies, Deployments, ReplicaSets, Leases,
+        DaemonSets,
         Roles, ClusterRoles, RoleBindings, ClusterRoleBindings,
     ];
 

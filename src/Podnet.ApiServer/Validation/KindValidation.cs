@@ -24,6 +24,9 @@ internal static class KindValidation
             case "apps/deployments" or "apps/replicasets":
                 Workload(obj, old, causes);
                 break;
+            case "apps/daemonsets":
+                DaemonSetValidation.Validate(obj, old, causes);
+                break;
             case "networking.k8s.io/networkpolicies":
                 NetworkPolicyValidation.Validate(obj["spec"] as JsonObject ?? [], causes);
                 break;

@@ -16,7 +16,7 @@ namespace Podnet.Controllers.Runtime;
 public static class ControllerManager
 {
     /// <summary>Every controller, in the order they start.</summary>
-    public static readonly IReadOnlyList<string> AllNames = ["nodeipam", "scheduler", "deployments", "endpointslices", "loadbalancer", "namespaces", "nodelifecycle"];
+    public static readonly IReadOnlyList<string> AllNames = ["nodeipam", "scheduler", "deployments", "endpointslices", "loadbalancer", "namespaces", "nodelifecycle", "daemonsets"];
 
     /// <summary>
     /// Parses a --controllers value: "all" (or empty) for every controller, "none" for none, else a
@@ -52,6 +52,7 @@ public static class ControllerManager
             "loadbalancer" => new LoadBalancerController(client, informers, options),
             "namespaces" => new NamespaceController(client, informers, options),
             "nodelifecycle" => new NodeLifecycle.NodeLifecycleController(client, informers, options),
+            "daemonsets" => new DaemonSets.DaemonSetController(client, informers, options),
             _ => throw new ArgumentException($"unknown controller {name}", nameof(names)),
         })).ToList();
 

@@ -45,6 +45,8 @@ public sealed class SharedInformers
 
     public Informer<V1ReplicaSet> ReplicaSets => Get(() => new Informer<V1ReplicaSet>(ListWatches.ReplicaSets(_client), _options));
 
+    public Informer<V1DaemonSet> DaemonSets => Get(() => new Informer<V1DaemonSet>(ListWatches.DaemonSets(_client), _options));
+
     public Informer<V1Lease> NodeLeases => Get(() => new Informer<V1Lease>(ListWatches.NodeLeases(_client), _options));
 
     /// <summary>Runs every informer made so far until cancelled.</summary>

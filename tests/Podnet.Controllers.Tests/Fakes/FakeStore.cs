@@ -34,6 +34,7 @@ internal sealed class FakeStore
         ["replicasets"] = ("apps/v1", "ReplicaSet"),
         ["endpointslices"] = ("discovery.k8s.io/v1", "EndpointSlice"),
         ["leases"] = ("coordination.k8s.io/v1", "Lease"),
+        ["daemonsets"] = ("apps/v1", "DaemonSet"),
     };
 
     public long ResourceVersion
