@@ -1,9 +1,9 @@
 namespace Podnet.Controllers.NodeLifecycle;
 
 /// <summary>
-/// What the controller last saw of a node's heartbeat (its Lease's renewTime, or the Ready
-/// condition's lastHeartbeatTime without a Lease), and when, by its own clock, it saw that
-/// value change.
+/// What the controller last saw of a node's heartbeat (the later of its Lease's renewTime and
+/// its Ready condition's lastHeartbeatTime), and when, by its own clock, it saw that value
+/// change.
 /// </summary>
 /// <remarks>
 /// As upstream's node lifecycle controller, the grace period runs from <see cref="ProbedAt"/>,

@@ -50,9 +50,11 @@ internal sealed class NodeLifecycleController : QueueController
         }
         foreach (var node in nodes)
         {
-            var heartbeat = leases.TryGetValue(node.Metadata.Name, out var renew) && renew is not null
-                ? renew
-                : node.Status?.Conditions?.FirstOrDefault(c => c.Type == "Ready")?.LastHeartbeatTime;
+            // Either heartbeat counts, as upstream: a kubelet that posts Ready before it renews
+            // its Lease (as one coming back does) is not marked Unknown again meanwhile.
+            var lease = leases.TryGetValue(node.Metadata.Name, out var renew) ? renew : null;
+            var posted = node.Status?.Conditions?.FirstOrDefault(c => c.Type == "Ready")?.LastHeartbeatTime;
+            var heartbeat = lease is null ? posted : posted is null || lease > posted ? lease : posted;
             _health[node.Metadata.Name] = NodeHealth.Observe(_health.GetValueOrDefault(node.Metadata.Name), heartbeat, now);
         }
         var plan = NodeLifecycleCalc.Calc(nodes, _health, Informers.Pods.Cache.List(), now, Options.NodeMonitorGracePeriod, TaintSince(now));
