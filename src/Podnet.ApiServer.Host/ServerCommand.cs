@@ -24,12 +24,13 @@ internal static class ServerCommand
     private static readonly Option<int> MaxRequestsInFlight = new("--max-requests-inflight") { Description = "Read-only requests (get, list; not watches) served at once; more are answered 429 with Retry-After: 1. 0 is no limit.", DefaultValueFactory = _ => 400 };
     private static readonly Option<int> MaxMutatingRequestsInFlight = new("--max-mutating-requests-inflight") { Description = "Writes served at once; more are answered 429 with Retry-After: 1. 0 is no limit.", DefaultValueFactory = _ => 200 };
     private static readonly Option<string> RequestTimeout = new("--request-timeout") { Description = "A request (not a watch) still running after this is answered 504 Timeout and stopped (like 60s, 1m0s, 500ms; 0 is none).", DefaultValueFactory = _ => "1m0s" };
+    private static readonly Option<string> NodeGrace = new("--node-monitor-grace-period") { Description = "How long a node may go without renewing its Lease before the controllers mark it Unknown (like 40s, 5s).", DefaultValueFactory = _ => "40s" };
     private static readonly Option<string> Controllers = new("--controllers") { Description = $"Controllers to run, comma-separated: {string.Join(", ", ApiServerOptions.KnownControllers)} (default all).", DefaultValueFactory = _ => "all" };
 
     public static RootCommand Create()
     {
         var command = new RootCommand("Run the Kubernetes-compatible API server (and its controllers) without a lab.");
-        foreach (var option in new Option[] { State, Port, Bind, ServiceCidr, NodePortRange, ClusterCidr, LabNetns, LabAddress, LabPort, LoadBalancerPool, Controllers, MaxRequestsInFlight, MaxMutatingRequestsInFlight, RequestTimeout })
+        foreach (var option in new Option[] { State, Port, Bind, ServiceCidr, NodePortRange, ClusterCidr, LabNetns, LabAddress, LabPort, LoadBalancerPool, NodeGrace, Controllers, MaxRequestsInFlight, MaxMutatingRequestsInFlight, RequestTimeout })
         {
             command.Options.Add(option);
         }
@@ -53,6 +54,10 @@ internal static class ServerCommand
                 if (parse.GetValue(LoadBalancerPool) is { } pool)
                 {
                     _ = Podnet.Controllers.LoadBalancer.AddressRange.ParseList(pool);
+                }
+                if (Core.Cluster.GoDuration.Parse(parse.GetValue(NodeGrace)!) <= TimeSpan.Zero)
+                {
+                    throw new FormatException("--node-monitor-grace-period: must be longer than 0");
                 }
                 if (options.Controllers.Count > 0 && !File.Exists(podnet))
                 {
@@ -108,7 +113,7 @@ internal static class ServerCommand
 
     private static List<string> ControllerArguments(ParseResult parse, ApiServerHost host, ApiServerOptions options)
     {
-        List<string> arguments = ["controllers", "--kubeconfig", host.KubeconfigPath, "--controllers", string.Join(',', options.Controllers), "--cluster-cidr", parse.GetValue(ClusterCidr)!];
+        List<string> arguments = ["controllers", "--kubeconfig", host.KubeconfigPath, "--controllers", string.Join(',', options.Controllers), "--cluster-cidr", parse.GetValue(ClusterCidr)!, "--node-monitor-grace-period", parse.GetValue(NodeGrace)!];
         if (parse.GetValue(LoadBalancerPool) is { } pool)
         {
             arguments.AddRange(["--loadbalancer-pool", pool]);

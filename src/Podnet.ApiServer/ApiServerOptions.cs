@@ -6,7 +6,7 @@ namespace Podnet.ApiServer;
 public sealed record ApiServerOptions
 {
     /// <summary>The controllers `--controllers` may name (they run in the control-plane process).</summary>
-    public static readonly IReadOnlyList<string> KnownControllers = ["nodeipam", "scheduler", "deployments", "endpointslices", "loadbalancer", "namespaces", "statefulsets", "disruption"];
+    public static readonly IReadOnlyList<string> KnownControllers = ["nodeipam", "scheduler", "deployments", "endpointslices", "loadbalancer", "namespaces", "statefulsets", "disruption", "nodelifecycle", "daemonsets"];
 
     public required string StateDirectory { get; init; }
 
@@ -53,25 +53,7 @@ public sealed record ApiServerOptions
         Lab?.Address ?? BindAddresses.FirstOrDefault(a => !a.Equals(IPAddress.Any) && !a.Equals(IPAddress.IPv6Any)) ?? IPAddress.Loopback;
 
     /// <summary>Parses a duration as kube-apiserver's flags take it (Go's syntax): "1m0s", "60s", "1.5s", "500ms", "1h".</summary>
-    public static TimeSpan ParseDuration(string text)
-    {
-        var match = System.Text.RegularExpressions.Regex.Match(text, @"^(?:(\d+(?:\.\d+)?)(h|ms|m|s))+$");
-        if (text == "0")
-        {
-            return TimeSpan.Zero;
-        }
-        if (!match.Success)
-        {
-            throw new FormatException($"'{text}' is not a duration like 60s, 1m0s or 500ms");
-        }
-        var total = 0.0;
-        for (var i = 0; i < match.Groups[1].Captures.Count; i++)
-        {
-            var value = double.Parse(match.Groups[1].Captures[i].Value, System.Globalization.CultureInfo.InvariantCulture);
-            total += match.Groups[2].Captures[i].Value switch { "h" => value * 3600, "m" => value * 60, "s" => value, _ => value / 1000 };
-        }
-        return TimeSpan.FromSeconds(total);
-    }
+    public static TimeSpan ParseDuration(string text) => Core.Cluster.GoDuration.Parse(text);
 
     /// <summary>Parses "30000-32767".</summary>
     public static (int Min, int Max) ParsePortRange(string text)

@@ -29,6 +29,18 @@ public sealed class PodStatusCalcTests
         Assert.Equal(phase, PodStatusCalc.Phase(Facts(new ContainerFacts("main", "agnhost", state, restarts, false, ExitCode: exitCode)), policy));
 
     [Fact]
+    public void ReadyAsPosted_NoticesReadyFalseWrittenByTheNodeLifecycleController()
+    {
+        var running = Facts(new ContainerFacts("main", "agnhost", ContainerState.Running, 0, true, StartedAt: T0));
+        var posted = Pod(status: PodStatusCalc.Build(Pod(), running, T0));
+        Assert.True(PodStatusCalc.ReadyAsPosted(posted, running));
+
+        posted.Status.Conditions.Single(c => c.Type == "Ready").Status = "False";
+        Assert.False(PodStatusCalc.ReadyAsPosted(posted, running));
+        Assert.True(PodStatusCalc.ReadyAsPosted(posted, Facts(new ContainerFacts("main", "agnhost", ContainerState.Waiting, 0, false))));
+    }
+
+    [Fact]
     public void Phase_WithoutSandbox_IsPending() =>
         Assert.Equal("Pending", PodStatusCalc.Phase(new PodFacts(false, [], "172.18.0.11", null, [new ContainerFacts("main", "x", ContainerState.Running, 0, true)]), "Always"));
 

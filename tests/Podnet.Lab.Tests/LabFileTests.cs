@@ -43,6 +43,8 @@ public sealed class LabFileTests
     [InlineData("kind: Lab\nspec: {network: Campus}", "spec.network: network name 'Campus' may contain only a-z and 0-9")]
     [InlineData("kind: Lab\nspec: {dnsUpstreams: resolver.example}", "spec.dnsUpstreams: DNS upstream 'resolver.example' is not an address")]
     [InlineData("kind: Lab\nspec: {dnsUpstreams: '172.18.0.1:0'}", "spec.dnsUpstreams: DNS upstream '172.18.0.1:0'")]
+    [InlineData("kind: Lab\nspec: {nodeGrace: 5}", "spec.nodeGrace: '5' is not a duration like 60s")]
+    [InlineData("kind: Lab\nspec: {nodeGrace: 0s}", "spec.nodeGrace: '0s' must be longer than 0")]
     public void Parse_NamesWhatIsWrong(string text, string expected) =>
         Assert.Contains(expected, Assert.Throws<FormatException>(() => LabFile.Parse(text)).Message);
 
@@ -70,6 +72,18 @@ public sealed class LabFileTests
         {
             Assert.Equal(value, LabFile.Parse($"kind: Lab\nspec: {{routing: {value}}}").Routing);
         }
+    }
+
+    [Fact]
+    public void Parse_NodeGrace_IsPassedToTheControllers()
+    {
+        var settings = LabFile.Parse("kind: Lab\nspec: {nodeGrace: 5s}");
+        Assert.Equal("5s", settings.EffectiveNodeGrace);
+        Assert.Equal("40s", new LabSettings().EffectiveNodeGrace);
+        var schema = JsonNode.Parse(File.ReadAllText(Path.Combine(Root(), "examples", "lab.schema.json")))!;
+        var pattern = (string)schema["properties"]!["spec"]!["properties"]!["nodeGrace"]!["pattern"]!;
+        Assert.Matches(pattern, "5s");
+        Assert.Matches(pattern, "1m0s");
     }
 
     [Fact]

@@ -234,7 +234,9 @@ public sealed partial class PodManager(
 
     private async Task PostAsync(V1Pod pod, PodFacts facts, CancellationToken token)
     {
-        if (_posted.TryGetValue(pod.Metadata.Uid, out var last) && last.SameAs(facts))
+        // The Ready condition is checked against the API too: the node lifecycle controller sets
+        // it False while this node was cut off, and the facts did not change meanwhile.
+        if (_posted.TryGetValue(pod.Metadata.Uid, out var last) && last.SameAs(facts) && PodStatusCalc.ReadyAsPosted(pod, facts))
         {
             return;
         }

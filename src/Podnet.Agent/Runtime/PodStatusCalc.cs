@@ -41,11 +41,18 @@ public sealed record PodFacts(bool SandboxReady, IReadOnlyList<string> PodIPs, s
 /// </summary>
 public static class PodStatusCalc
 {
+    /// <summary>Every container runs and is ready: the pod's ContainersReady and Ready conditions.</summary>
+    public static bool ContainersReady(PodFacts facts) => facts.Containers.Count > 0 && facts.Containers.All(c => c.Ready && c.State == ContainerState.Running);
+
+    /// <summary>True when the pod's Ready condition in the API says what <paramref name="facts"/> say.</summary>
+    public static bool ReadyAsPosted(V1Pod pod, PodFacts facts) =>
+        (pod.Status?.Conditions?.FirstOrDefault(c => c.Type == "Ready")?.Status == "True") == ContainersReady(facts);
+
     public static V1PodStatus Build(V1Pod pod, PodFacts facts, DateTime now)
     {
         var previous = pod.Status;
         var policy = pod.Spec?.RestartPolicy ?? "Always";
-        var containersReady = facts.Containers.Count > 0 && facts.Containers.All(c => c.Ready && c.State == ContainerState.Running);
+        var containersReady = ContainersReady(facts);
         var phase = Phase(facts, policy);
         var conditions = new List<V1PodCondition>
         {

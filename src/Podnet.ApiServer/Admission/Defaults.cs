@@ -20,6 +20,7 @@ internal static class Defaults
                 if (old is null)
                 {
                     obj["status"] = new JsonObject { ["phase"] = "Pending", ["qosClass"] = "BestEffort" };
+                    DefaultTolerationSeconds(obj.Child("spec"));
                 }
                 break;
             case "services":
@@ -51,6 +52,9 @@ internal static class Defaults
                 // The status's counts are plain (not optional) fields upstream: a new budget shows them as 0.
                 obj["status"] = new JsonObject { ["disruptionsAllowed"] = 0, ["currentHealthy"] = 0, ["desiredHealthy"] = 0, ["expectedPods"] = 0 };
                 break;
+            case "apps/daemonsets":
+                DaemonSet(obj, old);
+                break;
             case "secrets":
                 if ((string?)obj["type"] is null or "")
                 {
@@ -71,6 +75,30 @@ internal static class Defaults
                 Protocols(obj["ports"] as JsonArray);
                 break;
         }
+    }
+
+    /// <summary>How long a pod stays on a node that is not ready or unreachable, unless it says otherwise.</summary>
+    public const int DefaultTolerationSecondsValue = 300;
+
+    /// <summary>
+    /// The DefaultTolerationSeconds admission plugin, on create: a pod with no toleration of the
+    /// not-ready (or unreachable) NoExecute taint gets one for 300 s, so that taint-based
+    /// eviction moves it off a dead node after five minutes rather than at once. A toleration
+    /// with an empty key or an empty effect counts, as upstream counts it.
+    /// </summary>
+    private static void DefaultTolerationSeconds(JsonObject spec)
+    {
+        var tolerations = spec["tolerations"] as JsonArray ?? [];
+        foreach (var key in new[] { "node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable" })
+        {
+            var tolerated = tolerations.OfType<JsonObject>().Any(t =>
+                ((string?)t["key"] is null or "" || (string?)t["key"] == key) && ((string?)t["effect"] is null or "" or "NoExecute"));
+            if (!tolerated)
+            {
+                tolerations.Add((JsonNode)new JsonObject { ["key"] = key, ["operator"] = "Exists", ["effect"] = "NoExecute", ["tolerationSeconds"] = DefaultTolerationSecondsValue });
+            }
+        }
+        spec["tolerations"] = tolerations;
     }
 
     /// <summary>stringData is write-only: merged into data (base64), as upstream, then dropped.</summary>
@@ -115,6 +143,25 @@ internal static class Defaults
         var retention = spec.Child("persistentVolumeClaimRetentionPolicy");
         retention["whenDeleted"] ??= "Retain";
         retention["whenScaled"] ??= "Retain";
+    }
+
+    /// <summary>As upstream's SetDefaults_DaemonSet: RollingUpdate with maxUnavailable 1 and maxSurge 0, ten revisions kept.</summary>
+    private static void DaemonSet(JsonObject obj, JsonObject? old)
+    {
+        var spec = obj.Child("spec");
+        var strategy = spec.Child("updateStrategy");
+        strategy["type"] ??= "RollingUpdate";
+        if ((string?)strategy["type"] == "RollingUpdate")
+        {
+            strategy.Child("rollingUpdate")["maxUnavailable"] ??= 1;
+            strategy.Child("rollingUpdate")["maxSurge"] ??= 0;
+        }
+        spec["revisionHistoryLimit"] ??= 10;
+        PodSpec(spec.Child("template").Child("spec"));
+        if (old is null)
+        {
+            obj["status"] = new JsonObject { ["currentNumberScheduled"] = 0, ["numberMisscheduled"] = 0, ["desiredNumberScheduled"] = 0, ["numberReady"] = 0 };
+        }
     }
 
     public static void PodSpec(JsonObject spec)

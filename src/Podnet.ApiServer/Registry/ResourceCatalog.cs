@@ -22,6 +22,7 @@ internal static class ResourceCatalog
     public static readonly ResourceInfo StatefulSets = new("apps", "v1", "statefulsets", "StatefulSet", true, ["sts"], ["status", "scale"], All);
     public static readonly ResourceInfo ControllerRevisions = new("apps", "v1", "controllerrevisions", "ControllerRevision", true, None, None, None);
     public static readonly ResourceInfo PodDisruptionBudgets = new("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", true, ["pdb"], ["status"], None);
+    public static readonly ResourceInfo DaemonSets = new("apps", "v1", "daemonsets", "DaemonSet", true, ["ds"], ["status"], All);
     public static readonly ResourceInfo Leases = new("coordination.k8s.io", "v1", "leases", "Lease", true, None, None, None);
     public static readonly ResourceInfo Roles = new("rbac.authorization.k8s.io", "v1", "roles", "Role", true, None, None, None);
     public static readonly ResourceInfo ClusterRoles = new("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", false, None, None, None);
@@ -32,6 +33,7 @@ internal static class ResourceCatalog
     [
         Namespaces, Nodes, Pods, Services, Endpoints, ConfigMaps, Secrets, ServiceAccounts, Events,
         EndpointSlices, NetworkPolicies, Deployments, ReplicaSets, Leases,
+        DaemonSets,
         Roles, ClusterRoles, RoleBindings, ClusterRoleBindings,
         StatefulSets, ControllerRevisions, PodDisruptionBudgets,
     ];

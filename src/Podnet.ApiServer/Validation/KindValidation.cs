@@ -33,6 +33,9 @@ internal static class KindValidation
             case "policy/poddisruptionbudgets":
                 StatefulValidation.PodDisruptionBudget(obj, causes);
                 break;
+            case "apps/daemonsets":
+                DaemonSetValidation.Validate(obj, old, causes);
+                break;
             case "networking.k8s.io/networkpolicies":
                 NetworkPolicyValidation.Validate(obj["spec"] as JsonObject ?? [], causes);
                 break;

@@ -19,10 +19,11 @@ internal static class ControllersCommand
         var controllers = new Option<string>("--controllers") { Description = $"Controllers to run, comma-separated: {string.Join(", ", ControllerManager.AllNames)} (or all).", DefaultValueFactory = _ => "all" };
         var clusterCidr = new Option<string>("--cluster-cidr") { Description = "Pod CIDR(s) the node IPAM controller hands out from, comma-separated.", DefaultValueFactory = _ => "10.244.0.0/16" };
         var pool = new Option<string>("--loadbalancer-pool") { Description = "LoadBalancer address ranges, comma-separated (like 172.18.0.200-172.18.0.250)." };
+        var nodeGrace = new Option<string>("--node-monitor-grace-period") { Description = "How long a node may go without renewing its Lease before it is marked Unknown (like 40s, 5s).", DefaultValueFactory = _ => "40s" };
         // podnet server starts the controllers with a pipe for standard input: when it ends, even
         // killed outright, the pipe closes and the controllers stop with it.
         var untilStdinCloses = new Option<bool>("--until-stdin-closes") { Description = "Stop when standard input reaches its end.", Hidden = true };
-        var command = new Command("controllers", "Run Podnet's controllers against a Kubernetes API server.") { kubeconfig, lab, controllers, clusterCidr, pool, untilStdinCloses };
+        var command = new Command("controllers", "Run Podnet's controllers against a Kubernetes API server.") { kubeconfig, lab, controllers, clusterCidr, pool, nodeGrace, untilStdinCloses };
         command.SetAction(async (parse, token) =>
         {
             IReadOnlyList<string> names;
@@ -34,6 +35,7 @@ internal static class ControllersCommand
                 {
                     NodeIpam = NodeIpamConfig.Parse(parse.GetValue(clusterCidr)!),
                     LoadBalancerPool = parse.GetValue(pool) is { } ranges ? Controllers.LoadBalancer.AddressRange.ParseList(ranges) : new ControllerOptions().LoadBalancerPool,
+                    NodeMonitorGracePeriod = NodeGrace(parse.GetValue(nodeGrace)!),
                     Log = line => Console.Error.WriteLine($"podnet controllers: {line}"),
                 };
             }
@@ -67,6 +69,20 @@ internal static class ControllersCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>A grace period as --node-monitor-grace-period takes it: a positive duration.</summary>
+    public static TimeSpan NodeGrace(string text)
+    {
+        try
+        {
+            var grace = Core.Cluster.GoDuration.Parse(text);
+            return grace > TimeSpan.Zero ? grace : throw new FormatException($"'{text}' must be longer than 0");
+        }
+        catch (FormatException e)
+        {
+            throw new FormatException($"--node-monitor-grace-period: {e.Message}");
+        }
     }
 
     private static void StopAtEndOfInput(CancellationTokenSource stop)

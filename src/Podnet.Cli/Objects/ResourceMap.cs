@@ -27,6 +27,7 @@ internal static class ResourceMap
         new("events", "Event", "", "v1", true, "event", "ev"),
         new("deployments", "Deployment", "apps", "v1", true, "deployment", "deploy"),
         new("replicasets", "ReplicaSet", "apps", "v1", true, "replicaset", "rs"),
+        new("daemonsets", "DaemonSet", "apps", "v1", true, "daemonset", "ds"),
         new("endpointslices", "EndpointSlice", "discovery.k8s.io", "v1", true, "endpointslice"),
         new("networkpolicies", "NetworkPolicy", "networking.k8s.io", "v1", true, "networkpolicy", "netpol"),
         new("leases", "Lease", "coordination.k8s.io", "v1", true, "lease"),

@@ -59,4 +59,15 @@ public static class ListWatches
     public static IListWatch<V1NetworkPolicy> NetworkPolicies(IKubernetes client) => new KubernetesListWatch<V1NetworkPolicy, V1NetworkPolicyList>(
         ct => client.NetworkingV1.ListNetworkPolicyForAllNamespacesAsync(cancellationToken: ct),
         (rv, onError, ct) => client.NetworkingV1.WatchListNetworkPolicyForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: WatchTimeoutSeconds, onError: onError, cancellationToken: ct));
+
+    public static IListWatch<V1DaemonSet> DaemonSets(IKubernetes client) => new KubernetesListWatch<V1DaemonSet, V1DaemonSetList>(
+        ct => client.AppsV1.ListDaemonSetForAllNamespacesAsync(cancellationToken: ct),
+        (rv, onError, ct) => client.AppsV1.WatchListDaemonSetForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: WatchTimeoutSeconds, onError: onError, cancellationToken: ct));
+
+    /// <summary>The nodes' heartbeat Leases, in kube-node-lease only.</summary>
+    public static IListWatch<V1Lease> NodeLeases(IKubernetes client) => new KubernetesListWatch<V1Lease, V1LeaseList>(
+        ct => client.CoordinationV1.ListNamespacedLeaseAsync(NodeLeaseNamespace, cancellationToken: ct),
+        (rv, onError, ct) => client.CoordinationV1.WatchListNamespacedLeaseAsync(NodeLeaseNamespace, allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: WatchTimeoutSeconds, onError: onError, cancellationToken: ct));
+
+    public const string NodeLeaseNamespace = "kube-node-lease";
 }

@@ -19,7 +19,7 @@ public static class ControllerManager
 {
     /// <summary>Every controller, in the order they start.</summary>
     public static readonly IReadOnlyList<string> AllNames = ["nodeipam", "scheduler", "deployments", "endpointslices", "loadbalancer", "namespaces",
-        "statefulsets", "disruption"];
+        "statefulsets", "disruption", "nodelifecycle", "daemonsets"];
 
     /// <summary>
     /// Parses a --controllers value: "all" (or empty) for every controller, "none" for none, else a
@@ -56,6 +56,8 @@ public static class ControllerManager
             "namespaces" => new NamespaceController(client, informers, options),
             "statefulsets" => new StatefulSetController(client, informers, options),
             "disruption" => new DisruptionController(client, informers, options),
+            "nodelifecycle" => new NodeLifecycle.NodeLifecycleController(client, informers, options),
+            "daemonsets" => new DaemonSets.DaemonSetController(client, informers, options),
             _ => throw new ArgumentException($"unknown controller {name}", nameof(names)),
         })).ToList();
 

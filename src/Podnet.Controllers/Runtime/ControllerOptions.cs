@@ -27,6 +27,15 @@ public sealed record ControllerOptions
     /// </summary>
     public TimeSpan MinSyncInterval { get; init; } = TimeSpan.FromMilliseconds(50);
 
+    /// <summary>
+    /// How long a node may go without renewing its Lease before it is marked Unknown
+    /// (kube-controller-manager's --node-monitor-grace-period, 40 s by default).
+    /// </summary>
+    public TimeSpan NodeMonitorGracePeriod { get; init; } = TimeSpan.FromSeconds(40);
+
+    /// <summary>The clock of the controllers that act on time passing (node lifecycle, eviction, DaemonSet availability).</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
     /// <summary>One line per notable thing (errors, retries); null for silence.</summary>
     public Action<string>? Log { get; init; }
 }

@@ -51,6 +51,10 @@ public sealed class SharedInformers
 
     public Informer<V1PodDisruptionBudget> PodDisruptionBudgets => Get(() => new Informer<V1PodDisruptionBudget>(ListWatches.PodDisruptionBudgets(_client), _options));
 
+    public Informer<V1DaemonSet> DaemonSets => Get(() => new Informer<V1DaemonSet>(ListWatches.DaemonSets(_client), _options));
+
+    public Informer<V1Lease> NodeLeases => Get(() => new Informer<V1Lease>(ListWatches.NodeLeases(_client), _options));
+
     /// <summary>Runs every informer made so far until cancelled.</summary>
     public Task RunAsync(CancellationToken cancellationToken)
     {

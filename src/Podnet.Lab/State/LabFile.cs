@@ -23,6 +23,7 @@ namespace Podnet.Lab.State;
 ///     n2: {subnet: 1, loss: 5}   # L3 subnet of the node (0: the outside host's), packet loss in % each way
 ///   kubeconfig: /path/to/kubeconfig   # use this existing API server instead of starting one
 ///   controllers: nodeipam,scheduler   # the controllers the lab runs (default: all, or none with kubeconfig)
+///   nodeGrace: 5s                     # a node silent this long is marked Unknown (default 40s)
 ///   dnsUpstreams: 172.18.0.1:5353     # where cluster DNS forwards other names (default: nowhere, SERVFAIL)
 /// </example>
 public static class LabFile
@@ -72,7 +73,7 @@ public static class LabFile
         {
             return settings;
         }
-        Only(spec, "spec.", "nodes", "routing", "architecture", "ipFamily", "podCIDR", "network", "nodeOptions", "kubeconfig", "controllers", "dnsUpstreams");
+        Only(spec, "spec.", "nodes", "routing", "architecture", "ipFamily", "podCIDR", "network", "nodeOptions", "kubeconfig", "controllers", "dnsUpstreams", "nodeGrace");
         if (Text(spec, "network") is { } network && !Topology.NetworkName.IsValid(network, out var networkError))
         {
             throw new FormatException($"spec.network: {networkError}");
@@ -88,8 +89,20 @@ public static class LabFile
                 throw new FormatException($"spec.dnsUpstreams: {e.Message}");
             }
         }
+        if (Text(spec, "nodeGrace") is { } grace)
+        {
+            try
+            {
+                LabSettings.CheckNodeGrace(grace);
+            }
+            catch (FormatException e)
+            {
+                throw new FormatException($"spec.nodeGrace: {e.Message}");
+            }
+        }
         settings = settings with
         {
+            NodeGrace = Text(spec, "nodeGrace"),
             DnsUpstreams = Text(spec, "dnsUpstreams"),
             Nodes = Number(spec, "nodes", "spec.nodes") ?? settings.Nodes,
             Routing = OneOf(spec, "routing", "spec.routing", "host-gw", "vxlan") ?? settings.Routing,

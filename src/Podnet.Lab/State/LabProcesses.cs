@@ -26,6 +26,7 @@ public static class LabProcesses
             "--service-cidr", string.Join(',', ServiceCidrs(plan)),
             "--controllers", settings.EffectiveControllers,
             "--loadbalancer-pool", string.Join(',', plan.LoadBalancerPool),
+            "--node-monitor-grace-period", settings.EffectiveNodeGrace,
         ]);
 
     /// <summary>
@@ -42,6 +43,7 @@ public static class LabProcesses
                 "controllers", "--kubeconfig", state.Kubeconfig, "--controllers", settings.EffectiveControllers,
                 "--cluster-cidr", string.Join(',', ClusterCidrs(plan)),
                 "--loadbalancer-pool", string.Join(',', plan.LoadBalancerPool),
+                "--node-monitor-grace-period", settings.EffectiveNodeGrace,
             ]));
         }
         return processes;

@@ -37,6 +37,25 @@ public sealed record LabSettings
     /// <summary>The controllers to run, as `--controllers` takes them.</summary>
     public string EffectiveControllers => Controllers ?? (UsesExternalApiServer ? "none" : "all");
 
+    /// <summary>
+    /// How long a node may go without renewing its Lease before the node lifecycle controller
+    /// marks it Unknown (`lab up --node-grace`, spec.nodeGrace), as a duration like 5s; null
+    /// for upstream's 40s.
+    /// </summary>
+    public string? NodeGrace { get; init; }
+
+    /// <summary>The grace period to pass as --node-monitor-grace-period.</summary>
+    public string EffectiveNodeGrace => NodeGrace ?? "40s";
+
+    /// <summary>Checks a node grace period: a duration longer than 0 (<see cref="FormatException"/> saying what is wrong).</summary>
+    public static void CheckNodeGrace(string text)
+    {
+        if (GoDuration.Parse(text) <= TimeSpan.Zero)
+        {
+            throw new FormatException($"'{text}' must be longer than 0");
+        }
+    }
+
     /// <summary>The cluster's pod CIDRs, comma-separated (one per family); null for the defaults.</summary>
     public string? PodCidr { get; init; }
 

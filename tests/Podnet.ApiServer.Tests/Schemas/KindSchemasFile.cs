@@ -46,6 +46,7 @@ internal static class KindSchemasFile
         ["networking.k8s.io/networkpolicies"] = typeof(V1NetworkPolicy),
         ["apps/deployments"] = typeof(V1Deployment),
         ["apps/replicasets"] = typeof(V1ReplicaSet),
+        ["apps/daemonsets"] = typeof(V1DaemonSet),
         ["coordination.k8s.io/leases"] = typeof(V1Lease),
         ["rbac.authorization.k8s.io/roles"] = typeof(V1Role),
         ["rbac.authorization.k8s.io/clusterroles"] = typeof(V1ClusterRole),

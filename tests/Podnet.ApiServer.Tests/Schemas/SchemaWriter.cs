@@ -16,7 +16,7 @@ namespace Podnet.ApiServer.Tests.Schemas;
 /// <remarks>
 /// Deep schemas are what <c>kubectl explain deployment.spec.template.spec.containers</c>
 /// walks. Names follow upstream's (io.k8s.api.core.v1.Container, …) as far as the model's name
-/// tells them: the meta types; in apps the Deployment and ReplicaSet types, the rest core; in
+/// tells them: the meta types; in apps the Deployment, ReplicaSet and DaemonSet types, the rest core; in
 /// the other groups the group's.
 /// </remarks>
 internal sealed class SchemaWriter(JsonObject components, string package)
@@ -126,7 +126,8 @@ internal sealed class SchemaWriter(JsonObject components, string package)
         var own = package switch
         {
             "io.k8s.api.core.v1" => false,
-            "io.k8s.api.apps.v1" => name.Contains("Deployment", StringComparison.Ordinal) || name.Contains("ReplicaSet", StringComparison.Ordinal),
+            "io.k8s.api.apps.v1" => name.Contains("Deployment", StringComparison.Ordinal) || name.Contains("ReplicaSet", StringComparison.Ordinal) || name.Contains("DaemonSet", StringComparison.Ordinal)
+                || name.Contains("StatefulSet", StringComparison.Ordinal) || name.Contains("ControllerRevision", StringComparison.Ordinal),
             _ => true,
         };
         return own ? $"{package}.{name}" : $"io.k8s.api.core.v1.{name}";

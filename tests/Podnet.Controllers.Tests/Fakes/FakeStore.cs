@@ -36,6 +36,8 @@ internal sealed class FakeStore
         ["controllerrevisions"] = ("apps/v1", "ControllerRevision"),
         ["poddisruptionbudgets"] = ("policy/v1", "PodDisruptionBudget"),
         ["endpointslices"] = ("discovery.k8s.io/v1", "EndpointSlice"),
+        ["leases"] = ("coordination.k8s.io/v1", "Lease"),
+        ["daemonsets"] = ("apps/v1", "DaemonSet"),
     };
 
     public long ResourceVersion

@@ -254,8 +254,8 @@ public sealed class ControllerManagerTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData(null, "nodeipam,scheduler,deployments,endpointslices,loadbalancer,namespaces,statefulsets,disruption")]
-    [InlineData("all", "nodeipam,scheduler,deployments,endpointslices,loadbalancer,namespaces,statefulsets,disruption")]
+    [InlineData(null, "nodeipam,scheduler,deployments,endpointslices,loadbalancer,namespaces,statefulsets,disruption,nodelifecycle,daemonsets")]
+    [InlineData("all", "nodeipam,scheduler,deployments,endpointslices,loadbalancer,namespaces,statefulsets,disruption,nodelifecycle,daemonsets")]
     [InlineData("scheduler, endpointslices", "scheduler,endpointslices")]
     public void ParseList_AllOrCommaList(string? list, string expected) =>
         Assert.Equal(expected, string.Join(",", ControllerManager.ParseList(list)));
