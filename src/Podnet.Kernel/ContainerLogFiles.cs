@@ -136,26 +136,42 @@ public static class ContainerLogReader
     /// Writes the lines <paramref name="query"/> selects to <paramref name="output"/>, flushing as
     /// it goes; with Follow, waits for more while <paramref name="running"/> says the container runs.
     /// </summary>
-    public static async Task CopyAsync(string path, LogQuery query, Stream output, Func<bool> running, CancellationToken token)
+    public static Task CopyAsync(string path, LogQuery query, Stream output, Func<bool> running, CancellationToken token)
     {
         var budget = query.LimitBytes ?? long.MaxValue;
-        var files = FilesOf(path);
+        return ReadAsync(path, query, async line =>
+        {
+            var bytes = LogSelection.Render(line, query.Timestamps);
+            var take = (int)Math.Min(bytes.Length, budget);
+            await output.WriteAsync(bytes.AsMemory(0, take), token).ConfigureAwait(false);
+            budget -= take;
+            return budget > 0;
+        }, () => new ValueTask(output.FlushAsync(token)), running, token);
+    }
+
+    /// <summary>
+    /// Hands each selected line to <paramref name="emit"/> (which returns false to stop), calling
+    /// <paramref name="flush"/> after each batch; with Follow, keeps reading the current file,
+    /// across rotations, until <paramref name="running"/> is false and nothing more was written.
+    /// </summary>
+    public static async Task ReadAsync(string path, LogQuery query, Func<LogLine, ValueTask<bool>> emit, Func<ValueTask> flush, Func<bool> running, CancellationToken token)
+    {
         var lines = new List<LogLine>();
         long offset = 0;
-        foreach (var file in files)
+        foreach (var file in FilesOf(path))
         {
             lines.AddRange(ReadFile(file, 0, out var consumed));
             offset = file == path ? consumed : 0;
         }
         foreach (var line in LogSelection.Select(lines, query))
         {
-            if (await WriteAsync(output, line, query, budget, token).ConfigureAwait(false) is not (true, var left))
+            if (!await emit(line).ConfigureAwait(false))
             {
+                await flush().ConfigureAwait(false);
                 return;
             }
-            budget = left;
         }
-        await output.FlushAsync(token).ConfigureAwait(false);
+        await flush().ConfigureAwait(false);
         if (!query.Follow)
         {
             return;
@@ -166,7 +182,7 @@ public static class ContainerLogReader
             var length = File.Exists(path) ? new FileInfo(path).Length : 0;
             if (length < offset)
             {
-                offset = 0; // rotated (the writer reads its lines in order; a rotation empties PATH)
+                offset = 0; // rotated: PATH was renamed away and begun again
             }
             long consumed = 0;
             var fresh = length > offset ? ReadFile(path, offset, out consumed) : [];
@@ -175,13 +191,13 @@ public static class ContainerLogReader
                 offset += consumed;
                 foreach (var line in fresh.Where(l => query.Since is not { } since || l.Time >= since))
                 {
-                    if (await WriteAsync(output, line, query, budget, token).ConfigureAwait(false) is not (true, var left))
+                    if (!await emit(line).ConfigureAwait(false))
                     {
+                        await flush().ConfigureAwait(false);
                         return;
                     }
-                    budget = left;
                 }
-                await output.FlushAsync(token).ConfigureAwait(false);
+                await flush().ConfigureAwait(false);
                 continue;
             }
             if (!running() && ++quietAfterExit > 1)
@@ -190,19 +206,6 @@ public static class ContainerLogReader
             }
             await Task.Delay(100, token).ConfigureAwait(false);
         }
-    }
-
-    private static async Task<(bool, long)> WriteAsync(Stream output, LogLine line, LogQuery query, long budget, CancellationToken token)
-    {
-        var bytes = LogSelection.Render(line, query.Timestamps);
-        if (bytes.Length >= budget)
-        {
-            await output.WriteAsync(bytes.AsMemory(0, (int)budget), token).ConfigureAwait(false);
-            await output.FlushAsync(token).ConfigureAwait(false);
-            return (false, 0);
-        }
-        await output.WriteAsync(bytes, token).ConfigureAwait(false);
-        return (true, budget - bytes.Length);
     }
 
     /// <summary>The complete lines of a file from <paramref name="offset"/>; <paramref name="consumed"/> is how many bytes they took.</summary>
