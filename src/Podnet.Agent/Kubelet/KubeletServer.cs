@@ -137,7 +137,7 @@ public sealed class KubeletServer(AgentOptions options, Informer<V1Pod> pods, In
         {
             throw new KubeletError(400, e.Message);
         }
-        var (pod, record, state) = Find(ns, name, container);
+        var (_, record, state) = Find(ns, name, container);
         var logs = Path.Combine(PodRecordStore.DirectoryOf(options.PodsDirectory, record.Uid), "logs");
         string path;
         Func<bool> running;
@@ -168,7 +168,6 @@ public sealed class KubeletServer(AgentOptions options, Informer<V1Pod> pods, In
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
         }
-        _ = pod;
     }
 
     private async Task ServeStreamAsync(HttpContext context, StreamVerb verb, string ns, string name, string container)
