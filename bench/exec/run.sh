@@ -9,9 +9,10 @@ runs=${1:-50}
 version=${2:-1.33}
 lab=benchexec
 podnet="$root/podnet"
+[ -n "${PODNET_BENCH_NO_BUILD:-}" ] && podnet="$root/bin/podnet"
 kubectl="/usr/lib/google-cloud-sdk/bin/kubectl.$version"
 
-"$podnet" build >/dev/null 2>&1
+[ -n "${PODNET_BENCH_NO_BUILD:-}" ] || "$podnet" build >/dev/null 2>&1
 "$podnet" lab down --name "$lab" >/dev/null 2>&1 || true
 trap '"$podnet" lab down --name "$lab" >/dev/null 2>&1 || true' EXIT
 "$podnet" lab up --name "$lab" --nodes 1 >/dev/null 2>&1
