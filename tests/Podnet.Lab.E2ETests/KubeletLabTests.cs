@@ -221,6 +221,64 @@ public sealed class KubeletLabTests(LabFixture lab) : IClassFixture<LabFixture>
         Assert.Equal(10250, node.Status.DaemonEndpoints.KubeletEndpoint.Port);
     }
 
+    /// <summary>
+    /// The kubelet's port-forward, as the API server's backend uses it (no client transport
+    /// serves pods/portforward yet): a WebSocket from the control plane with the API server's
+    /// client certificate, an HTTP request through it to the pod's port 8080, the answer back.
+    /// </summary>
+    [PrivilegedFact]
+    public async Task KubeletPortForward_CarriesAConnectionToThePodsPort()
+    {
+        var pod = await lab.RunPodAsync(LabFixture.ServerPod("forwarded", "n2"));
+        using var cp = lab.HostNetns("cp");
+        var pki = Path.Combine("/var/lib/podnet/labs", lab.Name, "cp", "pki");
+        using var client = X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(pki, "kubelet-client.crt")), File.ReadAllText(Path.Combine(pki, "kubelet-client.key")));
+        using var handler = new System.Net.Http.SocketsHttpHandler
+        {
+            SslOptions = new System.Net.Security.SslClientAuthenticationOptions
+            {
+                ClientCertificates = [client],
+                LocalCertificateSelectionCallback = (_, _, _, _, _) => client,
+                RemoteCertificateValidationCallback = (_, _, _, _) => true,
+            },
+            ConnectCallback = async (context, token) =>
+            {
+                var socket = cp.Run(() => new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp));
+                await socket.ConnectAsync(System.Net.IPAddress.Parse(context.DnsEndPoint.Host), context.DnsEndPoint.Port, token);
+                return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+            },
+        };
+        using var socket = new System.Net.WebSockets.ClientWebSocket();
+        socket.Options.AddSubProtocol("portforward.k8s.io");
+        using var invoker = new System.Net.Http.HttpMessageInvoker(handler);
+        await socket.ConnectAsync(new Uri($"wss://172.18.0.12:10250/portForward/default/{pod.Metadata.Name}?ports=8080"), invoker, default);
+        var request = System.Text.Encoding.ASCII.GetBytes("GET /hostname HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        await socket.SendAsync((byte[])[0, .. request], System.Net.WebSockets.WebSocketMessageType.Binary, true, default);
+        var seen = new Dictionary<byte, List<byte>> { [0] = [], [1] = [] };
+        var headers = new HashSet<byte>();
+        var buffer = new byte[65536];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        while (true)
+        {
+            var result = await socket.ReceiveAsync(buffer, timeout.Token);
+            if (result.MessageType == System.Net.WebSockets.WebSocketMessageType.Close)
+            {
+                break;
+            }
+            var data = buffer[1..result.Count];
+            if (headers.Add(buffer[0]))
+            {
+                Assert.Equal(8080, BitConverter.ToUInt16(data, 0)); // each channel opens with its port, little-endian
+                data = data[2..];
+            }
+            seen[buffer[0]].AddRange(data);
+        }
+        var answer = System.Text.Encoding.ASCII.GetString(seen[0].ToArray());
+        Assert.StartsWith("HTTP/1.1 200", answer);
+        Assert.EndsWith("forwarded", answer);
+        Assert.Empty(seen[1]);
+    }
+
     [PrivilegedFact]
     public void KubeletApi_RefusesCallersWithoutTheApiServersCertificate()
     {
