@@ -172,7 +172,7 @@ public sealed class PodStarter(AgentOptions options, PodNetwork network, Service
                 var env = ContainerEnvironment.Build(pod, container, record.PodIPs, options.NodeAddresses[0].ToString(), services, inputs);
                 CheckExecutable(process.Argv[0], env, record.MountTargets);
                 state.Kind = "process";
-                state.Pid = sandbox.Start(container.Name, process.Argv, env, container.WorkingDir).Pid;
+                state.Pid = sandbox.Start(container.Name, process.Argv, env, container.WorkingDir, state.RestartCount).Pid;
                 break;
             case ContainerRun.BuiltInServer server:
                 state.Kind = "server";
@@ -228,7 +228,7 @@ public sealed class PodStarter(AgentOptions options, PodNetwork network, Service
     public ContainerProcess ContainerOf(PodRecord record, string name, ContainerRecord state)
     {
         var logs = Path.Combine(PodRecordStore.DirectoryOf(options.PodsDirectory, record.Uid), "logs");
-        return new ContainerProcess(name, state.Pid, Path.Combine(logs, $"{name}.log"), Path.Combine(logs, $"{name}.exit"));
+        return new ContainerProcess(name, state.Pid, PodSandbox.LogPathOf(logs, name, state.RestartCount), Path.Combine(logs, $"{name}.exit"));
     }
 
     public PodSandbox SandboxOf(PodRecord record) =>

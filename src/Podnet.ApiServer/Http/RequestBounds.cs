@@ -23,9 +23,20 @@ internal sealed class RequestBounds(int maxReadOnly, int maxMutating, TimeSpan t
     private readonly Slots _readOnly = new(maxReadOnly);
     private readonly Slots _mutating = new(maxMutating);
 
-    /// <summary>Watches, as upstream's LongRunningRequestCheck (whose other long-running verbs, exec, attach, proxy, this server does not serve).</summary>
-    public static bool IsLongRunning(HttpRequest request) =>
-        HttpMethods.IsGet(request.Method) && (string?)request.Query["watch"] is "true" or "1";
+    /// <summary>
+    /// Watches, and as upstream's LongRunningRequestCheck the streaming subresources (exec,
+    /// attach, portforward, log, proxy), which last as long as their client wants.
+    /// </summary>
+    public static bool IsLongRunning(HttpRequest request)
+    {
+        if (HttpMethods.IsGet(request.Method) && (string?)request.Query["watch"] is "true" or "1")
+        {
+            return true;
+        }
+        var segments = (request.Path.Value ?? "").Trim('/').Split('/');
+        return segments is ["api", "v1", "namespaces", _, "pods", _, "exec" or "attach" or "portforward" or "log"]
+            || (segments.Length >= 5 && segments[..3] is ["api", "v1", "nodes"] && segments[4] == "proxy");
+    }
 
     public async Task ServeAsync(HttpContext context, Func<HttpContext, Task> next)
     {
