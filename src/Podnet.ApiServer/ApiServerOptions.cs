@@ -48,6 +48,19 @@ public sealed record ApiServerOptions
     /// </summary>
     public LabListener? Lab { get; init; }
 
+    /// <summary>
+    /// Makes the socket for a connection to a node's kubelet API (port 10250 on the node's
+    /// address); the lab makes it inside the control-plane namespace, where the nodes are
+    /// reachable. Null: an ordinary socket of this process's namespace.
+    /// </summary>
+    public Func<System.Net.Sockets.AddressFamily, System.Net.Sockets.Socket>? KubeletSocket { get; init; }
+
+    /// <summary>
+    /// The wire protocols of exec, attach and port-forward, asked in order which one serves a
+    /// request (Streaming/StreamingContracts.cs); WebSocket by default.
+    /// </summary>
+    public IReadOnlyList<Streaming.IStreamTransport>? StreamTransports { get; init; }
+
     /// <summary>Address the `kubernetes` Service's EndpointSlice points at: the lab address, else the first bind address that is not a wildcard.</summary>
     public IPAddress AdvertiseAddress =>
         Lab?.Address ?? BindAddresses.FirstOrDefault(a => !a.Equals(IPAddress.Any) && !a.Equals(IPAddress.IPv6Any)) ?? IPAddress.Loopback;
