@@ -13,8 +13,8 @@ namespace Podnet.ApiServer.Streaming.Spdy;
 /// Design note, flow control. SPDY/3.1 gives every stream and the session a 64 KiB window that
 /// WINDOW_UPDATE reopens. kubectl's SPDY library (moby/spdystream) neither sends WINDOW_UPDATE
 /// nor honours it, so a server that waited for windows would stall any output past 64 KiB.
-/// This side therefore: keeps the accounts both ways; sends WINDOW_UPDATE for what its users
-/// have taken off a stream's buffer (so a peer that does flow control never stalls); and waits
+/// This side therefore: keeps the accounts both ways; sends WINDOW_UPDATE for what has entered
+/// a stream's buffer, past half a window (so a peer that does flow control never stalls); waits
 /// for the peer's window only once the peer has shown it does flow control by sending a
 /// WINDOW_UPDATE. Received data is never refused for exceeding a window (that would break
 /// kubectl cp); memory is bounded instead by each stream's buffer: when one is full the read
