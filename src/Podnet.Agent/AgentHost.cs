@@ -68,6 +68,7 @@ public static class AgentHost
             registration.HeartbeatAsync(token),
             routing.RunAsync(token),
             manager.RunAsync(token),
+            RunKubeletAsync(new Kubelet.KubeletServer(options, pods, services), options, token),
         };
         try
         {
@@ -93,6 +94,19 @@ public static class AgentHost
                 options.Log($"cannot {what} yet: {e.Message}");
                 await Task.Delay(backoff.Next(), token);
             }
+        }
+    }
+
+    /// <summary>The kubelet API failing (no CA, port taken) is logged; the node runs on without it.</summary>
+    private static async Task RunKubeletAsync(Kubelet.KubeletServer server, AgentOptions options, CancellationToken token)
+    {
+        try
+        {
+            await server.RunAsync(token);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            options.Log($"kubelet API not served: {e.Message}");
         }
     }
 

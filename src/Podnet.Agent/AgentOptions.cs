@@ -41,6 +41,15 @@ public sealed record AgentOptions
     /// <summary>kube-proxy's health and metrics port on the node's addresses (0: not served).</summary>
     public int ProxyHealthPort { get; init; } = 10256;
 
+    /// <summary>
+    /// The cluster CA's directory (ca.crt, ca.key): the kubelet API issues its serving certificate
+    /// from it and trusts the API server's client certificate by it. Null: no kubelet API.
+    /// </summary>
+    public string? KubeletPkiDirectory { get; init; }
+
+    /// <summary>The kubelet API's port on the node's addresses (published as daemonEndpoints.kubeletEndpoint).</summary>
+    public int KubeletPort { get; init; } = 10250;
+
     public string PodsDirectory => Path.Combine(StateDirectory, "pods");
 
     public string ServeDirectory => Path.Combine(StateDirectory, "serve");

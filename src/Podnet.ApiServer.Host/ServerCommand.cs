@@ -45,7 +45,14 @@ internal static class ServerCommand
                 {
                     var address = IPAddress.TryParse(parse.GetValue(LabAddress), out var a) ? a : throw new FormatException("--lab-address: an IP address is needed with --lab-netns");
                     labSocket = ListenInside(labNetns, address, parse.GetValue(LabPort));
-                    options = options with { Lab = new LabListener((ulong)labSocket.Handle, address, parse.GetValue(LabPort)) };
+                    // Kubelets (port 10250 on the nodes' addresses) are reached from the control
+                    // plane's namespace too: each connection's socket is made there.
+                    var kubeletNetns = Kernel.Netns.Open(labNetns);
+                    options = options with
+                    {
+                        Lab = new LabListener((ulong)labSocket.Handle, address, parse.GetValue(LabPort)),
+                        KubeletSocket = family => kubeletNetns.Run(() => new System.Net.Sockets.Socket(family, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp)),
+                    };
                 }
                 // Checked here, so that a bad value stops the server before it writes anything; the
                 // controllers process reads them again.

@@ -29,6 +29,7 @@ public sealed class ApiServerHost : IAsyncDisposable
     private readonly ObjectStore _store;
     private readonly CancellationTokenSource _stopping = new();
     private Task _sweeper = Task.CompletedTask;
+    private Streaming.KubeletClient? _kubelets;
 
     private ApiServerHost(WebApplication app, ObjectStore store, Certificates certificates, ApiServerOptions options)
     {
@@ -108,8 +109,19 @@ public sealed class ApiServerHost : IAsyncDisposable
         var stopping = CancellationTokenSource.CreateLinkedTokenSource(host._stopping.Token, app.Lifetime.ApplicationStopping).Token;
         var watch = new WatchHandler(store, options.BookmarkInterval, stopping);
         string? serverAddress = null;
-        var handler = new Lazy<ApiHandler>(() => new ApiHandler(service, watch, certificates.Token, serverAddress!));
+        var pki = Path.Combine(options.StateDirectory, "pki");
+        var kubelets = new Streaming.KubeletClient(
+            KubeletPki.LoadOrIssue(pki, "kubelet-client", pki, KubeletPki.ApiServerClientName, [], [], serverAuth: false),
+            KubeletPki.LoadCaCertificate(pki),
+            options.KubeletSocket);
+        host._kubelets = kubelets;
+        var handler = new Lazy<ApiHandler>(() => new ApiHandler(service, watch, certificates.Token, serverAddress!)
+        {
+            Kubelets = new Streaming.KubeletStreamBackend(service, kubelets),
+            Transports = options.StreamTransports ?? [new Streaming.WebSocketTransport()],
+        });
         var bounds = new RequestBounds(options.MaxRequestsInFlight, options.MaxMutatingRequestsInFlight, options.RequestTimeout, stopping);
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
         app.Run(context => bounds.ServeAsync(context, handler.Value.HandleAsync));
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         var listening = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
@@ -147,6 +159,7 @@ public sealed class ApiServerHost : IAsyncDisposable
         }
         await _app.DisposeAsync().ConfigureAwait(false);
         _store.Dispose();
+        _kubelets?.Dispose();
         _stopping.Dispose();
     }
 

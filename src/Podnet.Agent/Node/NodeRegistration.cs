@@ -101,6 +101,7 @@ public sealed class NodeRegistration(IKubernetes client, AgentOptions options, M
                     .ToList(),
                 Capacity = capacity,
                 Allocatable = capacity,
+                DaemonEndpoints = new V1NodeDaemonEndpoints { KubeletEndpoint = new V1DaemonEndpoint { Port = options.KubeletPort } },
                 Conditions =
                 [
                     new V1NodeCondition

@@ -107,6 +107,20 @@ public static class PodRecordStore
         return records;
     }
 
+    /// <summary>The record of pod <paramref name="uid"/> as last saved, or null.</summary>
+    public static PodRecord? Load(string podsDirectory, string uid)
+    {
+        var path = Path.Combine(DirectoryOf(podsDirectory, uid), "record.json");
+        try
+        {
+            return JsonSerializer.Deserialize<PodRecord>(File.ReadAllText(path), s_json);
+        }
+        catch (Exception e) when (e is IOException or JsonException)
+        {
+            return null;
+        }
+    }
+
     public static void Delete(string podsDirectory, string uid)
     {
         var dir = DirectoryOf(podsDirectory, uid);

@@ -96,25 +96,33 @@ public sealed class PodSandbox
 
     public bool IsAlive => ProcessSignals.IsAlive(HolderPid);
 
+    /// <summary>Where a container's shim (podnet-shim) is: beside the running program, as ./podnet build puts it.</summary>
+    public static string ShimPath { get; set; } = Path.Combine(AppContext.BaseDirectory, "podnet-shim");
+
+    /// <summary>logs/NAME/RESTART.log: one CRI-format log per container instance (rotated beside itself).</summary>
+    public static string LogPathOf(string logDirectory, string name, int restart) =>
+        Path.Combine(logDirectory, name, $"{restart.ToString(System.Globalization.CultureInfo.InvariantCulture)}.log");
+
     /// <summary>
-    /// Starts a container's command inside the pod, detached, with output appended to
-    /// logs/NAME.log and its exit status written to logs/NAME.exit when it ends.
+    /// The command line that runs <paramref name="command"/> inside this pod — its namespaces,
+    /// as every process of the pod sees them — in <paramref name="workingDirectory"/>. The one
+    /// place that says what "inside the pod" is: containers and exec both start through it.
     /// </summary>
-    public ContainerProcess Start(string name, IReadOnlyList<string> command, IEnumerable<KeyValuePair<string, string>> environment, string? workingDirectory = null)
+    public IReadOnlyList<string> EnterCommand(IReadOnlyList<string> command, string? workingDirectory)
     {
-        if (command.Count == 0)
+        var argv = new List<string> { "/usr/bin/nsenter", "--target", HolderPid.ToString(System.Globalization.CultureInfo.InvariantCulture), "--mount", "--uts", "--net" };
+        if (!string.IsNullOrEmpty(workingDirectory))
         {
-            throw new ArgumentException($"container {name} has no command");
+            argv.Add("--wd=" + workingDirectory);
         }
-        var log = Path.Combine(LogDirectory, $"{name}.log");
-        var exit = Path.Combine(LogDirectory, $"{name}.exit");
-        File.Delete(exit);
-        // sh runs nsenter (joining the pod) with the command in the background, forwards
-        // SIGTERM and SIGINT to it, and records its exit status when it ends.
-        const string wrapper = "nsenter --target \"$0\" --mount --uts --net ${PODNET_WD:+--wd=\"$PODNET_WD\"} -- \"$@\" >>\"$PODNET_LOG\" 2>&1 </dev/null & child=$!; "
-            + "trap 'kill -TERM $child 2>/dev/null' TERM; trap 'kill -INT $child 2>/dev/null' INT; "
-            + "while :; do wait $child; status=$?; kill -0 $child 2>/dev/null || break; done; "
-            + "echo $status >\"$PODNET_EXIT.tmp\"; mv \"$PODNET_EXIT.tmp\" \"$PODNET_EXIT\"";
+        argv.Add("--");
+        argv.AddRange(command);
+        return argv;
+    }
+
+    /// <summary>The environment a process of the pod gets: PATH and HOSTNAME, then the container's.</summary>
+    public IReadOnlyDictionary<string, string> EnvironmentOf(IEnumerable<KeyValuePair<string, string>> environment)
+    {
         var env = new Dictionary<string, string>
         {
             ["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -124,13 +132,33 @@ public sealed class PodSandbox
         {
             env[key] = value;
         }
-        env["PODNET_LOG"] = log;
-        env["PODNET_EXIT"] = exit;
-        if (workingDirectory is not null)
+        return env;
+    }
+
+    /// <summary>
+    /// Starts a container's command inside the pod, detached, under podnet-shim: its output goes
+    /// to logs/NAME/RESTART.log (CRI format, rotated), its exit status to logs/NAME.exit when it ends.
+    /// </summary>
+    public ContainerProcess Start(string name, IReadOnlyList<string> command, IEnumerable<KeyValuePair<string, string>> environment, string? workingDirectory = null, int restart = 0)
+    {
+        if (command.Count == 0)
         {
-            env["PODNET_WD"] = workingDirectory;
+            throw new ArgumentException($"container {name} has no command");
         }
-        using var process = ProcessSignals.StartDetached(null, "/bin/sh", ["-c", wrapper, HolderPid.ToString(System.Globalization.CultureInfo.InvariantCulture), .. command], env);
+        var log = LogPathOf(LogDirectory, name, restart);
+        var exit = Path.Combine(LogDirectory, $"{name}.exit");
+        File.Delete(exit);
+        Directory.CreateDirectory(Path.GetDirectoryName(log)!);
+        // The previous instance's log stays for --previous; older ones go, as kubelet keeps them.
+        foreach (var old in Directory.EnumerateFiles(Path.GetDirectoryName(log)!))
+        {
+            var instance = Path.GetFileName(old).Split('.')[0];
+            if (int.TryParse(instance, out var n) && n < restart - 1)
+            {
+                File.Delete(old);
+            }
+        }
+        using var process = ProcessSignals.StartDetached(null, ShimPath, ["--log", log, "--exit", exit, "--", .. EnterCommand(command, workingDirectory)], EnvironmentOf(environment));
         return new ContainerProcess(name, process.Id, log, exit);
     }
 
@@ -202,14 +230,14 @@ public sealed class PodSandbox
     private static string Quote(string text) => "'" + text.Replace("'", "'\\''") + "'";
 }
 
-/// <summary>A started container: its wrapper's pid (the process group's leader) and its files.</summary>
+/// <summary>A started container: its shim's pid (the process group's leader) and its files.</summary>
 public sealed record ContainerProcess(string Name, int Pid, string LogPath, string ExitPath)
 {
     /// <summary>The exit status once the command has ended, else null.</summary>
     public int? ExitCode => File.Exists(ExitPath) && int.TryParse(File.ReadAllText(ExitPath).Trim(), out var code) ? code : null;
 
     /// <summary>
-    /// Sends <paramref name="signal"/> to the container's command (through its wrapper, which
+    /// Sends <paramref name="signal"/> to the container's command (through its shim, which
     /// forwards it); SIGKILL goes to every process of the container at once.
     /// </summary>
     public void Signal(int signal)

@@ -88,7 +88,7 @@ public sealed class PodStarter(AgentOptions options, PodNetwork network, Service
             case ContainerRun.Process process:
                 var env = ContainerEnvironment.Build(pod, container, record.PodIPs, options.NodeAddresses[0].ToString(), services);
                 state.Kind = "process";
-                state.Pid = sandbox.Start(container.Name, process.Argv, env, container.WorkingDir).Pid;
+                state.Pid = sandbox.Start(container.Name, process.Argv, env, container.WorkingDir, state.RestartCount).Pid;
                 break;
             case ContainerRun.BuiltInServer server:
                 state.Kind = "server";
@@ -122,7 +122,7 @@ public sealed class PodStarter(AgentOptions options, PodNetwork network, Service
     public ContainerProcess ContainerOf(PodRecord record, string name, ContainerRecord state)
     {
         var logs = Path.Combine(PodRecordStore.DirectoryOf(options.PodsDirectory, record.Uid), "logs");
-        return new ContainerProcess(name, state.Pid, Path.Combine(logs, $"{name}.log"), Path.Combine(logs, $"{name}.exit"));
+        return new ContainerProcess(name, state.Pid, PodSandbox.LogPathOf(logs, name, state.RestartCount), Path.Combine(logs, $"{name}.exit"));
     }
 
     public PodSandbox SandboxOf(PodRecord record) =>

@@ -105,6 +105,10 @@ internal sealed class ApiException(int code, string reason, string message, Json
         return Invalid(r.Kind, name, details, causes);
     }
 
+    /// <summary>Bad pods/log query options, as upstream: "PodLogOptions \"web\" is invalid: …".</summary>
+    public static ApiException InvalidPodLogOptions(string pod, IReadOnlyList<FieldCause> causes) =>
+        Invalid("PodLogOptions", pod, new JsonObject { ["name"] = pod, ["kind"] = "PodLogOptions" }, causes);
+
     private static ApiException Invalid(string what, string name, JsonObject details, IReadOnlyList<FieldCause> causes)
     {
         var parts = causes.Select(c => $"{c.Field}: {c.Message}").ToList();

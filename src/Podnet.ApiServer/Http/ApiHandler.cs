@@ -22,7 +22,7 @@ internal sealed partial class ApiHandler(ResourceService service, WatchHandler w
             {
                 throw new ApiException(401, "Unauthorized", "Unauthorized");
             }
-            if (await ServeNonResourceAsync(context, path).ConfigureAwait(false))
+            if (await ServeStreamingAsync(context, path).ConfigureAwait(false) || await ServeNonResourceAsync(context, path).ConfigureAwait(false))
             {
                 return;
             }

@@ -23,9 +23,22 @@ internal sealed class RequestBounds(int maxReadOnly, int maxMutating, TimeSpan t
     private readonly Slots _readOnly = new(maxReadOnly);
     private readonly Slots _mutating = new(maxMutating);
 
-    /// <summary>Watches, as upstream's LongRunningRequestCheck (whose other long-running verbs, exec, attach, proxy, this server does not serve).</summary>
-    public static bool IsLongRunning(HttpRequest request) =>
-        HttpMethods.IsGet(request.Method) && (string?)request.Query["watch"] is "true" or "1";
+    /// <summary>
+    /// Watches, and as upstream's LongRunningRequestCheck the streaming subresources (exec,
+    /// attach, portforward, log, proxy), which last as long as their client wants.
+    /// </summary>
+    public static bool IsLongRunning(HttpRequest request)
+    {
+        if (HttpMethods.IsGet(request.Method) && (string?)request.Query["watch"] is "true" or "1")
+        {
+            return true;
+        }
+        var path = request.Path.Value ?? "";
+        var last = path.TrimEnd('/');
+        return last.EndsWith("/exec", StringComparison.Ordinal) || last.EndsWith("/attach", StringComparison.Ordinal)
+            || last.EndsWith("/portforward", StringComparison.Ordinal) || last.EndsWith("/log", StringComparison.Ordinal)
+            || path.Contains("/proxy", StringComparison.Ordinal);
+    }
 
     public async Task ServeAsync(HttpContext context, Func<HttpContext, Task> next)
     {

@@ -26,11 +26,12 @@ internal static class AgentCommand
         var serviceCidr = new Option<string[]>("--service-cidr") { Description = "Service CIDR (repeat per family).", DefaultValueFactory = _ => ["10.96.0.0/16"] };
         var clusterDns = new Option<string>("--cluster-dns") { Description = "The cluster DNS Service's address.", DefaultValueFactory = _ => "10.96.0.10" };
         var clusterDomain = new Option<string>("--cluster-domain") { Description = "The cluster domain.", DefaultValueFactory = _ => "cluster.local" };
+        var kubeletPki = new Option<string>("--kubelet-pki") { Description = "Directory of the cluster CA (ca.crt, ca.key): serve the kubelet API (exec, logs) on port 10250 with a certificate from it." };
         var policyDeny = new Option<string>("--policy-deny") { Description = "What NetworkPolicy does with denied traffic: drop or reject.", DefaultValueFactory = _ => "drop" };
         policyDeny.AcceptOnlyFromAmong("drop", "reject");
         var command = new Command("agent", "Run a node's agent: register the node, program its routes, run its pods.")
         {
-            kubeconfig, node, addresses, state, cniBin, prefix, routing, architecture, clusterCidr, serviceCidr, clusterDns, clusterDomain, policyDeny,
+            kubeconfig, node, addresses, state, cniBin, prefix, routing, architecture, clusterCidr, serviceCidr, clusterDns, clusterDomain, policyDeny, kubeletPki,
         };
         command.SetAction(async (parse, token) =>
         {
@@ -51,6 +52,7 @@ internal static class AgentCommand
                     ClusterDns = parse.GetValue(clusterDns)!,
                     ClusterDomain = parse.GetValue(clusterDomain)!,
                     PolicyDeny = parse.GetValue(policyDeny) == "reject" ? Podnet.Policy.PolicyDeny.Reject : Podnet.Policy.PolicyDeny.Drop,
+                    KubeletPkiDirectory = parse.GetValue(kubeletPki),
                     Log = line => Console.Error.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} {line}"),
                 };
             }

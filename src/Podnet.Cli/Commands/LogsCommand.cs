@@ -3,7 +3,11 @@ using System.CommandLine;
 
 namespace Podnet.Cli.Commands;
 
-/// <summary>`podnet logs [-n NS] POD [-c C] [-f]`: a lab container's output, from the file the agent writes it to.</summary>
+/// <summary>
+/// `podnet logs [-n NS] POD [-c C] [-f] [-p] [--tail N] [--timestamps]`: a container's log through
+/// the API's pods/log, which the pod's kubelet answers from its CRI-format log files, so it shows
+/// the very lines `kubectl logs` shows.
+/// </summary>
 internal static class LogsCommand
 {
     public static Command Create()
@@ -12,51 +16,57 @@ internal static class LogsCommand
         var ns = new Option<string>("--namespace", "-n") { Description = "The pod's namespace.", DefaultValueFactory = _ => "default" };
         var container = new Option<string>("--container", "-c") { Description = "The container (default: the first)." };
         var follow = new Option<bool>("--follow", "-f") { Description = "Keep printing what the container writes." };
+        var previous = new Option<bool>("--previous", "-p") { Description = "The previous instance of the container (before its last restart)." };
+        var tail = new Option<int?>("--tail") { Description = "Only the last N lines." };
+        var timestamps = new Option<bool>("--timestamps") { Description = "Each line with the time it was written (RFC3339)." };
         var kubeconfig = ClusterContext.KubeconfigOption();
         var lab = ClusterContext.LabOption();
-        var command = new Command("logs", "Print a lab container's output.") { pod, ns, container, follow, kubeconfig, lab };
+        var command = new Command("logs", "Print a container's output.") { pod, ns, container, follow, previous, tail, timestamps, kubeconfig, lab };
         command.SetAction(async (parse, token) =>
         {
-            if (ClusterContext.Resolve(parse.GetValue(kubeconfig), parse.GetValue(lab)) is not { Lab: { } state } context)
+            if (ClusterContext.Resolve(parse.GetValue(kubeconfig), parse.GetValue(lab)) is not { } context)
             {
-                Console.Error.WriteLine("podnet logs: works on a lab (give --lab NAME when several run)");
+                Console.Error.WriteLine("podnet logs: no cluster (give --lab NAME or --kubeconfig FILE)");
                 return 2;
             }
             using var client = context.Client();
-            k8s.Models.V1Pod target;
+            var name = parse.GetValue(pod)!;
             try
             {
-                target = await client.CoreV1.ReadNamespacedPodAsync(parse.GetValue(pod), parse.GetValue(ns), cancellationToken: token);
-            }
-            catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
-            {
-                Console.Error.WriteLine($"Error from server (NotFound): pods \"{parse.GetValue(pod)}\" not found");
-                return 1;
-            }
-            var name = parse.GetValue(container) ?? target.Spec.Containers[0].Name;
-            if (target.Spec.Containers.All(c => c.Name != name))
-            {
-                Console.Error.WriteLine($"error: container {name} is not valid for pod {target.Metadata.Name}");
-                return 1;
-            }
-            var path = Path.Combine(state.NodeDirectory(target.Spec.NodeName ?? ""), "pods", target.Metadata.Uid, "logs", $"{name}.log");
-            if (!File.Exists(path))
-            {
-                return 0; // nothing written yet (or a built-in server, which writes nothing)
-            }
-            await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-            await using var stdout = Console.OpenStandardOutput();
-            while (true)
-            {
-                await stream.CopyToAsync(stdout, token);
-                await stdout.FlushAsync(token);
-                if (!parse.GetValue(follow))
+                var target = await client.CoreV1.ReadNamespacedPodAsync(name, parse.GetValue(ns), cancellationToken: token);
+                var containerName = parse.GetValue(container) ?? target.Spec.Containers[0].Name;
+                await using var stream = await client.CoreV1.ReadNamespacedPodLogAsync(name, parse.GetValue(ns), containerName,
+                    follow: parse.GetValue(follow), previous: parse.GetValue(previous), tailLines: parse.GetValue(tail),
+                    timestamps: parse.GetValue(timestamps), cancellationToken: token);
+                await using var stdout = Console.OpenStandardOutput();
+                var buffer = new byte[16 * 1024];
+                int n;
+                while ((n = await stream.ReadAsync(buffer, token)) > 0)
                 {
-                    return 0;
+                    await stdout.WriteAsync(buffer.AsMemory(0, n), token);
+                    await stdout.FlushAsync(token);
                 }
-                await Task.Delay(200, token);
+                return 0;
+            }
+            catch (k8s.Autorest.HttpOperationException e)
+            {
+                var status = e.Response.Content is { Length: > 0 } body ? TryMessage(body) : null;
+                Console.Error.WriteLine($"Error from server ({e.Response.ReasonPhrase}): {status ?? e.Message}");
+                return 1;
             }
         });
         return command;
+    }
+
+    private static string? TryMessage(string body)
+    {
+        try
+        {
+            return System.Text.Json.Nodes.JsonNode.Parse(body)?["message"]?.GetValue<string>();
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return body;
+        }
     }
 }

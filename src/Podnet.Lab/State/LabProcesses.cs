@@ -60,6 +60,11 @@ public static class LabProcesses
                 "--routing", settings.Routing, "--architecture", settings.Architecture,
                 "--cluster-dns", ClusterDns(plan),
             };
+            if (!settings.UsesExternalApiServer)
+            {
+                // The kubelet API, with a serving certificate from the lab's CA (the API server's pki).
+                arguments.AddRange(["--kubelet-pki", Path.Combine(state.ControlPlaneDirectory, "pki")]);
+            }
             foreach (var address in node.Addresses)
             {
                 arguments.AddRange(["--address", address.Address.ToString()]);
