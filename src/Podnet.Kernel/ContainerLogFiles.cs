@@ -115,7 +115,8 @@ public static class ContainerLogReader
         {
             foreach (var file in Directory.EnumerateFiles(directory, Path.GetFileName(path) + ".*"))
             {
-                if (int.TryParse(file[(path.Length + 1)..], out var n) && n > 0)
+                // The pattern also matches PATH itself (.NET's Win32 wildcard rules): only PATH.N counts.
+                if (file.Length > path.Length + 1 && file.StartsWith(path + ".", StringComparison.Ordinal) && int.TryParse(file[(path.Length + 1)..], out var n) && n > 0)
                 {
                     rotated.Add((n, file));
                 }
@@ -176,37 +177,88 @@ public static class ContainerLogReader
         {
             return;
         }
-        var quietAfterExit = 0;
-        while (!token.IsCancellationRequested)
+        // Follow: read on from an open handle of the current file. A rotation renames it away
+        // and starts a new PATH: the handle still reads the old file to its end, then the new
+        // file is opened from its start (the inode says when PATH is no longer this file).
+        // Lines are lost only if the writer rotated twice between two looks (100 ms apart).
+        var current = OpenAt(path, offset);
+        try
         {
-            var length = File.Exists(path) ? new FileInfo(path).Length : 0;
-            if (length < offset)
+            var quietAfterExit = 0;
+            while (!token.IsCancellationRequested)
             {
-                offset = 0; // rotated: PATH was renamed away and begun again
-            }
-            long consumed = 0;
-            var fresh = length > offset ? ReadFile(path, offset, out consumed) : [];
-            if (fresh.Count > 0)
-            {
-                offset += consumed;
-                foreach (var line in fresh.Where(l => query.Since is not { } since || l.Time >= since))
+                var fresh = current is null ? [] : ReadOn(current);
+                if (fresh.Count == 0 && current is not null && !SameFile(current, path))
                 {
-                    if (!await emit(line).ConfigureAwait(false))
-                    {
-                        await flush().ConfigureAwait(false);
-                        return;
-                    }
+                    fresh = ReadOn(current); // what was written before the rename
+                    current.Dispose();
+                    current = OpenAt(path, 0);
+                    fresh.AddRange(current is null ? [] : ReadOn(current));
                 }
-                await flush().ConfigureAwait(false);
-                continue;
+                else if (current is null)
+                {
+                    current = OpenAt(path, 0);
+                }
+                if (fresh.Count > 0)
+                {
+                    foreach (var line in fresh.Where(l => query.Since is not { } since || l.Time >= since))
+                    {
+                        if (!await emit(line).ConfigureAwait(false))
+                        {
+                            await flush().ConfigureAwait(false);
+                            return;
+                        }
+                    }
+                    await flush().ConfigureAwait(false);
+                    quietAfterExit = 0;
+                    continue;
+                }
+                if (!running() && ++quietAfterExit > 1)
+                {
+                    return;
+                }
+                await Task.Delay(100, token).ConfigureAwait(false);
             }
-            if (!running() && ++quietAfterExit > 1)
-            {
-                return;
-            }
-            await Task.Delay(100, token).ConfigureAwait(false);
+        }
+        finally
+        {
+            current?.Dispose();
         }
     }
+
+    private static FileStream? OpenAt(string path, long offset)
+    {
+        try
+        {
+            var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            stream.Position = Math.Min(offset, stream.Length);
+            return stream;
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The complete lines from the stream's position on; the position stays before an unfinished line.</summary>
+    private static List<LogLine> ReadOn(FileStream stream)
+    {
+        var lines = new List<LogLine>();
+        var start = stream.Position;
+        var length = stream.Length;
+        if (length <= start)
+        {
+            return lines;
+        }
+        var data = new byte[length - start];
+        stream.ReadExactly(data);
+        var consumed = Parse(data, lines);
+        stream.Position = start + consumed;
+        return lines;
+    }
+
+    private static bool SameFile(FileStream stream, string path) =>
+        Native.FileIdentity.OfHandle(stream.SafeFileHandle) is { } open && Native.FileIdentity.OfPath(path) == open;
 
     /// <summary>The complete lines of a file from <paramref name="offset"/>; <paramref name="consumed"/> is how many bytes they took.</summary>
     private static List<LogLine> ReadFile(string file, long offset, out long consumed)
@@ -229,13 +281,21 @@ public static class ContainerLogReader
         {
             return lines;
         }
+        consumed = Parse(data, lines);
+        return lines;
+    }
+
+    /// <summary>Adds the complete lines of <paramref name="data"/>; returns the bytes they took.</summary>
+    private static long Parse(byte[] data, List<LogLine> lines)
+    {
+        long consumed = 0;
         var span = data.AsSpan();
         while (true)
         {
             var newline = span.IndexOf((byte)'\n');
             if (newline < 0)
             {
-                break;
+                return consumed;
             }
             if (ContainerLogFormat.TryParse(span[..newline], out var line))
             {
@@ -244,6 +304,5 @@ public static class ContainerLogReader
             consumed += newline + 1;
             span = span[(newline + 1)..];
         }
-        return lines;
     }
 }

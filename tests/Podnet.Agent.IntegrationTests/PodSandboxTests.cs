@@ -43,6 +43,10 @@ public sealed class PodSandboxTests : IDisposable
         return container.ExitCode ?? throw new TimeoutException($"container {container.Name} did not exit");
     }
 
+    /// <summary>What a container wrote, as kubectl logs shows it (the shim's CRI lines, without timestamps).</summary>
+    private static string LogText(string path) =>
+        string.Concat(ContainerLogReader.ReadAll(path).Select(l => System.Text.Encoding.UTF8.GetString(LogSelection.Render(l, false))));
+
     [PrivilegedFact]
     public void Container_SeesItsPodsFilesHostnameNetworkAndEnv_HostSeesNoneOfIt()
     {
@@ -55,7 +59,7 @@ public sealed class PodSandboxTests : IDisposable
                 ["/bin/sh", "-c", "cat /etc/resolv.conf; hostname; cat /var/run/secrets/kubernetes.io/serviceaccount/namespace; echo; echo $GREETING $HOSTNAME; grep web-1 /etc/hosts; ip -o -4 addr show eth0; ip -o -4 addr show lo; touch /var/run/secrets/kubernetes.io/serviceaccount/x || echo account-read-only"],
                 [new("GREETING", "hello")]);
             Assert.Equal(0, WaitForExit(container));
-            var log = File.ReadAllText(container.LogPath);
+            var log = LogText(container.LogPath);
             Assert.Contains("nameserver 10.96.0.10", log);
             Assert.Contains("options ndots:5", log);
             Assert.Contains("\nweb-1\n", log);
@@ -83,7 +87,8 @@ public sealed class PodSandboxTests : IDisposable
         try
         {
             Assert.Equal(3, WaitForExit(sandbox.Start("fails", ["/bin/sh", "-c", "echo failing >&2; exit 3"], [])));
-            Assert.Equal("failing\n", File.ReadAllText(Path.Combine(sandbox.LogDirectory, "fails.log")));
+            var lines = ContainerLogReader.ReadAll(PodSandbox.LogPathOf(sandbox.LogDirectory, "fails", 0)).ToList();
+            Assert.Equal((LogStream.Stderr, "failing"), (lines.Single().Stream, System.Text.Encoding.UTF8.GetString(lines.Single().Content)));
 
             var sleeper = sandbox.Start("sleeper", ["sleep", "300"], []);
             Thread.Sleep(200);

@@ -35,6 +35,21 @@ public static class ExecRunner
     private static async Task<StreamStatus> RunAsync(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> environment, Pty? pty, IExecSession session, CancellationToken token)
     {
         var tty = pty is not null;
+        if (pty is not null && session.Resize is { } sizes)
+        {
+            // kubectl sends its terminal's size as soon as it is connected: give the terminal
+            // that size before the command starts, so its first look at it is right.
+            using var first = CancellationTokenSource.CreateLinkedTokenSource(token);
+            first.CancelAfter(TimeSpan.FromMilliseconds(500));
+            try
+            {
+                var size = await sizes.ReadAsync(first.Token).ConfigureAwait(false);
+                pty.Resize(size.Width, size.Height);
+            }
+            catch (Exception e) when (e is OperationCanceledException or System.Threading.Channels.ChannelClosedException)
+            {
+            }
+        }
         var info = new ProcessStartInfo(pty is null ? argv[0] : "/bin/sh")
         {
             UseShellExecute = false,

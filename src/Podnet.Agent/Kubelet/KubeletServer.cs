@@ -101,6 +101,9 @@ public sealed class KubeletServer(AgentOptions options, Informer<V1Pod> pods, In
                 case ["containerLogs", var ns, var name, var container]:
                     await ServeLogsAsync(context, ns, name, container);
                     break;
+                case ["portForward", var ns, var name]:
+                    await ServePortForwardAsync(context, ns, name);
+                    break;
                 case ["exec" or "attach", var ns, var name, var container]:
                     await ServeStreamAsync(context, segments[0] == "exec" ? StreamVerb.Exec : StreamVerb.Attach, ns, name, container);
                     break;
@@ -112,6 +115,14 @@ public sealed class KubeletServer(AgentOptions options, Informer<V1Pod> pods, In
         catch (KubeletError e) when (!context.Response.HasStarted)
         {
             await PlainAsync(context, e.Code, e.Message);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            options.Log($"kubelet API: {context.Request.Path}: {e}");
+            if (!context.Response.HasStarted)
+            {
+                await PlainAsync(context, 500, e.Message);
+            }
         }
     }
 
@@ -242,6 +253,27 @@ public sealed class KubeletServer(AgentOptions options, Informer<V1Pod> pods, In
             }
             return true;
         }, () => ValueTask.CompletedTask, () => !File.Exists(exit), session.ClientGone);
+    }
+
+    private async Task ServePortForwardAsync(HttpContext context, string ns, string name)
+    {
+        var ports = context.Request.Query["ports"].SelectMany(p => (p ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries)).ToList();
+        if (ports.Count != 1 || !int.TryParse(ports[0], out var port) || port is < 1 or > 65535)
+        {
+            throw new KubeletError(400, $"ports: one port 1-65535 per WebSocket is served here, not '{string.Join(",", ports)}'");
+        }
+        var pod = pods.Cache.Get(ns, name);
+        var record = pod is null || pod.Spec?.NodeName != options.NodeName ? null : PodRecordStore.Load(options.PodsDirectory, pod.Metadata.Uid);
+        if (record is null)
+        {
+            throw new KubeletError(404, $"pod {ns}/{name} not found on node {options.NodeName}");
+        }
+        if (!context.WebSockets.IsWebSocketRequest || !context.WebSockets.WebSocketRequestedProtocols.Contains(PortForwardProtocol.Name))
+        {
+            throw new KubeletError(400, $"Upgrade request required (WebSocket with {PortForwardProtocol.Name})");
+        }
+        using var socket = await context.WebSockets.AcceptWebSocketAsync(PortForwardProtocol.Name);
+        await PortForwarder.ServeAsync(socket, record.Netns, port, context.RequestAborted);
     }
 
     private (V1Pod Pod, PodRecord Record, ContainerRecord State) Find(string ns, string name, string container)

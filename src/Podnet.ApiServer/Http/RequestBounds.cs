@@ -33,11 +33,9 @@ internal sealed class RequestBounds(int maxReadOnly, int maxMutating, TimeSpan t
         {
             return true;
         }
-        var path = request.Path.Value ?? "";
-        var last = path.TrimEnd('/');
-        return last.EndsWith("/exec", StringComparison.Ordinal) || last.EndsWith("/attach", StringComparison.Ordinal)
-            || last.EndsWith("/portforward", StringComparison.Ordinal) || last.EndsWith("/log", StringComparison.Ordinal)
-            || path.Contains("/proxy", StringComparison.Ordinal);
+        var segments = (request.Path.Value ?? "").Trim('/').Split('/');
+        return segments is ["api", "v1", "namespaces", _, "pods", _, "exec" or "attach" or "portforward" or "log"]
+            || (segments.Length >= 5 && segments[..3] is ["api", "v1", "nodes"] && segments[4] == "proxy");
     }
 
     public async Task ServeAsync(HttpContext context, Func<HttpContext, Task> next)

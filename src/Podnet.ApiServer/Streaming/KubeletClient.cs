@@ -27,6 +27,8 @@ public sealed class KubeletClient : IDisposable
             SslOptions = new SslClientAuthenticationOptions
             {
                 ClientCertificates = [clientCertificate],
+                // Always this one, whatever issuers the kubelet lists (or none).
+                LocalCertificateSelectionCallback = (_, _, _, _, _) => clientCertificate,
                 RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
                     (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) == SslPolicyErrors.None
                     && certificate is X509Certificate2 served && Pki.KubeletPki.IsIssuedBy(served, _ca),

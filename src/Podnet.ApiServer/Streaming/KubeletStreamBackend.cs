@@ -62,8 +62,14 @@ internal sealed class KubeletStreamBackend(ResourceService service, KubeletClien
         await session.CompleteAsync(status ?? StreamStatus.Error("the kubelet closed the stream without a status"), token).ConfigureAwait(false);
     }
 
-    public Task<IPortForwardConnection> ConnectPortAsync(PortForwardRequest request, int port, CancellationToken token) =>
-        throw ApiException.BadRequest("port-forward is not served by this API server's kubelets yet");
+    /// <summary>One WebSocket to the kubelet's /portForward per connection (KubeletPortForward.cs).</summary>
+    public async Task<IPortForwardConnection> ConnectPortAsync(PortForwardRequest request, int port, CancellationToken token)
+    {
+        var pod = service.Get(ResourceCatalog.Pods, request.Namespace, request.Pod);
+        var url = new Uri(KubeletBase(pod, "wss"), $"/portForward/{Escape(request.Namespace)}/{Escape(request.Pod)}?ports={port.ToString(CultureInfo.InvariantCulture)}");
+        var socket = await kubelets.ConnectWebSocketAsync(url, PortForwardProtocol.Name, token).ConfigureAwait(false);
+        return new KubeletPortForwardConnection(socket, port);
+    }
 
     /// <summary>GETs a kubelet path of the pod's node (pods/log) or of a node (nodes/proxy); the caller streams the answer.</summary>
     public Task<HttpResponseMessage> GetAsync(JsonObject podOrNode, string pathAndQuery, CancellationToken token)

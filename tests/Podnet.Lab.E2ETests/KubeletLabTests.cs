@@ -1,0 +1,249 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using k8s;
+using k8s.Models;
+using Podnet.Kernel;
+
+namespace Podnet.Lab.E2ETests;
+
+/// <summary>
+/// The kubelet API and the streaming verbs against a lab, with the real kubectl of each
+/// WebSocket-speaking version (1.30+): exec (stdin, TTY, resize, exit codes, streaming), logs
+/// (follow, tail, since, previous), attach, cp, nodes/proxy, and the kubelet refusing strangers.
+/// </summary>
+public sealed class KubeletLabTests(LabFixture lab) : IClassFixture<LabFixture>
+{
+    private const string KubectlDirectory = "/usr/lib/google-cloud-sdk/bin";
+
+    private string Kubeconfig => (string)lab.Status["kubeconfig"]!;
+
+    private static string KubectlOf(string version) => Path.Combine(KubectlDirectory, $"kubectl.{version}");
+
+    private ProcessResult Kubectl(string version, params string[] args) =>
+        ProcessRunner.Run(null, KubectlOf(version), ["--kubeconfig", Kubeconfig, .. args], timeout: TimeSpan.FromSeconds(60));
+
+    private Process StartKubectl(string version, params string[] args)
+    {
+        var info = new ProcessStartInfo(KubectlOf(version)) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
+        foreach (var arg in (string[])["--kubeconfig", Kubeconfig, .. args])
+        {
+            info.ArgumentList.Add(arg);
+        }
+        return Process.Start(info)!;
+    }
+
+    private static V1Pod Shell(string name, string script, string restartPolicy = "Always") => new()
+    {
+        Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = "default" },
+        Spec = new V1PodSpec
+        {
+            NodeName = "n1",
+            RestartPolicy = restartPolicy,
+            Containers = [new V1Container { Name = "main", Image = "busybox", Command = ["/bin/sh", "-c", script], Env = [new V1EnvVar { Name = "GREETING", Value = "hi from env" }], WorkingDir = "/run" }],
+        },
+    };
+
+    /// <summary>Reads a process's stdout until <paramref name="expected"/> has appeared (or it ends).</summary>
+    private static async Task<string> ReadUntilAsync(Process process, string expected, TimeSpan timeout)
+    {
+        var seen = new System.Text.StringBuilder();
+        var buffer = new char[4096];
+        using var cancel = new CancellationTokenSource(timeout);
+        while (!seen.ToString().Contains(expected, StringComparison.Ordinal))
+        {
+            var n = await process.StandardOutput.ReadAsync(buffer, cancel.Token);
+            if (n == 0)
+            {
+                break;
+            }
+            seen.Append(buffer, 0, n);
+        }
+        return seen.ToString();
+    }
+
+    [PrivilegedTheory]
+    [InlineData("1.30")]
+    [InlineData("1.33")]
+    public async Task Exec_CarriesExitCodesStdinEnvironmentAndStreams(string version)
+    {
+        var pod = $"exec-{version.Replace(".", "")}";
+        await lab.RunPodAsync(Shell(pod, "exec sleep 3600"));
+
+        var exit = Kubectl(version, "exec", pod, "--", "sh", "-c", "echo out; echo err >&2; exit 3");
+        Assert.Equal(3, exit.ExitCode);
+        Assert.Equal("out\n", exit.StandardOutput);
+        Assert.Contains("err", exit.StandardError);
+        Assert.Equal(0, Kubectl(version, "exec", pod, "--", "true").ExitCode);
+
+        var inside = Kubectl(version, "exec", pod, "--", "sh", "-c", "hostname; pwd; echo $GREETING; cat /etc/resolv.conf");
+        Assert.True(inside.Success, inside.StandardError);
+        Assert.StartsWith($"{pod}\n/run\nhi from env\n", inside.StandardOutput); // the pod's UTS namespace, the container's workingDir and env
+        Assert.Contains("nameserver 10.96.0.10", inside.StandardOutput); // the pod's mount namespace
+
+        using (var cat = StartKubectl(version, "exec", "-i", pod, "--", "sh", "-c", "tr a-z A-Z; echo done"))
+        {
+            await cat.StandardInput.WriteAsync("hello stdin\n");
+            cat.StandardInput.Close(); // v5 tells the end of stdin: the command sees EOF and ends
+            var output = await cat.StandardOutput.ReadToEndAsync();
+            await cat.WaitForExitAsync();
+            Assert.Equal("HELLO STDIN\ndone\n", output);
+            Assert.Equal(0, cat.ExitCode);
+        }
+
+        using (var slow = StartKubectl(version, "exec", pod, "--", "sh", "-c", "echo first; sleep 3; echo second"))
+        {
+            var first = await ReadUntilAsync(slow, "first\n", TimeSpan.FromSeconds(20));
+            Assert.Equal("first\n", first);
+            Assert.False(slow.HasExited); // seen before the command ended: streamed, not buffered
+            Assert.Equal("second\n", await slow.StandardOutput.ReadToEndAsync());
+            await slow.WaitForExitAsync();
+        }
+
+        var missing = Kubectl(version, "exec", pod, "-c", "nope", "--", "true");
+        Assert.NotEqual(0, missing.ExitCode);
+        Assert.Contains("container nope is not valid for pod " + pod, missing.StandardError);
+    }
+
+    [PrivilegedTheory]
+    [InlineData("1.30")]
+    [InlineData("1.33")]
+    public async Task ExecWithATty_GetsATerminal_OfTheClientsSize(string version)
+    {
+        var pod = $"tty-{version.Replace(".", "")}";
+        await lab.RunPodAsync(Shell(pod, "exec sleep 3600"));
+        // kubectl uses a TTY only when its own stdin is a terminal: script(1) gives it one, of a known size.
+        var command = $"stty cols 123 rows 45; {KubectlOf(version)} --kubeconfig {Kubeconfig} exec -it {pod} -- sh -c 'tty; stty size; exit 4'";
+        var result = ProcessRunner.Run(null, "/usr/bin/script", ["-qec", command, "/dev/null"], timeout: TimeSpan.FromSeconds(60));
+        Assert.Contains("/dev/pts/", result.StandardOutput);
+        Assert.Contains("45 123", result.StandardOutput);
+        Assert.Equal(4, result.ExitCode);
+    }
+
+    [PrivilegedFact]
+    public async Task Logs_FollowTailSinceTimestampsAndPrevious_AsKubectlShowsThem()
+    {
+        await lab.RunPodAsync(Shell("talky", "for i in 1 2 3 4 5; do echo line $i; done; echo oops >&2; while true; do echo tick; sleep 0.3; done"));
+        const string version = "1.33";
+        var all = "";
+        for (var i = 0; i < 100 && !all.Contains("tick"); i++)
+        {
+            all = Kubectl(version, "logs", "talky").StandardOutput;
+        }
+        Assert.StartsWith("line 1\nline 2\nline 3\nline 4\nline 5\noops\ntick\n", all);
+        Assert.Equal(all.Split('\n')[..7], lab.Run("logs", "--lab", lab.Name, "talky").StandardOutput.Split('\n')[..7]); // podnet logs: the same lines
+
+        var tail = Kubectl(version, "logs", "talky", "--tail", "2").StandardOutput;
+        Assert.Equal(["tick", "tick"], tail.TrimEnd('\n').Split('\n'));
+        Assert.StartsWith("line 1\n", Kubectl(version, "logs", "talky", "--since", "1h").StandardOutput);
+        var stamped = Kubectl(version, "logs", "talky", "--timestamps", "--tail", "1").StandardOutput;
+        Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z tick\n$", stamped);
+        Assert.Equal("lin", Kubectl(version, "logs", "talky", "--limit-bytes", "3").StandardOutput);
+        var invalid = Kubectl(version, "logs", "talky", "--tail", "-5", "--since", "1s", "--since-time", "2026-01-01T00:00:00Z");
+        Assert.NotEqual(0, invalid.ExitCode);
+
+        using (var follow = StartKubectl(version, "logs", "-f", "talky", "--tail", "0"))
+        {
+            var followed = await ReadUntilAsync(follow, "tick\ntick\n", TimeSpan.FromSeconds(20));
+            Assert.Contains("tick\ntick\n", followed); // lines written after it started
+            follow.Kill();
+        }
+
+        var previous = Kubectl(version, "logs", "talky", "--previous");
+        Assert.NotEqual(0, previous.ExitCode);
+        Assert.Contains("previous terminated container \"main\" in pod \"talky\" not found", previous.StandardError);
+    }
+
+    [PrivilegedFact]
+    public async Task LogsPrevious_ShowsTheInstanceBeforeTheRestart()
+    {
+        await lab.Client.CoreV1.CreateNamespacedPodAsync(Shell("restarter", "echo run at $(date +%s%N); exit 3"), "default");
+        // The kubelet's backoff: the first restart comes about 10 s after the exit.
+        await lab.WaitForPodAsync("default", "restarter", p => p.Status?.ContainerStatuses?[0].RestartCount >= 1, TimeSpan.FromSeconds(40));
+        string current = "", previous = "";
+        for (var i = 0; i < 100 && !(current.StartsWith("run at") && previous.StartsWith("run at")); i++)
+        {
+            current = Kubectl("1.33", "logs", "restarter").StandardOutput;
+            previous = Kubectl("1.33", "logs", "restarter", "-p").StandardOutput;
+        }
+        Assert.Matches(@"^run at \d+\n$", current);
+        Assert.Matches(@"^run at \d+\n$", previous);
+        Assert.NotEqual(current, previous); // one line per instance, each in its own log
+        Assert.Equal(previous, lab.Run("logs", "--lab", lab.Name, "restarter", "--previous").StandardOutput);
+    }
+
+    [PrivilegedFact]
+    public async Task Attach_StreamsWhatTheContainerWritesFromNowOn()
+    {
+        await lab.RunPodAsync(Shell("attached", "i=0; while true; do i=$((i+1)); echo beat $i; sleep 0.3; done"));
+        using var attach = StartKubectl("1.33", "attach", "attached");
+        var seen = await ReadUntilAsync(attach, "\nbeat", TimeSpan.FromSeconds(20));
+        Assert.Contains("beat ", seen);
+        Assert.False(attach.HasExited);
+        attach.Kill();
+    }
+
+    [PrivilegedFact]
+    public async Task Cp_CopiesIntoAndOutOfAPod()
+    {
+        await lab.RunPodAsync(Shell("copier", "exec sleep 3600"));
+        var dir = Directory.CreateTempSubdirectory("kubelet-cp-").FullName;
+        try
+        {
+            var local = Path.Combine(dir, "in.txt");
+            await File.WriteAllTextAsync(local, "copied in\n" + new string('z', 100_000));
+            // /run is the pod's own tmpfs (its mount namespace), not the host's.
+            var into = Kubectl("1.33", "cp", local, "copier:/run/copied.txt");
+            Assert.True(into.Success, into.StandardError);
+            Assert.StartsWith("copied in\n", Kubectl("1.33", "exec", "copier", "--", "head", "-c", "10", "/run/copied.txt").StandardOutput);
+            Assert.False(File.Exists("/run/copied.txt"));
+            Assert.Equal(0, Kubectl("1.33", "exec", "copier", "--", "sh", "-c", "echo from the pod > /run/out.txt").ExitCode);
+            var back = Path.Combine(dir, "out.txt");
+            var outOf = Kubectl("1.33", "cp", "copier:/run/out.txt", back);
+            Assert.True(outOf.Success, outOf.StandardError);
+            Assert.Equal("from the pod\n", await File.ReadAllTextAsync(back));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [PrivilegedFact]
+    public async Task NodeProxy_ReachesTheKubelet_AndTheNodePublishesItsPort()
+    {
+        var healthz = Kubectl("1.33", "get", "--raw", "/api/v1/nodes/n1/proxy/healthz");
+        Assert.True(healthz.Success, healthz.StandardError);
+        Assert.Equal("ok", healthz.StandardOutput.Trim());
+        var pods = Kubectl("1.33", "get", "--raw", "/api/v1/nodes/n2/proxy/pods");
+        Assert.Contains("\"kind\":\"PodList\"", pods.StandardOutput);
+        var node = await lab.Client.CoreV1.ReadNodeAsync("n1");
+        Assert.Equal(10250, node.Status.DaemonEndpoints.KubeletEndpoint.Port);
+    }
+
+    [PrivilegedFact]
+    public void KubeletApi_RefusesCallersWithoutTheApiServersCertificate()
+    {
+        using var cp = lab.HostNetns("cp");
+        var ca = Path.Combine("/var/lib/podnet/labs", lab.Name, "cp", "pki", "ca.crt");
+        // No client certificate: 401. The serving certificate is the lab CA's, for the node's address.
+        var anonymous = Tools.Run(cp, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", ca, "https://172.18.0.11:10250/healthz");
+        Assert.Equal("401", anonymous.StandardOutput);
+        // A certificate with the right name but not from the lab CA: refused (at the handshake or 403).
+        var dir = Directory.CreateTempSubdirectory("kubelet-stranger-").FullName;
+        try
+        {
+            using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+            var request = new CertificateRequest("CN=kube-apiserver-kubelet-client", key, HashAlgorithmName.SHA256);
+            using var self = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+            File.WriteAllText(Path.Combine(dir, "c.crt"), self.ExportCertificatePem());
+            File.WriteAllText(Path.Combine(dir, "c.key"), key.ExportPkcs8PrivateKeyPem());
+            var stranger = Tools.Run(cp, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", ca, "--cert", Path.Combine(dir, "c.crt"), "--key", Path.Combine(dir, "c.key"), "https://172.18.0.11:10250/healthz");
+            Assert.Equal("403", stranger.StandardOutput);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}
