@@ -5,7 +5,7 @@ namespace Podnet.Lab.E2ETests;
 
 /// <summary>
 /// A one-node lab for <see cref="KubectlSpdyLabTests"/>: a pod with a shell's worth of command
-/// (sleep) to exec into, and a pod that writes a line a second to attach to.
+/// (sleep) to exec into, a pod that writes a line a second to attach to, and a web server pod.
 /// </summary>
 public sealed class SpdyLabFixture : IAsyncLifetime
 {
@@ -25,6 +25,7 @@ public sealed class SpdyLabFixture : IAsyncLifetime
         {
             _lab.Up("--nodes", "1");
             await _lab.View.RunPodAsync(CommandPod("shell", ["sleep", "3600"]), TimeSpan.FromSeconds(120));
+            await _lab.View.RunPodAsync(LabFixtureView.ServerPod("web", "n1"), TimeSpan.FromSeconds(120));
             await _lab.View.RunPodAsync(CommandPod("ticker", ["sh", "-c", "i=0; while true; do i=$((i+1)); echo tick $i; sleep 1; done"]), TimeSpan.FromSeconds(120));
         }
         catch
@@ -72,6 +73,33 @@ public sealed class KubectlSpdyLabTests(SpdyLabFixture lab) : IClassFixture<Spdy
         var exit = Run(version, null, "exec", "shell", "--", "sh", "-c", "exit 3");
         Assert.Equal(3, exit.Code);
         Assert.Contains("command terminated with exit code 3", exit.Error, StringComparison.Ordinal);
+    }
+
+    [PrivilegedTheory]
+    [InlineData("1.27")]
+    [InlineData("1.30")]
+    public async Task PortForward_CurlThroughIt_ReachesThePod(string version)
+    {
+        using var kubectl = Start(version, "port-forward", "pod/web", ":8080");
+        var line = await kubectl.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60)) ?? "";
+        try
+        {
+            // "Forwarding from 127.0.0.1:LOCAL -> 8080"
+            var local = line.Split(' ')[2].Split(':')[1];
+            for (var i = 0; i < 3; i++)
+            {
+                using var curl = Process.Start(new ProcessStartInfo("curl", ["-sS", "--max-time", "20", $"http://127.0.0.1:{local}/hostname"]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+                var body = await curl.StandardOutput.ReadToEndAsync();
+                var error = await curl.StandardError.ReadToEndAsync();
+                await curl.WaitForExitAsync();
+                Assert.True(curl.ExitCode == 0, $"{line}: {error}");
+                Assert.Equal("web", body.Trim());
+            }
+        }
+        finally
+        {
+            kubectl.Kill(entireProcessTree: true);
+        }
     }
 
     [PrivilegedFact]

@@ -8,7 +8,7 @@ namespace Podnet.ApiServer.Tests.Streaming;
 
 /// <summary>
 /// Real kubectl of the versions that speak only SPDY for these verbs (exec 1.27–1.29,
-/// port-forward 1.27–1.30) against <see cref="SpdyTestHost"/>: the SPDY transport with a local
+/// port-forward 1.27–1.30; 1.31+ port-forward tunnels SPDY through a WebSocket) against <see cref="SpdyTestHost"/>: the SPDY transport with a local
 /// test backend (no kubelet, no pod), so that failures here are the transport's.
 /// </summary>
 public sealed class KubectlSpdyTests(ITestOutputHelper output)
@@ -96,6 +96,9 @@ public sealed class KubectlSpdyTests(ITestOutputHelper output)
     [InlineData("1.28")]
     [InlineData("1.29")]
     [InlineData("1.30")]
+    [InlineData("1.31")]
+    [InlineData("1.32")]
+    [InlineData("1.33")]
     public async Task PortForward_CurlThroughIt_ReachesTheServer(string version)
     {
         using var server = new TinyHttpServer();
@@ -117,6 +120,7 @@ public sealed class KubectlSpdyTests(ITestOutputHelper output)
         finally
         {
             kubectl.Kill(entireProcessTree: true);
+            output.WriteLine(await kubectl.StandardError.ReadToEndAsync());
         }
         Assert.Equal(3, server.Served);
     }

@@ -49,6 +49,7 @@ internal sealed class SpdyTestHost : IAsyncDisposable
             l.UseHttps(certificates.Serving);
         }));
         var app = builder.Build();
+        app.UseWebSockets();
         app.Run(context => ServeAsync(context, certificates.Token, transport, backend));
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

@@ -1,4 +1,6 @@
+using System.Net.WebSockets;
 using Microsoft.AspNetCore.Http;
+using Podnet.ApiServer.Http;
 
 namespace Podnet.ApiServer.Streaming.Spdy;
 
@@ -7,7 +9,10 @@ namespace Podnet.ApiServer.Streaming.Spdy;
 /// 1.27–1.29 exec and 1.27–1.30 port-forward (and the fallback of the later ones): the upgrade
 /// (<see cref="SpdyHandshake"/>), the session (<see cref="SpdyConnection"/>), then the remote
 /// command (<see cref="SpdyExecSession"/>) or port-forward (<see cref="SpdyPortForward"/>)
-/// protocol over its streams, with the backend doing the rest.
+/// protocol over its streams, with the backend doing the rest. kubectl 1.31+ port-forward
+/// tunnels the same SPDY session through a WebSocket (sub-protocol
+/// SPDY/3.1+portforward.k8s.io, SPDY's bytes in binary messages, no inner handshake), which
+/// this transport serves too.
 /// </summary>
 public sealed class SpdyTransport : IStreamTransport
 {
@@ -19,10 +24,20 @@ public sealed class SpdyTransport : IStreamTransport
 
     internal SpdyLimits Limits { get; init; } = new();
 
-    public bool CanServe(HttpContext context) => SpdyHandshake.IsSpdyUpgrade(context.Request);
+    /// <summary>The WebSocket sub-protocol of SPDY tunnelled for port-forward.</summary>
+    public const string PortForwardTunnel = "SPDY/3.1+portforward.k8s.io";
+
+    public bool CanServe(HttpContext context) => SpdyHandshake.IsSpdyUpgrade(context.Request) || IsTunnel(context);
+
+    private static bool IsTunnel(HttpContext context) =>
+        context.WebSockets.IsWebSocketRequest && context.WebSockets.WebSocketRequestedProtocols.Contains(PortForwardTunnel, StringComparer.Ordinal);
 
     public async Task ServeExecAsync(HttpContext context, ExecRequest request, IStreamBackend backend)
     {
+        if (!SpdyHandshake.IsSpdyUpgrade(context.Request))
+        {
+            throw ApiException.BadRequest($"the {PortForwardTunnel} WebSocket tunnel carries port-forward only");
+        }
         if (await SpdyHandshake.AcceptAsync(context, SpdyHandshake.RemoteCommandProtocols).ConfigureAwait(false) is not { } upgraded)
         {
             return;
@@ -74,11 +89,26 @@ public sealed class SpdyTransport : IStreamTransport
 
     public async Task ServePortForwardAsync(HttpContext context, PortForwardRequest request, IStreamBackend backend)
     {
-        if (await SpdyHandshake.AcceptAsync(context, SpdyHandshake.PortForwardProtocols).ConfigureAwait(false) is not { } upgraded)
+        Stream transport;
+        if (IsTunnel(context) && !SpdyHandshake.IsSpdyUpgrade(context.Request))
+        {
+            // .NET refuses a sub-protocol with a '/' (not an RFC 6455 token) when it makes the
+            // WebSocket, after the 101 is out; so the header is set here and the WebSocket made
+            // without one.
+            context.Response.Headers.SecWebSocketProtocol = PortForwardTunnel;
+            var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext()).ConfigureAwait(false);
+            transport = WebSocketStream.Create(socket, WebSocketMessageType.Binary, ownsWebSocket: true);
+        }
+        else if (await SpdyHandshake.AcceptAsync(context, SpdyHandshake.PortForwardProtocols).ConfigureAwait(false) is { } upgraded)
+        {
+            transport = upgraded.Transport;
+        }
+        else
         {
             return;
         }
-        await using var connection = new SpdyConnection(upgraded.Transport, Limits);
+        await using var tunnel = transport.ConfigureAwait(false);
+        await using var connection = new SpdyConnection(transport, Limits);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         var readLoop = connection.RunAsync(stop.Token);
         try
