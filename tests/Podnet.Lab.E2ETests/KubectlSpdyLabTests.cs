@@ -78,6 +78,8 @@ public sealed class KubectlSpdyLabTests(SpdyLabFixture lab) : IClassFixture<Spdy
     [PrivilegedTheory]
     [InlineData("1.27")]
     [InlineData("1.30")]
+    [InlineData("1.31")]
+    [InlineData("1.33")]
     public async Task PortForward_CurlThroughIt_ReachesThePod(string version)
     {
         using var kubectl = Start(version, "port-forward", "pod/web", ":8080");
