@@ -118,7 +118,7 @@ public sealed class ApiServerHost : IAsyncDisposable
         var handler = new Lazy<ApiHandler>(() => new ApiHandler(service, watch, certificates.Token, serverAddress!)
         {
             Kubelets = new Streaming.KubeletStreamBackend(service, kubelets),
-            Transports = options.StreamTransports ?? [new Streaming.WebSocketTransport()],
+            Transports = options.StreamTransports ?? [new Streaming.WebSocketTransport(), new Streaming.Spdy.SpdyTransport()],
         });
         var bounds = new RequestBounds(options.MaxRequestsInFlight, options.MaxMutatingRequestsInFlight, options.RequestTimeout, stopping);
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });

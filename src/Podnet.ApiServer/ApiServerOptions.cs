@@ -57,7 +57,7 @@ public sealed record ApiServerOptions
 
     /// <summary>
     /// The wire protocols of exec, attach and port-forward, asked in order which one serves a
-    /// request (Streaming/StreamingContracts.cs); WebSocket by default.
+    /// request (Streaming/StreamingContracts.cs); WebSocket, then SPDY/3.1, by default.
     /// </summary>
     public IReadOnlyList<Streaming.IStreamTransport>? StreamTransports { get; init; }
 

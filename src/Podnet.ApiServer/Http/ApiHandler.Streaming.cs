@@ -15,7 +15,7 @@ internal sealed partial class ApiHandler
     /// <summary>The kubelet side; null when this server reaches no kubelets (then 503 ServiceUnavailable).</summary>
     public KubeletStreamBackend? Kubelets { get; init; }
 
-    public IReadOnlyList<IStreamTransport> Transports { get; init; } = [new WebSocketTransport()];
+    public IReadOnlyList<IStreamTransport> Transports { get; init; } = [new WebSocketTransport(), new Streaming.Spdy.SpdyTransport()];
 
     private async Task<bool> ServeStreamingAsync(HttpContext context, string path)
     {
