@@ -50,6 +50,12 @@ public sealed record AgentOptions
     /// <summary>The kubelet API's port on the node's addresses (published as daemonEndpoints.kubeletEndpoint).</summary>
     public int KubeletPort { get; init; } = 10250;
 
+    /// <summary>
+    /// The node Lease's duration (kubelet's --node-lease-duration-seconds, 40); it is renewed at a
+    /// quarter of it, as kubelet does, so a node monitor grace period of the same length holds.
+    /// </summary>
+    public int NodeLeaseDurationSeconds { get; init; } = 40;
+
     public string PodsDirectory => Path.Combine(StateDirectory, "pods");
 
     public string ServeDirectory => Path.Combine(StateDirectory, "serve");

@@ -86,6 +86,18 @@ public sealed class LabFileTests
         Assert.Matches(pattern, "1m0s");
     }
 
+    [Theory]
+    [InlineData("40s", 40)]
+    [InlineData("5s", 5)]
+    [InlineData("1500ms", 2)]
+    [InlineData("1m0s", 60)]
+    public void AgentsLease_LastsTheGracePeriod_SoTheyRenewWithinIt(string grace, int seconds)
+    {
+        // The agent renews at a quarter of its Lease's duration; a 5 s grace with kubelet's fixed
+        // 10 s renewals marked every node Unknown between two of them.
+        Assert.Equal(seconds, Podnet.Lab.State.LabProcesses.LeaseSeconds(grace));
+    }
+
     [Fact]
     public void Parse_NetworkAndPodCidr()
     {

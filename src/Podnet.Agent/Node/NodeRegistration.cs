@@ -14,9 +14,10 @@ namespace Podnet.Agent.Node;
 /// </summary>
 public sealed class NodeRegistration(IKubernetes client, AgentOptions options, MacAddress? vtepMac)
 {
-    public static readonly TimeSpan LeaseRenewInterval = TimeSpan.FromSeconds(10);
     public static readonly TimeSpan StatusInterval = TimeSpan.FromSeconds(30);
-    public const int LeaseDurationSeconds = 40;
+
+    /// <summary>A quarter of the Lease's duration, as kubelet renews it (10 s of 40).</summary>
+    public TimeSpan LeaseRenewInterval => TimeSpan.FromSeconds(options.NodeLeaseDurationSeconds / 4.0);
     public const string KubeletVersion = "v1.33.0-podnet";
 
     public async Task RegisterAsync(CancellationToken token)
@@ -51,7 +52,7 @@ public sealed class NodeRegistration(IKubernetes client, AgentOptions options, M
         await ReportStatusAsync(token);
     }
 
-    /// <summary>Renews the Lease every 10 s and the Ready heartbeat every 30 s until cancelled; failures are retried.</summary>
+    /// <summary>Renews the Lease every quarter of its duration (10 s) and the Ready heartbeat every 30 s until cancelled; failures are retried.</summary>
     public async Task HeartbeatAsync(CancellationToken token)
     {
         var lastStatus = DateTime.UtcNow;
@@ -140,7 +141,7 @@ public sealed class NodeRegistration(IKubernetes client, AgentOptions options, M
             var lease = await client.CoordinationV1.ReadNamespacedLeaseAsync(options.NodeName, "kube-node-lease", cancellationToken: token);
             lease.Spec.RenewTime = now;
             lease.Spec.HolderIdentity = options.NodeName;
-            lease.Spec.LeaseDurationSeconds = LeaseDurationSeconds;
+            lease.Spec.LeaseDurationSeconds = options.NodeLeaseDurationSeconds;
             await client.CoordinationV1.ReplaceNamespacedLeaseAsync(lease, options.NodeName, "kube-node-lease", cancellationToken: token);
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
@@ -148,7 +149,7 @@ public sealed class NodeRegistration(IKubernetes client, AgentOptions options, M
             await client.CoordinationV1.CreateNamespacedLeaseAsync(new V1Lease
             {
                 Metadata = new V1ObjectMeta { Name = options.NodeName, NamespaceProperty = "kube-node-lease" },
-                Spec = new V1LeaseSpec { HolderIdentity = options.NodeName, LeaseDurationSeconds = LeaseDurationSeconds, RenewTime = now, AcquireTime = now },
+                Spec = new V1LeaseSpec { HolderIdentity = options.NodeName, LeaseDurationSeconds = options.NodeLeaseDurationSeconds, RenewTime = now, AcquireTime = now },
             }, "kube-node-lease", cancellationToken: token);
         }
     }

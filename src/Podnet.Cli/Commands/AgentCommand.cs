@@ -29,9 +29,11 @@ internal static class AgentCommand
         var kubeletPki = new Option<string>("--kubelet-pki") { Description = "Directory of the cluster CA (ca.crt, ca.key): serve the kubelet API (exec, logs) on port 10250 with a certificate from it." };
         var policyDeny = new Option<string>("--policy-deny") { Description = "What NetworkPolicy does with denied traffic: drop or reject.", DefaultValueFactory = _ => "drop" };
         policyDeny.AcceptOnlyFromAmong("drop", "reject");
+        var leaseDuration = new Option<int>("--node-lease-duration-seconds") { Description = "The node Lease's duration in seconds, renewed every quarter of it (as kubelet's flag).", DefaultValueFactory = _ => 40 };
+        leaseDuration.Validators.Add(r => { if (r.GetValue(leaseDuration) < 1) { r.AddError("--node-lease-duration-seconds must be at least 1"); } });
         var command = new Command("agent", "Run a node's agent: register the node, program its routes, run its pods.")
         {
-            kubeconfig, node, addresses, state, cniBin, prefix, routing, architecture, clusterCidr, serviceCidr, clusterDns, clusterDomain, policyDeny, kubeletPki,
+            kubeconfig, node, addresses, state, cniBin, prefix, routing, architecture, clusterCidr, serviceCidr, clusterDns, clusterDomain, policyDeny, kubeletPki, leaseDuration,
         };
         command.SetAction(async (parse, token) =>
         {
@@ -53,6 +55,7 @@ internal static class AgentCommand
                     ClusterDomain = parse.GetValue(clusterDomain)!,
                     PolicyDeny = parse.GetValue(policyDeny) == "reject" ? Podnet.Policy.PolicyDeny.Reject : Podnet.Policy.PolicyDeny.Drop,
                     KubeletPkiDirectory = parse.GetValue(kubeletPki),
+                    NodeLeaseDurationSeconds = parse.GetValue(leaseDuration),
                     Log = line => Console.Error.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} {line}"),
                 };
             }

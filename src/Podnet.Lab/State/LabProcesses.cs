@@ -61,6 +61,10 @@ public static class LabProcesses
                 "--pod-netns-prefix", LabPlanner.PodNetnsPrefix(plan.Name, node.Name),
                 "--routing", settings.Routing, "--architecture", settings.Architecture,
                 "--cluster-dns", ClusterDns(plan),
+                // The Lease lasts the grace period and is renewed at a quarter of it, as kubelet
+                // (40 s, every 10 s): with a shorter grace (lab up --node-grace 5s) a node renewing
+                // every 10 s would go Unknown between two renewals.
+                "--node-lease-duration-seconds", LeaseSeconds(settings.EffectiveNodeGrace).ToString(System.Globalization.CultureInfo.InvariantCulture),
             };
             if (!settings.UsesExternalApiServer)
             {
@@ -97,4 +101,7 @@ public static class LabProcesses
     /// <summary>The service CIDRs of the lab's families, in the fabric's order.</summary>
     public static IEnumerable<string> ServiceCidrs(LabPlan plan) =>
         plan.FabricSubnets.Select(f => LabPlanner.ServiceCidrs.First(c => c.BaseAddress.AddressFamily == f.BaseAddress.AddressFamily).ToString());
+
+    /// <summary>A node grace period (a Go duration) in whole seconds, at least 1.</summary>
+    public static int LeaseSeconds(string grace) => Math.Max(1, (int)Math.Ceiling(Podnet.Core.Cluster.GoDuration.Parse(grace).TotalSeconds));
 }
