@@ -121,40 +121,12 @@ internal sealed class KubeletPortForwardConnection : IPortForwardConnection
         }
     }
 
-    private sealed class ToPodStream(KubeletPortForwardConnection connection) : Stream
+    private sealed class ToPodStream(KubeletPortForwardConnection connection) : WriteOnlyStream
     {
         private int _closed;
 
-        public override bool CanRead => false;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override void Flush()
-        {
-        }
-
-        public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) =>
-            WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
-            buffer.Length == 0 ? ValueTask.CompletedTask : connection.SendAsync(ChannelProtocol.Frame(PortForwardProtocol.Data, buffer.Span), cancellationToken);
+        protected override ValueTask SendAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken) =>
+            connection.SendAsync(ChannelProtocol.Frame(PortForwardProtocol.Data, buffer.Span), cancellationToken);
 
         protected override void Dispose(bool disposing)
         {
