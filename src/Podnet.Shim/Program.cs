@@ -5,8 +5,10 @@ using Podnet.Kernel;
 namespace Podnet.Shim;
 
 /// <summary>
-/// <c>podnet-shim --log PATH --exit PATH [--max-bytes N] [--max-files N] -- COMMAND…</c>: runs
-/// COMMAND with its stdin empty and its stdout and stderr read through pipes into a CRI-format
+/// <c>podnet-shim --log PATH --exit PATH [--max-bytes N] [--max-files N] [--stdin FIFO [--stdin-once]] -- COMMAND…</c>:
+/// runs COMMAND with its stdin empty (or, with --stdin, fed from the named pipe FIFO: what each
+/// writer of the pipe sends, in turn, as `kubectl attach -i` writes; with --stdin-once closed
+/// after the first writer is done, as a container's stdinOnce) and its stdout and stderr read through pipes into a CRI-format
 /// log at PATH (rotated at N bytes, N files kept), forwards SIGTERM and SIGINT to it (through nsenter), and when
 /// it ends writes its exit status to the exit file (atomically) and exits with it.
 /// </summary>
@@ -24,9 +26,17 @@ internal static class Program
         string? exit = null;
         long maxBytes = 10 * 1024 * 1024;
         var maxFiles = 3;
+        string? stdin = null;
+        var stdinOnce = false;
         var i = 0;
         for (; i < args.Length && args[i] != "--"; i += 2)
         {
+            if (args[i] == "--stdin-once")
+            {
+                stdinOnce = true;
+                i--;
+                continue;
+            }
             if (i + 1 >= args.Length)
             {
                 return Usage($"{args[i]} needs a value");
@@ -36,6 +46,7 @@ internal static class Program
             {
                 case "--log": log = value; break;
                 case "--exit": exit = value; break;
+                case "--stdin": stdin = value; break;
                 case "--max-bytes" when long.TryParse(value, out var bytes): maxBytes = bytes; break;
                 case "--max-files" when int.TryParse(value, out var files): maxFiles = files; break;
                 default: return Usage($"unknown option or bad value: {args[i]} {value}");
@@ -70,7 +81,14 @@ internal static class Program
             WriteExit(exit, 127);
             return 127;
         }
-        child.StandardInput.Close();
+        if (stdin is null)
+        {
+            child.StandardInput.Close();
+        }
+        else
+        {
+            FeedStdin(stdin, stdinOnce, child.StandardInput.BaseStream);
+        }
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => Forward(c, child.Id, ProcessSignals.SigTerm));
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => Forward(c, child.Id, 2));
         var readers = new[]
@@ -121,6 +139,42 @@ internal static class Program
         }
     }
 
+    /// <summary>
+    /// Copies what each writer of the pipe sends into the command's stdin, one writer after the
+    /// other (a reader's open waits for the next); with <paramref name="once"/> the command's
+    /// stdin is closed when the first writer is done. A command that stops reading ends it.
+    /// </summary>
+    private static void FeedStdin(string fifo, bool once, Stream input)
+    {
+        new Thread(() =>
+        {
+            var buffer = new byte[64 * 1024];
+            try
+            {
+                do
+                {
+                    using var pipe = Fifo.OpenReader(fifo);
+                    int n;
+                    while ((n = pipe.Read(buffer)) > 0)
+                    {
+                        input.Write(buffer.AsSpan(0, n));
+                        input.Flush();
+                    }
+                }
+                while (!once);
+                input.Close();
+            }
+            catch (IOException)
+            {
+                // the command closed its stdin or ended
+            }
+            catch (KernelException e)
+            {
+                Console.Error.WriteLine($"podnet-shim: {e.Message}");
+            }
+        }) { IsBackground = true, Name = "stdin" }.Start();
+    }
+
     private static Thread Pump(Stream stream, LogStream which, ContainerLogWriter writer)
     {
         var thread = new Thread(() =>
@@ -144,7 +198,7 @@ internal static class Program
 
     private static int Usage(string problem)
     {
-        Console.Error.WriteLine($"podnet-shim: {problem}\nusage: podnet-shim --log PATH --exit PATH [--max-bytes N] [--max-files N] -- COMMAND…");
+        Console.Error.WriteLine($"podnet-shim: {problem}\nusage: podnet-shim --log PATH --exit PATH [--max-bytes N] [--max-files N] [--stdin FIFO [--stdin-once]] -- COMMAND…");
         return 2;
     }
 }

@@ -187,6 +187,28 @@ public sealed class KubeletLabTests(LabFixture lab) : IClassFixture<LabFixture>
         attach.Kill();
     }
 
+    [PrivilegedTheory]
+    [InlineData("1.27")] // SPDY
+    [InlineData("1.33")] // WebSocket v5
+    public async Task AttachWithStdin_FeedsTheContainersStdin_AndStdinOnceClosesIt(string version)
+    {
+        var name = $"reader-{version.Replace(".", "")}";
+        var pod = Shell(name, "while read line; do echo \"got $line\"; done; echo stdin closed; exit 7", restartPolicy: "Never");
+        pod.Spec.Containers[0].Stdin = true;
+        pod.Spec.Containers[0].StdinOnce = true;
+        await lab.RunPodAsync(pod);
+        using var attach = StartKubectl(version, "attach", "-i", name);
+        await attach.StandardInput.WriteLineAsync("hello");
+        await attach.StandardInput.FlushAsync();
+        Assert.Contains("got hello", await ReadUntilAsync(attach, "got hello", TimeSpan.FromSeconds(30)));
+        attach.StandardInput.Close(); // kubectl closes the stream's stdin; stdinOnce closes the container's
+        Assert.Contains("stdin closed", await ReadUntilAsync(attach, "stdin closed", TimeSpan.FromSeconds(30)));
+        await attach.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
+        var done = await lab.WaitForPodAsync("default", name, p => p.Status?.Phase == "Failed", TimeSpan.FromSeconds(30));
+        Assert.Equal(7, done.Status.ContainerStatuses[0].State.Terminated.ExitCode);
+        Assert.Equal("got hello\nstdin closed\n", Kubectl("1.33", "logs", name).StandardOutput);
+    }
+
     [PrivilegedFact]
     public async Task Cp_CopiesIntoAndOutOfAPod()
     {

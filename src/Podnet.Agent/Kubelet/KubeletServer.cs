@@ -194,7 +194,7 @@ public sealed class KubeletServer(AgentOptions options, Informer<V1Pod> pods, In
             {
                 status = verb == StreamVerb.Exec
                     ? await ExecAsync(pod, record, container, request, session)
-                    : await AttachAsync(record, container, state, session);
+                    : await AttachAsync(pod, record, container, state, request, session);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -219,10 +219,12 @@ public sealed class KubeletServer(AgentOptions options, Informer<V1Pod> pods, In
 
     /// <summary>
     /// Attach: what the container writes from now on, line by line from its log (stdout lines to
-    /// stdout, stderr lines to stderr), until it exits or the client goes; its stdin is not open
-    /// to attach (containers here run with stdin closed).
+    /// stdout, stderr lines to stderr), until it exits or the client goes; with stdin, what the
+    /// client sends goes into the container's stdin pipe, when the container has one open
+    /// (spec stdin, and not already closed by stdinOnce), until the client closes its stdin. As
+    /// the CRI runtimes do, stdin sent to a container without one is dropped.
     /// </summary>
-    private async Task<StreamStatus> AttachAsync(PodRecord record, string container, ContainerRecord state, WebSocketExecSession session)
+    private async Task<StreamStatus> AttachAsync(V1Pod pod, PodRecord record, string container, ContainerRecord state, ExecRequest request, WebSocketExecSession session)
     {
         if (state.Kind != "process")
         {
@@ -231,17 +233,74 @@ public sealed class KubeletServer(AgentOptions options, Informer<V1Pod> pods, In
         var logs = Path.Combine(PodRecordStore.DirectoryOf(options.PodsDirectory, record.Uid), "logs");
         var path = PodSandbox.LogPathOf(logs, container, state.RestartCount);
         var exit = Path.Combine(logs, $"{container}.exit");
+        var wantsStdin = request.Stdin && (pod.Spec?.Containers ?? []).Any(c => c.Name == container && c.Stdin == true);
+        // Stdin is fed once the log is followed from its end, so that what the container answers is seen.
+        var following = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var input = wantsStdin && session.Stdin is { } from ? FeedAfterAsync(following.Task, from, PodSandbox.StdinPathOf(logs, container), exit, session.ClientGone) : Task.CompletedTask;
         try
         {
-            await FollowAsync(path, exit, session);
+            await FollowAsync(path, exit, session, () => following.TrySetResult());
         }
         catch (OperationCanceledException)
         {
         }
+        await Task.WhenAny(input, Task.Delay(TimeSpan.FromSeconds(1)));
         return File.Exists(exit) && int.TryParse(File.ReadAllText(exit).Trim(), out var code) ? StreamStatus.Exited(code) : StreamStatus.Ok;
     }
 
-    private static async Task FollowAsync(string path, string exit, WebSocketExecSession session)
+    /// <summary>
+    /// Copies the client's stdin into the container's stdin pipe until the client closes it (or
+    /// goes). The shim opens the pipe for reading as it starts the container, so a container
+    /// that has just started may not be reading it yet: the pipe is tried for up to 10 s while
+    /// the container runs; a pipe that stays without a reader (stdinOnce already used) drops
+    /// what comes.
+    /// </summary>
+    private static async Task FeedStdinAsync(Stream from, string fifo, string exit, CancellationToken token)
+    {
+        var buffer = new byte[32 * 1024];
+        int n;
+        FileStream? pipe = null;
+        try
+        {
+            for (var deadline = DateTime.UtcNow.AddSeconds(10); (pipe = Fifo.TryOpenWriter(fifo)) is null && !File.Exists(exit) && DateTime.UtcNow < deadline;)
+            {
+                await Task.Delay(20, token);
+            }
+            while ((n = await from.ReadAsync(buffer, token)) > 0)
+            {
+                if (pipe is not null)
+                {
+                    await pipe.WriteAsync(buffer.AsMemory(0, n), token);
+                }
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or KernelException)
+        {
+            // the client went, or the container stopped reading
+        }
+        finally
+        {
+            if (pipe is not null)
+            {
+                await pipe.DisposeAsync();
+            }
+        }
+    }
+
+    private static async Task FeedAfterAsync(Task start, Stream from, string fifo, string exit, CancellationToken token)
+    {
+        try
+        {
+            await start.WaitAsync(token);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+        await FeedStdinAsync(from, fifo, exit, token);
+    }
+
+    private static async Task FollowAsync(string path, string exit, WebSocketExecSession session, Action following)
     {
         await ContainerLogReader.ReadAsync(path, new LogQuery(TailLines: 0, Follow: true), async line =>
         {
@@ -251,7 +310,11 @@ public sealed class KubeletServer(AgentOptions options, Informer<V1Pod> pods, In
                 await target.WriteAsync(LogSelection.Render(line, false), session.ClientGone);
             }
             return true;
-        }, () => ValueTask.CompletedTask, () => !File.Exists(exit), session.ClientGone);
+        }, () =>
+        {
+            following();
+            return ValueTask.CompletedTask;
+        }, () => !File.Exists(exit), session.ClientGone);
     }
 
     private async Task ServePortForwardAsync(HttpContext context, string ns, string name)

@@ -3,6 +3,14 @@ using Podnet.Kernel;
 
 namespace Podnet.Agent.Runtime;
 
+/// <summary>A container's stdin: none (closed), open for attach for the container's life, or closed after the first attach (stdinOnce).</summary>
+public enum ContainerStdin
+{
+    None,
+    Open,
+    Once,
+}
+
 /// <summary>What a pod sandbox is made of, beyond its network namespace.</summary>
 /// <param name="Directory">The pod's own directory: its resolv.conf, hosts, service-account files and logs.</param>
 /// <param name="ServiceAccountFiles">token, ca.crt, namespace (empty: none mounted).</param>
@@ -173,11 +181,15 @@ public sealed class PodSandbox
         return env;
     }
 
+    /// <summary>logs/NAME.stdin: the named pipe a container with stdin reads from (through its shim), which attach writes into.</summary>
+    public static string StdinPathOf(string logDirectory, string name) => Path.Combine(logDirectory, $"{name}.stdin");
+
     /// <summary>
     /// Starts a container's command inside the pod, detached, under podnet-shim: its output goes
-    /// to logs/NAME/RESTART.log (CRI format, rotated), its exit status to logs/NAME.exit when it ends.
+    /// to logs/NAME/RESTART.log (CRI format, rotated), its exit status to logs/NAME.exit when it
+    /// ends; its stdin, when the container asks for one, comes from <see cref="StdinPathOf"/>.
     /// </summary>
-    public ContainerProcess Start(string name, IReadOnlyList<string> command, IEnumerable<KeyValuePair<string, string>> environment, string? workingDirectory = null, int restart = 0)
+    public ContainerProcess Start(string name, IReadOnlyList<string> command, IEnumerable<KeyValuePair<string, string>> environment, string? workingDirectory = null, int restart = 0, ContainerStdin stdin = ContainerStdin.None)
     {
         if (command.Count == 0)
         {
@@ -196,7 +208,14 @@ public sealed class PodSandbox
                 File.Delete(old);
             }
         }
-        using var process = ProcessSignals.StartDetached(null, ShimPath, ["--log", log, "--exit", exit, "--", .. EnterCommand(command, workingDirectory)], EnvironmentOf(environment));
+        List<string> shim = ["--log", log, "--exit", exit];
+        if (stdin != ContainerStdin.None)
+        {
+            var fifo = StdinPathOf(LogDirectory, name);
+            Fifo.Create(fifo);
+            shim.AddRange(stdin == ContainerStdin.Once ? ["--stdin", fifo, "--stdin-once"] : ["--stdin", fifo]);
+        }
+        using var process = ProcessSignals.StartDetached(null, ShimPath, [.. shim, "--", .. EnterCommand(command, workingDirectory)], EnvironmentOf(environment));
         return new ContainerProcess(name, process.Id, log, exit);
     }
 

@@ -172,7 +172,8 @@ public sealed class PodStarter(AgentOptions options, PodNetwork network, Service
                 var env = ContainerEnvironment.Build(pod, container, record.PodIPs, options.NodeAddresses[0].ToString(), services, inputs);
                 CheckExecutable(process.Argv[0], env, record.MountTargets);
                 state.Kind = "process";
-                state.Pid = sandbox.Start(container.Name, process.Argv, env, container.WorkingDir, state.RestartCount).Pid;
+                state.Pid = sandbox.Start(container.Name, process.Argv, env, container.WorkingDir, state.RestartCount,
+                    container.Stdin == true ? (container.StdinOnce == true ? ContainerStdin.Once : ContainerStdin.Open) : ContainerStdin.None).Pid;
                 break;
             case ContainerRun.BuiltInServer server:
                 state.Kind = "server";

@@ -62,14 +62,12 @@ internal static class AggregatedDiscovery
         }
         if (r.Subresources.Length > 0)
         {
-            entry["subresources"] = new JsonArray(r.Subresources.Select(sub => (JsonNode)(sub switch
+            entry["subresources"] = new JsonArray(r.Subresources.Select(r.DescribeSubresource).Select(d => (JsonNode)new JsonObject
             {
-                "binding" => new JsonObject { ["subresource"] = sub, ["responseKind"] = Kind("", "v1", "Binding"), ["verbs"] = new JsonArray("create") },
-                "eviction" => new JsonObject { ["subresource"] = sub, ["responseKind"] = Kind("policy", "v1", "Eviction"), ["verbs"] = new JsonArray("create") },
-                "scale" => new JsonObject { ["subresource"] = sub, ["responseKind"] = Kind("autoscaling", "v1", "Scale"), ["verbs"] = new JsonArray("get", "patch", "update") },
-                "finalize" => new JsonObject { ["subresource"] = sub, ["responseKind"] = Kind(r.Group, r.Version, r.Kind), ["verbs"] = new JsonArray("update") },
-                _ => new JsonObject { ["subresource"] = sub, ["responseKind"] = Kind(r.Group, r.Version, r.Kind), ["verbs"] = new JsonArray("get", "patch", "update") },
-            })).ToArray());
+                ["subresource"] = d.Name,
+                ["responseKind"] = Kind(d.Group, d.Version, d.Kind),
+                ["verbs"] = new JsonArray(d.Verbs.Select(v => (JsonNode)v).ToArray()),
+            }).ToArray());
         }
         return entry;
     }

@@ -71,25 +71,19 @@ internal static class Discovery
             list.Add((JsonNode)entry);
             foreach (var sub in r.Subresources)
             {
-                var subEntry = new JsonObject { ["name"] = $"{r.Plural}/{sub}", ["singularName"] = "", ["namespaced"] = r.Namespaced };
-                (subEntry["kind"], subEntry["verbs"]) = sub switch
+                var d = r.DescribeSubresource(sub);
+                var subEntry = new JsonObject
                 {
-                    "binding" => ((JsonNode)"Binding", new JsonArray("create")),
-                    "eviction" => ("Eviction", new JsonArray("create")),
-                    "scale" => ("Scale", new JsonArray("get", "patch", "update")),
-                    "finalize" => (r.Kind, new JsonArray("update")),
-                    _ => (r.Kind, new JsonArray("get", "patch", "update")),
+                    ["name"] = $"{r.Plural}/{sub}",
+                    ["singularName"] = "",
+                    ["namespaced"] = r.Namespaced,
+                    ["kind"] = d.Kind,
+                    ["verbs"] = new JsonArray(d.Verbs.Select(v => (JsonNode)v).ToArray()),
                 };
-                if (sub == "scale")
+                if (d.Group != r.Group)
                 {
-                    subEntry["group"] = "autoscaling";
-                    subEntry["version"] = "v1";
-                }
-                else if (sub == "eviction")
-                {
-                    // kubectl drain finds the Eviction's group-version here (CheckEvictionSupport).
-                    subEntry["group"] = "policy";
-                    subEntry["version"] = "v1";
+                    subEntry["group"] = d.Group;
+                    subEntry["version"] = d.Version;
                 }
                 list.Add((JsonNode)subEntry);
             }

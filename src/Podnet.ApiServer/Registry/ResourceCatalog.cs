@@ -7,8 +7,8 @@ internal static class ResourceCatalog
     private static readonly string[] None = [];
 
     public static readonly ResourceInfo Namespaces = new("", "v1", "namespaces", "Namespace", false, ["ns"], ["status", "finalize"], None);
-    public static readonly ResourceInfo Nodes = new("", "v1", "nodes", "Node", false, ["no"], ["status"], None);
-    public static readonly ResourceInfo Pods = new("", "v1", "pods", "Pod", true, ["po"], ["status", "binding", "eviction"], All);
+    public static readonly ResourceInfo Nodes = new("", "v1", "nodes", "Node", false, ["no"], ["status", "proxy"], None);
+    public static readonly ResourceInfo Pods = new("", "v1", "pods", "Pod", true, ["po"], ["status", "binding", "eviction", "exec", "attach", "portforward", "log"], All);
     public static readonly ResourceInfo Services = new("", "v1", "services", "Service", true, ["svc"], ["status"], All);
     public static readonly ResourceInfo Endpoints = new("", "v1", "endpoints", "Endpoints", true, ["ep"], None, None);
     public static readonly ResourceInfo ConfigMaps = new("", "v1", "configmaps", "ConfigMap", true, ["cm"], None, None);

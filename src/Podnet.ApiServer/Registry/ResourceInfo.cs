@@ -25,4 +25,25 @@ internal sealed record ResourceInfo(
     public string QualifiedPlural => Group.Length == 0 ? Plural : $"{Plural}.{Group}";
 
     public bool HasSubresource(string name) => Array.IndexOf(Subresources, name) >= 0;
+
+    /// <summary>What discovery says of one of <see cref="Subresources"/>: the kind it answers with and its verbs, as kube-apiserver lists them.</summary>
+    public SubresourceInfo DescribeSubresource(string sub) => sub switch
+    {
+        "binding" => new(sub, "", "v1", "Binding", ["create"]),
+        // kubectl drain finds the Eviction's group-version here (CheckEvictionSupport).
+        "eviction" => new(sub, "policy", "v1", "Eviction", ["create"]),
+        "scale" => new(sub, "autoscaling", "v1", "Scale", ["get", "patch", "update"]),
+        "finalize" => new(sub, Group, Version, Kind, ["update"]),
+        // Served by the pod's node (ApiHandler.Streaming), through the kubelet API.
+        "exec" => new(sub, "", "v1", "PodExecOptions", ["create", "get"]),
+        "attach" => new(sub, "", "v1", "PodAttachOptions", ["create", "get"]),
+        "portforward" => new(sub, "", "v1", "PodPortForwardOptions", ["create", "get"]),
+        "log" => new(sub, "", "v1", "Pod", ["get"]),
+        // kube-apiserver also lists create, delete, patch and update: Podnet relays only GET to a kubelet.
+        "proxy" => new(sub, "", "v1", "NodeProxyOptions", ["get"]),
+        _ => new(sub, Group, Version, Kind, ["get", "patch", "update"]),
+    };
 }
+
+/// <summary>One subresource as discovery describes it: the kind of its requests and answers, and its verbs.</summary>
+internal sealed record SubresourceInfo(string Name, string Group, string Version, string Kind, string[] Verbs);

@@ -209,6 +209,31 @@ public sealed class CrudTests(ServerFixture server) : IClassFixture<ServerFixtur
     }
 
     [Fact]
+    public async Task Discovery_ListsTheKubeletSubresources_AsKubeApiserverDoes()
+    {
+        var legacy = System.Text.Json.Nodes.JsonNode.Parse(await server.Http.GetStringAsync("api/v1"))!["resources"]!.AsArray();
+        string Describe(string name) => legacy.Single(r => (string?)r!["name"] == name) is { } r
+            ? $"{r["kind"]} {string.Join(",", r["verbs"]!.AsArray().Select(v => (string?)v))} {r["namespaced"]}" : "";
+        Assert.Equal("PodExecOptions create,get true", Describe("pods/exec"));
+        Assert.Equal("PodAttachOptions create,get true", Describe("pods/attach"));
+        Assert.Equal("PodPortForwardOptions create,get true", Describe("pods/portforward"));
+        Assert.Equal("Pod get true", Describe("pods/log"));
+        Assert.Equal("NodeProxyOptions get false", Describe("nodes/proxy"));
+        Assert.Equal("Eviction create true", Describe("pods/eviction"));
+        Assert.Equal("policy", (string?)legacy.Single(r => (string?)r!["name"] == "pods/eviction")!["group"]);
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, "api");
+        request.Headers.TryAddWithoutValidation("Accept", "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList");
+        using var response = await server.Http.SendAsync(request);
+        var core = System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync())!["items"]![0]!["versions"]![0]!["resources"]!.AsArray();
+        var pods = core.Single(r => (string?)r!["resource"] == "pods")!["subresources"]!.AsArray();
+        var exec = pods.Single(s => (string?)s!["subresource"] == "exec")!;
+        Assert.Equal("PodExecOptions", (string?)exec["responseKind"]!["kind"]);
+        Assert.Equal(["create", "get"], exec["verbs"]!.AsArray().Select(v => (string?)v));
+        Assert.Contains(core.Single(r => (string?)r!["resource"] == "nodes")!["subresources"]!.AsArray(), s => (string?)s!["subresource"] == "proxy");
+    }
+
+    [Fact]
     public async Task Http2_And_Http11_BothServe()
     {
         foreach (var version in new[] { HttpVersion.Version20, HttpVersion.Version11 })
