@@ -78,6 +78,40 @@ public static partial class ProcessSignals
         return found;
     }
 
+    /// <summary>
+    /// The process a chain of launchers runs: from <paramref name="pid"/>, down through each
+    /// process named one of <paramref name="launchers"/> (/proc/PID/comm) to its only child.
+    /// <paramref name="pid"/> itself when it is not a launcher; null when no command is reached:
+    /// a process is gone, or a launcher has no child (not started yet, or ended) or several.
+    /// </summary>
+    public static int? Innermost(int pid, IReadOnlySet<string> launchers)
+    {
+        for (var depth = 0; depth < 16; depth++)
+        {
+            string comm;
+            string[] children;
+            try
+            {
+                comm = File.ReadAllText($"/proc/{pid}/comm").TrimEnd('\n');
+                children = File.ReadAllText($"/proc/{pid}/task/{pid}/children").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return null;
+            }
+            if (!launchers.Contains(comm))
+            {
+                return pid;
+            }
+            if (children.Length != 1 || !int.TryParse(children[0], System.Globalization.CultureInfo.InvariantCulture, out var child))
+            {
+                return null;
+            }
+            pid = child;
+        }
+        return null;
+    }
+
     [LibraryImport("libc", SetLastError = true)]
     private static partial int kill(int pid, int signal);
 }

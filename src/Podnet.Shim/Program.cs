@@ -109,35 +109,19 @@ internal static class Program
     }
 
     /// <summary>
-    /// Passes a signal on to the command. A pod's command runs under nsenter, which forks it into
-    /// the pod's PID namespace and waits for it without passing signals on (and would die of them
-    /// itself): so the signal goes to the child's own children when it has any, else to the child.
+    /// Passes a signal on to the command. A pod's command runs under nsenter (and, in a PID
+    /// namespace of its own, under unshare), which fork it and wait for it without passing
+    /// signals on: so the signal goes to the command at the end of that chain, or to the chain's
+    /// first process while the command has not started.
     /// </summary>
     private static void Forward(PosixSignalContext context, int pid, int signal)
     {
         context.Cancel = true;
-        string[] children;
-        try
-        {
-            children = File.ReadAllText($"/proc/{pid}/task/{pid}/children").Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        }
-        catch (IOException)
-        {
-            children = [];
-        }
-        if (children.Length == 0)
-        {
-            ProcessSignals.Kill(pid, signal);
-            return;
-        }
-        foreach (var child in children)
-        {
-            if (int.TryParse(child, System.Globalization.CultureInfo.InvariantCulture, out var id))
-            {
-                ProcessSignals.Kill(id, signal);
-            }
-        }
+        ProcessSignals.Kill(ProcessSignals.Innermost(pid, Launchers) ?? pid, signal);
     }
+
+    /// <summary>The programs between the shim and a container's command (PodSandbox.EnterArgv, PodSandbox.Start).</summary>
+    private static readonly HashSet<string> Launchers = ["nsenter", "unshare"];
 
     /// <summary>
     /// Copies what each writer of the pipe sends into the command's stdin, one writer after the

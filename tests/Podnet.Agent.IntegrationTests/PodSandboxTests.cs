@@ -142,8 +142,26 @@ public sealed class PodSandboxNamespacesTests : IDisposable
     public void Dispose()
     {
         _scope.Dispose();
+        // The shims of a destroyed pod still write their containers' exit files: wait for them to end.
+        for (var i = 0; i < 400 && ShimsOfThisTest().Any(); i++)
+        {
+            Thread.Sleep(25);
+        }
         Directory.Delete(_dir, recursive: true);
     }
+
+    private IEnumerable<int> ShimsOfThisTest() =>
+        Directory.EnumerateDirectories("/proc").Select(d => int.TryParse(Path.GetFileName(d), out var pid) ? pid : 0).Where(pid =>
+        {
+            try
+            {
+                return pid > 0 && File.ReadAllText($"/proc/{pid}/cmdline").Contains(_dir, StringComparison.Ordinal);
+            }
+            catch (IOException)
+            {
+                return false;
+            }
+        });
 
     private PodSandbox NewPod(IReadOnlyList<Podnet.Agent.Runtime.Volumes.SandboxMount> mounts)
     {
@@ -157,15 +175,68 @@ public sealed class PodSandboxNamespacesTests : IDisposable
         });
     }
 
-    private static string RunToEnd(PodSandbox sandbox, string name, string script)
+    private static string RunToEnd(PodSandbox sandbox, string name, string script, bool ownPidNamespace = false)
     {
-        var container = sandbox.Start(name, ["/bin/sh", "-c", script], []);
+        var container = sandbox.Start(name, ["/bin/sh", "-c", script], [], ownPidNamespace: ownPidNamespace);
         for (var i = 0; i < 400 && container.ExitCode is null; i++)
         {
             Thread.Sleep(25);
         }
         Assert.True(container.ExitCode is not null, $"container {name} did not exit: {PodSandboxTests.LogText(container.LogPath)}");
         return PodSandboxTests.LogText(container.LogPath);
+    }
+
+    [PrivilegedFact]
+    public void ContainersWithoutSharedProcessNamespace_EachSeeOnlyTheirOwn_AndExecLandsInTheContainers()
+    {
+        var sandbox = NewPod([]);
+        try
+        {
+            var sleeper = sandbox.Start("sleeper", ["sleep", "301"], [], ownPidNamespace: true);
+            var other = sandbox.Start("other", ["/bin/sh", "-c", "trap 'exit 143' TERM; sleep 302 & wait"], [], ownPidNamespace: true);
+            var ps = RunToEnd(sandbox, "ps", "ps -e -o pid=,args=", ownPidNamespace: true);
+            Assert.DoesNotContain("sleep 301", ps); // a container of its own does not see another's
+            Assert.DoesNotContain("sleep 302", ps);
+
+            // exec into the container lands in its PID namespace, where its command is PID 1
+            string Exec(int target, params string[] command)
+            {
+                var argv = PodSandbox.EnterArgv(target, command);
+                var info = new System.Diagnostics.ProcessStartInfo(argv[0]) { RedirectStandardOutput = true };
+                foreach (var a in argv.Skip(1))
+                {
+                    info.ArgumentList.Add(a);
+                }
+                using var exec = System.Diagnostics.Process.Start(info)!;
+                var output = exec.StandardOutput.ReadToEnd();
+                exec.WaitForExit();
+                return output;
+            }
+            var target = 0;
+            for (var i = 0; i < 400 && (target = sandbox.TargetOf(sleeper.Pid)) == sandbox.HolderPid; i++)
+            {
+                Thread.Sleep(25); // unshare has not started the command yet
+            }
+            Assert.NotEqual(sandbox.HolderPid, target);
+            var inside = Exec(target, "ps", "-e", "-o", "pid=,args=");
+            Assert.Matches(@"^\s*1 sleep 301\n", inside);
+            Assert.DoesNotContain("sleep 302", inside);
+            Assert.NotEqual(Exec(sandbox.HolderPid, "readlink", "/proc/self/ns/pid"), Exec(target, "readlink", "/proc/self/ns/pid"));
+            Assert.Equal(sandbox.HolderPid, sandbox.TargetOf(0));
+
+            // SIGTERM reaches the command through nsenter and unshare (a PID 1 gets only the
+            // signals it handles, as in any container runtime: this one traps TERM).
+            other.Signal(ProcessSignals.SigTerm);
+            for (var i = 0; i < 400 && other.ExitCode is null; i++)
+            {
+                Thread.Sleep(25);
+            }
+            Assert.Equal(143, other.ExitCode);
+        }
+        finally
+        {
+            sandbox.Destroy();
+        }
     }
 
     [PrivilegedFact]

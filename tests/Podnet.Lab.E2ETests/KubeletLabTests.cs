@@ -209,6 +209,38 @@ public sealed class KubeletLabTests(LabFixture lab) : IClassFixture<LabFixture>
         Assert.Equal("got hello\nstdin closed\n", Kubectl("1.33", "logs", name).StandardOutput);
     }
 
+    [PrivilegedTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ShareProcessNamespace_DecidesWhatEachContainerSees(bool share)
+    {
+        var name = share ? "pids-shared" : "pids-own";
+        var pod = Shell(name, "exec sleep 3601");
+        pod.Spec.ShareProcessNamespace = share;
+        pod.Spec.Containers.Add(new V1Container { Name = "second", Image = "busybox", Command = ["/bin/sh", "-c", "exec sleep 3602"] });
+        await lab.RunPodAsync(pod);
+        var main = Kubectl("1.33", "exec", name, "-c", "main", "--", "ps", "-e", "-o", "pid=,args=");
+        Assert.True(main.Success, main.StandardError);
+        if (share)
+        {
+            // one PID namespace for the pod: the holder (as the pause container) is PID 1, both commands are seen
+            Assert.Contains("sleep 3601", main.StandardOutput);
+            Assert.Contains("sleep 3602", main.StandardOutput);
+            Assert.DoesNotMatch(@"(?m)^\s*1 sleep", main.StandardOutput);
+        }
+        else
+        {
+            // kubelet's default: each container's command is PID 1 of its own namespace, alone
+            Assert.Matches(@"(?m)^\s*1 sleep 3601$", main.StandardOutput);
+            Assert.DoesNotContain("sleep 3602", main.StandardOutput);
+            var second = Kubectl("1.33", "exec", name, "-c", "second", "--", "cat", "/proc/1/cmdline");
+            Assert.Equal("sleep\03602\0", second.StandardOutput);
+        }
+        var podnet = lab.Run("exec", "--lab", lab.Name, name, "-c", "second", "--", "ps", "-e", "-o", "args=");
+        Assert.Equal(share, podnet.StandardOutput.Contains("sleep 3601"));
+        Assert.Contains("sleep 3602", podnet.StandardOutput);
+    }
+
     [PrivilegedFact]
     public async Task Cp_CopiesIntoAndOutOfAPod()
     {

@@ -214,7 +214,8 @@ public sealed class KubeletServer(AgentOptions options, Informer<V1Pod> pods, In
         }
         var serviceInfos = services.Cache.List().Select(ObjectProjection.ToServiceInfo).ToArray();
         var env = sandbox.EnvironmentOf(ContainerEnvironment.Build(pod, spec, record.PodIPs, options.NodeAddresses[0].ToString(), serviceInfos));
-        return await ExecRunner.RunAsync(sandbox.EnterCommand(request.Command, spec.WorkingDir), env, request.Tty, session, session.ClientGone);
+        var target = record.Containers.TryGetValue(container, out var state) && state.Kind == "process" ? sandbox.TargetOf(state.Pid) : sandbox.HolderPid;
+        return await ExecRunner.RunAsync(PodSandbox.EnterArgv(target, request.Command, spec.WorkingDir), env, request.Tty, session, session.ClientGone);
     }
 
     /// <summary>

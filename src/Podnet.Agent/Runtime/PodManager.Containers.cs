@@ -148,6 +148,8 @@ public sealed partial class PodManager
         await _events.WarningAsync(pod, container, "Failed", $"Error: {state.Error}", token);
     }
 
+    private static int ShimOf(ContainerRecord state) => state.Kind == "process" ? state.Pid : 0;
+
     private async Task ProbeAsync(V1Container container, PodRecord record, ContainerRecord state, DateTime now)
     {
         var ip = System.Net.IPAddress.Parse(record.PodIPs[0]);
@@ -164,7 +166,7 @@ public sealed partial class PodManager
         }
         else if (Due(readiness, state.StartedAt, state.NextReadinessProbe, now))
         {
-            var ok = ProbeActionOf(readiness) is { } action && await probes.RunAsync(action, ip, sandbox, TimeSpan.FromSeconds(readiness.TimeoutSeconds ?? 1));
+            var ok = ProbeActionOf(readiness) is { } action && await probes.RunAsync(action, ip, sandbox, TimeSpan.FromSeconds(readiness.TimeoutSeconds ?? 1), ShimOf(state));
             state.NextReadinessProbe = now + TimeSpan.FromSeconds(readiness.PeriodSeconds ?? 10);
             state.ProbeSuccesses = ok ? state.ProbeSuccesses + 1 : 0;
             state.ProbeFailures = ok ? 0 : state.ProbeFailures + 1;
@@ -179,7 +181,7 @@ public sealed partial class PodManager
         }
         if (container.LivenessProbe is { } liveness && Due(liveness, state.StartedAt, state.NextLivenessProbe, now))
         {
-            var ok = ProbeActionOf(liveness) is { } action && await probes.RunAsync(action, ip, sandbox, TimeSpan.FromSeconds(liveness.TimeoutSeconds ?? 1));
+            var ok = ProbeActionOf(liveness) is { } action && await probes.RunAsync(action, ip, sandbox, TimeSpan.FromSeconds(liveness.TimeoutSeconds ?? 1), ShimOf(state));
             state.NextLivenessProbe = now + TimeSpan.FromSeconds(liveness.PeriodSeconds ?? 10);
             state.LivenessFailures = ok ? 0 : state.LivenessFailures + 1;
             if (state.LivenessFailures >= (liveness.FailureThreshold ?? 3))

@@ -50,13 +50,14 @@ public sealed record PodSandboxSpec(
 /// much again), so the service-account files are shared by content and the loopback link is
 /// brought up by the agent over netlink rather than by running ip.
 ///
-/// PID namespace: one per pod, always, with the holder as its PID 1 (which reaps orphans), as
-/// kubelet does with shareProcessNamespace: true. Without shareProcessNamespace kubelet gives
-/// each container a PID namespace of its own; Podnet does not, because its containers also
-/// share one mount namespace (the pod's /proc is mounted there once): a pod's containers see
-/// each other's processes either way, never the node's or another pod's. The holder's PID
-/// (<see cref="HolderPid"/>) is that PID 1 as the node sees it; killing it ends every process
-/// of the pod at once.
+/// PID namespaces as kubelet gives them: one per pod, with the holder as its PID 1 (which
+/// reaps orphans, as the pause container does). With shareProcessNamespace the containers run
+/// in it and see each other's processes; without (the default), each container's command gets
+/// a PID namespace of its own, nested in the pod's, where it is PID 1 and sees only its own
+/// processes (unshare --pid --mount-proc: a mount namespace of its own too, a copy of the pod's
+/// with its own /proc). Exec enters the container's namespaces (<see cref="TargetOf"/>). The holder's PID
+/// (<see cref="HolderPid"/>) is the pod's PID 1 as the node sees it; killing it ends every
+/// process of the pod at once, those in the containers' nested namespaces included.
 /// </remarks>
 public sealed class PodSandbox
 {
@@ -166,6 +167,39 @@ public sealed class PodSandbox
     public IReadOnlyList<string> EnterCommand(IReadOnlyList<string> command, string? workingDirectory) =>
         EnterArgv(HolderPid, command, workingDirectory);
 
+    /// <summary>The programs between a container's shim and its command (<see cref="EnterArgv"/>, <see cref="Start"/>); podnet-shim knows them too.</summary>
+    private static readonly HashSet<string> Launchers = ["podnet-shim", "nsenter", "unshare"];
+
+    /// <summary>
+    /// The process whose namespaces an exec into a container enters: the command of the
+    /// container whose shim is <paramref name="shimPid"/> (so a container with a PID namespace of
+    /// its own is entered there), or the holder <paramref name="holderPid"/> when the container
+    /// has no running command. A command found is taken only when it is in the holder's network
+    /// namespace: a recorded shim pid the kernel has since given to another process leads elsewhere.
+    /// </summary>
+    public static int ExecTarget(int holderPid, int shimPid)
+    {
+        if (shimPid <= 0 || ProcessSignals.Innermost(shimPid, Launchers) is not { } command)
+        {
+            return holderPid;
+        }
+        static string? NetOf(int pid)
+        {
+            try
+            {
+                return new FileInfo($"/proc/{pid}/ns/net").LinkTarget;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return null;
+            }
+        }
+        return NetOf(command) is { } net && net == NetOf(holderPid) ? command : holderPid;
+    }
+
+    /// <summary><see cref="ExecTarget"/> for this sandbox's holder.</summary>
+    public int TargetOf(int shimPid) => ExecTarget(HolderPid, shimPid);
+
     /// <summary>The environment a process of the pod gets: PATH and HOSTNAME, then the container's.</summary>
     public IReadOnlyDictionary<string, string> EnvironmentOf(IEnumerable<KeyValuePair<string, string>> environment)
     {
@@ -189,7 +223,7 @@ public sealed class PodSandbox
     /// to logs/NAME/RESTART.log (CRI format, rotated), its exit status to logs/NAME.exit when it
     /// ends; its stdin, when the container asks for one, comes from <see cref="StdinPathOf"/>.
     /// </summary>
-    public ContainerProcess Start(string name, IReadOnlyList<string> command, IEnumerable<KeyValuePair<string, string>> environment, string? workingDirectory = null, int restart = 0, ContainerStdin stdin = ContainerStdin.None)
+    public ContainerProcess Start(string name, IReadOnlyList<string> command, IEnumerable<KeyValuePair<string, string>> environment, string? workingDirectory = null, int restart = 0, ContainerStdin stdin = ContainerStdin.None, bool ownPidNamespace = false)
     {
         if (command.Count == 0)
         {
@@ -215,7 +249,8 @@ public sealed class PodSandbox
             Fifo.Create(fifo);
             shim.AddRange(stdin == ContainerStdin.Once ? ["--stdin", fifo, "--stdin-once"] : ["--stdin", fifo]);
         }
-        using var process = ProcessSignals.StartDetached(null, ShimPath, [.. shim, "--", .. EnterCommand(command, workingDirectory)], EnvironmentOf(environment));
+        IReadOnlyList<string> run = ownPidNamespace ? ["/usr/bin/unshare", "--pid", "--fork", "--kill-child", "--mount-proc", "--", .. command] : command;
+        using var process = ProcessSignals.StartDetached(null, ShimPath, [.. shim, "--", .. EnterCommand(run, workingDirectory)], EnvironmentOf(environment));
         return new ContainerProcess(name, process.Id, log, exit);
     }
 

@@ -173,7 +173,8 @@ public sealed class PodStarter(AgentOptions options, PodNetwork network, Service
                 CheckExecutable(process.Argv[0], env, record.MountTargets);
                 state.Kind = "process";
                 state.Pid = sandbox.Start(container.Name, process.Argv, env, container.WorkingDir, state.RestartCount,
-                    container.Stdin == true ? (container.StdinOnce == true ? ContainerStdin.Once : ContainerStdin.Open) : ContainerStdin.None).Pid;
+                    container.Stdin == true ? (container.StdinOnce == true ? ContainerStdin.Once : ContainerStdin.Open) : ContainerStdin.None,
+                    ownPidNamespace: pod.Spec?.ShareProcessNamespace != true).Pid;
                 break;
             case ContainerRun.BuiltInServer server:
                 state.Kind = "server";

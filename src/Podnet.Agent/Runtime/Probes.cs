@@ -52,7 +52,8 @@ public sealed class Probes(Func<AddressFamily, Socket> socketFactory)
     });
 
     /// <summary>True when the probe succeeds within <paramref name="timeout"/>.</summary>
-    public async Task<bool> RunAsync(ProbeAction action, IPAddress podIP, PodSandbox sandbox, TimeSpan timeout)
+    /// <param name="shimPid">The container's shim: an exec probe runs in the container's namespaces (<see cref="PodSandbox.TargetOf"/>); 0 for the pod's.</param>
+    public async Task<bool> RunAsync(ProbeAction action, IPAddress podIP, PodSandbox sandbox, TimeSpan timeout, int shimPid = 0)
     {
         using var deadline = new CancellationTokenSource(timeout);
         try
@@ -78,7 +79,7 @@ public sealed class Probes(Func<AddressFamily, Socket> socketFactory)
                         return (int)response.StatusCode is >= 200 and < 400;
                     }
                 case ProbeAction.Exec exec:
-                    return await ExecAsync(sandbox, exec.Command, deadline.Token);
+                    return await ExecAsync(sandbox.TargetOf(shimPid), exec.Command, deadline.Token);
                 default:
                     return false;
             }
@@ -89,13 +90,13 @@ public sealed class Probes(Func<AddressFamily, Socket> socketFactory)
         }
     }
 
-    private static async Task<bool> ExecAsync(PodSandbox sandbox, IReadOnlyList<string> command, CancellationToken token)
+    private static async Task<bool> ExecAsync(int target, IReadOnlyList<string> command, CancellationToken token)
     {
         if (command.Count == 0)
         {
             return false;
         }
-        var argv = PodSandbox.EnterArgv(sandbox.HolderPid, command);
+        var argv = PodSandbox.EnterArgv(target, command);
         var info = new ProcessStartInfo(argv[0]) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in argv.Skip(1))
         {

@@ -72,8 +72,10 @@ internal static class ExecCommand
             var containerName = parse.GetValue(container) ?? target.Spec.Containers[0].Name;
             var holder = (int)record["HolderPid"]!;
             var wrapper = (int?)record["Containers"]?[containerName]?["Pid"] ?? 0;
-            // The one way into a pod, as its containers went in: its net, mount, UTS, IPC and PID namespaces.
-            return await RunAsync(Agent.Runtime.PodSandbox.EnterArgv(holder, argv).Skip(1), wrapper, token);
+            // The one way into a pod, as its containers went in: its net, mount, UTS, IPC and PID
+            // namespaces — the container's own, when its command runs in a PID namespace of its own.
+            var enter = Agent.Runtime.PodSandbox.ExecTarget(holder, wrapper);
+            return await RunAsync(Agent.Runtime.PodSandbox.EnterArgv(enter, argv).Skip(1), wrapper, token);
         });
         return command;
     }
