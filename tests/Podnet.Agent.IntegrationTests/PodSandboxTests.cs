@@ -175,6 +175,21 @@ public sealed class PodSandboxNamespacesTests : IDisposable
         });
     }
 
+    /// <summary>Runs a command through <see cref="PodSandbox.EnterArgv"/> into <paramref name="target"/>'s namespaces.</summary>
+    private static (int Code, string Output) Entered(int target, IReadOnlyList<string> command)
+    {
+        var argv = PodSandbox.EnterArgv(target, command);
+        var info = new System.Diagnostics.ProcessStartInfo(argv[0]) { RedirectStandardOutput = true };
+        foreach (var a in argv.Skip(1))
+        {
+            info.ArgumentList.Add(a);
+        }
+        using var exec = System.Diagnostics.Process.Start(info)!;
+        var output = exec.StandardOutput.ReadToEnd();
+        exec.WaitForExit();
+        return (exec.ExitCode, output);
+    }
+
     private static string RunToEnd(PodSandbox sandbox, string name, string script, bool ownPidNamespace = false)
     {
         var container = sandbox.Start(name, ["/bin/sh", "-c", script], [], ownPidNamespace: ownPidNamespace);
@@ -199,19 +214,7 @@ public sealed class PodSandboxNamespacesTests : IDisposable
             Assert.DoesNotContain("sleep 302", ps);
 
             // exec into the container lands in its PID namespace, where its command is PID 1
-            string Exec(int target, params string[] command)
-            {
-                var argv = PodSandbox.EnterArgv(target, command);
-                var info = new System.Diagnostics.ProcessStartInfo(argv[0]) { RedirectStandardOutput = true };
-                foreach (var a in argv.Skip(1))
-                {
-                    info.ArgumentList.Add(a);
-                }
-                using var exec = System.Diagnostics.Process.Start(info)!;
-                var output = exec.StandardOutput.ReadToEnd();
-                exec.WaitForExit();
-                return output;
-            }
+            static string Exec(int target, params string[] command) => Entered(target, command).Output;
             var target = 0;
             for (var i = 0; i < 400 && (target = sandbox.TargetOf(sleeper.Pid)) == sandbox.HolderPid; i++)
             {
@@ -260,16 +263,8 @@ public sealed class PodSandboxNamespacesTests : IDisposable
             Assert.NotEqual(new FileInfo("/proc/self/ns/ipc").LinkTarget, lines.Single(l => l.StartsWith("ipc:", StringComparison.Ordinal)));
 
             // exec (the one function into a pod) lands in the containers' namespaces
-            var argv = PodSandbox.EnterArgv(sandbox.HolderPid, ["readlink", "/proc/self/ns/pid", "/proc/self/ns/ipc"]);
-            var info = new System.Diagnostics.ProcessStartInfo(argv[0]) { RedirectStandardOutput = true };
-            foreach (var a in argv.Skip(1))
-            {
-                info.ArgumentList.Add(a);
-            }
-            using var exec = System.Diagnostics.Process.Start(info)!;
-            var output = exec.StandardOutput.ReadToEnd();
-            exec.WaitForExit();
-            Assert.Equal(0, exec.ExitCode);
+            var (code, output) = Entered(sandbox.HolderPid, ["readlink", "/proc/self/ns/pid", "/proc/self/ns/ipc"]);
+            Assert.Equal(0, code);
             Assert.Contains(podPid, output);
 
             sleeper.Signal(ProcessSignals.SigTerm);
