@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Podnet.Cni.Config;
 using Podnet.Cni.IntegrationTests.Infrastructure;
+using Podnet.Testing;
 using Xunit.Abstractions;
 
 namespace Podnet.Cni.IntegrationTests;
@@ -168,48 +169,8 @@ public sealed partial class CniFuzzTests(ITestOutputHelper output)
         return ipam is null || (ipam.DataDir is { } dir && dir.StartsWith(root + "/", StringComparison.Ordinal) && !dir.Contains("..", StringComparison.Ordinal));
     }
 
-    private static string Mutate(Random random, string text, IReadOnlyList<(string Name, string Text)> corpus)
-    {
-        var builder = new StringBuilder(text);
-        for (var n = random.Next(1, 4); n > 0; n--)
-        {
-            var at = random.Next(builder.Length + 1);
-            switch (random.Next(100))
-            {
-                case < 15 when builder.Length > 0:
-                    var i = Math.Min(at, builder.Length - 1);
-                    builder[i] = (char)(builder[i] ^ (1 << random.Next(7)));
-                    break;
-                case < 30 when builder.Length > 0:
-                    var from = Math.Min(at, builder.Length - 1);
-                    builder.Remove(from, Math.Min(random.Next(1, 30), builder.Length - from));
-                    break;
-                case < 55:
-                    builder.Insert(at, Tokens[random.Next(Tokens.Length)]);
-                    break;
-                case < 70:
-                    builder.Replace(Values[random.Next(Values.Length)], Tokens[random.Next(Tokens.Length)]);
-                    break;
-                case < 78:
-                    var depth = random.Next(10) == 0 ? random.Next(10_000, 200_000) : random.Next(50, 200);
-                    builder.Insert(at, string.Concat(Enumerable.Repeat("[", depth)) + "1" + string.Concat(Enumerable.Repeat("]", random.Next(depth + 1))));
-                    break;
-                case < 84:
-                    builder.Insert(at, "\"" + new string('x', random.Next(1_000, 2_000_000)) + "\"");
-                    break;
-                case < 92 when builder.Length > 0:
-                    var start = random.Next(builder.Length);
-                    builder.Insert(at, builder.ToString(start, Math.Min(random.Next(1, 120), builder.Length - start)));
-                    break;
-                default:
-                    var (_, other) = corpus[random.Next(corpus.Count)];
-                    builder.Remove(at, builder.Length - at);
-                    builder.Append(other.AsSpan(random.Next(other.Length + 1)));
-                    break;
-            }
-        }
-        return builder.ToString();
-    }
+    private static string Mutate(Random random, string text, IReadOnlyList<(string Name, string Text)> corpus) =>
+        new TextMutator(Tokens, Values).Mutate(random, text, corpus.Select(c => c.Text).ToArray());
 
     /// <summary>Values in the corpus worth replacing by a token of the wrong kind.</summary>
     private static readonly string[] Values = ["\"1.0.0\"", "\"pn0\"", "true", "false", "\"10.99.0.0/24\"", "\"podnet-ipam\"", "\"podnet-cni\"", "1400", "[[", "\"t\""];

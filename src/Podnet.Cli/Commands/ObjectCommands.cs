@@ -27,10 +27,21 @@ internal static class ObjectCommands
             {
                 return 1;
             }
+            if (manifests.Count == 0)
+            {
+                Console.Error.WriteLine("error: no objects passed to apply");
+                return 1;
+            }
             using var api = new ApiClient(context.Kubeconfig);
             var failed = false;
             foreach (var obj in manifests)
             {
+                if (Manifests.Problem(obj) is { } problem)
+                {
+                    Console.Error.WriteLine($"error: error validating \"{parse.GetValue(file)}\": error validating data: {problem}");
+                    failed = true;
+                    continue;
+                }
                 if (ResourceMap.Find((string)obj["kind"]!) is not { } resource)
                 {
                     Console.Error.WriteLine($"error: resource mapping not found for kind \"{obj["kind"]}\"");
@@ -38,7 +49,7 @@ internal static class ObjectCommands
                     continue;
                 }
                 var name = (string)obj["metadata"]!["name"]!;
-                var namespaceName = resource.Namespaced ? (string?)obj["metadata"]!["namespace"] ?? parse.GetValue(ns)! : null;
+                var namespaceName = resource.Namespaced ? obj["metadata"]!["namespace"] as JsonValue is { } given && given.TryGetValue<string>(out var text) ? text : parse.GetValue(ns)! : null;
                 if (namespaceName is not null)
                 {
                     obj["metadata"]!["namespace"] = namespaceName;
