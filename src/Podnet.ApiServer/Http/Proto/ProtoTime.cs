@@ -26,6 +26,11 @@ internal static class ProtoTime
 
     public static string Format(long seconds, int nanos, bool micro)
     {
+        // Timestamp's own range (years 1 to 9999), as upstream's Timestamp documents it.
+        if (seconds is < -62135596800 or > 253402300799 || nanos is < 0 or > 999_999_999)
+        {
+            throw new FormatException($"time {seconds} s {nanos} ns is outside 0001-01-01 to 9999-12-31");
+        }
         var time = DateTimeOffset.FromUnixTimeSeconds(seconds).UtcDateTime;
         if (!micro)
         {
