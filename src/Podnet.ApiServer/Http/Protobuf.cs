@@ -47,6 +47,14 @@ internal static class Protobuf
     public static byte[] Encode(JsonObject body) => ProtoEnvelope.Encode(body);
 
     /// <summary>
+    /// A stored version's envelope, encoded once for all the watchers that send it (each event
+    /// reaches every subscription as the same object) and kept while that version is.
+    /// </summary>
+    public static byte[] Encode(Storage.StoredObject stored) => StoredEncodings.GetValue(stored, s => Encode(s.Parse()));
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Storage.StoredObject, byte[]> StoredEncodings = new();
+
+    /// <summary>
     /// One frame of a protobuf watch: a 4-byte big-endian length, then the envelope of a meta/v1
     /// WatchEvent {1 type, 2 object: RawExtension whose raw is the object's own envelope}.
     /// </summary>

@@ -41,7 +41,7 @@ internal sealed class WatchHandler(ObjectStore store, TimeSpan bookmarkInterval,
         {
             if (!asTable)
             {
-                return format.Protobuf ? Protobuf.Encode(o.Parse()) : o.Json;
+                return format.Protobuf ? Protobuf.Encode(o) : o.Json;
             }
             var table = Tables.TablePrinter.Print(r, o.Parse(), includeObject);
             if (!firstRow)
