@@ -30,11 +30,14 @@ internal sealed class LeanClient : IDisposable
         _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
     }
 
-    public async Task CreateAsync(string path, byte[] body)
+    /// <summary>A create; with <paramref name="protobuf"/> the body is protobuf and so is the answer (Accept), as client-go's default.</summary>
+    public async Task CreateAsync(string path, byte[] body, bool protobuf = false)
     {
         using var content = new ByteArrayContent(body);
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        using var response = await _http.PostAsync(path, content).ConfigureAwait(false);
+        content.Headers.ContentType = new MediaTypeHeaderValue(protobuf ? ProtobufBodies.MediaType : "application/json");
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = content };
+        request.Headers.Accept.ParseAdd(protobuf ? ProtobufBodies.MediaType + ", application/json" : "application/json");
+        using var response = await _http.SendAsync(request).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
         {
             throw new InvalidOperationException($"POST {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync().ConfigureAwait(false)}");
@@ -51,6 +54,27 @@ internal sealed class LeanClient : IDisposable
         while (await reader.ReadLineAsync(token).ConfigureAwait(false) is { } line)
         {
             if (line.StartsWith("{\"type\":\"ADDED\"", StringComparison.Ordinal) && onAdded(NameOf(line)))
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Follows a protobuf watch (4-byte big-endian length, WatchEvent envelope), calling <paramref name="onAdded"/> with each ADDED object's name.</summary>
+    public async Task WatchProtobufAsync(string path, Func<string, bool> onAdded, CancellationToken token)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Accept.ParseAdd(ProtobufBodies.MediaType);
+        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token).ConfigureAwait(false);
+        using var stream = await response.Content.ReadAsStreamAsync(token).ConfigureAwait(false);
+        var length = new byte[4];
+        while (true)
+        {
+            await stream.ReadExactlyAsync(length, token).ConfigureAwait(false);
+            var frame = new byte[System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(length)];
+            await stream.ReadExactlyAsync(frame, token).ConfigureAwait(false);
+            var (type, name) = ProtobufBodies.Event(frame);
+            if (type == "ADDED" && onAdded(name))
             {
                 return;
             }

@@ -27,7 +27,7 @@ try
 
     // One phase: `count` ConfigMaps created in namespace `ns` by the writers while the watchers
     // follow that namespace from its list's resourceVersion.
-    async Task<(double Seconds, List<double> Delays, double ServerCpu, double ClientCpu)> Phase(string ns, int count)
+    async Task<(double Seconds, List<double> Delays, double ServerCpu, double ClientCpu)> Phase(string ns, int count, bool protobuf = false)
     {
         await setup.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = ns } });
         var startRv = (await setup.CoreV1.ListNamespacedConfigMapAsync(ns)).Metadata.ResourceVersion;
@@ -38,19 +38,23 @@ try
         {
             try
             {
-                await lean[Writers + w].WatchAsync($"api/v1/namespaces/{ns}/configmaps?watch=true&resourceVersion={startRv}", name =>
+                var path = $"api/v1/namespaces/{ns}/configmaps?watch=true&resourceVersion={startRv}";
+                bool OnAdded(string name)
                 {
                     seen[w][name] = Stopwatch.GetTimestamp();
                     return seen[w].Count == count;
-                }, stopWatching.Token);
+                }
+                await (protobuf ? lean[Writers + w].WatchProtobufAsync(path, OnAdded, stopWatching.Token) : lean[Writers + w].WatchAsync(path, OnAdded, stopWatching.Token));
             }
             catch (OperationCanceledException)
             {
             }
         })).ToList();
 
-        var bodies = Enumerable.Range(0, count).Select(i => System.Text.Encoding.UTF8.GetBytes(
-            $"{{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{{\"name\":\"cm-{i:D6}\",\"labels\":{{\"bench\":\"true\"}}}},\"data\":{{\"value\":\"{payload}\"}}}}")).ToArray();
+        var bodies = Enumerable.Range(0, count).Select(i => protobuf
+            ? ProtobufBodies.ConfigMap($"cm-{i:D6}", new Dictionary<string, string> { ["bench"] = "true" }, new Dictionary<string, string> { ["value"] = payload })
+            : System.Text.Encoding.UTF8.GetBytes(
+                $"{{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{{\"name\":\"cm-{i:D6}\",\"labels\":{{\"bench\":\"true\"}}}},\"data\":{{\"value\":\"{payload}\"}}}}")).ToArray();
         var cpuBefore = server.CpuSeconds();
         var clientCpuBefore = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
         var clock = Stopwatch.StartNew();
@@ -59,7 +63,7 @@ try
             for (var i = w; i < count; i += Writers)
             {
                 var name = $"cm-{i:D6}";
-                await lean[w].CreateAsync($"api/v1/namespaces/{ns}/configmaps", bodies[i]);
+                await lean[w].CreateAsync($"api/v1/namespaces/{ns}/configmaps", bodies[i], protobuf);
                 acked[name] = Stopwatch.GetTimestamp();
             }
         })).ToList();
@@ -82,6 +86,8 @@ try
     // for a server that has been up a while (the objects stay: memory is for both phases).
     var cold = warmup > 0 ? await Phase("warmup", warmup) : default;
     var (writeSeconds, delays, serverCpu, clientCpu) = await Phase("bench", objects);
+    // The same load in protobuf (bodies, answers and watches), as client-go sends it by default.
+    var proto = await Phase("bench-protobuf", objects, protobuf: true);
     var (rss, peak, anon) = server.Memory();
     var serverRate = objects / writeSeconds;
 
@@ -95,12 +101,15 @@ try
     {
         Console.WriteLine($"{"creates/s, cold (warm-up)",-28}{warmup / cold.Seconds,16:F0}{"",16}{"",10} (first {warmup} after start; server CPU {cold.ServerCpu:F1} s)");
     }
+    Console.WriteLine($"{"creates/s, protobuf",-28}{objects / proto.Seconds,16:F0}{"",16}{objects / proto.Seconds / floorRate,10:F2} (bodies, answers and watches in protobuf)");
+    Console.WriteLine($"{"server CPU per create (µs)",-28}{serverCpu / objects * 1e6,16:F0} JSON, {proto.ServerCpu / objects * 1e6:F0} protobuf (with the 4 watchers' events)");
     Console.WriteLine($"{"watch delay p50 (ms)",-28}{Percentile(delays, 0.50),16:F1}");
     Console.WriteLine($"{"watch delay p99 (ms)",-28}{Percentile(delays, 0.99),16:F1}");
-    Console.WriteLine($"{"events seen",-28}{delays.Count,16} of {objects * Watchers}");
+    Console.WriteLine($"{"watch delay p50/p99, protobuf",-28}{Percentile(proto.Delays, 0.50),16:F1}{Percentile(proto.Delays, 0.99),16:F1}");
+    Console.WriteLine($"{"events seen",-28}{delays.Count,16} of {objects * Watchers} ({proto.Delays.Count} in protobuf)");
     Console.WriteLine($"{"memory RSS now / peak (MB)",-28}{rss / 1048576.0,16:F0}{peak / 1048576.0,16:F0} (peak)");
     Console.WriteLine($"{"memory RSS anonymous (MB)",-28}{anon / 1048576.0,16:F0} (the rest: file pages of the binary and its libraries)");
-    Console.WriteLine($"{"server CPU during writes (s)",-28}{serverCpu,16:F1} of {writeSeconds:F1} s wall (2 cores shared with the clients)");
+    Console.WriteLine($"{"server CPU during writes (s)",-28}{serverCpu,16:F1} of {writeSeconds:F1} s wall (2 cores shared with the clients); protobuf {proto.ServerCpu:F1} of {proto.Seconds:F1} s");
     Console.WriteLine($"{"client CPU during writes (s)",-28}{clientCpu,16:F1} (the 4 writers and 4 watchers, this process)");
     Console.WriteLine("reference: kube-apiserver 1.36.2 + etcd 3.5.30, ~900 creates/s, ~350 MB; target >= 1800/s, p99 < 100 ms, <= 88 MB");
     foreach (var client in clients)

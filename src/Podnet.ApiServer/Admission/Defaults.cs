@@ -122,7 +122,11 @@ internal static class Defaults
     {
         var spec = obj.Child("spec");
         spec["replicas"] ??= 1;
-        spec["revisionHistoryLimit"] ??= 10;
+        // ReplicaSetSpec has no revisionHistoryLimit (found by the protobuf round trip).
+        if ((string?)obj["kind"] != "ReplicaSet")
+        {
+            spec["revisionHistoryLimit"] ??= 10;
+        }
         PodSpec(spec.Child("template").Child("spec"));
         if (old is null)
         {

@@ -11,8 +11,9 @@ internal sealed partial class ApiHandler
     /// <summary>Writes an object or a list, as a Table when the client asked for one.</summary>
     private static Task WriteObjectAsync(HttpContext context, int code, ResourceInfo r, JsonObject body)
     {
-        var accept = context.Request.Headers.Accept.ToString();
-        if (accept.Contains("as=Table", StringComparison.Ordinal) && (string?)body["kind"] != "Scale")
+        var format = Negotiation.Choose(context.Request.Headers.Accept.ToString(), Protobuf.CanEncode(body), tablePossible: (string?)body["kind"] != "Scale")
+            ?? throw new ApiException(406, "NotAcceptable", Negotiation.NotAcceptableMessage);
+        if (format.Table)
         {
             var wide = context.Request.Query["includeObject"] == "Object";
             return Bodies.WriteAsync(context.Response, code, TablePrinter.Print(r, body, wide));

@@ -168,11 +168,16 @@ internal static class Bodies
     public static async Task<JsonObject> ReadObjectAsync(HttpRequest request) =>
         await ReadAsync(request).ConfigureAwait(false) as JsonObject ?? throw ApiException.BadRequest("the request body must be a JSON object");
 
+    /// <summary>
+    /// The body as the request's Accept header asks (<see cref="Negotiation"/>): protobuf when it
+    /// comes first and the kind has a message, else JSON (also for errors nothing else fits).
+    /// </summary>
     public static Task WriteAsync(HttpResponse response, int code, JsonNode body)
     {
         response.StatusCode = code;
-        response.ContentType = "application/json";
-        var bytes = Utf8(body);
+        var protobuf = body is JsonObject o && Negotiation.Choose(response.HttpContext.Request.Headers.Accept.ToString(), Protobuf.CanEncode(o))?.Protobuf == true;
+        response.ContentType = protobuf ? Protobuf.MediaType : "application/json";
+        var bytes = protobuf ? Protobuf.Encode((JsonObject)body) : Utf8(body);
         // A known length: one write, no chunked framing.
         response.ContentLength = bytes.Length;
         return response.Body.WriteAsync(bytes).AsTask();

@@ -1,233 +1,81 @@
-using System.Text;
 using System.Text.Json.Nodes;
+using Google.Protobuf;
+using Podnet.ApiServer.Http.Proto;
 
 namespace Podnet.ApiServer.Http;
 
 /// <summary>
-/// Kubernetes' protobuf encoding, read for the few kinds kubectl's typed clients send that way
-/// (`create` of namespace, configmap, secret, serviceaccount, service, deployment, pdb; the
-/// Eviction of `kubectl drain`), turned into the JSON the rest of the server handles.
+/// Kubernetes' protobuf encoding (<c>application/vnd.kubernetes.protobuf</c>) at the HTTP edge:
+/// bodies in, objects out, watch events; the codec itself is data-driven (Http/Proto/), one
+/// schema for every kind, nothing written per kind.
 /// </summary>
-/// <remarks>
-/// The envelope is the 4-byte magic "k8s\0" and a runtime.Unknown message (1 typeMeta
-/// {1 apiVersion, 2 kind}, 2 raw, 3 contentEncoding, 4 contentType); raw is the object's own
-/// message. Field numbers are those of k8s.io/api's generated.proto files. Any other kind is
-/// answered 415 with the kinds that are understood, so a client knows to send JSON.
-/// </remarks>
-internal static partial class Protobuf
+internal static class Protobuf
 {
-    private static readonly byte[] Magic = "k8s\0"u8.ToArray();
+    public const string MediaType = "application/vnd.kubernetes.protobuf";
 
+    public const string WatchMediaType = "application/vnd.kubernetes.protobuf;stream=watch";
+
+    /// <summary>A request body as the JSON the rest of the server handles: 400 if it does not parse, 415 for a kind without a protobuf message.</summary>
     public static JsonObject Decode(byte[] data)
     {
-        if (data.Length < 4 || !data.AsSpan(0, 4).SequenceEqual(Magic))
+        try
         {
-            throw ApiException.BadRequest("the protobuf body does not start with the Kubernetes magic number");
+            return ProtoEnvelope.Decode(data);
         }
-        string apiVersion = "", kind = "";
-        ReadOnlyMemory<byte> raw = default;
-        foreach (var (field, value) in Fields(data.AsMemory(4)))
+        catch (FormatException e)
         {
-            if (field == 1)
-            {
-                foreach (var (f, v) in Fields(value))
-                {
-                    (apiVersion, kind) = f == 1 ? (Str(v), kind) : f == 2 ? (apiVersion, Str(v)) : (apiVersion, kind);
-                }
-            }
-            else if (field == 2)
-            {
-                raw = value;
-            }
+            throw ApiException.BadRequest($"the protobuf body does not decode: {e.Message}");
         }
-        var obj = new JsonObject { ["apiVersion"] = apiVersion, ["kind"] = kind };
-        switch ((apiVersion, kind))
+        catch (InvalidProtocolBufferException e)
         {
-            case ("v1", "Namespace"):
-                Object(obj, raw, (f, v) => f == 2 && Repeated(v, 1) is { Count: > 0 } finalizers
-                    ? ("spec", new JsonObject { ["finalizers"] = new JsonArray(finalizers.Select(s => (JsonNode)s).ToArray()) })
-                    : null, 2, 3);
-                break;
-            case ("v1", "ConfigMap"):
-                Object(obj, raw, (f, v) => f switch { 4 => ("immutable", Bool(v)), _ => null }, 2, 3);
-                Maps(obj, raw, (2, "data", false), (3, "binaryData", true));
-                break;
-            case ("v1", "Secret"):
-                Object(obj, raw, (f, v) => f switch { 3 => ("type", Str(v)), 5 => ("immutable", Bool(v)), _ => null }, 2, 4);
-                Maps(obj, raw, (2, "data", true), (4, "stringData", false));
-                break;
-            case ("v1", "ServiceAccount"):
-                Object(obj, raw, (f, v) => f == 4 ? ("automountServiceAccountToken", Bool(v)) : null);
-                break;
-            case ("v1", "Service"):
-                Object(obj, raw, (f, v) => f == 2 ? ("spec", ServiceSpec(v)) : null, 3);
-                break;
-            case ("apps/v1", "Deployment"):
-                Object(obj, raw, (f, v) => f == 2 ? ("spec", DeploymentSpec(v)) : null, 3);
-                break;
-            case ("policy/v1", "Eviction"):
-                Object(obj, raw, (f, v) => f == 2 ? ("deleteOptions", DeleteOptions(v)) : null);
-                break;
-            case ("policy/v1", "PodDisruptionBudget"):
-                Object(obj, raw, (f, v) => f == 2 ? ("spec", DisruptionBudgetSpec(v)) : null, 3);
-                break;
-            default:
-                throw new ApiException(415, "UnsupportedMediaType", $"protobuf bodies are read for v1 Namespace, ConfigMap, Secret, ServiceAccount, Service, apps/v1 Deployment and policy/v1 Eviction and PodDisruptionBudget only, not {apiVersion} {kind}: send application/json");
+            throw ApiException.BadRequest($"the protobuf body does not decode: {e.Message}");
         }
-        return obj;
+        catch (OverflowException e)
+        {
+            throw ApiException.BadRequest($"the protobuf body does not decode: {e.Message}");
+        }
+        catch (NotSupportedException e)
+        {
+            throw new ApiException(415, "UnsupportedMediaType", $"{e.Message}: send application/json");
+        }
     }
+
+    /// <summary>Whether the object (by its apiVersion and kind) has a protobuf encoding.</summary>
+    public static bool CanEncode(JsonNode body) =>
+        body is JsonObject o && ProtoSchema.Instance.Find((string?)o["apiVersion"] ?? "", (string?)o["kind"] ?? "") is not null;
+
+    public static byte[] Encode(JsonObject body) => ProtoEnvelope.Encode(body);
 
     /// <summary>
-    /// metadata (field 1) and the kind's own fields, which <paramref name="field"/> names; the
-    /// fields in <paramref name="alsoRead"/> are read elsewhere (maps) or reset by the server
-    /// (status). Any other field that carries a value is refused, never dropped.
+    /// A stored version's envelope, encoded once for all the watchers that send it (each event
+    /// reaches every subscription as the same object) and kept while that version is.
     /// </summary>
-    private static void Object(JsonObject obj, ReadOnlyMemory<byte> raw, Func<int, ReadOnlyMemory<byte>, (string, JsonNode)?> field, params int[] alsoRead)
+    public static byte[] Encode(Storage.StoredObject stored) => StoredEncodings.GetValue(stored, s => Encode(s.Parse()));
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Storage.StoredObject, byte[]> StoredEncodings = new();
+
+    /// <summary>
+    /// One frame of a protobuf watch: a 4-byte big-endian length, then the envelope of a meta/v1
+    /// WatchEvent {1 type, 2 object: RawExtension whose raw is the object's own envelope}.
+    /// </summary>
+    public static byte[] WatchFrame(string groupVersion, string type, byte[] objectEnvelope)
     {
-        foreach (var (f, v) in Fields(raw))
+        using var buffer = new MemoryStream(objectEnvelope.Length + 32);
+        var output = new CodedOutputStream(buffer, leaveOpen: true);
+        output.WriteTag(1, WireFormat.WireType.LengthDelimited);
+        output.WriteString(type);
+        using (var rawBuffer = new MemoryStream(objectEnvelope.Length + 8))
         {
-            if (f == 1)
-            {
-                obj["metadata"] = Metadata(v);
-            }
-            else if (field(f, v) is var (name, value))
-            {
-                obj[name] = value;
-            }
-            else if (!alsoRead.Contains(f) && !IsEmpty(v))
-            {
-                throw new ApiException(415, "UnsupportedMediaType", $"protobuf field {f} of {(string?)obj["kind"]} is not read by this server: send application/json");
-            }
+            var raw = new CodedOutputStream(rawBuffer, leaveOpen: true);
+            ProtoWriter.WriteLengthDelimited(raw, 1, objectEnvelope);
+            raw.Flush();
+            ProtoWriter.WriteLengthDelimited(output, 2, rawBuffer.ToArray());
         }
-    }
-
-    private static JsonObject Metadata(ReadOnlyMemory<byte> data)
-    {
-        var meta = new JsonObject();
-        string[] names = ["", "name", "generateName", "namespace"];
-        foreach (var (f, v) in Fields(data))
-        {
-            if (f is >= 1 and <= 3 && v.Length > 0)
-            {
-                meta[names[f]] = Str(v);
-            }
-            else if (f == 13 && v.Length > 0)
-            {
-                throw new ApiException(415, "UnsupportedMediaType", "protobuf bodies with ownerReferences are not read: send application/json");
-            }
-        }
-        foreach (var (f, name) in new[] { (11, "labels"), (12, "annotations") })
-        {
-            var map = Map(data, f, binary: false);
-            if (map.Count > 0)
-            {
-                meta[name] = map;
-            }
-        }
-        var finalizers = Repeated(data, 14);
-        if (finalizers.Count > 0)
-        {
-            meta["finalizers"] = new JsonArray(finalizers.Select(s => (JsonNode)s).ToArray());
-        }
-        return meta;
-    }
-
-    private static void Maps(JsonObject obj, ReadOnlyMemory<byte> raw, params (int Field, string Name, bool Binary)[] maps)
-    {
-        foreach (var (field, name, binary) in maps)
-        {
-            var map = Map(raw, field, binary);
-            if (map.Count > 0)
-            {
-                obj[name] = map;
-            }
-        }
-    }
-
-    /// <summary>A map field: repeated entries of {1 key, 2 value}; binary values become base64, as in JSON.</summary>
-    private static JsonObject Map(ReadOnlyMemory<byte> data, int field, bool binary)
-    {
-        var map = new JsonObject();
-        foreach (var (f, entry) in Fields(data))
-        {
-            if (f != field)
-            {
-                continue;
-            }
-            string key = "", value = "";
-            foreach (var (ef, ev) in Fields(entry))
-            {
-                (key, value) = ef == 1 ? (Str(ev), value) : ef == 2 ? (key, binary ? Convert.ToBase64String(ev.Span) : Str(ev)) : (key, value);
-            }
-            map[key] = value;
-        }
-        return map;
-    }
-
-    private static List<string> Repeated(ReadOnlyMemory<byte> data, int field) =>
-        Fields(data).Where(p => p.Field == field).Select(p => Str(p.Value)).ToList();
-
-    private static string Str(ReadOnlyMemory<byte> value) => Encoding.UTF8.GetString(value.Span);
-
-    private static long Num(ReadOnlyMemory<byte> value) => value.Length == 8 ? BitConverter.ToInt64(value.Span) : 0;
-
-    private static bool Bool(ReadOnlyMemory<byte> value) => Num(value) != 0;
-
-    /// <summary>The fields of one message in order; a varint comes back as its 8 little-endian bytes.</summary>
-    private static List<(int Field, ReadOnlyMemory<byte> Value)> Fields(ReadOnlyMemory<byte> message)
-    {
-        var fields = new List<(int, ReadOnlyMemory<byte>)>();
-        var span = message.Span;
-        var i = 0;
-        while (i < span.Length)
-        {
-            var tag = Varint(span, ref i);
-            var field = (int)(tag >> 3);
-            switch (tag & 7)
-            {
-                case 0:
-                    fields.Add((field, BitConverter.GetBytes(Varint(span, ref i))));
-                    break;
-                case 1:
-                    fields.Add((field, message.Slice(i, 8)));
-                    i += 8;
-                    break;
-                case 2:
-                    var length = (int)Varint(span, ref i);
-                    if (length < 0 || i + length > span.Length)
-                    {
-                        throw ApiException.BadRequest("the protobuf body is truncated");
-                    }
-                    fields.Add((field, message.Slice(i, length)));
-                    i += length;
-                    break;
-                case 5:
-                    fields.Add((field, message.Slice(i, 4)));
-                    i += 4;
-                    break;
-                default:
-                    throw ApiException.BadRequest($"the protobuf body has an unsupported wire type {tag & 7}");
-            }
-        }
-        return fields;
-    }
-
-    private static ulong Varint(ReadOnlySpan<byte> span, ref int i)
-    {
-        ulong value = 0;
-        for (var shift = 0; shift < 64; shift += 7)
-        {
-            if (i >= span.Length)
-            {
-                throw ApiException.BadRequest("the protobuf body is truncated");
-            }
-            var b = span[i++];
-            value |= (ulong)(b & 0x7f) << shift;
-            if ((b & 0x80) == 0)
-            {
-                return value;
-            }
-        }
-        throw ApiException.BadRequest("the protobuf body has a malformed varint");
+        output.Flush();
+        var envelope = ProtoEnvelope.Wrap(groupVersion, "WatchEvent", buffer.ToArray());
+        var frame = new byte[4 + envelope.Length];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(frame, envelope.Length);
+        envelope.CopyTo(frame, 4);
+        return frame;
     }
 }

@@ -9,7 +9,9 @@ using Podnet.ApiServer.Storage;
 namespace Podnet.ApiServer.Http;
 
 /// <summary>
-/// <c>?watch=true</c>: a stream of JSON watch events, one per line, as kube-apiserver sends them.
+/// <c>?watch=true</c>: a stream of watch events as kube-apiserver sends them: JSON, one per line,
+/// or (Accept application/vnd.kubernetes.protobuf) protobuf frames, each a 4-byte big-endian
+/// length and a WatchEvent envelope (<see cref="Protobuf.WatchFrame"/>).
 /// </summary>
 /// <remarks>
 /// A resourceVersion older than the store's window is answered with HTTP 200 and a single
@@ -29,14 +31,17 @@ internal sealed class WatchHandler(ObjectStore store, TimeSpan bookmarkInterval,
         var rvText = (string?)query["resourceVersion"] ?? "";
         var bookmarks = query["allowWatchBookmarks"] == "true";
         var initialEvents = query["sendInitialEvents"] == "true";
-        var asTable = context.Request.Headers.Accept.ToString().Contains("as=Table", StringComparison.Ordinal);
+        var format = Negotiation.Choose(context.Request.Headers.Accept.ToString(), protobufPossible: true)
+            ?? throw new ApiException(406, "NotAcceptable", Negotiation.NotAcceptableMessage);
+        var asTable = format.Table;
+        var framing = new Framing(format.Protobuf, r.ApiVersion);
         var includeObject = context.Request.Query["includeObject"] == "Object";
         var firstRow = true;
         byte[] Encode(StoredObject o)
         {
             if (!asTable)
             {
-                return o.Json;
+                return format.Protobuf ? Protobuf.Encode(o) : o.Json;
             }
             var table = Tables.TablePrinter.Print(r, o.Parse(), includeObject);
             if (!firstRow)
@@ -72,11 +77,11 @@ internal sealed class WatchHandler(ObjectStore store, TimeSpan bookmarkInterval,
 
         var response = context.Response;
         response.StatusCode = 200;
-        response.ContentType = "application/json";
+        response.ContentType = format.Protobuf ? Protobuf.WatchMediaType : "application/json";
         if (subscription is null)
         {
             var status = ApiException.Status(410, "Expired", $"too old resource version: {lastRv} ({store.Hub.FloorResourceVersion})", null);
-            await WriteLineAsync(response, new JsonObject { ["type"] = "ERROR", ["object"] = status }.ToJsonString(Bodies.Options)).ConfigureAwait(false);
+            await framing.WriteAsync(response, "ERROR", status, CancellationToken.None).ConfigureAwait(false);
             return;
         }
         using var _ = subscription;
@@ -87,14 +92,14 @@ internal sealed class WatchHandler(ObjectStore store, TimeSpan bookmarkInterval,
             await response.StartAsync(lifetime.Token).ConfigureAwait(false);
             foreach (var o in initial.Where(Matches))
             {
-                await WriteEventAsync(response, "ADDED", Encode(o), lifetime.Token).ConfigureAwait(false);
+                await framing.WriteEventAsync(response, "ADDED", Encode(o), lifetime.Token).ConfigureAwait(false);
             }
             if (initialEvents && bookmarks)
             {
-                await WriteBookmarkAsync(response, r, lastRv, true, lifetime.Token).ConfigureAwait(false);
+                await WriteBookmarkAsync(response, framing, r, lastRv, true, lifetime.Token).ConfigureAwait(false);
             }
             await response.Body.FlushAsync(lifetime.Token).ConfigureAwait(false);
-            await FollowAsync(response, r, subscription, Matches, Encode, bookmarks, lastRv, lifetime.Token).ConfigureAwait(false);
+            await FollowAsync(response, framing, r, subscription, Matches, Encode, bookmarks, lastRv, lifetime.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -102,7 +107,7 @@ internal sealed class WatchHandler(ObjectStore store, TimeSpan bookmarkInterval,
         }
     }
 
-    private async Task FollowAsync(HttpResponse response, ResourceInfo r, WatchHub.Subscription subscription, Func<StoredObject?, bool> matches, Func<StoredObject, byte[]> encode, bool bookmarks, long lastRv, CancellationToken token)
+    private async Task FollowAsync(HttpResponse response, Framing framing, ResourceInfo r, WatchHub.Subscription subscription, Func<StoredObject?, bool> matches, Func<StoredObject, byte[]> encode, bool bookmarks, long lastRv, CancellationToken token)
     {
         var reader = subscription.Reader;
         var nextBookmark = DateTime.UtcNow + bookmarkInterval;
@@ -123,7 +128,7 @@ internal sealed class WatchHandler(ObjectStore store, TimeSpan bookmarkInterval,
             }
             catch (OperationCanceledException) when (!token.IsCancellationRequested)
             {
-                await WriteBookmarkAsync(response, r, lastRv, false, token).ConfigureAwait(false);
+                await WriteBookmarkAsync(response, framing, r, lastRv, false, token).ConfigureAwait(false);
                 await response.Body.FlushAsync(token).ConfigureAwait(false);
                 nextBookmark = DateTime.UtcNow + bookmarkInterval;
                 continue;
@@ -147,36 +152,47 @@ internal sealed class WatchHandler(ObjectStore store, TimeSpan bookmarkInterval,
                 };
                 if (type is not null)
                 {
-                    await WriteEventAsync(response, type, encode(e.Object), token).ConfigureAwait(false);
+                    await framing.WriteEventAsync(response, type, encode(e.Object), token).ConfigureAwait(false);
                 }
             }
             await response.Body.FlushAsync(token).ConfigureAwait(false);
         }
     }
 
-    private static readonly byte[] Suffix = "}\n"u8.ToArray();
-
-    private static async Task WriteEventAsync(HttpResponse response, string type, byte[] json, CancellationToken token)
-    {
-        await response.Body.WriteAsync(Encoding.UTF8.GetBytes($"{{\"type\":\"{type}\",\"object\":"), token).ConfigureAwait(false);
-        await response.Body.WriteAsync(json, token).ConfigureAwait(false);
-        await response.Body.WriteAsync(Suffix, token).ConfigureAwait(false);
-    }
-
-    private static Task WriteBookmarkAsync(HttpResponse response, ResourceInfo r, long rv, bool initialEnd, CancellationToken token)
+    private static Task WriteBookmarkAsync(HttpResponse response, Framing framing, ResourceInfo r, long rv, bool initialEnd, CancellationToken token)
     {
         var metadata = new JsonObject { ["resourceVersion"] = rv.ToString(CultureInfo.InvariantCulture) };
         if (initialEnd)
         {
             metadata["annotations"] = new JsonObject { ["k8s.io/initial-events-end"] = "true" };
         }
-        var bookmark = new JsonObject { ["type"] = "BOOKMARK", ["object"] = new JsonObject { ["kind"] = r.Kind, ["apiVersion"] = r.ApiVersion, ["metadata"] = metadata } };
-        return WriteLineAsync(response, bookmark.ToJsonString(Bodies.Options), token);
+        var bookmark = new JsonObject { ["kind"] = r.Kind, ["apiVersion"] = r.ApiVersion, ["metadata"] = metadata };
+        return framing.WriteAsync(response, "BOOKMARK", bookmark, token);
     }
 
-    private static async Task WriteLineAsync(HttpResponse response, string line, CancellationToken token = default)
+    /// <summary>How events go on the wire: JSON lines, or protobuf frames naming the watched group version.</summary>
+    private sealed record Framing(bool Protobuf, string GroupVersion)
     {
-        await response.Body.WriteAsync(Encoding.UTF8.GetBytes(line + "\n"), token).ConfigureAwait(false);
-        await response.Body.FlushAsync(token).ConfigureAwait(false);
+        private static readonly byte[] Suffix = "}\n"u8.ToArray();
+
+        /// <summary>One event of an object already encoded (its JSON, or its protobuf envelope).</summary>
+        public async Task WriteEventAsync(HttpResponse response, string type, byte[] encoded, CancellationToken token)
+        {
+            if (Protobuf)
+            {
+                await response.Body.WriteAsync(Http.Protobuf.WatchFrame(GroupVersion, type, encoded), token).ConfigureAwait(false);
+                return;
+            }
+            await response.Body.WriteAsync(Encoding.UTF8.GetBytes($"{{\"type\":\"{type}\",\"object\":"), token).ConfigureAwait(false);
+            await response.Body.WriteAsync(encoded, token).ConfigureAwait(false);
+            await response.Body.WriteAsync(Suffix, token).ConfigureAwait(false);
+        }
+
+        /// <summary>An event the server makes (BOOKMARK, ERROR), flushed at once.</summary>
+        public async Task WriteAsync(HttpResponse response, string type, JsonObject obj, CancellationToken token)
+        {
+            await WriteEventAsync(response, type, Protobuf ? Http.Protobuf.Encode(obj) : Bodies.Utf8(obj), token).ConfigureAwait(false);
+            await response.Body.FlushAsync(token).ConfigureAwait(false);
+        }
     }
 }

@@ -154,7 +154,7 @@ public sealed partial class KubectlTests : KubectlTestBase
     }
 
     [Fact]
-    public void TypedCreate_SentAsProtobuf_ReadForCommonKinds_RefusedClearlyForOthers()
+    public void TypedCreate_SentAsProtobuf_IsReadForEveryKind()
     {
         var ns = "p-" + Guid.NewGuid().ToString("N")[..8];
         Assert.Equal($"namespace/{ns} created\n", Kubectl.Ok("create", "namespace", ns));
@@ -177,9 +177,16 @@ public sealed partial class KubectlTests : KubectlTestBase
         var port = service["spec"]!["ports"]![0]!;
         Assert.Equal((80, "http", "TCP"), ((int)port["port"]!, (string?)port["targetPort"], (string?)port["protocol"]));
         Assert.InRange((int)port["nodePort"]!, 30000, 32767);
-        var role = Kubectl.Run("create", "role", "r", "-n", ns, "--verb=get", "--resource=pods");
-        Assert.NotEqual(0, role.ExitCode);
-        Assert.Contains("send application/json", role.Error);
+        Assert.Equal("role.rbac.authorization.k8s.io/r created\n", Kubectl.Ok("create", "role", "r", "-n", ns, "--verb=get", "--verb=list", "--resource=pods"));
+        Assert.Equal("get list pods", Kubectl.Ok("get", "role", "r", "-n", ns, "-o", "jsonpath={.rules[0].verbs[0]} {.rules[0].verbs[1]} {.rules[0].resources[0]}"));
+        Assert.Equal("rolebinding.rbac.authorization.k8s.io/rb created\n", Kubectl.Ok("create", "rolebinding", "rb", "-n", ns, "--role=r", "--serviceaccount=" + ns + ":robot"));
+        Assert.Equal("Role r ServiceAccount robot", Kubectl.Ok("get", "rolebinding", "rb", "-n", ns, "-o", "jsonpath={.roleRef.kind} {.roleRef.name} {.subjects[0].kind} {.subjects[0].name}"));
+        var clusterRole = "cr-" + ns;
+        Assert.Equal($"clusterrole.rbac.authorization.k8s.io/{clusterRole} created\n", Kubectl.Ok("create", "clusterrole", clusterRole, "--verb=watch", "--resource=nodes"));
+        Assert.Equal($"clusterrolebinding.rbac.authorization.k8s.io/{clusterRole} created\n", Kubectl.Ok("create", "clusterrolebinding", clusterRole, "--clusterrole=" + clusterRole, "--user=alice"));
+        Assert.Equal("alice", Kubectl.Ok("get", "clusterrolebinding", clusterRole, "-o", "jsonpath={.subjects[0].name}"));
+        Kubectl.Ok("delete", "clusterrolebinding", clusterRole);
+        Kubectl.Ok("delete", "clusterrole", clusterRole);
     }
 
     [Fact]
