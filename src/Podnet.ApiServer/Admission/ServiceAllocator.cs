@@ -69,8 +69,16 @@ internal sealed partial class ServiceAllocator(IReadOnlyList<IPNetwork> serviceC
         {
             spec["clusterIP"] = "None";
             spec["clusterIPs"] = new JsonArray("None");
-            spec["ipFamilyPolicy"] ??= "SingleStack";
-            spec["ipFamilies"] ??= new JsonArray(Family(ServiceCidrs[0]));
+            // As upstream: a headless Service without a selector may be given endpoints of any
+            // family, so it prefers dual stack and takes every family the cluster serves.
+            if (spec["selector"] is not JsonObject { Count: > 0 })
+            {
+                spec["ipFamilyPolicy"] ??= "PreferDualStack";
+            }
+            var headlessPolicy = (string?)(spec["ipFamilyPolicy"] ??= "SingleStack");
+            spec["ipFamilies"] ??= headlessPolicy == "SingleStack"
+                ? new JsonArray(Family(ServiceCidrs[0]))
+                : new JsonArray(ServiceCidrs.Select(Family).Distinct().Select(f => (JsonNode)f).ToArray());
             return;
         }
         var families = Families(spec, requested, causes);
