@@ -77,6 +77,16 @@ internal static partial class Defaults
                     port["protocol"] ??= "TCP";
                 }
                 break;
+            case "networking.k8s.io/ingressclasses":
+                // SetDefaults_IngressClass: parameters without a scope are cluster-scoped.
+                if (obj["spec"]?["parameters"] is JsonObject parameters)
+                {
+                    parameters["scope"] ??= "Cluster";
+                }
+                break;
+            case "networking.k8s.io/ingresses" when old is null:
+                obj["status"] = new JsonObject { ["loadBalancer"] = new JsonObject() };
+                break;
             case "rbac.authorization.k8s.io/rolebindings" or "rbac.authorization.k8s.io/clusterrolebindings":
                 RoleBinding(obj);
                 break;

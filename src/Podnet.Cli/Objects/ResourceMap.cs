@@ -30,6 +30,8 @@ internal static class ResourceMap
         new("daemonsets", "DaemonSet", "apps", "v1", true, "daemonset", "ds"),
         new("endpointslices", "EndpointSlice", "discovery.k8s.io", "v1", true, "endpointslice"),
         new("networkpolicies", "NetworkPolicy", "networking.k8s.io", "v1", true, "networkpolicy", "netpol"),
+        new("ingresses", "Ingress", "networking.k8s.io", "v1", true, "ingress", "ing"),
+        new("ingressclasses", "IngressClass", "networking.k8s.io", "v1", false, "ingressclass"),
         new("leases", "Lease", "coordination.k8s.io", "v1", true, "lease"),
         new("roles", "Role", "rbac.authorization.k8s.io", "v1", true, "role"),
         new("rolebindings", "RoleBinding", "rbac.authorization.k8s.io", "v1", true, "rolebinding"),

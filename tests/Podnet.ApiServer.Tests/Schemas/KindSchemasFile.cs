@@ -44,6 +44,8 @@ internal static class KindSchemasFile
         ["events"] = typeof(Corev1Event),
         ["discovery.k8s.io/endpointslices"] = typeof(V1EndpointSlice),
         ["networking.k8s.io/networkpolicies"] = typeof(V1NetworkPolicy),
+        ["networking.k8s.io/ingresses"] = typeof(V1Ingress),
+        ["networking.k8s.io/ingressclasses"] = typeof(V1IngressClass),
         ["apps/deployments"] = typeof(V1Deployment),
         ["apps/replicasets"] = typeof(V1ReplicaSet),
         ["apps/daemonsets"] = typeof(V1DaemonSet),
