@@ -84,6 +84,9 @@ internal static partial class Defaults
                     parameters["scope"] ??= "Cluster";
                 }
                 break;
+            case "networking.k8s.io/servicecidrs" when old is null:
+                ServiceRanges.Created(obj);
+                break;
             case "networking.k8s.io/ingresses" when old is null:
                 obj["status"] = new JsonObject { ["loadBalancer"] = new JsonObject() };
                 break;

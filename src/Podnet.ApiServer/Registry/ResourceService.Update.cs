@@ -153,7 +153,7 @@ internal sealed partial class ResourceService
             return FinishDelete(txn, r, updated);
         }
         var written = txn.Put(r.Key, updated).Parse();
-        AfterWrite(txn, r, name);
+        AfterWrite(txn, r, name, current, written);
         return written;
     }
 

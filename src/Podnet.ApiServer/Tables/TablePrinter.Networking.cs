@@ -40,4 +40,17 @@ internal static partial class TablePrinter
         var group = (string?)parameters["apiGroup"];
         return $"{(string.IsNullOrEmpty(group) ? kind : $"{kind}.{group}")}/{(string?)parameters["name"]}";
     }
+
+    /// <summary>An IPAddress's parent as upstream prints it: "services/default/web" (with the group when it has one).</summary>
+    private static string IPAddressParent(JsonObject o)
+    {
+        if (o["spec"]?["parentRef"] is not JsonObject parent)
+        {
+            return "<none>";
+        }
+        var group = (string?)parent["group"];
+        var resource = string.IsNullOrEmpty(group) ? (string?)parent["resource"] : $"{(string?)parent["resource"]}.{group}";
+        var ns = (string?)parent["namespace"];
+        return string.IsNullOrEmpty(ns) ? $"{resource}/{(string?)parent["name"]}" : $"{resource}/{ns}/{(string?)parent["name"]}";
+    }
 }

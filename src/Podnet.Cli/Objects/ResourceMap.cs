@@ -32,6 +32,8 @@ internal static class ResourceMap
         new("networkpolicies", "NetworkPolicy", "networking.k8s.io", "v1", true, "networkpolicy", "netpol"),
         new("ingresses", "Ingress", "networking.k8s.io", "v1", true, "ingress", "ing"),
         new("ingressclasses", "IngressClass", "networking.k8s.io", "v1", false, "ingressclass"),
+        new("servicecidrs", "ServiceCIDR", "networking.k8s.io", "v1", false, "servicecidr"),
+        new("ipaddresses", "IPAddress", "networking.k8s.io", "v1", false, "ipaddress", "ip"),
         new("leases", "Lease", "coordination.k8s.io", "v1", true, "lease"),
         new("roles", "Role", "rbac.authorization.k8s.io", "v1", true, "role"),
         new("rolebindings", "RoleBinding", "rbac.authorization.k8s.io", "v1", true, "rolebinding"),

@@ -46,6 +46,8 @@ internal static class KindSchemasFile
         ["networking.k8s.io/networkpolicies"] = typeof(V1NetworkPolicy),
         ["networking.k8s.io/ingresses"] = typeof(V1Ingress),
         ["networking.k8s.io/ingressclasses"] = typeof(V1IngressClass),
+        ["networking.k8s.io/servicecidrs"] = typeof(V1ServiceCIDR),
+        ["networking.k8s.io/ipaddresses"] = typeof(V1IPAddress),
         ["apps/deployments"] = typeof(V1Deployment),
         ["apps/replicasets"] = typeof(V1ReplicaSet),
         ["apps/daemonsets"] = typeof(V1DaemonSet),
