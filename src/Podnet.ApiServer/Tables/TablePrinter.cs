@@ -102,7 +102,7 @@ internal static partial class TablePrinter
             "networking.k8s.io/ingresses" => ([name, new("Class"), new("Hosts"), new("Address"), new("Ports"), age], o => Ingress(o, Age(o))),
             "networking.k8s.io/ingressclasses" => ([name, new("Controller"), new("Parameters"), age], o => [o.Name(), (string?)o["spec"]?["controller"] ?? "", IngressClassParameters(o), Age(o)]),
             "networking.k8s.io/servicecidrs" => ([name, new("CIDRs"), age], o => [o.Name(), string.Join(",", (o["spec"]?["cidrs"] as JsonArray ?? []).Select(c => (string?)c)), Age(o)]),
-            "networking.k8s.io/ipaddresses" => ([name, new("ParentRef"), age], o => [o.Name(), IPAddressParent(o), Age(o)]),
+            "networking.k8s.io/ipaddresses" => ([name, new("ParentRef")], o => [o.Name(), IPAddressParent(o)]),
             "coordination.k8s.io/leases" => ([name, new("Holder"), age], o => [o.Name(), (string?)o["spec"]?["holderIdentity"] ?? "", Age(o)]),
             "events" => ([new("Last Seen"), new("Type"), new("Reason"), new("Object"), new("Message")], o => Event(o, now)),
             _ => ([name, age], o => [o.Name(), Age(o)]),
