@@ -6,7 +6,7 @@ namespace Podnet.ApiServer;
 public sealed record ApiServerOptions
 {
     /// <summary>The controllers `--controllers` may name (they run in the control-plane process).</summary>
-    public static readonly IReadOnlyList<string> KnownControllers = ["nodeipam", "scheduler", "deployments", "endpointslices", "loadbalancer", "namespaces", "statefulsets", "disruption", "nodelifecycle", "daemonsets"];
+    public static readonly IReadOnlyList<string> KnownControllers = ["nodeipam", "scheduler", "deployments", "endpointslices", "loadbalancer", "namespaces", "statefulsets", "disruption", "nodelifecycle", "daemonsets", "endpoints"];
 
     public required string StateDirectory { get; init; }
 

@@ -38,6 +38,7 @@ internal static class Bootstrap
                     service.Create(txn, ResourceCatalog.Namespaces, null, new JsonObject { ["metadata"] = new JsonObject { ["name"] = ns } });
                 }
             }
+            EnsureServiceCidr(service, txn, options);
             var clusterIp = IpMath.Add(options.ServiceCidrs[0].BaseAddress, 1).ToString();
             var labels = new JsonObject { ["component"] = "apiserver", ["provider"] = "kubernetes" };
             var svc = new JsonObject
@@ -89,8 +90,27 @@ internal static class Bootstrap
                 current["subsets"] = desired["subsets"]!.DeepClone();
             });
             EnsureNamespaceDefaults(service, txn, caPem);
+            service.RecordAllServiceAddresses(txn);
             return 0;
         });
+
+    /// <summary>
+    /// The default ServiceCIDR, `kubernetes`, holding the server's service ranges (both families
+    /// in a dual-stack lab), as kube-apiserver's default-servicecidr controller writes it; made
+    /// again if it was deleted, left alone (as upstream) if it holds other ranges.
+    /// </summary>
+    private static void EnsureServiceCidr(ResourceService service, Storage.StoreTransaction txn, ApiServerOptions options)
+    {
+        if (txn.Get(ResourceCatalog.ServiceCidrs.Key, "", Admission.ServiceRanges.DefaultName) is not null)
+        {
+            return;
+        }
+        service.Create(txn, ResourceCatalog.ServiceCidrs, null, new JsonObject
+        {
+            ["metadata"] = new JsonObject { ["name"] = Admission.ServiceRanges.DefaultName },
+            ["spec"] = new JsonObject { ["cidrs"] = new JsonArray(options.ServiceCidrs.Select(c => (JsonNode)c.ToString()).ToArray()) },
+        });
+    }
 
     /// <summary>
     /// Gives every active namespace its `default` ServiceAccount and the `kube-root-ca.crt`

@@ -16,6 +16,10 @@ internal sealed class AdmissionChain(ServiceAllocator allocator)
     public void Admit(StoreTransaction txn, ResourceInfo r, JsonObject obj, JsonObject? old)
     {
         Defaults.Apply(r, obj, old);
+        if (r == ResourceCatalog.Ingresses && old is null)
+        {
+            DefaultIngressClass.Admit(txn, obj);
+        }
         var causes = new List<FieldCause>();
         MetadataValidation.Validate(r, obj, old, causes);
         KindValidation.Validate(r, obj, old, causes);

@@ -3,8 +3,12 @@ using Podnet.ApiServer.Registry;
 
 namespace Podnet.ApiServer.Admission;
 
-/// <summary>The defaults kube-apiserver fills in, for the fields Podnet's components and kubectl read.</summary>
-internal static class Defaults
+/// <summary>
+/// Upstream's SetDefaults_* for every kind served (k8s.io/kubernetes pkg/apis/*/v1/defaults.go),
+/// with the admission plugins that fill in fields on create (ServiceAccount, Priority,
+/// DefaultTolerationSeconds), so a Go client reads back what kube-apiserver would give it.
+/// </summary>
+internal static partial class Defaults
 {
     public static void Apply(ResourceInfo r, JsonObject obj, JsonObject? old)
     {
@@ -15,13 +19,15 @@ internal static class Defaults
                 obj.Child("spec")["finalizers"] ??= new JsonArray("kubernetes");
                 obj.Child("status")["phase"] = obj.IsDeleting() ? "Terminating" : "Active";
                 break;
-            case "pods":
-                PodSpec(obj.Child("spec"));
-                if (old is null)
+            case "nodes":
+                // SetDefaults_NodeStatus: what a node does not say it can allocate is its capacity.
+                if (obj["status"] is JsonObject { } nodeStatus && nodeStatus["allocatable"] is null && nodeStatus["capacity"] is JsonObject capacity)
                 {
-                    obj["status"] = new JsonObject { ["phase"] = "Pending", ["qosClass"] = "BestEffort" };
-                    DefaultTolerationSeconds(obj.Child("spec"));
+                    nodeStatus["allocatable"] = capacity.DeepClone();
                 }
+                break;
+            case "pods":
+                Pod(obj, old);
                 break;
             case "services":
                 Service(obj.Child("spec"));
@@ -31,22 +37,15 @@ internal static class Defaults
                 }
                 break;
             case "apps/deployments":
-                Workload(obj, old);
-                var strategy = obj.Child("spec").Child("strategy");
-                strategy["type"] ??= "RollingUpdate";
-                if ((string?)strategy["type"] == "RollingUpdate")
-                {
-                    strategy.Child("rollingUpdate")["maxSurge"] ??= "25%";
-                    strategy.Child("rollingUpdate")["maxUnavailable"] ??= "25%";
-                }
-                obj.Child("spec")["progressDeadlineSeconds"] ??= 600;
+                Deployment(obj, old);
                 break;
             case "apps/replicasets":
-                Workload(obj, old);
+                obj.Child("spec")["replicas"] ??= 1;
+                Template(obj, old);
                 break;
             case "apps/statefulsets":
-                Workload(obj, old);
                 StatefulSet(obj.Child("spec"));
+                Template(obj, old);
                 break;
             case "policy/poddisruptionbudgets" when old is null:
                 // The status's counts are plain (not optional) fields upstream: a new budget shows them as 0.
@@ -72,7 +71,27 @@ internal static class Defaults
                 }
                 break;
             case "discovery.k8s.io/endpointslices":
-                Protocols(obj["ports"] as JsonArray);
+                foreach (var port in (obj["ports"] as JsonArray ?? []).OfType<JsonObject>())
+                {
+                    port["name"] ??= "";
+                    port["protocol"] ??= "TCP";
+                }
+                break;
+            case "networking.k8s.io/ingressclasses":
+                // SetDefaults_IngressClass: parameters without a scope are cluster-scoped.
+                if (obj["spec"]?["parameters"] is JsonObject parameters)
+                {
+                    parameters["scope"] ??= "Cluster";
+                }
+                break;
+            case "networking.k8s.io/servicecidrs" when old is null:
+                ServiceRanges.Created(obj);
+                break;
+            case "networking.k8s.io/ingresses" when old is null:
+                obj["status"] = new JsonObject { ["loadBalancer"] = new JsonObject() };
+                break;
+            case "rbac.authorization.k8s.io/rolebindings" or "rbac.authorization.k8s.io/clusterrolebindings":
+                RoleBinding(obj);
                 break;
         }
     }
@@ -118,31 +137,50 @@ internal static class Defaults
         secret.Remove("stringData");
     }
 
-    private static void Workload(JsonObject obj, JsonObject? old)
+    /// <summary>The pod template's defaults and a new object's empty status, for every kind with a template.</summary>
+    private static void Template(JsonObject obj, JsonObject? old)
     {
-        var spec = obj.Child("spec");
-        spec["replicas"] ??= 1;
-        // ReplicaSetSpec has no revisionHistoryLimit (found by the protobuf round trip).
-        if ((string?)obj["kind"] != "ReplicaSet")
-        {
-            spec["revisionHistoryLimit"] ??= 10;
-        }
-        PodSpec(spec.Child("template").Child("spec"));
+        PodSpec(obj.Child("spec").Child("template").Child("spec"));
         if (old is null)
         {
             obj["status"] = new JsonObject();
         }
     }
 
-    /// <summary>As upstream's SetDefaults_StatefulSet (maxUnavailable is left unset: its feature gate is off by default).</summary>
-    private static void StatefulSet(JsonObject spec)
+    private static void Deployment(JsonObject obj, JsonObject? old)
     {
-        spec["podManagementPolicy"] ??= "OrderedReady";
-        var strategy = spec.Child("updateStrategy");
+        var spec = obj.Child("spec");
+        spec["replicas"] ??= 1;
+        var strategy = spec.Child("strategy");
         strategy["type"] ??= "RollingUpdate";
         if ((string?)strategy["type"] == "RollingUpdate")
         {
-            strategy.Child("rollingUpdate")["partition"] ??= 0;
+            strategy.Child("rollingUpdate")["maxUnavailable"] ??= "25%";
+            strategy.Child("rollingUpdate")["maxSurge"] ??= "25%";
+        }
+        spec["revisionHistoryLimit"] ??= 10;
+        spec["progressDeadlineSeconds"] ??= 600;
+        Template(obj, old);
+    }
+
+    /// <summary>
+    /// As upstream's SetDefaults_StatefulSet: the RollingUpdate block (partition 0) only comes
+    /// with a defaulted type; maxUnavailable is left unset (its feature gate is off by default).
+    /// </summary>
+    private static void StatefulSet(JsonObject spec)
+    {
+        spec["replicas"] ??= 1;
+        spec["revisionHistoryLimit"] ??= 10;
+        spec["podManagementPolicy"] ??= "OrderedReady";
+        var strategy = spec.Child("updateStrategy");
+        if (strategy["type"] is null)
+        {
+            strategy["type"] = "RollingUpdate";
+            strategy["rollingUpdate"] ??= new JsonObject();
+        }
+        if ((string?)strategy["type"] == "RollingUpdate" && strategy["rollingUpdate"] is JsonObject rolling)
+        {
+            rolling["partition"] ??= 0;
         }
         var retention = spec.Child("persistentVolumeClaimRetentionPolicy");
         retention["whenDeleted"] ??= "Retain";
@@ -168,51 +206,59 @@ internal static class Defaults
         }
     }
 
-    public static void PodSpec(JsonObject spec)
-    {
-        spec["restartPolicy"] ??= "Always";
-        spec["dnsPolicy"] ??= "ClusterFirst";
-        spec["schedulerName"] ??= "default-scheduler";
-        spec["terminationGracePeriodSeconds"] ??= 30;
-        spec["securityContext"] ??= new JsonObject();
-        spec["serviceAccountName"] ??= "default";
-        spec["enableServiceLinks"] ??= true;
-        foreach (var list in new[] { "containers", "initContainers" })
-        {
-            foreach (var container in (spec[list] as JsonArray ?? []).OfType<JsonObject>())
-            {
-                var image = (string?)container["image"] ?? "";
-                var tagged = image.Contains('@') || image.LastIndexOf(':') > image.LastIndexOf('/');
-                container["imagePullPolicy"] ??= !tagged || image.EndsWith(":latest", StringComparison.Ordinal) ? "Always" : "IfNotPresent";
-                container["terminationMessagePath"] ??= "/dev/termination-log";
-                container["terminationMessagePolicy"] ??= "File";
-                container["resources"] ??= new JsonObject();
-                Protocols(container["ports"] as JsonArray);
-            }
-        }
-    }
-
+    /// <summary>
+    /// SetDefaults_Service. A targetPort absent, 0 or "" is the port: client-go sends 0 for an
+    /// unset IntOrString. The address families and their policy are the allocator's (as
+    /// upstream's REST layer, which knows the cluster's families).
+    /// </summary>
     private static void Service(JsonObject spec)
     {
-        var type = (string?)(spec["type"] ??= "ClusterIP");
-        spec["sessionAffinity"] ??= "None";
-        if (type == "ExternalName")
+        var affinity = (string?)(spec["sessionAffinity"] ??= "None");
+        if (affinity == "None")
         {
-            return;
+            spec.Remove("sessionAffinityConfig");
         }
-        spec["internalTrafficPolicy"] ??= "Cluster";
-        if (type is "NodePort" or "LoadBalancer")
+        else if (affinity == "ClientIP" && spec["sessionAffinityConfig"]?["clientIP"]?["timeoutSeconds"] is null)
+        {
+            spec["sessionAffinityConfig"] = new JsonObject { ["clientIP"] = new JsonObject { ["timeoutSeconds"] = 10800 } };
+        }
+        var type = (string?)(spec["type"] ??= "ClusterIP");
+        foreach (var port in (spec["ports"] as JsonArray ?? []).OfType<JsonObject>())
+        {
+            port["protocol"] ??= "TCP";
+            if (port["targetPort"] is null || ObjectMeta.Long(port["targetPort"]) == 0 || port["targetPort"] is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.String && (string?)v == "")
+            {
+                port["targetPort"] = port["port"]?.DeepClone();
+            }
+        }
+        var externallyAccessible = type is "NodePort" or "LoadBalancer" || type == "ClusterIP" && spec["externalIPs"] is JsonArray { Count: > 0 };
+        if (externallyAccessible)
         {
             spec["externalTrafficPolicy"] ??= "Cluster";
+        }
+        if (type is "ClusterIP" or "NodePort" or "LoadBalancer")
+        {
+            spec["internalTrafficPolicy"] ??= "Cluster";
         }
         if (type == "LoadBalancer")
         {
             spec["allocateLoadBalancerNodePorts"] ??= true;
         }
-        foreach (var port in (spec["ports"] as JsonArray ?? []).OfType<JsonObject>())
+    }
+
+    /// <summary>SetDefaults_RoleBinding and SetDefaults_Subject: the RBAC group for roleRef, users and groups.</summary>
+    private static void RoleBinding(JsonObject binding)
+    {
+        if (binding["roleRef"] is JsonObject roleRef && (string?)roleRef["apiGroup"] is null or "")
         {
-            port["protocol"] ??= "TCP";
-            port["targetPort"] ??= port["port"]?.DeepClone();
+            roleRef["apiGroup"] = "rbac.authorization.k8s.io";
+        }
+        foreach (var subject in (binding["subjects"] as JsonArray ?? []).OfType<JsonObject>())
+        {
+            if ((string?)subject["apiGroup"] is null or "")
+            {
+                subject["apiGroup"] = (string?)subject["kind"] is "User" or "Group" ? "rbac.authorization.k8s.io" : "";
+            }
         }
     }
 

@@ -12,9 +12,11 @@ namespace Podnet.ApiServer.Admission;
 /// ClusterIPs and NodePorts for Services, allocated at admission as kube-apiserver does.
 /// </summary>
 /// <remarks>
-/// Nothing is kept besides the Services themselves: what is taken is read from the stored
-/// Services inside the same serialized write, so a delete or a type change frees its
-/// addresses and ports by construction and a restart cannot leak them. Dynamic ClusterIPs
+/// ClusterIPs taken are the IPAddress objects (written and removed with their Service in the
+/// same serialized write, see ServiceRanges), looked up one key per candidate; the ranges are
+/// the ServiceCIDR objects. NodePorts taken are read from the stored Services of the types
+/// that have them, inside the same write, so a delete or a type change frees them by
+/// construction. Dynamic ClusterIPs
 /// come from the upper band of the range first (the low band, min(max(16, size/16), 256)
 /// addresses, is kept for addresses asked for by name, such as the DNS 10.96.0.10), as
 /// upstream's allocator does.
@@ -27,10 +29,6 @@ internal sealed partial class ServiceAllocator(IReadOnlyList<IPNetwork> serviceC
     {
         var spec = svc.Child("spec");
         var type = (string?)spec["type"] ?? "ClusterIP";
-        var others = txn.List(ResourceCatalog.Services.Key, null)
-            .Where(o => !(o.Namespace == svc.Namespace() && o.Name == svc.Name()))
-            .Select(o => o.Parse()["spec"] as JsonObject ?? [])
-            .ToList();
         if (type == "ExternalName")
         {
             spec.Remove("clusterIP");
@@ -39,11 +37,22 @@ internal sealed partial class ServiceAllocator(IReadOnlyList<IPNetwork> serviceC
             spec.Remove("ipFamilyPolicy");
             return;
         }
-        AllocateClusterIPs(spec, old?["spec"] as JsonObject, others, causes);
+        var ranges = ServiceRanges.Ranges(txn, ServiceCidrs);
+        var (ns, name) = (svc.Namespace(), svc.Name());
+        // An address is taken when its IPAddress exists for another Service: one lookup, no scan.
+        bool Taken(IPAddress ip) => txn.Get(ResourceCatalog.IPAddresses.Key, "", ip.ToString()) is { } recorded && !ServiceRanges.OwnedBy(recorded.Parse(), ns, name);
+        AllocateClusterIPs(spec, old?["spec"] as JsonObject, ranges, Taken, causes);
+        // Node ports are still found by reading the other Services, but only for the types that have them.
+        var others = type is "NodePort" or "LoadBalancer"
+            ? txn.List(ResourceCatalog.Services.Key, null)
+                .Where(o => !(o.Namespace == ns && o.Name == name))
+                .Select(o => o.Parse()["spec"] as JsonObject ?? [])
+                .ToList()
+            : [];
         AllocateNodePorts(spec, old?["spec"] as JsonObject, type, others, causes);
     }
 
-    private void AllocateClusterIPs(JsonObject spec, JsonObject? oldSpec, List<JsonObject> others, List<FieldCause> causes)
+    private void AllocateClusterIPs(JsonObject spec, JsonObject? oldSpec, List<IPNetwork> ranges, Func<IPAddress, bool> taken, List<FieldCause> causes)
     {
         var oldIps = Strings(oldSpec?["clusterIPs"]);
         var requested = Strings(spec["clusterIPs"]);
@@ -65,33 +74,41 @@ internal sealed partial class ServiceAllocator(IReadOnlyList<IPNetwork> serviceC
             causes.Add(FieldCause.Invalid("spec.clusterIPs[0]", requested[0], "may not change once set"));
             return;
         }
+        var served = ranges.Select(Family).Distinct().ToList();
         if (requested is ["None"])
         {
             spec["clusterIP"] = "None";
             spec["clusterIPs"] = new JsonArray("None");
-            spec["ipFamilyPolicy"] ??= "SingleStack";
-            spec["ipFamilies"] ??= new JsonArray(Family(ServiceCidrs[0]));
+            // As upstream: a headless Service without a selector may be given endpoints of any
+            // family, so it prefers dual stack and takes every family the cluster serves.
+            if (spec["selector"] is not JsonObject { Count: > 0 })
+            {
+                spec["ipFamilyPolicy"] ??= "PreferDualStack";
+            }
+            var headlessPolicy = (string?)(spec["ipFamilyPolicy"] ??= "SingleStack");
+            spec["ipFamilies"] ??= headlessPolicy == "SingleStack"
+                ? new JsonArray(served[0])
+                : new JsonArray(served.Select(f => (JsonNode)f).ToArray());
             return;
         }
-        var families = Families(spec, requested, causes);
+        var families = Families(spec, requested, served, causes);
         if (families is null)
         {
             return;
         }
-        var taken = others.SelectMany(o => Strings(o["clusterIPs"])).ToHashSet();
         var result = new List<string>();
         for (var i = 0; i < families.Count; i++)
         {
-            var cidr = ServiceCidrs.First(c => Family(c) == families[i]);
+            var familyRanges = ranges.Where(c => Family(c) == families[i]).ToList();
             if (i < requested.Count && requested[i] != oldIps.ElementAtOrDefault(i))
             {
-                if (!IPAddress.TryParse(requested[i], out var ip) || !cidr.Contains(ip) || ip.Equals(cidr.BaseAddress))
+                if (!IPAddress.TryParse(requested[i], out var ip) || !familyRanges.Any(c => c.Contains(ip) && !ip.Equals(c.BaseAddress)))
                 {
                     causes.Add(FieldCause.Invalid("spec.clusterIPs", new JsonArray(requested.Select(s => (JsonNode)s).ToArray()),
-                        $"failed to allocate IP {requested[i]}: the provided IP ({requested[i]}) is not in the valid range. The range of valid IPs is {cidr}"));
+                        $"failed to allocate IP {requested[i]}: the provided IP ({requested[i]}) is not in the valid range. The range of valid IPs is {string.Join(",", familyRanges)}"));
                     return;
                 }
-                if (taken.Contains(ip.ToString()))
+                if (taken(ip))
                 {
                     causes.Add(FieldCause.Invalid("spec.clusterIPs", new JsonArray(requested.Select(s => (JsonNode)s).ToArray()),
                         $"failed to allocate IP {requested[i]}: provided IP is already allocated"));
@@ -103,13 +120,13 @@ internal sealed partial class ServiceAllocator(IReadOnlyList<IPNetwork> serviceC
             {
                 result.Add(requested[i]);
             }
-            else if (PickAddress(cidr, taken) is { } picked)
+            else if (familyRanges.Select(c => PickAddress(c, taken)).FirstOrDefault(a => a is not null) is { } picked)
             {
                 result.Add(picked);
             }
             else
             {
-                causes.Add(FieldCause.Invalid("spec.clusterIPs", "", $"failed to allocate IP: range is full ({cidr})"));
+                causes.Add(FieldCause.Invalid("spec.clusterIPs", "", $"failed to allocate IP: range is full ({string.Join(",", familyRanges)})"));
                 return;
             }
         }
@@ -118,9 +135,8 @@ internal sealed partial class ServiceAllocator(IReadOnlyList<IPNetwork> serviceC
         spec["ipFamilies"] = new JsonArray(families.Select(f => (JsonNode)f).ToArray());
     }
 
-    private List<string>? Families(JsonObject spec, List<string> requested, List<FieldCause> causes)
+    private static List<string>? Families(JsonObject spec, List<string> requested, List<string> served, List<FieldCause> causes)
     {
-        var served = ServiceCidrs.Select(Family).ToList();
         var policy = (string?)spec["ipFamilyPolicy"] ?? "SingleStack";
         spec["ipFamilyPolicy"] = policy;
         var families = Strings(spec["ipFamilies"]);
@@ -154,7 +170,7 @@ internal sealed partial class ServiceAllocator(IReadOnlyList<IPNetwork> serviceC
         return families;
     }
 
-    private string? PickAddress(IPNetwork cidr, HashSet<string> taken)
+    private string? PickAddress(IPNetwork cidr, Func<IPAddress, bool> taken)
     {
         var size = (long)UInt128.Min(IpMath.Size(cidr), 1 << 20);
         var first = 1L;
@@ -170,10 +186,10 @@ internal sealed partial class ServiceAllocator(IReadOnlyList<IPNetwork> serviceC
             var start = random.NextInt64(count);
             for (var i = 0L; i < count; i++)
             {
-                var candidate = IpMath.Add(cidr.BaseAddress, from + (start + i) % count).ToString();
-                if (!taken.Contains(candidate))
+                var candidate = IpMath.Add(cidr.BaseAddress, from + (start + i) % count);
+                if (!taken(candidate))
                 {
-                    return candidate;
+                    return candidate.ToString();
                 }
             }
         }

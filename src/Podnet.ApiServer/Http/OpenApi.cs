@@ -262,7 +262,7 @@ internal static class OpenApi
         "discovery.k8s.io/endpointslices" => ["addressType", "endpoints", "ports"],
         "rbac.authorization.k8s.io/roles" or "rbac.authorization.k8s.io/clusterroles" => ["rules", "aggregationRule"],
         "rbac.authorization.k8s.io/rolebindings" or "rbac.authorization.k8s.io/clusterrolebindings" => ["subjects", "roleRef"],
-        "networking.k8s.io/networkpolicies" => ["spec"],
+        "networking.k8s.io/networkpolicies" or "networking.k8s.io/ingressclasses" or "networking.k8s.io/ipaddresses" => ["spec"],
         _ => ["spec", "status"],
     };
 }

@@ -17,6 +17,10 @@ internal static class ResourceCatalog
     public static readonly ResourceInfo Events = new("", "v1", "events", "Event", true, ["ev"], None, None);
     public static readonly ResourceInfo EndpointSlices = new("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice", true, None, None, None);
     public static readonly ResourceInfo NetworkPolicies = new("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", true, ["netpol"], None, None);
+    public static readonly ResourceInfo Ingresses = new("networking.k8s.io", "v1", "ingresses", "Ingress", true, ["ing"], ["status"], None);
+    public static readonly ResourceInfo IngressClasses = new("networking.k8s.io", "v1", "ingressclasses", "IngressClass", false, None, None, None);
+    public static readonly ResourceInfo ServiceCidrs = new("networking.k8s.io", "v1", "servicecidrs", "ServiceCIDR", false, None, ["status"], None);
+    public static readonly ResourceInfo IPAddresses = new("networking.k8s.io", "v1", "ipaddresses", "IPAddress", false, ["ip"], None, None);
     public static readonly ResourceInfo Deployments = new("apps", "v1", "deployments", "Deployment", true, ["deploy"], ["status", "scale"], All);
     public static readonly ResourceInfo ReplicaSets = new("apps", "v1", "replicasets", "ReplicaSet", true, ["rs"], ["status", "scale"], All);
     public static readonly ResourceInfo StatefulSets = new("apps", "v1", "statefulsets", "StatefulSet", true, ["sts"], ["status", "scale"], All);
@@ -36,6 +40,7 @@ internal static class ResourceCatalog
         DaemonSets,
         Roles, ClusterRoles, RoleBindings, ClusterRoleBindings,
         StatefulSets, ControllerRevisions, PodDisruptionBudgets,
+        Ingresses, IngressClasses, ServiceCidrs, IPAddresses,
     ];
 
     /// <summary>Group names in the order /apis lists them, each with its one version.</summary>

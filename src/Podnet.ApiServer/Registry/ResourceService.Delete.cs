@@ -101,7 +101,13 @@ internal sealed partial class ResourceService
         {
             current.Meta()["deletionTimestamp"] = ObjectMeta.Timestamp(now);
             current.Meta()["deletionGracePeriodSeconds"] = 0;
-            return txn.Put(r.Key, current).Parse();
+            var marked = txn.Put(r.Key, current).Parse();
+            if (r == ResourceCatalog.ServiceCidrs)
+            {
+                ReleaseServiceCidrs(txn);
+                return txn.Get(r.Key, "", marked.Name())?.Parse() ?? marked;
+            }
+            return marked;
         }
         FinishDelete(txn, r, current);
         return null;
@@ -111,7 +117,7 @@ internal sealed partial class ResourceService
     private JsonObject FinishDelete(StoreTransaction txn, ResourceInfo r, JsonObject current)
     {
         var last = txn.Delete(r.Key, current).Parse();
-        AfterWrite(txn, r, current.Name());
+        AfterWrite(txn, r, current.Name(), current, null);
         foreach (var (dr, dependent) in LiveDependents(txn, current.Uid()))
         {
             Delete(txn, dr, dependent, DeleteOptions.Default);

@@ -117,7 +117,7 @@ internal sealed partial class ResourceService
         {
             throw ApiException.MethodNotAllowed("binding only accepts POST");
         }
-        var updated = sub == "status" ? WithStatus(current, desired) : WithServerFields(r, current, desired);
+        var updated = sub == "status" ? WithStatus(r, current, desired) : WithServerFields(r, current, desired);
         if (r.HasSubresource("status") && sub is null && r != ResourceCatalog.Namespaces)
         {
             if (current["status"] is { } status)
@@ -130,7 +130,9 @@ internal sealed partial class ResourceService
             }
         }
         admission.Admit(txn, r, updated, current);
-        if (SpecChanged(current, updated) && current.Meta()["generation"] is not null)
+        // As deploymentStrategy: annotations are copied to the ReplicaSets, so changing them is a new generation too.
+        var annotationsChanged = r == ResourceCatalog.Deployments && sub is null && !JsonNode.DeepEquals(current.Meta()["annotations"], updated.Meta()["annotations"]);
+        if ((SpecChanged(current, updated) || annotationsChanged) && current.Meta()["generation"] is not null)
         {
             updated.Meta()["generation"] = (ObjectMeta.Long(current.Meta()["generation"]) ?? 0) + 1;
         }
@@ -151,20 +153,38 @@ internal sealed partial class ResourceService
             return FinishDelete(txn, r, updated);
         }
         var written = txn.Put(r.Key, updated).Parse();
-        AfterWrite(txn, r, name);
+        AfterWrite(txn, r, name, current, written);
         return written;
     }
 
-    private static JsonObject WithStatus(JsonObject current, JsonObject desired)
+    /// <summary>
+    /// A write to /status, as kube-apiserver's status strategies: the status and the metadata
+    /// (labels, annotations, finalizers, ownerReferences) are the writer's, everything else
+    /// (spec) stays as stored. Upstream's exceptions: a Deployment keeps its labels
+    /// (deploymentStatusStrategy resets metadata.labels) and a Pod its ownerReferences.
+    /// </summary>
+    private static JsonObject WithStatus(ResourceInfo r, JsonObject current, JsonObject desired)
     {
-        var updated = current.DeepClone().AsObject();
-        if (desired["status"] is { } status)
+        var updated = WithServerFields(r, current, desired);
+        foreach (var key in updated.Select(p => p.Key).Where(k => k is not ("metadata" or "status" or "kind" or "apiVersion")).ToList())
         {
-            updated["status"] = status.DeepClone();
+            updated.Remove(key);
         }
-        else
+        foreach (var (key, value) in current.Where(p => p.Key is not ("metadata" or "status" or "kind" or "apiVersion")))
         {
-            updated.Remove("status");
+            updated[key] = value?.DeepClone();
+        }
+        var keep = r == ResourceCatalog.Deployments ? "labels" : r == ResourceCatalog.Pods ? "ownerReferences" : null;
+        if (keep is not null)
+        {
+            if (current.Meta()[keep] is { } kept)
+            {
+                updated.Meta()[keep] = kept.DeepClone();
+            }
+            else
+            {
+                updated.Meta().Remove(keep);
+            }
         }
         return updated;
     }

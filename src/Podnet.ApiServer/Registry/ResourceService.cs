@@ -129,7 +129,7 @@ internal sealed partial class ResourceService(ObjectStore store, AdmissionChain 
             throw ApiException.AlreadyExists(r, obj.Name());
         }
         var created = txn.Put(r.Key, obj).Parse();
-        AfterWrite(txn, r, created.Name());
+        AfterWrite(txn, r, created.Name(), null, created);
         return created;
     }
 
@@ -139,11 +139,19 @@ internal sealed partial class ResourceService(ObjectStore store, AdmissionChain 
     /// owns those alone, as kube-controller-manager does (two writers under one managed-by label
     /// fought over the same slices).
     /// </summary>
-    private void AfterWrite(StoreTransaction txn, ResourceInfo r, string name)
+    private void AfterWrite(StoreTransaction txn, ResourceInfo r, string name, JsonObject? before, JsonObject? after)
     {
         if (r == ResourceCatalog.Namespaces && txn.Get(r.Key, "", name) is { Deleting: false })
         {
             NamespaceDefaults?.Invoke(txn);
+        }
+        if (r == ResourceCatalog.Services)
+        {
+            RecordServiceAddresses(txn, before, after);
+        }
+        else if (r == ResourceCatalog.ServiceCidrs || r == ResourceCatalog.IPAddresses && after is null)
+        {
+            ReleaseServiceCidrs(txn);
         }
     }
 

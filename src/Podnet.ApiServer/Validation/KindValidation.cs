@@ -36,6 +36,18 @@ internal static class KindValidation
             case "apps/daemonsets":
                 DaemonSetValidation.Validate(obj, old, causes);
                 break;
+            case "networking.k8s.io/ingresses":
+                IngressValidation.Ingress(obj, old, causes);
+                break;
+            case "networking.k8s.io/ingressclasses":
+                IngressValidation.IngressClass(obj, old, causes);
+                break;
+            case "networking.k8s.io/servicecidrs":
+                ServiceCidrValidation.ServiceCidr(obj, old, causes);
+                break;
+            case "networking.k8s.io/ipaddresses":
+                ServiceCidrValidation.IPAddress(obj, old, causes);
+                break;
             case "networking.k8s.io/networkpolicies":
                 NetworkPolicyValidation.Validate(obj["spec"] as JsonObject ?? [], causes);
                 break;

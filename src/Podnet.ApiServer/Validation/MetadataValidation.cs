@@ -16,6 +16,7 @@ internal static class MetadataValidation
         var error = r == ResourceCatalog.Services ? Names.Dns1035LabelError(name)
             : LabelNamed.Contains(r.Key) ? Names.Dns1123LabelError(name)
             : r.Group == "rbac.authorization.k8s.io" ? (name.Contains('/') || name is "." or ".." ? "may not contain '/'" : null)
+            : r == ResourceCatalog.IPAddresses ? null // an address, checked by ServiceCidrValidation
             : Names.Dns1123SubdomainError(name);
         if (old is null && error is not null)
         {

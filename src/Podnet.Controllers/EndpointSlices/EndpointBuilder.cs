@@ -128,7 +128,7 @@ internal static class EndpointBuilder
         return result;
     }
 
-    private static int? FindPort(V1Pod pod, IntOrString? targetPort, int servicePort, string protocol)
+    internal static int? FindPort(V1Pod pod, IntOrString? targetPort, int servicePort, string protocol)
     {
         var value = targetPort?.Value;
         if (string.IsNullOrEmpty(value))

@@ -19,7 +19,7 @@ public static class ControllerManager
 {
     /// <summary>Every controller, in the order they start.</summary>
     public static readonly IReadOnlyList<string> AllNames = ["nodeipam", "scheduler", "deployments", "endpointslices", "loadbalancer", "namespaces",
-        "statefulsets", "disruption", "nodelifecycle", "daemonsets"];
+        "statefulsets", "disruption", "nodelifecycle", "daemonsets", "endpoints"];
 
     /// <summary>
     /// Parses a --controllers value: "all" (or empty) for every controller, "none" for none, else a
@@ -58,6 +58,7 @@ public static class ControllerManager
             "disruption" => new DisruptionController(client, informers, options),
             "nodelifecycle" => new NodeLifecycle.NodeLifecycleController(client, informers, options),
             "daemonsets" => new DaemonSets.DaemonSetController(client, informers, options),
+            "endpoints" => new Endpoints.EndpointsController(client, informers, options),
             _ => throw new ArgumentException($"unknown controller {name}", nameof(names)),
         })).ToList();
 

@@ -90,6 +90,8 @@ public sealed class ControllerManagerTests : IAsyncLifetime
         await Eventually(() => Items("nodes", null).All(n => n["spec"]?["podCIDR"] is not null), "node CIDRs");
         Assert.Equal(["10.244.0.0/24", "10.244.1.0/24"], Items("nodes", null).Select(n => (string)n["spec"]!["podCIDR"]!).Order());
         await Eventually(() => ReadyEndpoints() == 3, "three ready endpoints");
+        await Eventually(() => Store.Get("endpoints", "default", "web")?["subsets"]?[0]?["addresses"] is JsonArray { Count: 3 }, "the v1 Endpoints with three addresses");
+        Assert.Equal("http", (string?)Store.Get("endpoints", "default", "web")!["subsets"]![0]!["ports"]![0]!["name"]);
         var rs = Assert.Single(Items("replicasets"));
         var hash = (string)rs["metadata"]!["labels"]!["pod-template-hash"]!;
         Assert.Equal($"web-{hash}", (string?)rs["metadata"]!["name"]);
@@ -103,6 +105,7 @@ public sealed class ControllerManagerTests : IAsyncLifetime
 
         Store.Update("deployments", "default", "web", d => { d["spec"]!["replicas"] = 1; return true; });
         await Eventually(() => Items("pods").Count == 1 && ReadyEndpoints() == 1, "scale down to one pod and one endpoint");
+        await Eventually(() => Store.Get("endpoints", "default", "web")?["subsets"]?[0]?["addresses"] is JsonArray { Count: 1 }, "the v1 Endpoints down to one address");
 
         Store.Delete("pods", "default", (string)Items("pods")[0]["metadata"]!["name"]!);
         await Eventually(() => ReadyEndpoints() == 1 && Items("pods").Count == 1 && Items("pods")[0]["status"]?["podIP"] is not null, "the deleted pod replaced");
@@ -254,8 +257,8 @@ public sealed class ControllerManagerTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData(null, "nodeipam,scheduler,deployments,endpointslices,loadbalancer,namespaces,statefulsets,disruption,nodelifecycle,daemonsets")]
-    [InlineData("all", "nodeipam,scheduler,deployments,endpointslices,loadbalancer,namespaces,statefulsets,disruption,nodelifecycle,daemonsets")]
+    [InlineData(null, "nodeipam,scheduler,deployments,endpointslices,loadbalancer,namespaces,statefulsets,disruption,nodelifecycle,daemonsets,endpoints")]
+    [InlineData("all", "nodeipam,scheduler,deployments,endpointslices,loadbalancer,namespaces,statefulsets,disruption,nodelifecycle,daemonsets,endpoints")]
     [InlineData("scheduler, endpointslices", "scheduler,endpointslices")]
     public void ParseList_AllOrCommaList(string? list, string expected) =>
         Assert.Equal(expected, string.Join(",", ControllerManager.ParseList(list)));
