@@ -52,6 +52,7 @@ public static class AgentHost
         var manager = new PodManager(options, client, pods, services, nodes, starter, network, probes);
         var routing = new RoutingController(options, nodes, nft);
         var proxy = new Proxy.ServiceProxy(options, services, slices, nft, self);
+        proxy.HealthChecks = new Proxy.ServiceHealthServer(options.NodeAddresses, () => proxy.Healthy, options.Log);
 
         var tasks = new[]
         {

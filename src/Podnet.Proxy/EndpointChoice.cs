@@ -54,7 +54,15 @@ public static class EndpointChoice
     public static IReadOnlySet<IPAddress> Serving(ServicePortInfo port, IEnumerable<EndpointSliceInfo> slices, ProxyNode node) =>
         Collect(port, slices, node).Where(c => c.Info.Serving).Select(c => c.Endpoint.Address).ToHashSet();
 
-    public static (EndpointVerdict Verdict, IReadOnlyList<PortEndpoint> Endpoints) Choose(ServiceInfo service, ServicePortInfo port, IEnumerable<EndpointSliceInfo> slices, ProxyNode node)
+    /// <summary>The endpoints for traffic to the Service's ClusterIPs (internalTrafficPolicy).</summary>
+    public static (EndpointVerdict Verdict, IReadOnlyList<PortEndpoint> Endpoints) Choose(ServiceInfo service, ServicePortInfo port, IEnumerable<EndpointSliceInfo> slices, ProxyNode node) =>
+        Choose(port, slices, node, service.InternalTrafficPolicy);
+
+    /// <summary>
+    /// The endpoints under <paramref name="policy"/>: Cluster takes every node's, Local only this
+    /// node's (the external policy's Local path, or internalTrafficPolicy Local).
+    /// </summary>
+    public static (EndpointVerdict Verdict, IReadOnlyList<PortEndpoint> Endpoints) Choose(ServicePortInfo port, IEnumerable<EndpointSliceInfo> slices, ProxyNode node, TrafficPolicy policy)
     {
         var ready = new List<PortEndpoint>();
         var terminating = new List<PortEndpoint>();
@@ -62,7 +70,7 @@ public static class EndpointChoice
         foreach (var (endpoint, info) in Collect(port, slices, node))
         {
             any = true;
-            if (service.InternalTrafficPolicy == TrafficPolicy.Local && info.NodeName != node.NodeName)
+            if (policy == TrafficPolicy.Local && info.NodeName != node.NodeName)
             {
                 continue;
             }
@@ -80,6 +88,15 @@ public static class EndpointChoice
         {
             return (EndpointVerdict.Balance, chosen);
         }
-        return (any && service.InternalTrafficPolicy == TrafficPolicy.Local ? EndpointVerdict.Drop : EndpointVerdict.Reject, []);
+        return (any && policy == TrafficPolicy.Local ? EndpointVerdict.Drop : EndpointVerdict.Reject, []);
     }
+
+    /// <summary>
+    /// What a healthCheckNodePort reports: this node's ready endpoints of the Service, each
+    /// address and port once over all its ports (kube-proxy's LocalReadyEndpoints).
+    /// </summary>
+    public static int LocalReady(ServiceInfo service, IEnumerable<EndpointSliceInfo> slices, string nodeName) =>
+        slices.SelectMany(s => s.Endpoints.Where(e => e.Ready && e.NodeName == nodeName)
+                .SelectMany(e => e.Addresses.SelectMany(a => s.Ports.Where(p => service.Ports.Any(sp => (sp.Name ?? "") == p.Name)).Select(p => (a, p.Port)))))
+            .Distinct().Count();
 }

@@ -59,6 +59,12 @@ public sealed class ServiceProxy
 
     public ProxyMetrics Metrics { get; } = new();
 
+    /// <summary>Serves the healthCheckNodePorts after each committed sync, when set.</summary>
+    public ServiceHealthServer? HealthChecks { get; set; }
+
+    /// <summary>kube-proxy's health: the first sync committed and the last one did not fail.</summary>
+    public bool Healthy => Metrics.LastSync is not null && !Metrics.Failing;
+
     /// <summary>What each family's table holds now: Services, elements, endpoints.</summary>
     public IEnumerable<(string Family, int Services, int Elements, int Endpoints)> Programmed() =>
         _syncers.Select(s => (s.Node.IsIPv6 ? "ipv6" : "ipv4", s.Services, s.Elements, s.Endpoints));
@@ -87,6 +93,22 @@ public sealed class ServiceProxy
             CleanConntrack(change.StaleUdp);
         }
         Metrics.Synced(System.Diagnostics.Stopwatch.GetElapsedTime(started), full, DateTimeOffset.UtcNow);
+        HealthChecks?.Sync(HealthCheckPorts());
+    }
+
+    /// <summary>The healthCheckNodePorts of LoadBalancer Services with externalTrafficPolicy Local, each with this node's ready endpoints.</summary>
+    private Dictionary<int, (string Key, int LocalEndpoints)> HealthCheckPorts()
+    {
+        var wanted = new Dictionary<int, (string, int)>();
+        foreach (var service in _services.Cache.List().Where(s => s.Spec?.Type == "LoadBalancer" && s.Spec.HealthCheckNodePort > 0))
+        {
+            var info = ObjectProjection.ToServiceInfo(service);
+            if (info.ExternalTrafficPolicy == TrafficPolicy.Local && info.ProxyName is null)
+            {
+                wanted[info.HealthCheckNodePort] = (info.Key, EndpointChoice.LocalReady(info, Slices(info.Key), _syncers[0].Node.NodeName));
+            }
+        }
+        return wanted;
     }
 
     private ServiceInfo? Service(string key)
