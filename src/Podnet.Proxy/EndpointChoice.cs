@@ -67,7 +67,9 @@ public static class EndpointChoice
         var ready = new List<PortEndpoint>();
         var terminating = new List<PortEndpoint>();
         var any = false;
-        foreach (var (endpoint, info) in Collect(port, slices, node))
+        var all = Collect(port, slices, node).ToArray();
+        var topology = policy == TrafficPolicy.Cluster ? Topology(all.Where(c => c.Info.Ready).Select(c => c.Info).ToArray(), node) : null;
+        foreach (var (endpoint, info) in all)
         {
             any = true;
             if (policy == TrafficPolicy.Local && info.NodeName != node.NodeName)
@@ -76,7 +78,10 @@ public static class EndpointChoice
             }
             if (info.Ready)
             {
-                ready.Add(endpoint);
+                if (topology is null || topology(info))
+                {
+                    ready.Add(endpoint);
+                }
             }
             else if (info.Serving && info.Terminating)
             {
@@ -89,6 +94,28 @@ public static class EndpointChoice
             return (EndpointVerdict.Balance, chosen);
         }
         return (any && policy == TrafficPolicy.Local ? EndpointVerdict.Drop : EndpointVerdict.Reject, []);
+    }
+
+    /// <summary>
+    /// The topology filter kube-proxy derives from the EndpointSlices' hints (topologyModeFromHints):
+    /// same node when every ready endpoint has node hints and one names this node; else same zone
+    /// when every ready endpoint has zone hints and one names this node's zone; else none (null).
+    /// </summary>
+    private static Func<EndpointInfo, bool>? Topology(IReadOnlyList<EndpointInfo> ready, ProxyNode node)
+    {
+        if (ready.Count == 0)
+        {
+            return null;
+        }
+        if (ready.All(e => e.NodeHints.Count > 0) && ready.Any(e => e.NodeHints.Contains(node.NodeName)))
+        {
+            return e => e.NodeHints.Contains(node.NodeName);
+        }
+        if (node.Zone is { Length: > 0 } zone && ready.All(e => e.ZoneHints.Count > 0) && ready.Any(e => e.ZoneHints.Contains(zone)))
+        {
+            return e => e.ZoneHints.Contains(zone);
+        }
+        return null;
     }
 
     /// <summary>

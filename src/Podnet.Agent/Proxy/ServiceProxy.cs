@@ -32,7 +32,7 @@ public sealed class ServiceProxy
     private readonly ProxySyncer[] _syncers;
     private readonly SyncLoop _loop;
 
-    public ServiceProxy(AgentOptions options, Informer<V1Service> services, Informer<V1EndpointSlice> slices, INftRunner nft, Netns? conntrack)
+    public ServiceProxy(AgentOptions options, Informer<V1Service> services, Informer<V1EndpointSlice> slices, INftRunner nft, Netns? conntrack, Informer<V1Node>? nodes = null)
     {
         _services = services;
         _slices = slices;
@@ -55,6 +55,25 @@ public sealed class ServiceProxy
         };
         _loop.WakeOn(services, InformerCache<V1Service>.KeyOf);
         _loop.WakeOn(slices, s => s.Metadata?.Labels?.TryGetValue("kubernetes.io/service-name", out var name) == true ? InformerCache<V1Service>.KeyOf(s.Metadata.NamespaceProperty, name) : null);
+        if (nodes is not null)
+        {
+            // This node's zone label decides which EndpointSlice zone hints apply (trafficDistribution);
+            // a change rebuilds the tables, as kube-proxy's full sync on a node label change.
+            void Zone(V1Node node)
+            {
+                if (node.Metadata.Name != options.NodeName)
+                {
+                    return;
+                }
+                var zone = node.Metadata.Labels?.TryGetValue("topology.kubernetes.io/zone", out var z) == true ? z : null;
+                foreach (var syncer in _syncers)
+                {
+                    syncer.SetNode(syncer.Node with { Zone = zone });
+                }
+                _loop.Wake();
+            }
+            nodes.AddHandlers(new InformerHandlers<V1Node>(Zone, (_, now) => Zone(now), _ => { }));
+        }
     }
 
     public ProxyMetrics Metrics { get; } = new();
