@@ -173,6 +173,76 @@ public sealed class LoadBalancerLabTests(ITestOutputHelper output)
         }
     }
 
+    [PrivilegedFact]
+    public async Task DualStackLoadBalancer_BothFamiliesAnsweredAndAnnounced_PreferCloseKeepsTrafficInTheZone()
+    {
+        using var lab = new TempLab("lbd");
+        var file = Path.Combine(Path.GetTempPath(), lab.Name + ".yaml");
+        File.WriteAllText(file, $$"""
+            apiVersion: podnet.io/v1alpha1
+            kind: Lab
+            metadata: {name: {{lab.Name}}}
+            spec:
+              nodes: 3
+              ipFamily: dual
+              nodeOptions:
+                n1: {zone: a}
+                n2: {zone: a}
+                n3: {zone: b}
+            """);
+        try
+        {
+            lab.Up("-f", file);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+        var client = lab.View.Client;
+        var nodes = Enumerable.Range(1, 3).Select(i => Netns.Open($"pn-{lab.Name}-n{i}")).ToArray();
+        using var outside = Netns.Open($"pn-{lab.Name}-out");
+        try
+        {
+            Assert.Equal("b", (await client.CoreV1.ReadNodeAsync("n3")).Metadata.Labels["topology.kubernetes.io/zone"]);
+            var web = await Task.WhenAll(Enumerable.Range(1, 3).Select(i => lab.View.RunPodAsync(Server($"web-{i}", $"n{i}", "web"))));
+            var probe = await lab.View.RunPodAsync(Server("probe", "n3", "probe"));
+
+            await client.CoreV1.CreateNamespacedServiceAsync(Service("dual", "web", "LoadBalancer", s =>
+            {
+                s.IpFamilyPolicy = "RequireDualStack";
+                s.IpFamilies = ["IPv4", "IPv6"];
+            }), "default");
+            List<string> ingress = [];
+            await Until(async () => (ingress = ((await client.CoreV1.ReadNamespacedServiceAsync("dual", "default")).Status?.LoadBalancer?.Ingress ?? []).Select(i => i.Ip).ToList()).Count == 2, "two ingress addresses");
+            var v6 = Assert.Single(ingress, a => a.Contains(':'));
+            var v4 = Assert.Single(ingress, a => !a.Contains(':'));
+            var names = web.Select(p => p.Metadata.Name).ToHashSet();
+            Assert.Contains(await Answer(outside, $"http://{v4}/hostname"), names);
+            Assert.Contains(await Answer(outside, $"http://[{v6}]/hostname"), names);
+            foreach (var address in ingress)
+            {
+                var holder = Assert.Single(nodes, n => Holds(n, address));
+                Assert.Equal(Mac(holder, "eth0"), Neighbour(outside, address));
+            }
+
+            // PreferClose: a client in zone b reaches only zone b's endpoint; in zone a only zone a's.
+            var close = await client.CoreV1.CreateNamespacedServiceAsync(Service("close", "web", "ClusterIP", s => s.TrafficDistribution = "PreferClose"), "default");
+            using var probeNs = lab.View.PodNetns(probe);
+            using var inZoneA = lab.View.PodNetns(web[0]);
+            await Until(() => Task.FromResult(Enumerable.Range(0, 10).All(_ => Get(probeNs, $"http://{close.Spec.ClusterIP}/hostname") == "web-3")), "zone b's client served by web-3 only");
+            var seen = Enumerable.Range(0, 20).Select(_ => Get(inZoneA, $"http://{close.Spec.ClusterIP}/hostname")).ToHashSet();
+            Assert.DoesNotContain("web-3", seen);
+            Assert.Subset(new HashSet<string?> { "web-1", "web-2" }, seen);
+        }
+        finally
+        {
+            foreach (var node in nodes)
+            {
+                node.Dispose();
+            }
+        }
+    }
+
     private static Task Patch(Kubernetes client, string name, string patch) =>
         client.CoreV1.PatchNamespacedServiceAsync(new V1Patch(patch, V1Patch.PatchType.MergePatch), name, "default");
 
