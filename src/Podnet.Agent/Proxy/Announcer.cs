@@ -83,7 +83,10 @@ public sealed class Announcer
             rt.DeleteAddress(_options.Underlay, new AddressPrefix(gone, gone.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128));
             _options.Log($"announce: released {gone}");
         }
-        foreach (var gained in wanted.Where(a => !present.Contains(a)))
+        // A gain is an address this agent did not announce before: on its first sync that is every
+        // one, also those still on the link from before a stop (the neighbours have meanwhile
+        // learnt the node that held them in between).
+        foreach (var gained in wanted.Where(a => !Announced.Contains(a) || !present.Contains(a)))
         {
             rt.EnsureAddress(_options.Underlay, new AddressPrefix(gained, gained.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128));
             NeighbourAnnouncer.Announce(_netns, _options.Underlay, gained);
