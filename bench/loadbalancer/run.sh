@@ -32,16 +32,23 @@ out="pn-$lab-out"
 until ip netns exec "$out" curl -sf --max-time 1 "http://$lb/hostname" >/dev/null; do sleep 0.2; done
 
 # The running nodes holding the address (a stopped node keeps it on its downed link).
-holders() { for n in n1 n2 n3; do [ "$n" = "${1:-}" ] && continue; ip -n "pn-$lab-$n" -o addr show dev eth0 | grep -q " $lb/32 " && echo "$n"; done; }
+holders() { for n in n1 n2 n3; do [ "$n" = "${1:-}" ] && continue; ip -n "pn-$lab-$n" -o addr show dev eth0 | grep -q " $lb/32 " && echo "$n"; done; true; }
 mac() { ip -n "pn-$lab-$1" -j link show eth0 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["address"])'; }
+settled() {
+  local held
+  held=$(holders)
+  [ -n "$held" ] && [ "$(echo "$held" | wc -l)" = 1 ] || return 1
+  ip netns exec "$out" curl -sf --max-time 1 "http://$lb/hostname" >/dev/null || return 1
+  [ "$(neighbour)" = "$(mac "$held")" ]
+}
 neighbour() { ip -n "$out" -j neigh show "$lb" | python3 -c 'import json,sys; n=[e.get("lladdr") for e in json.load(sys.stdin) if e.get("lladdr")]; print(n[0] if n else "")'; }
 
 times=()
 for run in $(seq 1 "$runs"); do
   # A settled start: one node holds the address and the outside host's entry names it.
-  until [ "$(holders | wc -l)" = 1 ] && ip netns exec "$out" curl -sf --max-time 1 "http://$lb/hostname" >/dev/null \
-    && [ "$(neighbour)" = "$(mac "$(holders)")" ]; do sleep 0.1; done
-  from=$(holders)
+  until settled; do sleep 0.1; done
+  from=$(holders | head -1)
+  [ -n "$from" ] || continue   # the holder changed since it settled (a node's Lease lapsed on a loaded machine)
   old=$(mac "$from")
   start=$(date +%s%N)
   "$podnet" lab node stop "$from" --name "$lab" >/dev/null 2>&1
