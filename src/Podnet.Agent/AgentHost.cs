@@ -51,7 +51,9 @@ public static class AgentHost
         var probes = new Probes(family => new Socket(family, SocketType.Stream, ProtocolType.Tcp));
         var manager = new PodManager(options, client, pods, services, nodes, starter, network, probes);
         var routing = new RoutingController(options, nodes, nft);
-        var proxy = new Proxy.ServiceProxy(options, services, slices, nft, self);
+        var proxy = new Proxy.ServiceProxy(options, services, slices, nft, self, nodes);
+        proxy.HealthChecks = new Proxy.ServiceHealthServer(options.NodeAddresses, () => proxy.Healthy, options.Log);
+        var announcer = new Proxy.Announcer(options, services, slices, nodes, self);
 
         var tasks = new[]
         {
@@ -62,6 +64,7 @@ public static class AgentHost
             namespaces.RunAsync(token),
             policies.RunAsync(token),
             proxy.RunAsync(token),
+            announcer.RunAsync(token),
             options.ProxyHealthPort > 0 ? new Proxy.ProxyHealthServer(proxy, TimeProvider.System).RunAsync(options.NodeAddresses, options.ProxyHealthPort, token) : Task.CompletedTask,
             policy.RunAsync(token),
             drops.RunAsync(token),

@@ -41,6 +41,9 @@ public sealed record AgentOptions
     /// <summary>kube-proxy's health and metrics port on the node's addresses (0: not served).</summary>
     public int ProxyHealthPort { get; init; } = 10256;
 
+    /// <summary>Labels the Node is registered with besides kubelet's own (kubelet's --node-labels), such as topology.kubernetes.io/zone.</summary>
+    public IReadOnlyDictionary<string, string> NodeLabels { get; init; } = new Dictionary<string, string>();
+
     /// <summary>
     /// The cluster CA's directory (ca.crt, ca.key): the kubelet API issues its serving certificate
     /// from it and trusts the API server's client certificate by it. Null: no kubelet API.

@@ -54,21 +54,34 @@ public static class EndpointChoice
     public static IReadOnlySet<IPAddress> Serving(ServicePortInfo port, IEnumerable<EndpointSliceInfo> slices, ProxyNode node) =>
         Collect(port, slices, node).Where(c => c.Info.Serving).Select(c => c.Endpoint.Address).ToHashSet();
 
-    public static (EndpointVerdict Verdict, IReadOnlyList<PortEndpoint> Endpoints) Choose(ServiceInfo service, ServicePortInfo port, IEnumerable<EndpointSliceInfo> slices, ProxyNode node)
+    /// <summary>The endpoints for traffic to the Service's ClusterIPs (internalTrafficPolicy).</summary>
+    public static (EndpointVerdict Verdict, IReadOnlyList<PortEndpoint> Endpoints) Choose(ServiceInfo service, ServicePortInfo port, IEnumerable<EndpointSliceInfo> slices, ProxyNode node) =>
+        Choose(port, slices, node, service.InternalTrafficPolicy);
+
+    /// <summary>
+    /// The endpoints under <paramref name="policy"/>: Cluster takes every node's, Local only this
+    /// node's (the external policy's Local path, or internalTrafficPolicy Local).
+    /// </summary>
+    public static (EndpointVerdict Verdict, IReadOnlyList<PortEndpoint> Endpoints) Choose(ServicePortInfo port, IEnumerable<EndpointSliceInfo> slices, ProxyNode node, TrafficPolicy policy)
     {
         var ready = new List<PortEndpoint>();
         var terminating = new List<PortEndpoint>();
         var any = false;
-        foreach (var (endpoint, info) in Collect(port, slices, node))
+        var all = Collect(port, slices, node).ToArray();
+        var topology = policy == TrafficPolicy.Cluster ? Topology(all.Where(c => c.Info.Ready).Select(c => c.Info).ToArray(), node) : null;
+        foreach (var (endpoint, info) in all)
         {
             any = true;
-            if (service.InternalTrafficPolicy == TrafficPolicy.Local && info.NodeName != node.NodeName)
+            if (policy == TrafficPolicy.Local && info.NodeName != node.NodeName)
             {
                 continue;
             }
             if (info.Ready)
             {
-                ready.Add(endpoint);
+                if (topology is null || topology(info))
+                {
+                    ready.Add(endpoint);
+                }
             }
             else if (info.Serving && info.Terminating)
             {
@@ -80,6 +93,37 @@ public static class EndpointChoice
         {
             return (EndpointVerdict.Balance, chosen);
         }
-        return (any && service.InternalTrafficPolicy == TrafficPolicy.Local ? EndpointVerdict.Drop : EndpointVerdict.Reject, []);
+        return (any && policy == TrafficPolicy.Local ? EndpointVerdict.Drop : EndpointVerdict.Reject, []);
     }
+
+    /// <summary>
+    /// The topology filter kube-proxy derives from the EndpointSlices' hints (topologyModeFromHints):
+    /// same node when every ready endpoint has node hints and one names this node; else same zone
+    /// when every ready endpoint has zone hints and one names this node's zone; else none (null).
+    /// </summary>
+    private static Func<EndpointInfo, bool>? Topology(IReadOnlyList<EndpointInfo> ready, ProxyNode node)
+    {
+        if (ready.Count == 0)
+        {
+            return null;
+        }
+        if (ready.All(e => e.NodeHints.Count > 0) && ready.Any(e => e.NodeHints.Contains(node.NodeName)))
+        {
+            return e => e.NodeHints.Contains(node.NodeName);
+        }
+        if (node.Zone is { Length: > 0 } zone && ready.All(e => e.ZoneHints.Count > 0) && ready.Any(e => e.ZoneHints.Contains(zone)))
+        {
+            return e => e.ZoneHints.Contains(zone);
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// What a healthCheckNodePort reports: this node's ready endpoints of the Service, each
+    /// address and port once over all its ports (kube-proxy's LocalReadyEndpoints).
+    /// </summary>
+    public static int LocalReady(ServiceInfo service, IEnumerable<EndpointSliceInfo> slices, string nodeName) =>
+        slices.SelectMany(s => s.Endpoints.Where(e => e.Ready && e.NodeName == nodeName)
+                .SelectMany(e => e.Addresses.SelectMany(a => s.Ports.Where(p => service.Ports.Any(sp => (sp.Name ?? "") == p.Name)).Select(p => (a, p.Port)))))
+            .Distinct().Count();
 }

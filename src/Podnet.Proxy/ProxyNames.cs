@@ -67,6 +67,17 @@ public static class ProxyNames
     public static string AffinityChain(string ns, string name, string protocol, int port) =>
         $"svc-{Hash($"{ns}/{name}/{protocol}/{port}")}-{ns}/{name}/{protocol}/{port}";
 
+    /// <summary>
+    /// A Service port's external chain (source ranges, externalTrafficPolicy Local or ClientIP
+    /// affinity on its external addresses and NodePort): "ext-" + the same hash and name as
+    /// <see cref="AffinityChain"/>, 151 characters at most.
+    /// </summary>
+    public static string ExternalChain(string ns, string name, string protocol, int port) =>
+        $"ext-{Hash($"{ns}/{name}/{protocol}/{port}")}-{ns}/{name}/{protocol}/{port}";
+
+    /// <summary>The chain for external addresses (LoadBalancer ingress, externalIPs) under traffic policy Cluster: mark for masquerade, then the balance chain.</summary>
+    public static string ExternalBalance(int endpoints) => "external-balance-" + endpoints.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>The dynamic map from client address to the endpoint it went to: "aff-" + the chain's hash.</summary>
     public static string AffinityMap(string servicePortChain) => "aff-" + Hash(servicePortChain);
 

@@ -18,6 +18,9 @@ public sealed record ProxyNode(
     IReadOnlyList<IPNetwork> ClusterCidrs,
     IReadOnlyList<IPNetwork> ServiceCidrs)
 {
+    /// <summary>This node's topology.kubernetes.io/zone label, for EndpointSlice zone hints (trafficDistribution).</summary>
+    public string? Zone { get; init; }
+
     public bool IsIPv6 => Family == AddressFamily.InterNetworkV6;
 
     /// <summary>"ip" or "ip6": the family's keyword in matches and in NAT statements.</summary>

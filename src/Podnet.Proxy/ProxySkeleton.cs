@@ -72,6 +72,9 @@ public static class ProxySkeleton
     /// </summary>
     public static ChainSpec Balance(int endpoints) => new(ProxyNames.Balance(endpoints), [Draw(endpoints, ProxyNames.Slot)]);
 
+    /// <summary>External addresses under traffic policy Cluster: mark for masquerade, then balance over the slots (their keys are the external addresses).</summary>
+    public static ChainSpec ExternalBalance(int endpoints) => new(ProxyNames.ExternalBalance(endpoints), [ServicePlanner.MarkForMasquerade, "goto " + ProxyNames.Balance(endpoints)]);
+
     /// <summary>The same for NodePorts, which mark for masquerade first (traffic policy Cluster).</summary>
     public static ChainSpec NodePortBalance(int endpoints) => new(ProxyNames.NodePortBalance(endpoints), [ServicePlanner.MarkForMasquerade, Draw(endpoints, ProxyNames.NodePortSlot)]);
 
@@ -93,7 +96,7 @@ public static class ProxySkeleton
 
     private static NftChain Base(string name, NftChainType type, NftHook hook, int priority) => new(name, new NftHookSpec(type, hook, priority));
 
-    private static string Literal(IEnumerable<string> items)
+    internal static string Literal(IEnumerable<string> items)
     {
         var all = items.ToArray();
         return all.Length == 1 ? all[0] : "{ " + string.Join(", ", all) + " }";

@@ -251,8 +251,9 @@ public sealed class ProxySyncer(ProxyNode node)
         {
             tx.Flush(table, new NftChain(chain));
         }
-        // Balance chains go before the slot chains they jump to, slot chains before their maps.
-        foreach (var chain in chainsToRemove.Concat(goneShared.OrderBy(n => n.Contains("slot-", StringComparison.Ordinal) ? 1 : 0)))
+        // External balance chains go before the balance chains they jump to, those before the
+        // slot chains, slot chains before their maps.
+        foreach (var chain in chainsToRemove.Concat(goneShared.OrderBy(n => n.StartsWith("external-", StringComparison.Ordinal) ? 0 : n.Contains("slot-", StringComparison.Ordinal) ? 2 : 1)))
         {
             tx.Delete(table, new NftChain(chain));
         }

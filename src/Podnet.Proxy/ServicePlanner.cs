@@ -11,7 +11,7 @@ namespace Podnet.Proxy;
 /// maps. ClientIP affinity needs memory per client, so those ports get chains of their own.
 /// Headless and ExternalName Services, and those another proxy serves, get nothing.
 /// </summary>
-public static class ServicePlanner
+public static partial class ServicePlanner
 {
     public static ServiceFragment Plan(ServiceInfo service, IReadOnlyList<EndpointSliceInfo> slices, ProxyNode node)
     {
@@ -36,6 +36,8 @@ public static class ServicePlanner
             elements.Add(new ElementSpec(ProxyNames.ClusterIPs, vip.ToString()));
         }
         var hasNodePorts = service.Type is "NodePort" or "LoadBalancer";
+        var externals = ExternalAddresses(service, node).Except(vips).ToArray();
+        var acc = new Accumulator(elements, chains, sets, shared, sharedSets, sharedElements);
         foreach (var port in service.Ports)
         {
             var protocol = port.Protocol.ToLowerInvariant();
@@ -45,56 +47,29 @@ public static class ServicePlanner
             if (protocol == "udp")
             {
                 var serving = EndpointChoice.Serving(port, slices, node);
-                udp.AddRange(vips.Select(v => new UdpPort(v, port.Port, serving)));
+                udp.AddRange(vips.Concat(externals).Select(v => new UdpPort(v, port.Port, serving)));
                 if (nodePort is not null)
                 {
                     udp.Add(new UdpPort(null, port.NodePort, serving));
                 }
             }
+            var key = new PortKey(protocol, port.Port, number, nodePort);
+            PlanExternal(service, port, key, externals, slices, node, acc);
             if (verdict != EndpointVerdict.Balance)
             {
                 var value = verdict == EndpointVerdict.Reject ? "goto " + ProxyNames.RejectChain : "drop";
                 elements.AddRange(vips.Select(v => new ElementSpec(ProxyNames.NoEndpointServices, $"{v} . {protocol} . {number}", value)));
-                if (nodePort is not null)
-                {
-                    elements.Add(new ElementSpec(ProxyNames.NoEndpointNodePorts, $"{protocol} . {nodePort}", value));
-                }
                 continue;
             }
-            sharedElements.AddRange(endpoints.Select(e => e.Address).Distinct().Select(a => new ElementSpec(ProxyNames.Hairpin, $"{a} . {a}")));
+            sharedElements.AddRange(Hairpin(endpoints));
             if (service.AffinityTimeout is { } timeout)
             {
                 var chain = ProxyNames.AffinityChain(service.Namespace, service.Name, protocol, port.Port);
                 AddAffinity(chain, protocol, endpoints, timeout, node, chains, sets);
                 elements.AddRange(vips.Select(v => new ElementSpec(ProxyNames.ServiceIPs, $"{v} . {protocol} . {number}", "goto " + chain)));
-                if (nodePort is not null)
-                {
-                    var np = "np-" + chain;
-                    chains.Add(new ChainSpec(np, [MarkForMasquerade, "goto " + chain]));
-                    elements.Add(new ElementSpec(ProxyNames.ServiceNodePorts, $"{protocol} . {nodePort}", "goto " + np));
-                }
                 continue;
             }
-            shared.Add(ProxySkeleton.Balance(endpoints.Count));
-            for (var i = 0; i < endpoints.Count; i++)
-            {
-                shared.Add(ProxySkeleton.Slot(node, i));
-                sharedSets.Add(ProxySkeleton.SlotMap(node, i));
-                var endpoint = $"{endpoints[i].Address} . {endpoints[i].Port}";
-                elements.AddRange(vips.Select(v => new ElementSpec(ProxyNames.Slot(i), $"{v} . {protocol} . {number}", endpoint)));
-            }
-            elements.AddRange(vips.Select(v => new ElementSpec(ProxyNames.ServiceIPs, $"{v} . {protocol} . {number}", "goto " + ProxyNames.Balance(endpoints.Count))));
-            if (nodePort is not null)
-            {
-                shared.Add(ProxySkeleton.NodePortBalance(endpoints.Count));
-                elements.Add(new ElementSpec(ProxyNames.ServiceNodePorts, $"{protocol} . {nodePort}", "goto " + ProxyNames.NodePortBalance(endpoints.Count)));
-                for (var i = 0; i < endpoints.Count; i++)
-                {
-                    shared.Add(ProxySkeleton.NodePortSlot(node, i));
-                    sharedSets.Add(ProxySkeleton.NodePortSlotMap(node, i));
-                    elements.Add(new ElementSpec(ProxyNames.NodePortSlot(i), $"{protocol} . {nodePort}", $"{endpoints[i].Address} . {endpoints[i].Port}"));
-                }
-            }
+            AddBalanced(vips, key, endpoints, ProxySkeleton.Balance(endpoints.Count), node, acc);
         }
         return new ServiceFragment(elements, chains, sets, shared.DistinctBy(c => c.Name).ToArray(), sharedSets.DistinctBy(m => m.Name).ToArray(), sharedElements.Distinct().ToArray(), udp);
     }

@@ -63,6 +63,28 @@ public sealed class ProxyKernelTests
         Sync("s4", "s5");
         Set(3, 0, "NodePort");
         Sync("s3");
+        // LoadBalancer addresses and externalIPs: policy Cluster (elements), Local with source
+        // ranges (a chain of its own), then moving between the two and going away.
+        string Lb(int i) => v6 ? $"fd00:172:18::2{i:x2}" : $"172.18.0.2{i:d2}";
+        void External(int i, TrafficPolicy policy, bool ranges)
+        {
+            Set(i, 2, "LoadBalancer");
+            services[$"default/s{i}"] = services[$"default/s{i}"] with
+            {
+                LoadBalancerIPs = [IPAddress.Parse(Lb(i))],
+                ExternalIPs = [IPAddress.Parse(Lb(i + 30))],
+                ExternalTrafficPolicy = policy,
+                LoadBalancerSourceRanges = ranges ? [IPNetwork.Parse(v6 ? "fd00:172:18::/120" : "172.18.0.0/30"), IPNetwork.Parse(v6 ? "fd00:172:19::1/128" : "172.19.0.1/32")] : [],
+            };
+        }
+        External(6, TrafficPolicy.Local, ranges: true);
+        External(7, TrafficPolicy.Cluster, ranges: false);
+        Sync("s6", "s7");
+        External(6, TrafficPolicy.Cluster, ranges: false);
+        External(7, TrafficPolicy.Local, ranges: false);
+        Sync("s6", "s7");
+        services.Remove("default/s7");
+        Sync("s7");
         syncer.Invalidate();
         Sync();
     }

@@ -44,6 +44,14 @@ public sealed class NetworkLabTests
                 }
                 // Each lab's nodes and LoadBalancer addresses come from its own slot's fabric.
                 Assert.Equal(["172.18.0.11", "172.18.0.200", "172.18.16.11", "172.18.16.200"], seen);
+                // Each lab's LoadBalancer address answers from the network's host and from the
+                // other lab's outside host (announced on its fabric, routed there by the network).
+                foreach (var (lab, other, lb) in new[] { (a, b, seen[1]), (b, a, seen[3]) })
+                {
+                    Assert.Equal("p1", await AnswerAsync(host, $"http://{lb}/hostname"));
+                    using var otherOutside = Netns.Open($"pn-{other.Name}-out");
+                    Assert.Equal("p1", await AnswerAsync(otherOutside, $"http://{lb}/hostname"));
+                }
 
                 // A flat lab with the same pod CIDR would have the network route 10.244.0.0/16 to
                 // it: refused, naming the lab it collides with, and nothing is made.
@@ -73,6 +81,22 @@ public sealed class NetworkLabTests
         finally
         {
             Netns.Delete(netns);
+        }
+    }
+
+    /// <summary>curl's body once <paramref name="url"/> answers from <paramref name="from"/> (the address is programmed and announced a moment after it is allocated).</summary>
+    private static async Task<string> AnswerAsync(Netns from, string url)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            var result = Tools.Run(from, "curl", "-sSf", "--max-time", "2", url);
+            if (result.Success)
+            {
+                return result.StandardOutput;
+            }
+            Assert.True(DateTime.UtcNow < deadline, $"curl {url} from {from.Path}: {result.StandardError}");
+            await Task.Delay(200);
         }
     }
 

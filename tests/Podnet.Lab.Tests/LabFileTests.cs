@@ -14,6 +14,7 @@ public sealed class LabFileTests
         Assert.Equal("vxlan", settings.Routing);
         Assert.Equal(1, settings.NodeSubnets["n3"]);
         Assert.Equal(2, settings.LinkLoss["n3"]);
+        Assert.Equal("b", settings.NodeZones["n3"]);
         var plan = Topology.LabPlanner.Build(settings.ToSpec());
         Assert.NotNull(plan.Router);
         Assert.Equal("172.18.1.13/24", plan.Nodes[2].Address.ToString());
@@ -37,6 +38,7 @@ public sealed class LabFileTests
     [InlineData("kind: Lab\nspec: {nodez: 3}", "spec.nodez: unknown field")]
     [InlineData("kind: Lab\nspec: {nodeOptions: {n1: {delay: 10ms}}}", "spec.nodeOptions.n1.delay: link delay is not supported: this kernel has no netem")]
     [InlineData("kind: Lab\nspec: {nodeOptions: {n1: {jitter: 1}}}", "spec.nodeOptions.n1.jitter: unknown field")]
+    [InlineData("kind: Lab\nspec: {nodeOptions: {n1: {zone: 'a b'}}}", "spec.nodeOptions.n1.zone: 'a b' is not a label value")]
     [InlineData("kind: Lab\napiVersion: v1", "apiVersion: must be podnet.io/v1alpha1")]
     [InlineData("kind: [", "not valid YAML")]
     [InlineData("kind: Lab\nspec: {nodeOptions: {n1: {subnet: [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}}}", "nests more than 32 levels deep")]
@@ -62,7 +64,7 @@ public sealed class LabFileTests
         Assert.Equal(["host-gw", "vxlan"], spec["routing"]!["enum"]!.AsArray().Select(v => (string)v!));
         Assert.Equal(["island", "flat", "isolated"], spec["architecture"]!["enum"]!.AsArray().Select(v => (string)v!));
         Assert.Equal(["ipv4", "ipv6", "dual"], spec["ipFamily"]!["enum"]!.AsArray().Select(v => (string)v!));
-        Assert.Equal(["subnet", "loss"], spec["nodeOptions"]!["additionalProperties"]!["properties"]!.AsObject().Select(p => p.Key));
+        Assert.Equal(["subnet", "loss", "zone"], spec["nodeOptions"]!["additionalProperties"]!["properties"]!.AsObject().Select(p => p.Key));
         Assert.Equal(Topology.LabPlanner.MaxNodes, (int)spec["nodes"]!["maximum"]!);
         Assert.Equal(Topology.LabPlanner.MaxSubnets, (int)spec["nodeOptions"]!["additionalProperties"]!["properties"]!["subnet"]!["maximum"]!);
         Assert.Equal($"^[a-z][a-z0-9]{{0,{Topology.NetworkName.MaxLength - 1}}}$", (string)spec["network"]!["pattern"]!);

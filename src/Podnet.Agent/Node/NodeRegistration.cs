@@ -36,6 +36,10 @@ public sealed class NodeRegistration(IKubernetes client, AgentOptions options, M
             ["beta.kubernetes.io/os"] = "linux",
             ["beta.kubernetes.io/arch"] = "amd64",
         };
+        foreach (var (key, value) in options.NodeLabels)
+        {
+            labels[key] = value;
+        }
         try
         {
             await client.CoreV1.CreateNodeAsync(new V1Node

@@ -44,7 +44,7 @@ public sealed class ProxyHealthServer(ServiceProxy proxy, TimeProvider time)
             case "/healthz":
             case "/livez":
                 var last = metrics.LastSync;
-                var healthy = last is not null && !metrics.Failing;
+                var healthy = proxy.Healthy;
                 var now = time.GetUtcNow();
                 var body = string.Create(CultureInfo.InvariantCulture,
                     $"{{\"lastUpdated\": \"{(last ?? DateTimeOffset.UnixEpoch).UtcDateTime:yyyy-MM-dd HH:mm:ss.fffffff} +0000 UTC\",\"currentTime\": \"{now.UtcDateTime:yyyy-MM-dd HH:mm:ss.fffffff} +0000 UTC\", \"nodeEligible\": true}}\n");

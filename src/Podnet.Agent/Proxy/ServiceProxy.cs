@@ -32,7 +32,7 @@ public sealed class ServiceProxy
     private readonly ProxySyncer[] _syncers;
     private readonly SyncLoop _loop;
 
-    public ServiceProxy(AgentOptions options, Informer<V1Service> services, Informer<V1EndpointSlice> slices, INftRunner nft, Netns? conntrack)
+    public ServiceProxy(AgentOptions options, Informer<V1Service> services, Informer<V1EndpointSlice> slices, INftRunner nft, Netns? conntrack, Informer<V1Node>? nodes = null)
     {
         _services = services;
         _slices = slices;
@@ -55,9 +55,34 @@ public sealed class ServiceProxy
         };
         _loop.WakeOn(services, InformerCache<V1Service>.KeyOf);
         _loop.WakeOn(slices, s => s.Metadata?.Labels?.TryGetValue("kubernetes.io/service-name", out var name) == true ? InformerCache<V1Service>.KeyOf(s.Metadata.NamespaceProperty, name) : null);
+        if (nodes is not null)
+        {
+            // This node's zone label decides which EndpointSlice zone hints apply (trafficDistribution);
+            // a change rebuilds the tables, as kube-proxy's full sync on a node label change.
+            void Zone(V1Node node)
+            {
+                if (node.Metadata.Name != options.NodeName)
+                {
+                    return;
+                }
+                var zone = node.Metadata.Labels?.TryGetValue("topology.kubernetes.io/zone", out var z) == true ? z : null;
+                foreach (var syncer in _syncers)
+                {
+                    syncer.SetNode(syncer.Node with { Zone = zone });
+                }
+                _loop.Wake();
+            }
+            nodes.AddHandlers(new InformerHandlers<V1Node>(Zone, (_, now) => Zone(now), _ => { }));
+        }
     }
 
     public ProxyMetrics Metrics { get; } = new();
+
+    /// <summary>Serves the healthCheckNodePorts after each committed sync, when set.</summary>
+    public ServiceHealthServer? HealthChecks { get; set; }
+
+    /// <summary>kube-proxy's health: the first sync committed and the last one did not fail.</summary>
+    public bool Healthy => Metrics.LastSync is not null && !Metrics.Failing;
 
     /// <summary>What each family's table holds now: Services, elements, endpoints.</summary>
     public IEnumerable<(string Family, int Services, int Elements, int Endpoints)> Programmed() =>
@@ -87,6 +112,22 @@ public sealed class ServiceProxy
             CleanConntrack(change.StaleUdp);
         }
         Metrics.Synced(System.Diagnostics.Stopwatch.GetElapsedTime(started), full, DateTimeOffset.UtcNow);
+        HealthChecks?.Sync(HealthCheckPorts());
+    }
+
+    /// <summary>The healthCheckNodePorts of LoadBalancer Services with externalTrafficPolicy Local, each with this node's ready endpoints.</summary>
+    private Dictionary<int, (string Key, int LocalEndpoints)> HealthCheckPorts()
+    {
+        var wanted = new Dictionary<int, (string, int)>();
+        foreach (var service in _services.Cache.List().Where(s => s.Spec?.Type == "LoadBalancer" && s.Spec.HealthCheckNodePort > 0))
+        {
+            var info = ObjectProjection.ToServiceInfo(service);
+            if (info.ExternalTrafficPolicy == TrafficPolicy.Local && info.ProxyName is null)
+            {
+                wanted[info.HealthCheckNodePort] = (info.Key, EndpointChoice.LocalReady(info, Slices(info.Key), _syncers[0].Node.NodeName));
+            }
+        }
+        return wanted;
     }
 
     private ServiceInfo? Service(string key)

@@ -39,12 +39,15 @@ internal static partial class TablePrinter
     {
         var spec = o["spec"] as JsonObject ?? [];
         var type = (string?)spec["type"] ?? "ClusterIP";
+        // As kubectl's printer (server-side, so wide: never truncated): a LoadBalancer's ingress
+        // addresses and then its externalIPs, <pending> with neither.
+        var externalIPs = (spec["externalIPs"] as JsonArray ?? []).Select(i => (string?)i).OfType<string>().ToList();
         var external = type switch
         {
             "ExternalName" => (string?)spec["externalName"] ?? "<none>",
-            "LoadBalancer" => (o["status"]?["loadBalancer"]?["ingress"] as JsonArray ?? []).Select(i => (string?)i?["ip"] ?? (string?)i?["hostname"]).ToList() is { Count: > 0 } ingress
-                ? string.Join(",", ingress) : "<pending>",
-            _ => spec["externalIPs"] is JsonArray { Count: > 0 } ips ? string.Join(",", ips.Select(i => (string?)i)) : "<none>",
+            "LoadBalancer" => (o["status"]?["loadBalancer"]?["ingress"] as JsonArray ?? []).Select(i => (string?)i?["ip"] ?? (string?)i?["hostname"]).OfType<string>().Concat(externalIPs).ToList() is { Count: > 0 } shown
+                ? string.Join(",", shown) : "<pending>",
+            _ => externalIPs.Count > 0 ? string.Join(",", externalIPs) : "<none>",
         };
         var ports = (spec["ports"] as JsonArray ?? []).Select(p => ObjectMeta.Long(p?["nodePort"]) is { } nodePort
             ? $"{p?["port"]}:{nodePort}/{(string?)p?["protocol"] ?? "TCP"}"

@@ -31,9 +31,10 @@ internal static class AgentCommand
         policyDeny.AcceptOnlyFromAmong("drop", "reject");
         var leaseDuration = new Option<int>("--node-lease-duration-seconds") { Description = "The node Lease's duration in seconds, renewed every quarter of it (as kubelet's flag).", DefaultValueFactory = _ => 40 };
         leaseDuration.Validators.Add(r => { if (r.GetValue(leaseDuration) < 1) { r.AddError("--node-lease-duration-seconds must be at least 1"); } });
+        var nodeLabels = new Option<string[]>("--node-label") { Description = "A label the Node is registered with, KEY=VALUE (repeat), such as topology.kubernetes.io/zone=a." };
         var command = new Command("agent", "Run a node's agent: register the node, program its routes, run its pods.")
         {
-            kubeconfig, node, addresses, state, cniBin, prefix, routing, architecture, clusterCidr, serviceCidr, clusterDns, clusterDomain, policyDeny, kubeletPki, leaseDuration,
+            kubeconfig, node, addresses, state, cniBin, prefix, routing, architecture, clusterCidr, serviceCidr, clusterDns, clusterDomain, policyDeny, kubeletPki, leaseDuration, nodeLabels,
         };
         command.SetAction(async (parse, token) =>
         {
@@ -56,6 +57,8 @@ internal static class AgentCommand
                     PolicyDeny = parse.GetValue(policyDeny) == "reject" ? Podnet.Policy.PolicyDeny.Reject : Podnet.Policy.PolicyDeny.Drop,
                     KubeletPkiDirectory = parse.GetValue(kubeletPki),
                     NodeLeaseDurationSeconds = parse.GetValue(leaseDuration),
+                    NodeLabels = (parse.GetValue(nodeLabels) ?? []).Select(l => l.IndexOf('=') is > 0 and var i ? (l[..i], l[(i + 1)..]) : throw new FormatException($"--node-label: '{l}' is not KEY=VALUE"))
+                        .ToDictionary(p => p.Item1, p => p.Item2),
                     Log = line => Console.Error.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} {line}"),
                 };
             }

@@ -97,12 +97,34 @@ internal static class EndpointBuilder
                 endpoint.Zone = zone;
             }
         }
+        endpoint.Hints = Hints(service.Spec?.TrafficDistribution, ready, endpoint.NodeName, endpoint.Zone);
         // Upstream sets the hostname only when the pod names this Service as its subdomain.
         if (!string.IsNullOrEmpty(pod.Spec?.Hostname) && pod.Spec.Subdomain == service.Metadata.Name)
         {
             endpoint.Hostname = pod.Spec.Hostname;
         }
         return endpoint;
+    }
+
+    /// <summary>
+    /// Topology hints as upstream's EndpointSlice controller sets them for spec.trafficDistribution
+    /// (trafficdist heuristics): PreferClose and PreferSameZone give a ready endpoint with a zone
+    /// its own zone; PreferSameNode gives it its own node, and its zone when it has one (for proxies
+    /// that know only zones). Not ready endpoints, and other or no distributions, get none.
+    /// </summary>
+    public static V1EndpointHints? Hints(string? distribution, bool ready, string? nodeName, string? zone)
+    {
+        if (!ready)
+        {
+            return null;
+        }
+        var zones = string.IsNullOrEmpty(zone) ? null : new List<V1ForZone> { new() { Name = zone } };
+        return distribution switch
+        {
+            "PreferSameNode" when !string.IsNullOrEmpty(nodeName) => new V1EndpointHints { ForNodes = [new V1ForNode { Name = nodeName }], ForZones = zones },
+            "PreferClose" or "PreferSameZone" or "PreferSameNode" when zones is not null => new V1EndpointHints { ForZones = zones },
+            _ => null,
+        };
     }
 
     /// <summary>The Service's ports as this pod serves them; a named port missing on the pod is skipped.</summary>

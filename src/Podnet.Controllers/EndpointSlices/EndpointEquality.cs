@@ -17,6 +17,8 @@ internal static class EndpointEquality
         && a.Hostname == b.Hostname
         && a.NodeName == b.NodeName
         && a.Zone == b.Zone
+        && (a.Hints?.ForZones ?? []).Select(z => z.Name).SequenceEqual((b.Hints?.ForZones ?? []).Select(z => z.Name))
+        && (a.Hints?.ForNodes ?? []).Select(n => n.Name).SequenceEqual((b.Hints?.ForNodes ?? []).Select(n => n.Name))
         && a.TargetRef?.Kind == b.TargetRef?.Kind
         && a.TargetRef?.Name == b.TargetRef?.Name
         && a.TargetRef?.NamespaceProperty == b.TargetRef?.NamespaceProperty

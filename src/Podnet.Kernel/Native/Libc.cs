@@ -74,6 +74,25 @@ internal static partial class Libc
     [LibraryImport("libc", SetLastError = true)]
     public static partial int close(int fd);
 
+    public const int AF_PACKET = 17;
+    public const int SOCK_DGRAM = 2;
+
+    /// <summary>struct sockaddr_ll: a link-layer destination for AF_PACKET sockets.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public unsafe struct SockaddrLl
+    {
+        public ushort Family;
+        public ushort Protocol;
+        public int IfIndex;
+        public ushort HaType;
+        public byte PktType;
+        public byte HaLen;
+        public fixed byte Addr[8];
+    }
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static unsafe partial nint sendto(int fd, byte* buf, nint len, int flags, ref SockaddrLl addr, int addrlen);
+
     [LibraryImport("libc", SetLastError = true)]
     public static unsafe partial nint write(int fd, byte* buf, nint len);
 

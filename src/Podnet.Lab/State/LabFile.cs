@@ -20,7 +20,7 @@ namespace Podnet.Lab.State;
 ///   podCIDR: 10.245.0.0/16    # the cluster's pod CIDR(s), comma-separated per family
 ///   network: campus           # a shared network several labs attach to
 ///   nodeOptions:
-///     n2: {subnet: 1, loss: 5}   # L3 subnet of the node (0: the outside host's), packet loss in % each way
+///     n2: {subnet: 1, loss: 5, zone: b}   # L3 subnet of the node (0: the outside host's), packet loss in % each way, topology.kubernetes.io/zone
 ///   kubeconfig: /path/to/kubeconfig   # use this existing API server instead of starting one
 ///   controllers: nodeipam,scheduler   # the controllers the lab runs (default: all, or none with kubeconfig)
 ///   nodeGrace: 5s                     # a node silent this long is marked Unknown (default 40s)
@@ -115,6 +115,7 @@ public static class LabFile
         };
         var subnets = new Dictionary<string, int>();
         var loss = new Dictionary<string, int>();
+        var zones = new Dictionary<string, string>();
         if (Child(spec, "nodeOptions") is { } options)
         {
             foreach (var (key, value) in options.Children)
@@ -123,13 +124,17 @@ public static class LabFile
                 var path = $"spec.nodeOptions.{node}";
                 if (value is not YamlMappingNode nodeOptions)
                 {
-                    throw new FormatException($"{path}: must be a mapping (subnet, loss)");
+                    throw new FormatException($"{path}: must be a mapping (subnet, loss, zone)");
                 }
                 if (nodeOptions.Children.ContainsKey(new YamlScalarNode("delay")))
                 {
                     throw new FormatException($"{path}.delay: link delay is not supported: this kernel has no netem (packet loss is, with {path}.loss)");
                 }
-                Only(nodeOptions, path + ".", "subnet", "loss");
+                Only(nodeOptions, path + ".", "subnet", "loss", "zone");
+                if (Text(nodeOptions, "zone") is { } zone)
+                {
+                    zones[node] = ZoneLabel(zone, path + ".zone");
+                }
                 if (Number(nodeOptions, "subnet", path + ".subnet") is { } subnet)
                 {
                     subnets[node] = subnet;
@@ -140,8 +145,14 @@ public static class LabFile
                 }
             }
         }
-        return settings with { NodeSubnets = subnets, LinkLoss = loss };
+        return settings with { NodeSubnets = subnets, LinkLoss = loss, NodeZones = zones };
     }
+
+    /// <summary>A zone is a label value: at most 63 characters, alphanumerics with '-', '_' or '.' between.</summary>
+    private static string ZoneLabel(string zone, string path) =>
+        zone.Length is > 0 and <= 63 && char.IsAsciiLetterOrDigit(zone[0]) && char.IsAsciiLetterOrDigit(zone[^1]) && zone.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')
+            ? zone
+            : throw new FormatException($"{path}: '{zone}' is not a label value (1-63 characters, alphanumerics with '-', '_' or '.' between)");
 
     private static void CheckDepth(string text)
     {

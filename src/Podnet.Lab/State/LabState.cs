@@ -23,6 +23,9 @@ public sealed record LabSettings
 
     public Dictionary<string, int> NodeSubnets { get; init; } = [];
 
+    /// <summary>topology.kubernetes.io/zone of each node that has one (lab file: spec.nodeOptions.NODE.zone).</summary>
+    public Dictionary<string, string> NodeZones { get; init; } = [];
+
     /// <summary>
     /// Where `lab up --kubeconfig` found an existing API server's kubeconfig (a copy is kept in
     /// the state directory): the lab then starts no API server of its own.

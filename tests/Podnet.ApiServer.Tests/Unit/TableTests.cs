@@ -51,6 +51,20 @@ public sealed class TableTests
         Assert.Equal("9", (string?)table["metadata"]!["resourceVersion"]);
     }
 
+    [Theory]
+    [InlineData("""{"type":"LoadBalancer"}""", "", "<pending>")]
+    [InlineData("""{"type":"LoadBalancer"}""", """{"loadBalancer":{"ingress":[{"ip":"172.18.0.200"},{"ip":"fd00:172:18::200"}]}}""", "172.18.0.200,fd00:172:18::200")]
+    [InlineData("""{"type":"LoadBalancer","externalIPs":["172.18.0.150"]}""", "", "172.18.0.150")]
+    [InlineData("""{"type":"LoadBalancer","externalIPs":["172.18.0.150"]}""", """{"loadBalancer":{"ingress":[{"ip":"172.18.0.200"}]}}""", "172.18.0.200,172.18.0.150")]
+    [InlineData("""{"type":"ClusterIP","externalIPs":["172.18.0.150","172.18.0.151"]}""", "", "172.18.0.150,172.18.0.151")]
+    [InlineData("""{"type":"NodePort"}""", """{"loadBalancer":{"ingress":[{"ip":"172.18.0.200"}]}}""", "<none>")]
+    public void Services_ExternalIP_AsKubectl(string spec, string status, string expected)
+    {
+        var withStatus = status.Length > 0 ? ",\"status\":" + status : "";
+        var service = JsonNode.Parse($$"""{"metadata":{"name":"lb","creationTimestamp":"2026-01-01T12:00:00Z"},"spec":{{spec}}{{withStatus}}}""")!.AsObject();
+        Assert.Equal(expected, Row(TablePrinter.Print(ResourceCatalog.Services, service, false, Now))[3]);
+    }
+
     [Fact]
     public void Deployments_ReadyColumn()
     {
