@@ -13,6 +13,9 @@ namespace Podnet.ApiServer.Admission;
 /// </summary>
 internal sealed class AdmissionChain(ServiceAllocator allocator)
 {
+    /// <summary>RBAC's escalation check on roles and bindings (Auth/Rbac/Escalation.cs); null with authorization off.</summary>
+    public Action<ResourceInfo, JsonObject>? Rbac { get; set; }
+
     public void Admit(StoreTransaction txn, ResourceInfo r, JsonObject obj, JsonObject? old)
     {
         Defaults.Apply(r, obj, old);
@@ -27,5 +30,6 @@ internal sealed class AdmissionChain(ServiceAllocator allocator)
         {
             throw ApiException.Invalid(r, obj.Name(), causes);
         }
+        Rbac?.Invoke(r, obj);
     }
 }

@@ -41,6 +41,10 @@ internal static partial class Protobuf
             }
         }
         var obj = new JsonObject { ["apiVersion"] = apiVersion, ["kind"] = kind };
+        if (TryDecodeAuth(apiVersion, kind, raw, obj))
+        {
+            return obj;
+        }
         switch ((apiVersion, kind))
         {
             case ("v1", "Namespace"):
