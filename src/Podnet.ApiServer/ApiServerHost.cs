@@ -108,8 +108,15 @@ public sealed class ApiServerHost : IAsyncDisposable
         var service = new ResourceService(store, admission, TimeProvider.System);
         var pkiDirectory = Path.Combine(options.StateDirectory, "pki");
         var authorizer = new Auth.Rbac.RbacAuthorizer(store, options.Authorization == AuthorizationMode.Rbac);
-        admission.Rbac = (r, obj) => Auth.Rbac.Escalation.Check(authorizer, r, obj);
-        var gate = new Auth.AccessGate(new Auth.Authenticator(KubeletPki.LoadCaCertificate(pkiDirectory), certificates.Token), authorizer);
+        admission.Auth = (txn, r, obj, old) =>
+        {
+            Auth.Rbac.Escalation.Check(authorizer, r, obj);
+            Auth.Tokens.ServiceAccountAdmission.Admit(txn, r, obj, old);
+        };
+        var signer = new Auth.Tokens.TokenSigner(pkiDirectory);
+        var tokens = new Auth.Tokens.ServiceAccountTokens(signer, store, TimeProvider.System, Auth.Tokens.ServiceAccountAdmission.DefaultIssuer);
+        var authenticator = new Auth.Authenticator(KubeletPki.LoadCaCertificate(pkiDirectory), certificates.Token) { Tokens = token => tokens.Authenticate(token).User };
+        var gate = new Auth.AccessGate(authenticator, authorizer, tokens, () => host.Url.ToString());
         service.NamespaceDefaults = txn => Bootstrap.EnsureNamespaceDefaults(service, txn, certificates.CaPem);
         var stopping = CancellationTokenSource.CreateLinkedTokenSource(host._stopping.Token, app.Lifetime.ApplicationStopping).Token;
         var watch = new WatchHandler(store, options.BookmarkInterval, stopping);

@@ -13,8 +13,8 @@ namespace Podnet.ApiServer.Admission;
 /// </summary>
 internal sealed class AdmissionChain(ServiceAllocator allocator)
 {
-    /// <summary>RBAC's escalation check on roles and bindings (Auth/Rbac/Escalation.cs); null with authorization off.</summary>
-    public Action<ResourceInfo, JsonObject>? Rbac { get; set; }
+    /// <summary>The admission of Auth/: RBAC's escalation check on roles and bindings, the ServiceAccount admission on pods.</summary>
+    public Action<StoreTransaction, ResourceInfo, JsonObject, JsonObject?>? Auth { get; set; }
 
     public void Admit(StoreTransaction txn, ResourceInfo r, JsonObject obj, JsonObject? old)
     {
@@ -30,6 +30,6 @@ internal sealed class AdmissionChain(ServiceAllocator allocator)
         {
             throw ApiException.Invalid(r, obj.Name(), causes);
         }
-        Rbac?.Invoke(r, obj);
+        Auth?.Invoke(txn, r, obj, old);
     }
 }

@@ -9,7 +9,7 @@ namespace Podnet.ApiServer.Auth;
 /// authentication (401 when credentials are wrong), impersonation, authorization (403 worded as
 /// upstream). The user is kept on the request for the review APIs and admission.
 /// </summary>
-internal sealed class AccessGate(Authenticator authenticator, RbacAuthorizer authorizer)
+internal sealed class AccessGate(Authenticator authenticator, RbacAuthorizer authorizer, Tokens.ServiceAccountTokens? tokens = null, Func<string>? serverUrl = null)
 {
     private const string UserKey = "podnet.user";
 
@@ -42,9 +42,38 @@ internal sealed class AccessGate(Authenticator authenticator, RbacAuthorizer aut
         return user;
     }
 
-    /// <summary>Serves the authentication and authorization APIs of their own (reviews); false for any other path.</summary>
-    public Task<bool> ServeAsync(HttpContext context, string path, UserInfo user) =>
-        Reviews.TryServeAsync(context, path, user, authorizer);
+    /// <summary>
+    /// Serves the authentication and authorization APIs of their own (reviews, TokenRequest,
+    /// the service-account issuer's OIDC documents); false for any other path.
+    /// </summary>
+    public async Task<bool> ServeAsync(HttpContext context, string path, UserInfo user)
+    {
+        if (tokens is not null)
+        {
+            var trimmed = path.TrimEnd('/');
+            if (context.Request.Method == "GET" && trimmed is "/openid/v1/jwks" or "/.well-known/openid-configuration")
+            {
+                var jwks = trimmed == "/openid/v1/jwks";
+                context.Response.StatusCode = 200;
+                context.Response.ContentType = jwks ? "application/jwk-set+json" : "application/json";
+                var body = jwks ? tokens.Jwks() : tokens.OpenIdConfiguration(serverUrl?.Invoke() ?? "");
+                await context.Response.WriteAsync(body.ToJsonString()).ConfigureAwait(false);
+                return true;
+            }
+            // POST /api/v1/namespaces/NS/serviceaccounts/NAME/token
+            if (path.Trim('/').Split('/') is ["api", "v1", "namespaces", var ns, "serviceaccounts", var name, "token"])
+            {
+                if (context.Request.Method != "POST")
+                {
+                    throw ApiException.MethodNotAllowed("the server does not allow this method on the requested resource");
+                }
+                var request = await Bodies.ReadObjectAsync(context.Request).ConfigureAwait(false);
+                await Bodies.WriteAsync(context.Response, 201, tokens.Request(ns, name, request)).ConfigureAwait(false);
+                return true;
+            }
+        }
+        return await Reviews.TryServeAsync(context, path, user, authorizer, tokens is null ? null : tokens.Review).ConfigureAwait(false);
+    }
 
     /// <summary>The user <see cref="Admit"/> found for this request.</summary>
     public static UserInfo UserOf(HttpContext context) =>

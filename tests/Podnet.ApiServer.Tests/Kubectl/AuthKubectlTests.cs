@@ -185,4 +185,71 @@ public sealed class AuthKubectlTests : KubectlTestBase
         Assert.Equal(HttpStatusCode.Unauthorized, unauthorized.StatusCode);
         Assert.Equal("""{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401}""", await unauthorized.Content.ReadAsStringAsync());
     }
+
+    [Fact]
+    public async Task CreateToken_AuthenticatesAsTheServiceAccount_UntilItIsDeleted()
+    {
+        var ns = ReaderNamespace();
+        var token = Kubectl.Ok("create", "token", "reader", "-n", ns, "--duration=15m").Trim();
+        using var http = ServerFixture.CreateHttpClient(Server.Host.Url, Server.Host.CaPem, token);
+        var pods = await http.GetAsync($"/api/v1/namespaces/{ns}/pods");
+        Assert.Equal(HttpStatusCode.OK, pods.StatusCode);
+        var nodes = await http.GetAsync("/api/v1/nodes");
+        Assert.Equal(HttpStatusCode.Forbidden, nodes.StatusCode);
+        Assert.Equal($"nodes is forbidden: User \"system:serviceaccount:{ns}:reader\" cannot list resource \"nodes\" in API group \"\" at the cluster scope", (string?)JsonNode.Parse(await nodes.Content.ReadAsStringAsync())!["message"]);
+        // TokenReview by the admin names the account; another audience is refused.
+        var reviewBody = """{"apiVersion":"authentication.k8s.io/v1","kind":"TokenReview","spec":{"token":"TOKEN"}}""".Replace("TOKEN", token, StringComparison.Ordinal);
+        var reviewAnswer = await Server.Http.PostAsync("/apis/authentication.k8s.io/v1/tokenreviews", new StringContent(reviewBody, System.Text.Encoding.UTF8, "application/json"));
+        var review = JsonNode.Parse(await reviewAnswer.Content.ReadAsStringAsync())!["status"]!;
+        Assert.True((bool)review["authenticated"]!);
+        Assert.Equal($"system:serviceaccount:{ns}:reader", (string?)review["user"]!["username"]);
+        Assert.Equal(["system:serviceaccounts", $"system:serviceaccounts:{ns}", "system:authenticated"], review["user"]!["groups"]!.AsArray().Select(g => (string?)g));
+        var other = Kubectl.Ok("create", "token", "reader", "-n", ns, "--audience=vault").Trim();
+        using var otherHttp = ServerFixture.CreateHttpClient(Server.Host.Url, Server.Host.CaPem, other);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await otherHttp.GetAsync($"/api/v1/namespaces/{ns}/pods")).StatusCode);
+        var tooShort = Kubectl.Run("create", "token", "reader", "-n", ns, "--duration=5m");
+        Assert.Contains("may not specify a duration less than 10 minutes", tooShort.Error);
+        // The public key verifies the signature; the OIDC document names the issuer.
+        var jwks = JsonNode.Parse(Kubectl.Ok("get", "--raw", "/openid/v1/jwks"))!["keys"]![0]!;
+        Assert.Equal(("EC", "P-256", "ES256"), ((string?)jwks["kty"], (string?)jwks["crv"], (string?)jwks["alg"]));
+        var parts = token.Split('.');
+        using var key = System.Security.Cryptography.ECDsa.Create(new System.Security.Cryptography.ECParameters
+        {
+            Curve = System.Security.Cryptography.ECCurve.NamedCurves.nistP256,
+            Q = new System.Security.Cryptography.ECPoint { X = Base64Url((string)jwks["x"]!), Y = Base64Url((string)jwks["y"]!) },
+        });
+        Assert.True(key.VerifyData(System.Text.Encoding.ASCII.GetBytes(parts[0] + "." + parts[1]), Base64Url(parts[2]), System.Security.Cryptography.HashAlgorithmName.SHA256));
+        var claims = JsonNode.Parse(Base64Url(parts[1]))!;
+        Assert.Equal("https://kubernetes.default.svc.cluster.local", (string?)claims["iss"]);
+        Assert.Equal("reader", (string?)claims["kubernetes.io"]!["serviceaccount"]!["name"]);
+        Assert.Equal(900, (long)claims["exp"]! - (long)claims["iat"]!);
+        Assert.Equal("https://kubernetes.default.svc.cluster.local", (string?)JsonNode.Parse(Kubectl.Ok("get", "--raw", "/.well-known/openid-configuration"))!["issuer"]);
+        // Deleting the ServiceAccount revokes its tokens.
+        Kubectl.Ok("delete", "serviceaccount", "reader", "-n", ns);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync($"/api/v1/namespaces/{ns}/pods")).StatusCode);
+    }
+
+    [Fact]
+    public async Task PodBoundToken_DiesWithThePod_AndPodsNeedTheirServiceAccount()
+    {
+        var ns = ReaderNamespace();
+        var missing = Kubectl.Run("run", "nosa", "--image=agnhost", "-n", ns, "--overrides={\"spec\":{\"serviceAccountName\":\"ghost\"}}");
+        Assert.Contains($"pods \"nosa\" is forbidden: error looking up service account {ns}/ghost: serviceaccount \"ghost\" not found", missing.Error);
+        Kubectl.Ok("run", "p", "--image=agnhost", "-n", ns, "--overrides={\"spec\":{\"serviceAccountName\":\"reader\"}}");
+        var token = Kubectl.Ok("create", "token", "reader", "-n", ns, "--bound-object-kind=Pod", "--bound-object-name=p").Trim();
+        var claims = JsonNode.Parse(Base64Url(token.Split('.')[1]))!;
+        Assert.Equal("p", (string?)claims["kubernetes.io"]!["pod"]!["name"]);
+        using var http = ServerFixture.CreateHttpClient(Server.Host.Url, Server.Host.CaPem, token);
+        var whoami = await http.PostAsync("/apis/authentication.k8s.io/v1/selfsubjectreviews", new StringContent("{}", System.Text.Encoding.UTF8, "application/json"));
+        var extra = JsonNode.Parse(await whoami.Content.ReadAsStringAsync())!["status"]!["userInfo"]!["extra"]!;
+        Assert.Equal("p", (string?)extra["authentication.kubernetes.io/pod-name"]![0]);
+        Kubectl.Ok("delete", "pod", "p", "-n", ns, "--grace-period=0", "--force");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync($"/api/v1/namespaces/{ns}/pods")).StatusCode);
+    }
+
+    private static byte[] Base64Url(string text)
+    {
+        var s = text.Replace('-', '+').Replace('_', '/');
+        return Convert.FromBase64String(s.PadRight(s.Length + ((4 - (s.Length % 4)) % 4), '='));
+    }
 }
