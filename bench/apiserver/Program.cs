@@ -16,20 +16,43 @@ var warmup = Flag("--warmup", 2_000);
 // The reference figure is kube-apiserver's alone, so by default the server runs without the
 // controllers (`--controllers all` measures them in the same process too).
 var controllers = Array.IndexOf(args, "--controllers") is var c and >= 0 && c + 1 < args.Length ? args[c + 1] : "none";
+var binaryPath = Array.IndexOf(args, "--podnet") is var b and >= 0 && b + 1 < args.Length ? args[b + 1] : null;
+// Authorization off (AlwaysAllow, the system:masters token) and on (RBAC: every request by a
+// ServiceAccount bound through a RoleBinding among 1,000 Roles and RoleBindings), one server each.
+var off = await Run("AlwaysAllow");
+var on = await Run("RBAC");
+Console.WriteLine();
+Console.WriteLine($"{"authorization",-28}{"off",16}{"on (RBAC)",16}{"ratio",10}");
+Console.WriteLine($"{"creates/s",-28}{off.Rate,16:F0}{on.Rate,16:F0}{on.Rate / off.Rate,10:F2} (target >= 0.9)");
+Console.WriteLine($"{"memory RSS peak (MB)",-28}{off.Peak / 1048576.0,16:F0}{on.Peak / 1048576.0,16:F0}{"",10} (added {(on.Peak - off.Peak) / 1048576.0:F1} MB, with the 1,000 roles and bindings)");
+
+async Task<(double Rate, long Peak)> Run(string authorization)
+{
 var state = Directory.CreateTempSubdirectory("podnet-bench-").FullName;
 try
 {
-    using var server = ServerUnderTest.Start(state, controllers, Array.IndexOf(args, "--podnet") is var b and >= 0 && b + 1 < args.Length ? args[b + 1] : null);
+    using var server = ServerUnderTest.Start(state, controllers, binaryPath, authorization);
     var clients = new List<Kubernetes> { server.Client() };
     var setup = clients[^1];
-    var lean = Enumerable.Range(0, Writers + Watchers).Select(_ => server.Lean()).ToList();
+    string? token = null;
+    if (authorization == "RBAC")
+    {
+        token = await RbacSetupAsync(setup);
+    }
+    var lean = Enumerable.Range(0, Writers + Watchers).Select(_ => server.Lean(token)).ToList();
     var payload = new string('x', 200);
 
     // One phase: `count` ConfigMaps created in namespace `ns` by the writers while the watchers
     // follow that namespace from its list's resourceVersion.
     async Task<(double Seconds, List<double> Delays, double ServerCpu, double ClientCpu)> Phase(string ns, int count, bool protobuf = false)
     {
-        await setup.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = ns } });
+        try
+        {
+            await setup.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = ns } });
+        }
+        catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.Conflict)
+        {
+        }
         var startRv = (await setup.CoreV1.ListNamespacedConfigMapAsync(ns)).Metadata.ResourceVersion;
         var acked = new ConcurrentDictionary<string, long>();
         var seen = Enumerable.Range(0, Watchers).Select(_ => new ConcurrentDictionary<string, long>()).ToArray();
@@ -94,7 +117,7 @@ try
     var floorSeconds = Floor.Run(Path.Combine(state, "floor.db"), objects, payload);
     var floorRate = objects / floorSeconds;
 
-    Console.WriteLine($"objects {objects} after a warm-up of {warmup}, {Writers} writers over HTTPS, {Watchers} watchers, server controllers: {controllers}");
+    Console.WriteLine($"authorization {authorization}: objects {objects} after a warm-up of {warmup}, {Writers} writers over HTTPS, {Watchers} watchers, server controllers: {controllers}");
     Console.WriteLine($"{"",-28}{"podnet server",16}{"SQLite floor",16}{"ratio",10}");
     Console.WriteLine($"{"creates/s",-28}{serverRate,16:F0}{floorRate,16:F0}{serverRate / floorRate,10:F2}");
     if (warmup > 0)
@@ -120,10 +143,42 @@ try
     {
         client.Dispose();
     }
+    return (serverRate, peak);
 }
 finally
 {
     Directory.Delete(state, recursive: true);
 }
+}
+
+// 1,000 Roles and RoleBindings in each benchmark namespace, one of which lets the ServiceAccount
+// bench/writer write and watch ConfigMaps there; returns a token of that account.
+async Task<string> RbacSetupAsync(Kubernetes setup)
+{
+    foreach (var ns in new[] { "warmup", "bench" })
+    {
+        await setup.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = ns } });
+        await setup.CoreV1.CreateNamespacedServiceAccountAsync(new V1ServiceAccount { Metadata = new V1ObjectMeta { Name = "writer" } }, ns);
+        for (var i = 0; i < 1000; i++)
+        {
+            var writer = i == 500;
+            await setup.RbacAuthorizationV1.CreateNamespacedRoleAsync(new V1Role
+            {
+                Metadata = new V1ObjectMeta { Name = $"role-{i:D4}" },
+                Rules = [new V1PolicyRule { ApiGroups = [""], Resources = [writer ? "configmaps" : $"widgets{i}"], Verbs = ["create", "get", "list", "watch"] }],
+            }, ns);
+            await setup.RbacAuthorizationV1.CreateNamespacedRoleBindingAsync(new V1RoleBinding
+            {
+                Metadata = new V1ObjectMeta { Name = $"binding-{i:D4}" },
+                RoleRef = new V1RoleRef { ApiGroup = "rbac.authorization.k8s.io", Kind = "Role", Name = $"role-{i:D4}" },
+                Subjects = [writer ? new Rbacv1Subject { Kind = "ServiceAccount", Name = "writer", NamespaceProperty = "bench" } : new Rbacv1Subject { Kind = "User", Name = $"user-{i}", ApiGroup = "rbac.authorization.k8s.io" }],
+            }, ns);
+        }
+    }
+    // The token names bench/writer; the binding in warmup names that same account.
+    var answer = await setup.CoreV1.CreateNamespacedServiceAccountTokenAsync(new Authenticationv1TokenRequest { Spec = new V1TokenRequestSpec { ExpirationSeconds = 3600 } }, "writer", "bench");
+    return answer.Status.Token;
+}
+
 
 static double Percentile(List<double> sorted, double p) => sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)(p * sorted.Count))];

@@ -15,12 +15,12 @@ internal sealed class ServerUnderTest : IDisposable
         _state = state;
     }
 
-    public static ServerUnderTest Start(string state, string controllers, string? binary = null)
+    public static ServerUnderTest Start(string state, string controllers, string? binary = null, string authorization = "RBAC")
     {
         // The build users run (bin/podnet, made by ./podnet, whose `server` becomes the NativeAOT
         // bin/podnet-apiserver with the same pid), not a copy beside this benchmark.
         var info = new ProcessStartInfo(binary ?? PodnetBinary()) { UseShellExecute = false, RedirectStandardError = true };
-        foreach (var argument in new[] { "server", "--state", state, "--port", "0", "--controllers", controllers })
+        foreach (var argument in new[] { "server", "--state", state, "--port", "0", "--controllers", controllers, "--authorization-mode", authorization })
         {
             info.ArgumentList.Add(argument);
         }
@@ -51,10 +51,11 @@ internal sealed class ServerUnderTest : IDisposable
         throw new InvalidOperationException("bin/podnet not found: build it with ./podnet build");
     }
 
-    public LeanClient Lean()
+    /// <summary>A lean client with <paramref name="token"/>, else the server's legacy token (system:masters).</summary>
+    public LeanClient Lean(string? token = null)
     {
         var config = KubernetesClientConfiguration.BuildConfigFromConfigFile(Path.Combine(_state, "kubeconfig"));
-        return new LeanClient(new Uri(config.Host), File.ReadAllText(Path.Combine(_state, "pki", "ca.crt")), config.AccessToken);
+        return new LeanClient(new Uri(config.Host), File.ReadAllText(Path.Combine(_state, "pki", "ca.crt")), token ?? File.ReadAllText(Path.Combine(_state, "pki", "token")).Trim());
     }
 
     public Kubernetes Client() => new(KubernetesClientConfiguration.BuildConfigFromConfigFile(Path.Combine(_state, "kubeconfig")));

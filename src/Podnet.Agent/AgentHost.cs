@@ -44,7 +44,7 @@ public static class AgentHost
         Core.Nft.INftRunner nft = library is not null ? library : new Kernel.NftRunner(self);
         var policy = new Policy.PolicyEngine(options, pods, namespaces, policies, nft);
         var drops = new Policy.PolicyDrops(options, policy);
-        var starter = new PodStarter(options, network, new ServiceAccountFiles(config.AccessToken ?? "", CaPem(config)))
+        var starter = new PodStarter(options, network, new ServiceAccountFiles(CaPem(config)))
         {
             BeforeContainers = policy.BeforeContainersStart,
         };

@@ -25,12 +25,13 @@ internal static class ServerCommand
     private static readonly Option<int> MaxMutatingRequestsInFlight = new("--max-mutating-requests-inflight") { Description = "Writes served at once; more are answered 429 with Retry-After: 1. 0 is no limit.", DefaultValueFactory = _ => 200 };
     private static readonly Option<string> RequestTimeout = new("--request-timeout") { Description = "A request (not a watch) still running after this is answered 504 Timeout and stopped (like 60s, 1m0s, 500ms; 0 is none).", DefaultValueFactory = _ => "1m0s" };
     private static readonly Option<string> NodeGrace = new("--node-monitor-grace-period") { Description = "How long a node may go without renewing its Lease before the controllers mark it Unknown (like 40s, 5s).", DefaultValueFactory = _ => "40s" };
+    private static readonly Option<string> AuthorizationModeOption = new("--authorization-mode") { Description = "RBAC (default), or AlwaysAllow: every authenticated request is allowed (benchmarks).", DefaultValueFactory = _ => "RBAC" };
     private static readonly Option<string> Controllers = new("--controllers") { Description = $"Controllers to run, comma-separated: {string.Join(", ", ApiServerOptions.KnownControllers)} (default all).", DefaultValueFactory = _ => "all" };
 
     public static RootCommand Create()
     {
         var command = new RootCommand("Run the Kubernetes-compatible API server (and its controllers) without a lab.");
-        foreach (var option in new Option[] { State, Port, Bind, ServiceCidr, NodePortRange, ClusterCidr, LabNetns, LabAddress, LabPort, LoadBalancerPool, NodeGrace, Controllers, MaxRequestsInFlight, MaxMutatingRequestsInFlight, RequestTimeout })
+        foreach (var option in new Option[] { State, Port, Bind, ServiceCidr, NodePortRange, ClusterCidr, LabNetns, LabAddress, LabPort, LoadBalancerPool, NodeGrace, Controllers, MaxRequestsInFlight, MaxMutatingRequestsInFlight, RequestTimeout, AuthorizationModeOption })
         {
             command.Options.Add(option);
         }
@@ -174,8 +175,15 @@ internal static class ServerCommand
         {
             throw new FormatException("--max-requests-inflight, --max-mutating-requests-inflight: must be 0 (no limit) or more");
         }
+        var authorization = parse.GetValue(AuthorizationModeOption) switch
+        {
+            "RBAC" => AuthorizationMode.Rbac,
+            "AlwaysAllow" => AuthorizationMode.AlwaysAllow,
+            var other => throw new FormatException($"--authorization-mode: unknown mode \"{other}\" (RBAC or AlwaysAllow)"),
+        };
         return new ApiServerOptions
         {
+            Authorization = authorization,
             MaxRequestsInFlight = inFlight,
             MaxMutatingRequestsInFlight = mutatingInFlight,
             RequestTimeout = ParseTimeout(parse.GetValue(RequestTimeout)!),

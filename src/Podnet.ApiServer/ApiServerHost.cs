@@ -89,7 +89,7 @@ public sealed class ApiServerHost : IAsyncDisposable
                 kestrel.ListenHandle(labListener.Handle, listen =>
                 {
                     listen.Protocols = HttpProtocols.Http1AndHttp2;
-                    listen.UseHttps(certificates.Serving);
+                    listen.UseHttps(Auth.ClientCertificates.Https(certificates.Serving));
                 });
             }
             foreach (var address in options.BindAddresses)
@@ -97,14 +97,26 @@ public sealed class ApiServerHost : IAsyncDisposable
                 kestrel.Listen(address, options.Port, listen =>
                 {
                     listen.Protocols = HttpProtocols.Http1AndHttp2;
-                    listen.UseHttps(certificates.Serving);
+                    listen.UseHttps(Auth.ClientCertificates.Https(certificates.Serving));
                 });
             }
         });
         var app = builder.Build();
         var host = new ApiServerHost(app, store, certificates, options);
         var allocator = new ServiceAllocator(options.ServiceCidrs, options.NodePortMin, options.NodePortMax, Random.Shared);
-        var service = new ResourceService(store, new AdmissionChain(allocator), TimeProvider.System);
+        var admission = new AdmissionChain(allocator);
+        var service = new ResourceService(store, admission, TimeProvider.System);
+        var pkiDirectory = Path.Combine(options.StateDirectory, "pki");
+        var authorizer = new Auth.Rbac.RbacAuthorizer(store, options.Authorization == AuthorizationMode.Rbac);
+        admission.Auth = (txn, r, obj, old) =>
+        {
+            Auth.Rbac.Escalation.Check(authorizer, r, obj);
+            Auth.Tokens.ServiceAccountAdmission.Admit(txn, r, obj, old);
+        };
+        var signer = new Auth.Tokens.TokenSigner(pkiDirectory);
+        var tokens = new Auth.Tokens.ServiceAccountTokens(signer, store, TimeProvider.System, Auth.Tokens.ServiceAccountAdmission.DefaultIssuer);
+        var authenticator = new Auth.Authenticator(KubeletPki.LoadCaCertificate(pkiDirectory), certificates.Token) { Tokens = token => tokens.Authenticate(token).User };
+        var gate = new Auth.AccessGate(authenticator, authorizer, tokens, () => host.Url.ToString());
         service.NamespaceDefaults = txn => Bootstrap.EnsureNamespaceDefaults(service, txn, certificates.CaPem);
         var stopping = CancellationTokenSource.CreateLinkedTokenSource(host._stopping.Token, app.Lifetime.ApplicationStopping).Token;
         var watch = new WatchHandler(store, options.BookmarkInterval, stopping);
@@ -115,7 +127,7 @@ public sealed class ApiServerHost : IAsyncDisposable
             KubeletPki.LoadCaCertificate(pki),
             options.KubeletSocket);
         host._kubelets = kubelets;
-        var handler = new Lazy<ApiHandler>(() => new ApiHandler(service, watch, certificates.Token, serverAddress!)
+        var handler = new Lazy<ApiHandler>(() => new ApiHandler(service, watch, gate, serverAddress!)
         {
             Kubelets = new Streaming.KubeletStreamBackend(service, kubelets),
             Transports = options.StreamTransports ?? [new Streaming.WebSocketTransport(), new Streaming.Spdy.SpdyTransport()],
@@ -132,12 +144,15 @@ public sealed class ApiServerHost : IAsyncDisposable
         serverAddress = Endpoint(advertise, advertisePort);
         host.Url = new Uri($"https://{Endpoint(options.BindAddresses[0].Equals(IPAddress.Any) ? IPAddress.Loopback : options.BindAddresses[0], host.Port)}/");
         await Bootstrap.EnsureAsync(service, options, advertise, advertisePort, certificates.CaPem).ConfigureAwait(false);
+        await Auth.Rbac.BootstrapPolicy.EnsureAsync(service).ConfigureAwait(false);
+        await Auth.Rbac.ClusterRoleAggregation.ReconcileAsync(service).ConfigureAwait(false);
         if (options.Lab is not null)
         {
             Kubeconfig.Write(Path.Combine(options.StateDirectory, "kubeconfig-lab"), new Uri($"https://{serverAddress}/"), certificates.CaPem, certificates.Token);
         }
         host._sweeper = host.SweepAsync(service, stopping);
-        Kubeconfig.Write(host.KubeconfigPath, host.Url, certificates.CaPem, certificates.Token);
+        var (adminCert, adminKey) = Auth.ClientCertificates.LoadOrIssue(pkiDirectory, "admin", pkiDirectory, Auth.ClientCertificates.AdminUser, [Auth.UserInfo.Masters]);
+        Kubeconfig.WriteWithCertificate(host.KubeconfigPath, host.Url, certificates.CaPem, adminCert, adminKey);
         return host;
     }
 
@@ -173,6 +188,7 @@ public sealed class ApiServerHost : IAsyncDisposable
                 try
                 {
                     await service.SweepAsync().ConfigureAwait(false);
+                    await Auth.Rbac.ClusterRoleAggregation.ReconcileAsync(service).ConfigureAwait(false);
                     await service.Store.WriteAsync(txn =>
                     {
                         Bootstrap.EnsureNamespaceDefaults(service, txn, Certificates.CaPem);

@@ -61,6 +61,9 @@ public sealed record ApiServerOptions
     /// </summary>
     public IReadOnlyList<Streaming.IStreamTransport>? StreamTransports { get; init; }
 
+    /// <summary>kube-apiserver's --authorization-mode: RBAC (the default) or AlwaysAllow (every authenticated request; benchmarks).</summary>
+    public AuthorizationMode Authorization { get; init; } = AuthorizationMode.Rbac;
+
     /// <summary>Address the `kubernetes` Service's EndpointSlice points at: the lab address, else the first bind address that is not a wildcard.</summary>
     public IPAddress AdvertiseAddress =>
         Lab?.Address ?? BindAddresses.FirstOrDefault(a => !a.Equals(IPAddress.Any) && !a.Equals(IPAddress.IPv6Any)) ?? IPAddress.Loopback;
@@ -78,6 +81,12 @@ public sealed record ApiServerOptions
         }
         throw new FormatException($"'{text}' is not a port range like 30000-32767");
     }
+}
+
+public enum AuthorizationMode
+{
+    Rbac,
+    AlwaysAllow,
 }
 
 /// <param name="Handle">The file descriptor of a bound, listening TCP socket.</param>

@@ -94,7 +94,8 @@ public sealed partial class PodManager
         var allocatable = nodes.Cache.Get(null, options.NodeName)?.Status?.Allocatable is { } a
             ? new Dictionary<string, ResourceQuantity>(a, StringComparer.Ordinal)
             : new Dictionary<string, ResourceQuantity>(StringComparer.Ordinal);
-        return new VolumeInputs(configMaps, secrets, starter.Token, allocatable);
+        var automount = await _tokens.AutomountAsync(pod, token);
+        return new VolumeInputs(configMaps, secrets, await _tokens.ForAsync(pod, token), allocatable, automount);
     }
 
     /// <summary>Writes the pod's data volumes again when their objects (or the pod's labels and annotations) changed.</summary>
@@ -271,6 +272,7 @@ public sealed partial class PodManager
         PodRecordStore.Delete(options.PodsDirectory, record.Uid);
         _events.Forget(record.Uid);
         _records.Remove(record.Uid);
+        _tokens.Forget(record.Uid);
         _posted.Remove(record.Uid);
         _saved.Remove(record.Uid);
         options.Log($"removed {record.Namespace}/{record.Name}");

@@ -46,6 +46,7 @@ public sealed partial class PodManager(
     private readonly Dictionary<string, DateTime> _retryAt = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _startFailures = new(StringComparer.Ordinal);
     private readonly PodEvents _events = new(client, options.NodeName, options.Log);
+    private readonly PodTokens _tokens = new(client, TimeProvider.System);
 
     public async Task RunAsync(CancellationToken token)
     {

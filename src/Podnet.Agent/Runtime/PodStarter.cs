@@ -24,9 +24,6 @@ public sealed class PodStarter(AgentOptions options, PodNetwork network, Service
     public VolumePlan PlanVolumes(V1Pod pod) =>
         VolumePlanner.Plan(pod, PodRecordStore.DirectoryOf(options.PodsDirectory, pod.Metadata.Uid), HostPathRoot);
 
-    /// <summary>The token projected serviceAccountToken sources get (the lab's service-account token).</summary>
-    public string Token => account.Token;
-
     /// <summary>
     /// Starts the pod: volumes first (a volume that cannot be made fails the start before any
     /// network exists), then network, sandbox and containers. A container that cannot start is
@@ -82,7 +79,7 @@ public sealed class PodStarter(AgentOptions options, PodNetwork network, Service
                 PodRecordStore.DirectoryOf(options.PodsDirectory, uid),
                 PodDns.Build(meta.NamespaceProperty, dns, new NodeDns(options.ClusterDns, options.ClusterDomain, ReadHostResolvConf())),
                 PodHosts.Build(hostname, pod.Spec?.Subdomain, meta.NamespaceProperty, options.ClusterDomain, ips, aliases),
-                account.For(meta.NamespaceProperty),
+                inputs.AutomountServiceAccountToken ? account.For(meta.NamespaceProperty, inputs.Token) : new Dictionary<string, string>(),
                 Path.Combine(options.StateDirectory, "shared"))
             {
                 Mounts = mounts,
@@ -251,12 +248,13 @@ public sealed class PodStarter(AgentOptions options, PodNetwork network, Service
     }
 }
 
-/// <summary>The files a pod gets at /var/run/secrets/kubernetes.io/serviceaccount: token, ca.crt, namespace.</summary>
-public sealed class ServiceAccountFiles(string token, string caCertificate)
+/// <summary>
+/// The files a pod gets at /var/run/secrets/kubernetes.io/serviceaccount: token (the pod's own,
+/// bound to it: <see cref="PodTokens"/>), ca.crt, namespace.
+/// </summary>
+public sealed class ServiceAccountFiles(string caCertificate)
 {
-    public string Token => token;
-
-    public IReadOnlyDictionary<string, string> For(string ns) =>
+    public IReadOnlyDictionary<string, string> For(string ns, string token) =>
         new Dictionary<string, string> { ["token"] = token, ["ca.crt"] = caCertificate, ["namespace"] = ns };
 }
 

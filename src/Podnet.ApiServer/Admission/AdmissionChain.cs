@@ -13,6 +13,9 @@ namespace Podnet.ApiServer.Admission;
 /// </summary>
 internal sealed class AdmissionChain(ServiceAllocator allocator)
 {
+    /// <summary>The admission of Auth/: RBAC's escalation check on roles and bindings, the ServiceAccount admission on pods.</summary>
+    public Action<StoreTransaction, ResourceInfo, JsonObject, JsonObject?>? Auth { get; set; }
+
     public void Admit(StoreTransaction txn, ResourceInfo r, JsonObject obj, JsonObject? old)
     {
         Defaults.Apply(r, obj, old);
@@ -31,5 +34,6 @@ internal sealed class AdmissionChain(ServiceAllocator allocator)
         {
             throw ApiException.Invalid(r, obj.Name(), causes);
         }
+        Auth?.Invoke(txn, r, obj, old);
     }
 }

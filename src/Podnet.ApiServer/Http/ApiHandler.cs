@@ -9,18 +9,18 @@ namespace Podnet.ApiServer.Http;
 /// The one endpoint behind every path: authentication, then discovery, health, or a resource
 /// verb decoded from the method, the path and the query, answered as kube-apiserver would.
 /// </summary>
-internal sealed partial class ApiHandler(ResourceService service, WatchHandler watch, string token, string serverAddress)
+internal sealed partial class ApiHandler(ResourceService service, WatchHandler watch, Auth.AccessGate gate, string serverAddress)
 {
-    private static readonly HashSet<string> Anonymous = ["/healthz", "/livez", "/readyz", "/version"];
 
     public async Task HandleAsync(HttpContext context)
     {
         try
         {
             var path = context.Request.Path.Value ?? "/";
-            if (!Anonymous.Contains(path.TrimEnd('/')) && context.Request.Headers.Authorization != $"Bearer {token}")
+            var user = gate.Admit(context);
+            if (await gate.ServeAsync(context, path, user).ConfigureAwait(false))
             {
-                throw new ApiException(401, "Unauthorized", "Unauthorized");
+                return;
             }
             if (await ServeStreamingAsync(context, path).ConfigureAwait(false) || await ServeNonResourceAsync(context, path).ConfigureAwait(false))
             {

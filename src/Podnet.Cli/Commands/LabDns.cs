@@ -81,6 +81,8 @@ internal static class LabDns
                     Metadata = new V1ObjectMeta { Labels = Labels },
                     Spec = new V1PodSpec
                     {
+                        // Its own account (deploy/rbac.yaml's podnet:dns), never an admin credential.
+                        ServiceAccountName = Name,
                         DnsPolicy = "Default",
                         Containers =
                         [
@@ -112,6 +114,7 @@ internal static class LabDns
         using var client = new Kubernetes(KubeconfigFile.Load(state.Kubeconfig));
         try
         {
+            await LabRbac.EnsureAsync(client, token);
             try
             {
                 await client.CoreV1.CreateNamespacedServiceAsync(BuildService(plan), Namespace, cancellationToken: token);

@@ -21,6 +21,10 @@ internal sealed class ApiClient : IDisposable
         var config = KubeconfigFile.Load(kubeconfig);
         var ca = config.SslCaCerts;
         var handler = new HttpClientHandler();
+        if (ClientCertificate(config) is { } certificate)
+        {
+            handler.ClientCertificates.Add(certificate);
+        }
         if (config.SkipTlsVerify)
         {
             handler.ServerCertificateCustomValidationCallback = (_, _, _, _) => true;
@@ -44,6 +48,16 @@ internal sealed class ApiClient : IDisposable
         {
             _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         }
+    }
+
+    /// <summary>The kubeconfig user's client certificate (inline data or files), as the API server authenticates the admin.</summary>
+    private static X509Certificate2? ClientCertificate(KubernetesClientConfiguration config)
+    {
+        static string Text(string? data, string? file) =>
+            data is { Length: > 0 } ? System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(data)) : file is { Length: > 0 } ? File.ReadAllText(file) : "";
+        var certificate = Text(config.ClientCertificateData, config.ClientCertificateFilePath);
+        var key = Text(config.ClientCertificateKeyData, config.ClientKeyFilePath);
+        return certificate.Length > 0 && key.Length > 0 ? X509Certificate2.CreateFromPem(certificate, key) : null;
     }
 
     /// <summary>GETs <paramref name="path"/>; returns the status code and the body as JSON (null when not JSON).</summary>

@@ -183,7 +183,11 @@ public sealed class CrudTests(ServerFixture server) : IClassFixture<ServerFixtur
         using var unknown = await server.Http.GetAsync("api/v1/widgets");
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
         using var anonymous = new HttpClient(new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, _, _, _) => true }) { BaseAddress = server.Host.Url };
-        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("api/v1/namespaces")).StatusCode);
+        // No credentials is system:anonymous, whom RBAC lets see only /healthz, /livez, /readyz and /version.
+        Assert.Equal(HttpStatusCode.Forbidden, (await anonymous.GetAsync("api/v1/namespaces")).StatusCode);
+        using var wrongToken = new HttpRequestMessage(HttpMethod.Get, "version");
+        wrongToken.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "wrong");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.SendAsync(wrongToken)).StatusCode);
         Assert.Equal("ok", await anonymous.GetStringAsync("readyz"));
         Assert.Contains("\"gitVersion\":\"v1.32.4\"", await anonymous.GetStringAsync("version"));
     }

@@ -38,11 +38,12 @@ public class ServerFixture : IAsyncLifetime
     public static HttpClient CreateHttpClient(ApiServerHost host) => CreateHttpClient(host.Url, host.CaPem, host.Token);
 
     /// <summary>A client that trusts only the server's CA and sends its token.</summary>
-    public static HttpClient CreateHttpClient(Uri url, string caPem, string token)
+    public static HttpClient CreateHttpClient(Uri url, string caPem, string token, X509Certificate2? clientCertificate = null)
     {
         var ca = X509Certificate2.CreateFromPem(caPem);
         var handler = new HttpClientHandler
         {
+            ClientCertificateOptions = ClientCertificateOption.Manual,
             ServerCertificateCustomValidationCallback = (_, certificate, _, _) =>
             {
                 using var chain = new X509Chain();
@@ -52,6 +53,10 @@ public class ServerFixture : IAsyncLifetime
                 return certificate is not null && chain.Build(certificate);
             },
         };
+        if (clientCertificate is not null)
+        {
+            handler.ClientCertificates.Add(clientCertificate);
+        }
         var http = new HttpClient(handler) { BaseAddress = url, Timeout = TimeSpan.FromSeconds(30) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return http;

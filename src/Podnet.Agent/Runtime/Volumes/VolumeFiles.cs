@@ -18,7 +18,8 @@ public sealed record VolumeInputs(
     IReadOnlyDictionary<string, V1ConfigMap> ConfigMaps,
     IReadOnlyDictionary<string, V1Secret> Secrets,
     string Token,
-    IReadOnlyDictionary<string, ResourceQuantity> NodeAllocatable)
+    IReadOnlyDictionary<string, ResourceQuantity> NodeAllocatable,
+    bool AutomountServiceAccountToken = true)
 {
     public static readonly VolumeInputs None = new(new Dictionary<string, V1ConfigMap>(), new Dictionary<string, V1Secret>(), "", new Dictionary<string, ResourceQuantity>());
 }
