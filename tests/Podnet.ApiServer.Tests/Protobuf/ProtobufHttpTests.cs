@@ -24,7 +24,8 @@ public sealed class ProtobufHttpTests(ServerFixture server) : IClassFixture<Serv
     {
         var r = ResourceCatalog.Get(key);
         var ns = r.Namespaced ? await NamespaceAsync() : null;
-        var name = "pb-" + Guid.NewGuid().ToString("N")[..8];
+        // An IPAddress is named by its address.
+        var name = r.Kind == "IPAddress" ? $"10.99.{Random.Shared.Next(256)}.{Random.Shared.Next(1, 255)}" : "pb-" + Guid.NewGuid().ToString("N")[..8];
         var collection = Collection(r, ns);
 
         var created = await Client.SendAsync(HttpMethod.Post, collection, Sample(r, name, ns));
@@ -220,6 +221,10 @@ public sealed class ProtobufHttpTests(ServerFixture server) : IClassFixture<Serv
             "Lease" => JsonNode.Parse("""{"spec":{"holderIdentity":"h","leaseDurationSeconds":10,"renewTime":"2024-01-02T03:04:05.123456Z"}}""")!.AsObject(),
             "Role" or "ClusterRole" => JsonNode.Parse("""{"rules":[{"apiGroups":[""],"resources":["pods"],"verbs":["get","list"]}]}""")!.AsObject(),
             "RoleBinding" or "ClusterRoleBinding" => JsonNode.Parse("""{"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"view"},"subjects":[{"kind":"User","apiGroup":"rbac.authorization.k8s.io","name":"alice"}]}""")!.AsObject(),
+            "Ingress" => JsonNode.Parse("""{"spec":{"defaultBackend":{"service":{"name":"web","port":{"number":80}}},"rules":[{"host":"a.example.com","http":{"paths":[{"path":"/","pathType":"Prefix","backend":{"service":{"name":"web","port":{"name":"http"}}}}]}}]}}""")!.AsObject(),
+            "IngressClass" => JsonNode.Parse("""{"spec":{"controller":"example.com/ingress"}}""")!.AsObject(),
+            "ServiceCIDR" => JsonNode.Parse("""{"spec":{"cidrs":["10.97.0.0/24"]}}""")!.AsObject(),
+            "IPAddress" => JsonNode.Parse("""{"spec":{"parentRef":{"group":"","resource":"services","namespace":"default","name":"owner"}}}""")!.AsObject(),
             "Node" => JsonNode.Parse("""{"spec":{"podCIDR":"10.244.9.0/24","taints":[{"key":"k","effect":"NoSchedule"}]}}""")!.AsObject(),
             _ => new JsonObject(),
         };
