@@ -155,6 +155,7 @@ public sealed class PodRuntimeLabTests(PodRuntimeLab fixture) : IClassFixture<Po
             kind: Pod
             metadata: {name: ps}
             spec:
+              shareProcessNamespace: true   # one PID namespace for the pod (without it, each container has its own: KubeletLabTests)
               containers:
               - {name: a, image: busybox, command: [sleep, '3601']}
               - {name: b, image: busybox, command: [sleep, '3602']}
