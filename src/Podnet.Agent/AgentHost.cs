@@ -35,6 +35,7 @@ public static class AgentHost
         var policies = new Informer<V1NetworkPolicy>(ListWatches.NetworkPolicies(client), informerOptions);
         var services = new Informer<V1Service>(ListWatches.Services(client), informerOptions);
         var slices = new Informer<V1EndpointSlice>(ListWatches.EndpointSlices(client), informerOptions);
+        var serviceCidrs = new Informer<V1ServiceCIDR>(ListWatches.ServiceCidrs(client), informerOptions);
 
         var cni = new CniClient([options.CniBinDirectory], options.CniCacheDirectory);
         var network = new PodNetwork(options, cni);
@@ -50,8 +51,8 @@ public static class AgentHost
         };
         var probes = new Probes(family => new Socket(family, SocketType.Stream, ProtocolType.Tcp));
         var manager = new PodManager(options, client, pods, services, nodes, starter, network, probes);
-        var routing = new RoutingController(options, nodes, nft);
-        var proxy = new Proxy.ServiceProxy(options, services, slices, nft, self, nodes);
+        var routing = new RoutingController(options, nodes, nft, serviceCidrs);
+        var proxy = new Proxy.ServiceProxy(options, services, slices, nft, self, nodes, serviceCidrs);
         proxy.HealthChecks = new Proxy.ServiceHealthServer(options.NodeAddresses, () => proxy.Healthy, options.Log);
         var announcer = new Proxy.Announcer(options, services, slices, nodes, self);
 
@@ -61,6 +62,7 @@ public static class AgentHost
             pods.RunAsync(token),
             services.RunAsync(token),
             slices.RunAsync(token),
+            serviceCidrs.RunAsync(token),
             namespaces.RunAsync(token),
             policies.RunAsync(token),
             proxy.RunAsync(token),

@@ -244,6 +244,48 @@ public sealed class ServiceProxyTests(LabFixture lab) : IClassFixture<LabFixture
     }
 
     [PrivilegedFact]
+    public async Task AnotherServiceCidr_WidensTheRange_AndTheNodesDataPathsFollowIt()
+    {
+        var (_, client) = await PodsAsync();
+        using var n1 = lab.HostNetns("n1");
+        // Not adjacent to 10.96.0.0/16: nft would print the two as one interval.
+        await lab.Client.NetworkingV1.CreateServiceCIDRAsync(new V1ServiceCIDR { Metadata = new V1ObjectMeta { Name = "extra" }, Spec = new V1ServiceCIDRSpec { Cidrs = ["10.98.0.0/24"] } });
+        async Task WaitForRangeAsync(bool present)
+        {
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (true)
+            {
+                var proxy = Tools.Run(n1, "nft", "list", "table", "ip", "podnet-proxy").StandardOutput;
+                var egress = Tools.Run(n1, "nft", "list", "table", "inet", "podnet-egress").StandardOutput;
+                if (proxy.Contains("10.98.0.0/24", StringComparison.Ordinal) == present && egress.Contains("10.98.0.0/24", StringComparison.Ordinal) == present)
+                {
+                    return;
+                }
+                Assert.True(DateTime.UtcNow < deadline, $"the node's tables did not {(present ? "take" : "drop")} 10.98.0.0/24:\n{proxy}\n{egress}");
+                await Task.Delay(100);
+            }
+        }
+        await WaitForRangeAsync(present: true);
+
+        // A ClusterIP from the new range is allocated and answers from a pod.
+        var service = await lab.Client.CoreV1.CreateNamespacedServiceAsync(new V1Service
+        {
+            Metadata = new V1ObjectMeta { Name = "wide" },
+            Spec = new V1ServiceSpec { ClusterIP = "10.98.0.50", Selector = new Dictionary<string, string> { ["app"] = "web" }, Ports = [new V1ServicePort { Name = "http", Port = 80, TargetPort = 8080 }] },
+        }, "default");
+        Assert.Equal("10.98.0.50", service.Spec.ClusterIP);
+        using (var from = lab.PodNetns(client))
+        {
+            Assert.StartsWith("web-", await AnswerAsync(from, "http://10.98.0.50/hostname"));
+        }
+
+        // Gone once its last address is released: the Service first, then the ServiceCIDR's finalizer.
+        await lab.Client.CoreV1.DeleteNamespacedServiceAsync("wide", "default");
+        await lab.Client.NetworkingV1.DeleteServiceCIDRAsync("extra");
+        await WaitForRangeAsync(present: false);
+    }
+
+    [PrivilegedFact]
     public async Task Udp_AfterTheEndpointIsReplaced_TheSameClientSocketReachesTheNewOne()
     {
         var first = await lab.RunPodAsync(Labelled(LabFixture.ServerPod("dns-a", "n2"), "udp-only"));

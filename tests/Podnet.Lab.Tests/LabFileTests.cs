@@ -33,6 +33,8 @@ public sealed class LabFileTests
 
     [Theory]
     [InlineData("kind: Pod", "kind: must be Lab")]
+    [InlineData("kind: Lab\nspec: {nodeOptions: {n1: &o {subnet: 1}, *o}}", "spec.nodeOptions: node names must be plain strings")] // found by InputFuzzTests
+    [InlineData("kind: Lab\nspec: {? [nodes] : 3}", "spec: field names must be plain strings")]
     [InlineData("kind: Lab\nspec: {nodes: three}", "spec.nodes: must be a whole number, not 'three'")]
     [InlineData("kind: Lab\nspec: {routing: bgp}", "spec.routing: must be one of host-gw, vxlan, not 'bgp'")]
     [InlineData("kind: Lab\nspec: {nodez: 3}", "spec.nodez: unknown field")]

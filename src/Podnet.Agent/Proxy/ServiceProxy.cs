@@ -32,7 +32,7 @@ public sealed class ServiceProxy
     private readonly ProxySyncer[] _syncers;
     private readonly SyncLoop _loop;
 
-    public ServiceProxy(AgentOptions options, Informer<V1Service> services, Informer<V1EndpointSlice> slices, INftRunner nft, Netns? conntrack, Informer<V1Node>? nodes = null)
+    public ServiceProxy(AgentOptions options, Informer<V1Service> services, Informer<V1EndpointSlice> slices, INftRunner nft, Netns? conntrack, Informer<V1Node>? nodes = null, Informer<V1ServiceCIDR>? serviceCidrs = null)
     {
         _services = services;
         _slices = slices;
@@ -73,6 +73,25 @@ public sealed class ServiceProxy
                 _loop.Wake();
             }
             nodes.AddHandlers(new InformerHandlers<V1Node>(Zone, (_, now) => Zone(now), _ => { }));
+        }
+        if (serviceCidrs is not null)
+        {
+            // The drop range of unallocated service addresses follows the ServiceCIDR objects
+            // (Routing.ServiceRanges); a change rebuilds the tables.
+            void Ranges()
+            {
+                var ranges = Routing.ServiceRanges.Of(serviceCidrs.Cache.List(), options.ServiceCidrs);
+                foreach (var syncer in _syncers)
+                {
+                    var mine = ranges.Where(r => r.BaseAddress.AddressFamily == syncer.Node.Family).ToArray();
+                    if (!Routing.ServiceRanges.Same(mine, syncer.Node.ServiceCidrs))
+                    {
+                        syncer.SetNode(syncer.Node with { ServiceCidrs = mine });
+                        _loop.Wake();
+                    }
+                }
+            }
+            serviceCidrs.AddHandlers(new InformerHandlers<V1ServiceCIDR>(_ => Ranges(), (_, _) => Ranges(), _ => Ranges()));
         }
     }
 

@@ -14,9 +14,10 @@ namespace Podnet.Agent.Routing;
 /// The agent's routing loop: Node objects in, the node's routes to other nodes' pods (host-gw
 /// or VXLAN) and its egress table (per architecture) out. Level-triggered: any Node event
 /// recomputes the whole plan from the cache and applies it, so nodes can join and leave a
-/// running cluster, and a repeated sync changes nothing.
+/// running cluster, and a repeated sync changes nothing. ServiceCIDR events recompute the
+/// egress table too, whose service ranges follow those objects (<see cref="ServiceRanges"/>).
 /// </summary>
-public sealed class RoutingController(AgentOptions options, Informer<V1Node> nodes, INftRunner nft)
+public sealed class RoutingController(AgentOptions options, Informer<V1Node> nodes, INftRunner nft, Informer<V1ServiceCIDR>? serviceCidrs = null)
 {
     public async Task RunAsync(CancellationToken token)
     {
@@ -31,6 +32,10 @@ public sealed class RoutingController(AgentOptions options, Informer<V1Node> nod
             InitialBackoff = TimeSpan.FromMilliseconds(200),
         };
         loop.WakeOn(nodes);
+        if (serviceCidrs is not null)
+        {
+            loop.WakeOn(serviceCidrs);
+        }
         await loop.RunAsync(token);
     }
 
@@ -51,6 +56,7 @@ public sealed class RoutingController(AgentOptions options, Informer<V1Node> nod
                 RouteApplier.Apply(rt, HostGwPlanner.Build(options.NodeName, all));
             }
         }
-        nft.Apply(EgressPlanner.Build(options.Architecture, options.ClusterCidrs, options.ServiceCidrs));
+        var ranges = serviceCidrs is null ? options.ServiceCidrs : ServiceRanges.Of(serviceCidrs.Cache.List(), options.ServiceCidrs);
+        nft.Apply(EgressPlanner.Build(options.Architecture, options.ClusterCidrs, ranges));
     }
 }

@@ -64,6 +64,10 @@ public static class ListWatches
         ct => client.AppsV1.ListDaemonSetForAllNamespacesAsync(cancellationToken: ct),
         (rv, onError, ct) => client.AppsV1.WatchListDaemonSetForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: WatchTimeoutSeconds, onError: onError, cancellationToken: ct));
 
+    public static IListWatch<V1ServiceCIDR> ServiceCidrs(IKubernetes client) => new KubernetesListWatch<V1ServiceCIDR, V1ServiceCIDRList>(
+        ct => client.NetworkingV1.ListServiceCIDRAsync(cancellationToken: ct),
+        (rv, onError, ct) => client.NetworkingV1.WatchListServiceCIDRAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: WatchTimeoutSeconds, onError: onError, cancellationToken: ct));
+
     /// <summary>The nodes' heartbeat Leases, in kube-node-lease only.</summary>
     public static IListWatch<V1Lease> NodeLeases(IKubernetes client) => new KubernetesListWatch<V1Lease, V1LeaseList>(
         ct => client.CoordinationV1.ListNamespacedLeaseAsync(NodeLeaseNamespace, cancellationToken: ct),

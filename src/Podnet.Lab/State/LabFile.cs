@@ -120,7 +120,10 @@ public static class LabFile
         {
             foreach (var (key, value) in options.Children)
             {
-                var node = ((YamlScalarNode)key).Value!;
+                if (key is not YamlScalarNode { Value: { } node })
+                {
+                    throw new FormatException("spec.nodeOptions: node names must be plain strings");
+                }
                 var path = $"spec.nodeOptions.{node}";
                 if (value is not YamlMappingNode nodeOptions)
                 {
@@ -173,6 +176,10 @@ public static class LabFile
 
     private static void Only(YamlMappingNode node, string prefix, params string[] allowed)
     {
+        if (node.Children.Keys.Any(k => k is not YamlScalarNode))
+        {
+            throw new FormatException($"{(prefix.Length == 0 ? "the lab file" : prefix.TrimEnd('.'))}: field names must be plain strings");
+        }
         foreach (var key in node.Children.Keys.OfType<YamlScalarNode>())
         {
             if (!allowed.Contains(key.Value))
