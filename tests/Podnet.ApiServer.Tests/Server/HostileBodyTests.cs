@@ -121,7 +121,7 @@ public sealed class HostileBodyTests : IDisposable
                 {
                     if (held.IsCompletedSuccessfully)
                     {
-                        using var early = held.Result;
+                        using var early = await held;
                         Assert.Equal(HttpStatusCode.TooManyRequests, early.StatusCode);
                     }
                     held = Hold(); // refused (429), or its send cut short by that answer
