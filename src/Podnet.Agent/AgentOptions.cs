@@ -61,6 +61,12 @@ public sealed record AgentOptions
 
     public string PodsDirectory => Path.Combine(StateDirectory, "pods");
 
+    /// <summary>
+    /// The machine's registry of mount points made on the host for pods' volumeMounts
+    /// (<see cref="Kernel.MountPoints"/>), shared by every agent on the machine.
+    /// </summary>
+    public string MountPointsDirectory { get; init; } = Kernel.MountPoints.DefaultDirectory;
+
     public string ServeDirectory => Path.Combine(StateDirectory, "serve");
 
     public string IpamDirectory => Path.Combine(StateDirectory, "ipam");

@@ -46,6 +46,19 @@ public static partial class ProcessSignals
 
     public static bool IsAlive(int pid) => kill(pid, 0) == 0;
 
+    /// <summary>True when process <paramref name="pid"/> has a child (false when it has none or is gone).</summary>
+    public static bool HasChildren(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/task/{pid}/children").Trim().Length > 0;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>
     /// The processes (not this one) whose network namespace is one of <paramref name="identities"/>
     /// (<see cref="Netns.Identity"/>), read from /proc; zombies, which hold no namespace, are not among them.

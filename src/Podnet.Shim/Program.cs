@@ -71,6 +71,25 @@ internal static class Program
         }
         int code;
         Process child;
+        // The handlers exist before the command does: a signal that arrives while it starts is
+        // held and passed on once it has (the agent signals a shim only once it has a child).
+        var started = -1;
+        var pending = 0;
+        void OnSignal(PosixSignalContext context, int signal)
+        {
+            lock (info)
+            {
+                if (started < 0)
+                {
+                    context.Cancel = true;
+                    pending = signal;
+                    return;
+                }
+            }
+            Forward(context, started, signal);
+        }
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => OnSignal(c, ProcessSignals.SigTerm));
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => OnSignal(c, 2));
         try
         {
             child = Process.Start(info)!;
@@ -89,8 +108,14 @@ internal static class Program
         {
             FeedStdin(stdin, stdinOnce, child.StandardInput.BaseStream);
         }
-        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => Forward(c, child.Id, ProcessSignals.SigTerm));
-        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => Forward(c, child.Id, 2));
+        lock (info)
+        {
+            started = child.Id;
+        }
+        if (pending != 0)
+        {
+            ForwardTo(started, pending);
+        }
         var readers = new[]
         {
             Pump(child.StandardOutput.BaseStream, LogStream.Stdout, writer),
@@ -117,7 +142,22 @@ internal static class Program
     private static void Forward(PosixSignalContext context, int pid, int signal)
     {
         context.Cancel = true;
-        ProcessSignals.Kill(ProcessSignals.Innermost(pid, Launchers) ?? pid, signal);
+        ForwardTo(pid, signal);
+    }
+
+    private static void ForwardTo(int pid, int signal)
+    {
+        // Just after the start the chain may still be forking (a launcher with no child yet, or
+        // a child not yet exec'd): wait briefly for the command, so that it gets the signal
+        // rather than a launcher that would die of it and leave the command running.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(1);
+        var target = ProcessSignals.Innermost(pid, Launchers);
+        while (target is null && ProcessSignals.IsAlive(pid) && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(5);
+            target = ProcessSignals.Innermost(pid, Launchers);
+        }
+        ProcessSignals.Kill(target ?? pid, signal);
     }
 
     /// <summary>The programs between the shim and a container's command (PodSandbox.EnterArgv, PodSandbox.Start).</summary>

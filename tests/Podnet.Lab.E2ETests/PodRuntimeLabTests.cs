@@ -101,6 +101,8 @@ public sealed class PodRuntimeLabTests(PodRuntimeLab fixture) : IClassFixture<Po
                 - {name: secret, mountPath: /run/podnet-e2e/secret}
                 - {name: info, mountPath: /run/podnet-e2e/info}
                 - {name: api, mountPath: /var/run/secrets/kubernetes.io/serviceaccount}
+                - {name: shared, mountPath: /podnet-e2e-mounts/shared}
+                - {name: config, mountPath: /podnet-e2e-mounts/deep/greeting.txt, subPath: greeting}
               volumes:
               - {name: shared, emptyDir: {}}
               - {name: mem, emptyDir: {medium: Memory, sizeLimit: 2Mi}}
@@ -145,6 +147,17 @@ public sealed class PodRuntimeLabTests(PodRuntimeLab fixture) : IClassFixture<Po
         Assert.True(await EventuallyAsync(() => Read("reader", "cat /run/podnet-e2e/config/greeting") == "bonjour", TimeSpan.FromSeconds(40)),
             Read("reader", "ls -la /run/podnet-e2e/config; cat /run/podnet-e2e/config/greeting"));
         Assert.Equal("hello", Read("reader", "cat /run/podnet-e2e/greeting.txt"));
+
+        // Mount points the host lacks are made on the host's filesystem for the pod (the pod runs
+        // it), seen from inside with the volume, and go with the pod; those under the pod's own
+        // /run never touch the host.
+        Assert.Equal("from-writer\nhello", Read("reader", "cat /podnet-e2e-mounts/shared/note /podnet-e2e-mounts/deep/greeting.txt"));
+        Assert.True(Directory.Exists("/podnet-e2e-mounts/shared") && File.Exists("/podnet-e2e-mounts/deep/greeting.txt"));
+        Assert.False(Directory.Exists("/run/podnet-e2e"));
+        var deleted = Kubectl(null, "delete", "pod", "vol", "--grace-period=1", "--wait=true");
+        Assert.True(deleted.Success, deleted.StandardError);
+        var gone = await EventuallyAsync(() => !Directory.Exists("/podnet-e2e-mounts"), TimeSpan.FromSeconds(30));
+        Assert.True(gone, gone ? "" : "left on the host: " + string.Join(", ", Directory.GetFileSystemEntries("/podnet-e2e-mounts", "*", SearchOption.AllDirectories)));
     }
 
     [PrivilegedFact]

@@ -269,7 +269,7 @@ public sealed partial class PodManager
         {
             Netns.Delete(record.Netns);
         }
-        PodRecordStore.Delete(options.PodsDirectory, record.Uid);
+        starter.Forget(record.Uid);
         _events.Forget(record.Uid);
         _records.Remove(record.Uid);
         _tokens.Forget(record.Uid);

@@ -345,6 +345,14 @@ public sealed record ContainerProcess(string Name, int Pid, string LogPath, stri
         }
         else
         {
+            // A shim that has just started may not handle the signal yet, and would die of it
+            // without passing it on or writing the exit status: its handlers exist once it has
+            // started its command, so wait (briefly) for that.
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(2);
+            while (!ProcessSignals.HasChildren(Pid) && ProcessSignals.IsAlive(Pid) && DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(5);
+            }
             ProcessSignals.Kill(Pid, signal);
         }
     }

@@ -11,6 +11,8 @@ namespace Podnet.Agent.Runtime;
 /// </summary>
 public sealed class PodStarter(AgentOptions options, PodNetwork network, ServiceAccountFiles account)
 {
+    private readonly Kernel.MountPoints _mountPoints = new(options.MountPointsDirectory);
+
     /// <summary>
     /// Called once the pod has its network and addresses and before any of its processes
     /// exists (the policy engine isolates it here); throwing fails the start, which is retried.
@@ -43,10 +45,15 @@ public sealed class PodStarter(AgentOptions options, PodNetwork network, Service
             {
                 mounts = [.. mounts, AgnhostMount(pod)];
             }
+            // Mount points the host lacks are made here, recorded for this pod, and removed after
+            // its last user is gone (the holder's own mkdir would leave them on the host for ever).
+            var directory = PodRecordStore.DirectoryOf(options.PodsDirectory, uid);
+            Directory.CreateDirectory(directory);
+            _mountPoints.Acquire(directory, mounts.OfType<SandboxMount.Bind>().Where(b => VolumeSetup.OnHostFilesystem(b.Target)).Select(b => (b.Target, b.IsFile)));
         }
         catch
         {
-            PodRecordStore.Delete(options.PodsDirectory, uid);
+            Forget(uid);
             throw;
         }
         var ips = network.Setup(uid, meta.NamespaceProperty, meta.Name, conflist);
@@ -95,11 +102,18 @@ public sealed class PodStarter(AgentOptions options, PodNetwork network, Service
         {
             Stop(record, graceful: false);
             network.Teardown(uid, meta.NamespaceProperty, meta.Name, conflist);
-            PodRecordStore.Delete(options.PodsDirectory, uid);
+            Forget(uid);
             throw;
         }
         PodRecordStore.Save(options.PodsDirectory, record);
         return record;
+    }
+
+    /// <summary>Deletes pod <paramref name="uid"/>'s directory and record, and the host mount points only it used.</summary>
+    public void Forget(string uid)
+    {
+        PodRecordStore.Delete(options.PodsDirectory, uid);
+        _mountPoints.Release(PodRecordStore.DirectoryOf(options.PodsDirectory, uid));
     }
 
     /// <summary>

@@ -10,7 +10,8 @@ namespace Podnet.Cli.Commands;
 /// <summary>
 /// `podnet lab down`: stops the supervisor and every process it ran, kills what is left of the
 /// pods and any other process still inside the lab's namespaces (counted in its last line),
-/// removes every namespace of the lab (also after a crash), and its state unless kept.
+/// removes every namespace of the lab (also after a crash), and its state unless kept (with the
+/// mount points made on the host for its pods' volumes).
 /// </summary>
 internal static class LabDown
 {
@@ -35,6 +36,7 @@ internal static class LabDown
             if (!parse.GetValue(keep) && Directory.Exists(state.Directory))
             {
                 Directory.Delete(state.Directory, recursive: true);
+                new MountPoints().Sweep(); // the mount points on the host that only this lab's pods used
             }
             Console.Error.WriteLine(removed.Count == 0 && !state.Exists
                 ? $"podnet lab: no lab named {state.Name} was here"

@@ -149,6 +149,22 @@ public static class VolumeSetup
         return new SandboxMount.Bind(real, mount.Target, mount.ReadOnly, IsFile: File.Exists(real));
     }
 
+    /// <summary>
+    /// True when <paramref name="target"/> lies on the host's filesystem as the pod sees it, so a
+    /// missing mount point there would be made on the host: not under the pod's own tmpfs at
+    /// /run (/var/run included, through its symlink), where the holder makes it inside the pod.
+    /// </summary>
+    public static bool OnHostFilesystem(string target)
+    {
+        var existing = Path.GetFullPath(target);
+        while (existing != "/" && !Directory.Exists(existing) && !File.Exists(existing))
+        {
+            existing = Path.GetDirectoryName(existing)!;
+        }
+        var real = RealPath(existing) ?? existing;
+        return !(real == "/run" || real.StartsWith("/run/", StringComparison.Ordinal));
+    }
+
     /// <summary>The path with every symlink resolved, or null when it does not exist.</summary>
     private static string? RealPath(string path)
     {
