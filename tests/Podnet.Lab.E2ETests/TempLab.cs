@@ -19,14 +19,15 @@ internal sealed class TempLab(string prefix) : IDisposable
     public ProcessResult Run(params string[] arguments) =>
         ProcessRunner.Run(null, RepoPaths.Bin("podnet"), arguments, timeout: TimeSpan.FromMinutes(4));
 
-    /// <summary>`lab up` with <paramref name="arguments"/> (the lab's name is added unless a file names it), then its status and a client.</summary>
-    public void Up(params string[] arguments)
+    /// <summary>`lab up` with <paramref name="arguments"/> (the lab's name is added unless a file names it), then its status and a client; returns what `lab up` printed.</summary>
+    public ProcessResult Up(params string[] arguments)
     {
         var up = Run(["lab", "up", .. arguments.Contains("-f") ? arguments : ["--name", Name, .. arguments]]);
         Assert.True(up.Success, up.StandardError);
         Status = JsonNode.Parse(Run("lab", "status", "--name", Name, "-o", "json").StandardOutput)!;
         _client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile((string)Status["kubeconfig"]!));
         View = new LabFixtureView(Name, _client);
+        return up;
     }
 
     /// <summary>Takes the lab down; a second call does nothing.</summary>
