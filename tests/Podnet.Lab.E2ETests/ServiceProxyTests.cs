@@ -185,6 +185,64 @@ public sealed class ServiceProxyTests(LabFixture lab) : IClassFixture<LabFixture
     }
 
     [PrivilegedFact]
+    public async Task OnlyTerminatingEndpoints_StillServe_UntilThePodIsGone()
+    {
+        var (_, client) = await PodsAsync();
+        // A server that ignores SIGTERM (SIG_IGN survives exec), so that a graceful deletion
+        // leaves it running and its readiness probe passing: serving and terminating.
+        var pod = await lab.RunPodAsync(new V1Pod
+        {
+            Metadata = new V1ObjectMeta { Name = "lingering", NamespaceProperty = "default", Labels = new Dictionary<string, string> { ["app"] = "lingering" } },
+            Spec = new V1PodSpec
+            {
+                NodeName = "n2",
+                TerminationGracePeriodSeconds = 120,
+                Containers =
+                [
+                    new V1Container
+                    {
+                        Name = "web",
+                        Image = "python",
+                        Command = ["/bin/sh", "-c", "trap '' TERM; cd /proc/self && exec /usr/bin/python3 -m http.server 8080 --bind 0.0.0.0"],
+                        Ports = [new V1ContainerPort { ContainerPort = 8080 }],
+                        ReadinessProbe = new V1Probe { TcpSocket = new V1TCPSocketAction { Port = 8080 }, PeriodSeconds = 1 },
+                    },
+                ],
+            },
+        });
+        try
+        {
+            var service = await ServiceAsync("lingering", "lingering");
+            using var from = lab.PodNetns(client);
+            var url = $"http://{service.Spec.ClusterIP}/";
+            await AnswerAsync(from, url);
+
+            await lab.Client.CoreV1.DeleteNamespacedPodAsync("lingering", "default");
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            V1EndpointConditions? conditions = null;
+            while (DateTime.UtcNow < deadline)
+            {
+                var slices = await lab.Client.DiscoveryV1.ListNamespacedEndpointSliceAsync("default", labelSelector: "kubernetes.io/service-name=lingering");
+                conditions = slices.Items.SelectMany(s => s.Endpoints ?? []).SingleOrDefault()?.Conditions;
+                if (conditions is { Terminating: true })
+                {
+                    break;
+                }
+                await Task.Delay(200);
+            }
+            Assert.True(conditions is { Ready: false, Serving: true, Terminating: true }, $"the endpoint's conditions: ready {conditions?.Ready}, serving {conditions?.Serving}, terminating {conditions?.Terminating}");
+            // No ready endpoint is left: the proxy falls back to the serving terminating one
+            // (kube-proxy's behaviour since 1.26) instead of rejecting.
+            await AnswerAsync(from, url);
+            Assert.True(Tools.Run(from, "curl", "-sSf", "--max-time", "2", url).Success);
+        }
+        finally
+        {
+            await lab.Client.CoreV1.DeleteNamespacedPodAsync("lingering", "default", gracePeriodSeconds: 0);
+        }
+    }
+
+    [PrivilegedFact]
     public async Task Hairpin_APodReachesItselfThroughItsService()
     {
         var pod = await lab.RunPodAsync(Labelled(LabFixture.ServerPod("lonely", "n2"), "lonely"));
