@@ -79,6 +79,16 @@ public sealed class LabFileTests
     }
 
     [Fact]
+    public void Parse_PolicyDeny_DropOrReject_AnythingElseNamed()
+    {
+        Assert.Equal("reject", LabFile.Parse("kind: Lab\nspec: {policyDeny: reject}").PolicyDeny);
+        Assert.Null(LabFile.Parse("kind: Lab\nspec: {nodes: 1}").PolicyDeny);
+        Assert.Contains("spec.policyDeny", Assert.Throws<FormatException>(() => LabFile.Parse("kind: Lab\nspec: {policyDeny: refuse}")).Message);
+        var schema = JsonNode.Parse(File.ReadAllText(Path.Combine(Root(), "examples", "lab.schema.json")))!;
+        Assert.Equal(["drop", "reject"], schema["properties"]!["spec"]!["properties"]!["policyDeny"]!["enum"]!.AsArray().Select(v => (string)v!));
+    }
+
+    [Fact]
     public void Parse_NodeGrace_IsPassedToTheControllers()
     {
         var settings = LabFile.Parse("kind: Lab\nspec: {nodeGrace: 5s}");

@@ -35,9 +35,11 @@ internal static class LabUp
         var kubeconfig = new Option<string>("--kubeconfig") { Description = "Use this existing Kubernetes API server instead of starting Podnet's: the nodes register there, and its address is relayed into the node namespaces." };
         var controllers = new Option<string>("--controllers") { Description = $"Controllers the lab runs, comma-separated: {string.Join(", ", Controllers.Runtime.ControllerManager.AllNames)}, all or none (default: all; none with --kubeconfig)." };
         var nodeGrace = new Option<string>("--node-grace") { Description = "How long a node may go without renewing its Lease before it is marked NotReady (Unknown), like 5s (default 40s, as upstream)." };
+        var policyDeny = new Option<string>("--policy-deny") { Description = "What NetworkPolicy does with denied traffic: drop (default) or reject." };
+        policyDeny.AcceptOnlyFromAmong("drop", "reject");
         var command = new Command("up", "Bring up a lab: fabric, control plane, outside host and nodes, each a network namespace.")
         {
-            name, nodes, routing, architecture, ipFamily, network, podCidr, file, demo, kubeconfig, controllers, nodeGrace,
+            name, nodes, routing, architecture, ipFamily, network, podCidr, file, demo, kubeconfig, controllers, nodeGrace, policyDeny,
         };
         command.SetAction(async (parse, token) =>
         {
@@ -78,6 +80,7 @@ internal static class LabUp
                     ExternalKubeconfig = parse.GetValue(kubeconfig) is { } k ? Path.GetFullPath(k) : settings.ExternalKubeconfig,
                     Controllers = parse.GetValue(controllers) ?? settings.Controllers,
                     NodeGrace = parse.GetValue(nodeGrace) ?? settings.NodeGrace,
+                    PolicyDeny = parse.GetValue(policyDeny) ?? settings.PolicyDeny,
                 };
             }
             try

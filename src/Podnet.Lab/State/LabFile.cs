@@ -24,6 +24,7 @@ namespace Podnet.Lab.State;
 ///   kubeconfig: /path/to/kubeconfig   # use this existing API server instead of starting one
 ///   controllers: nodeipam,scheduler   # the controllers the lab runs (default: all, or none with kubeconfig)
 ///   nodeGrace: 5s                     # a node silent this long is marked Unknown (default 40s)
+///   policyDeny: reject                # what NetworkPolicy does with denied traffic: drop (default) or reject
 ///   dnsUpstreams: 172.18.0.1:5353     # where cluster DNS forwards other names (default: nowhere, SERVFAIL)
 /// </example>
 public static class LabFile
@@ -73,7 +74,7 @@ public static class LabFile
         {
             return settings;
         }
-        Only(spec, "spec.", "nodes", "routing", "architecture", "ipFamily", "podCIDR", "network", "nodeOptions", "kubeconfig", "controllers", "dnsUpstreams", "nodeGrace");
+        Only(spec, "spec.", "nodes", "routing", "architecture", "ipFamily", "podCIDR", "network", "nodeOptions", "kubeconfig", "controllers", "dnsUpstreams", "nodeGrace", "policyDeny");
         if (Text(spec, "network") is { } network && !Topology.NetworkName.IsValid(network, out var networkError))
         {
             throw new FormatException($"spec.network: {networkError}");
@@ -103,6 +104,7 @@ public static class LabFile
         settings = settings with
         {
             NodeGrace = Text(spec, "nodeGrace"),
+            PolicyDeny = OneOf(spec, "policyDeny", "spec.policyDeny", "drop", "reject"),
             DnsUpstreams = Text(spec, "dnsUpstreams"),
             Nodes = Number(spec, "nodes", "spec.nodes") ?? settings.Nodes,
             Routing = OneOf(spec, "routing", "spec.routing", "host-gw", "vxlan") ?? settings.Routing,

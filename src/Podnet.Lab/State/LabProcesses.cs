@@ -75,6 +75,10 @@ public static class LabProcesses
             {
                 arguments.AddRange(["--address", address.Address.ToString()]);
             }
+            if (settings.PolicyDeny is { } deny)
+            {
+                arguments.AddRange(["--policy-deny", deny]);
+            }
             if (settings.NodeZones.TryGetValue(node.Name, out var zone))
             {
                 arguments.AddRange(["--node-label", "topology.kubernetes.io/zone=" + zone]);

@@ -59,6 +59,13 @@ public sealed record LabSettings
         }
     }
 
+    /// <summary>
+    /// What the agents' NetworkPolicy enforcement does with denied traffic, drop (the default,
+    /// as Calico and Cilium) or reject (`lab up --policy-deny`, spec.policyDeny: a refused TCP
+    /// connection or an ICMP error instead of a timeout); null for drop.
+    /// </summary>
+    public string? PolicyDeny { get; init; }
+
     /// <summary>The cluster's pod CIDRs, comma-separated (one per family); null for the defaults.</summary>
     public string? PodCidr { get; init; }
 
