@@ -5,6 +5,8 @@ using k8s;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Podnet.Ui;
@@ -51,6 +53,8 @@ public sealed class UiServer : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        // Open /events streams end at once on stopping (below); nothing else is long-lived.
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(2));
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, options.Port));
         var app = builder.Build();
         var state = new UiState(options.Lab);
@@ -81,7 +85,7 @@ public sealed class UiServer : IAsyncDisposable
             context.Response.ContentType = "application/json";
             return context.Response.WriteAsync(state.Snapshot());
         });
-        app.MapGet("/events", (HttpContext context) => StreamAsync(context, state));
+        app.MapGet("/events", (HttpContext context) => StreamAsync(context, state, app.Lifetime.ApplicationStopping));
         await app.StartAsync(token).ConfigureAwait(false);
         server.Url = new Uri(new Uri(app.Urls.First()), "/");
         server._watching = new UiWatcher(client, state, options.ClusterDomain, options.Log).RunAsync(server._stop.Token);
@@ -117,12 +121,14 @@ public sealed class UiServer : IAsyncDisposable
         _stop.Dispose();
     }
 
-    private static async Task StreamAsync(HttpContext context, UiState state)
+    /// <summary>Streams the state to one page until it goes away or the server stops (which would otherwise wait for it).</summary>
+    private static async Task StreamAsync(HttpContext context, UiState state, CancellationToken stopping)
     {
         context.Response.ContentType = "text/event-stream";
         context.Response.Headers.CacheControl = "no-cache";
         using var subscription = state.Subscribe();
-        var token = context.RequestAborted;
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
+        var token = either.Token;
         try
         {
             // A comment every 15 s keeps idle connections from being taken for dead by proxies and the browser.

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using k8s;
 using k8s.Models;
 using Podnet.Kernel;
 using PuppeteerSharp;
@@ -38,7 +39,20 @@ public sealed class WebViewLabTests(ITestOutputHelper output)
 
         // Every node, pod and Service, with the addresses the API has.
         var nodes = (await client.CoreV1.ListNodeAsync()).Items;
-        var pods = (await client.CoreV1.ListPodForAllNamespacesAsync()).Items.Where(p => p.Metadata.DeletionTimestamp is null).ToList();
+        // lab up returns before the demo's pods have addresses: wait for them, then compare.
+        var pods = new List<V1Pod>();
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        do
+        {
+            pods = (await client.CoreV1.ListPodForAllNamespacesAsync()).Items.Where(p => p.Metadata.DeletionTimestamp is null).ToList();
+            if (pods.Count >= 5 && pods.All(p => p.Spec.NodeName is not null && p.Status?.PodIP is not null))
+            {
+                break;
+            }
+            Assert.True(DateTime.UtcNow < deadline, "the demo's pods did not get addresses within 2 minutes");
+            await Task.Delay(250);
+        }
+        while (true);
         var services = (await client.CoreV1.ListServiceForAllNamespacesAsync()).Items;
         Assert.Equal(3, nodes.Count);
         Assert.Contains(pods, p => p.Metadata.Name == "client");
@@ -50,7 +64,7 @@ public sealed class WebViewLabTests(ITestOutputHelper output)
         }
         foreach (var pod in pods)
         {
-            await WaitForRow(page, "pod", $"{pod.Metadata.NamespaceProperty}/{pod.Metadata.Name}", [pod.Spec.NodeName, pod.Status.PodIP ?? ""], TimeSpan.FromSeconds(60));
+            await WaitForRow(page, "pod", $"{pod.Metadata.NamespaceProperty}/{pod.Metadata.Name}", [pod.Spec.NodeName, pod.Status.PodIP], TimeSpan.FromSeconds(60));
         }
         foreach (var service in services)
         {
@@ -68,6 +82,15 @@ public sealed class WebViewLabTests(ITestOutputHelper output)
         }
         Assert.Equal(3, await page.EvaluateExpressionAsync<int>("window.podnetUi.cy.edges('.endpoint').filter(e => e.source().id() === 's:default/web').length"));
         await Screenshot(page, "1-demo");
+
+        // Search: the client's address picks out the client, in the picture and in the table.
+        var clientIp = pods.Single(p => p.Metadata.Name == "client").Status.PodIP;
+        await page.TypeAsync("#search", clientIp);
+        Assert.True(await page.EvaluateExpressionAsync<bool>("window.podnetUi.cy.getElementById('p:default/client').hasClass('match')"));
+        Assert.True(await page.EvaluateFunctionAsync<bool>("id => window.podnetUi.cy.getElementById(id).hasClass('faded')", $"p:default/{web[0].Metadata.Name}"));
+        Assert.Equal(["default/client"], await page.EvaluateExpressionAsync<string[]>("[...document.querySelectorAll('#pods-table tbody tr:not(.hidden)')].map(r => r.dataset.key)"));
+        await Screenshot(page, "1-search");
+        await page.EvaluateExpressionAsync("(() => { const s = document.getElementById('search'); s.value = ''; s.dispatchEvent(new Event('input')); })()");
 
         // A new pod appears without a reload.
         var watch = Stopwatch.StartNew();
@@ -91,6 +114,7 @@ public sealed class WebViewLabTests(ITestOutputHelper output)
         await page.WaitForFunctionAsync("() => { const b = document.getElementById('banner'); return !b.hidden && b.textContent.includes('Connection to the lab lost'); }",
             new WaitForFunctionOptions { Timeout = 60_000, PollingInterval = 200 });
         await Screenshot(page, "4-lab-down");
+        Assert.True(ui.Terminate(), "podnet lab ui did not exit on SIGTERM");
     }
 
     [PrivilegedFact]
@@ -154,6 +178,13 @@ public sealed class WebViewLabTests(ITestOutputHelper output)
     private sealed class UiProcess(Process process) : IDisposable
     {
         public System.Collections.Concurrent.ConcurrentBag<string> Errors { get; } = [];
+
+        /// <summary>Ends it as a service manager would, with SIGTERM; true when it exited by itself within 20 s.</summary>
+        public bool Terminate()
+        {
+            ProcessSignals.Kill(process.Id, 15);
+            return process.WaitForExit(20_000);
+        }
 
         public void Dispose()
         {
