@@ -6,7 +6,7 @@
 set -euo pipefail
 
 runtime=(nftables iproute2 conntrack iputils-ping dnsutils curl util-linux)
-test=(jq containernetworking-plugins containerd podman runc iptables e2fsprogs busybox-static knot dnsperf)
+test=(chromium jq containernetworking-plugins containerd podman runc iptables e2fsprogs busybox-static knot dnsperf)
 
 wanted=("${runtime[@]}")
 if [ "${1:-runtime}" = test ]; then

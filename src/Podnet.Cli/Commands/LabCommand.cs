@@ -18,6 +18,7 @@ internal static class LabCommand
         lab.Subcommands.Add(LabForward.Create());
         lab.Subcommands.Add(LabNodeCommands.Node());
         lab.Subcommands.Add(LabNodeCommands.Link());
+        lab.Subcommands.Add(LabUi.Create());
         return lab;
     }
 

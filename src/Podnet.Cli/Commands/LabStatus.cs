@@ -58,7 +58,7 @@ internal static class LabStatus
         return 0;
     }
 
-    private static JsonObject Build(LabState state)
+    internal static JsonObject Build(LabState state)
     {
         var settings = state.LoadSettings();
         var plan = LabPlanner.Build(settings.ToSpec());

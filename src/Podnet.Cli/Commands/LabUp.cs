@@ -144,6 +144,7 @@ internal static class LabUp
             }
             Console.WriteLine($"lab {state.Name} is up: {settings.Nodes} nodes Ready");
             Console.WriteLine($"kubeconfig: {state.Kubeconfig}");
+            Console.WriteLine($"web view: ./podnet lab ui{(state.Name == LabName.Default ? "" : $" --name {state.Name}")}   # serves a live picture of the lab on 127.0.0.1 and prints its URL");
             Demo.PrintWhatToTry(state, parse.GetValue(demo));
             return 0;
         });

@@ -1,0 +1,131 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using k8s;
+using k8s.Models;
+using Podnet.Agent.Proxy;
+using Podnet.Controllers.Informers;
+using Podnet.Controllers.Projections;
+using Podnet.Proxy;
+
+namespace Podnet.Ui;
+
+/// <summary>
+/// Keeps <see cref="UiState"/> in step with the lab's API server: one informer (list, then
+/// watch) per kind the page draws, and a probe of /version once a second for the "connection
+/// lost" banner. Reads only.
+/// </summary>
+/// <remarks>
+/// The API has no field for the node that announces a LoadBalancer address: every agent
+/// computes it alike (<see cref="AnnouncementCalc"/> over <see cref="Announcer.Candidates"/>),
+/// so the view computes it the same way from the same objects, and recomputes the Services
+/// whenever nodes, Services or EndpointSlices change. Unchanged projections are not sent.
+/// </remarks>
+internal sealed class UiWatcher(IKubernetes client, UiState state, string clusterDomain, Action<string>? log)
+{
+    private readonly Informer<V1Node> _nodes = new(ListWatches.Nodes(client), Options(log));
+    private readonly Informer<V1Pod> _pods = new(ListWatches.Pods(client), Options(log));
+    private readonly Informer<V1Service> _services = new(ListWatches.Services(client), Options(log));
+    private readonly Informer<V1EndpointSlice> _slices = new(ListWatches.EndpointSlices(client), Options(log));
+    private readonly Informer<V1NetworkPolicy> _policies = new(ListWatches.NetworkPolicies(client), Options(log));
+    private readonly Informer<V1Namespace> _namespaces = new(ListWatches.Namespaces(client), Options(log));
+    private readonly Lock _servicesLock = new();
+
+    public static readonly TimeSpan ProbeInterval = TimeSpan.FromSeconds(1);
+
+    public Task RunAsync(CancellationToken token)
+    {
+        Mirror(_nodes, UiProjection.Nodes, UiProjection.Node, RefreshServices);
+        Mirror(_pods, UiProjection.Pods, UiProjection.Pod, null);
+        Mirror(_slices, UiProjection.EndpointSlices, UiProjection.EndpointSlice, RefreshServices);
+        Mirror(_policies, UiProjection.NetworkPolicies, UiProjection.NetworkPolicy, null);
+        Mirror(_namespaces, UiProjection.Namespaces, UiProjection.Namespace, null);
+        _services.AddHandlers(new InformerHandlers<V1Service>(
+            _ => RefreshServices(),
+            (_, _) => RefreshServices(),
+            s => state.Delete(UiProjection.Services, UiProjection.Key(s.Metadata))));
+        return Task.WhenAll(
+            _nodes.RunAsync(token), _pods.RunAsync(token), _services.RunAsync(token), _slices.RunAsync(token),
+            _policies.RunAsync(token), _namespaces.RunAsync(token), ProbeAsync(token));
+    }
+
+    private void Mirror<T>(Informer<T> informer, string kind, Func<T, JsonObject> project, Action? then)
+        where T : class, IKubernetesObject<V1ObjectMeta>
+    {
+        informer.AddHandlers(new InformerHandlers<T>(
+            o =>
+            {
+                state.Upsert(kind, UiProjection.Key(o.Metadata), project(o));
+                then?.Invoke();
+            },
+            (_, o) =>
+            {
+                state.Upsert(kind, UiProjection.Key(o.Metadata), project(o));
+                then?.Invoke();
+            },
+            o =>
+            {
+                state.Delete(kind, UiProjection.Key(o.Metadata));
+                then?.Invoke();
+            }));
+    }
+
+    /// <summary>Re-projects every Service with the announcing node of each external address.</summary>
+    private void RefreshServices()
+    {
+        lock (_servicesLock)
+        {
+            var services = _services.Cache.List();
+            var infos = services.Select(ObjectProjection.ToServiceInfo).ToArray();
+            var slices = _slices.Cache.List().Select(ObjectProjection.ToEndpointSliceInfo).OfType<Core.Cluster.EndpointSliceInfo>().ToArray();
+            var candidates = Announcer.Candidates(_nodes.Cache.List());
+            var announcers = new Dictionary<IPAddress, string>();
+            foreach (var node in candidates)
+            {
+                foreach (var address in AnnouncementCalc.Mine(node, infos, s => slices.Where(e => e.Namespace == s.Namespace && e.ServiceName == s.Name).ToArray(), candidates))
+                {
+                    announcers[address] = node;
+                }
+            }
+            foreach (var service in services)
+            {
+                state.Upsert(UiProjection.Services, UiProjection.Key(service.Metadata), UiProjection.Service(service, clusterDomain, announcers));
+            }
+        }
+    }
+
+    private async Task ProbeAsync(CancellationToken token)
+    {
+        while (!token.IsCancellationRequested)
+        {
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
+                timeout.CancelAfter(TimeSpan.FromSeconds(3));
+                await client.Version.GetCodeAsync(timeout.Token).ConfigureAwait(false);
+                state.SetConnection(true, null);
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                state.SetConnection(false, e is OperationCanceledException ? "the API server did not answer within 3 s" : e.Message);
+            }
+            try
+            {
+                await Task.Delay(ProbeInterval, token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private static InformerOptions Options(Action<string>? log) => new()
+    {
+        MaxBackoff = TimeSpan.FromSeconds(5),
+        OnError = e => log?.Invoke($"watch: {e.Message}"),
+    };
+}
