@@ -131,6 +131,11 @@ internal sealed partial class ApiHandler(ResourceService service, WatchHandler w
                 return;
             case "PATCH" when name is not null:
                 var type = PatchTypeOf(request.ContentType);
+                if (type == PatchType.Strategic && r.Custom is not null)
+                {
+                    // Custom resources have no patch merge keys: upstream refuses strategic merge for them.
+                    throw new ApiException(415, "UnsupportedMediaType", "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml");
+                }
                 var manager = ManagerOf(context, type == PatchType.Apply);
                 var patch = CheckFields(context, r, sub, await Bodies.ReadAsync(request).ConfigureAwait(false));
                 if (type == PatchType.Apply)

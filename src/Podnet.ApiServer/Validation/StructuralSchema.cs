@@ -212,9 +212,10 @@ internal sealed class StructuralSchema
             }
             if (root || EmbeddedResource)
             {
-                shape.Properties.TryAdd("apiVersion", new Shape());
-                shape.Properties.TryAdd("kind", new Shape());
-                shape.Properties.TryAdd("metadata", new Shape());
+                // ObjectMeta is the server's to check, whatever the schema says of it (often just type: object).
+                shape.Properties["apiVersion"] = new Shape();
+                shape.Properties["kind"] = new Shape();
+                shape.Properties["metadata"] = new Shape();
             }
         }
         else if (AdditionalProperties is not null)
