@@ -223,6 +223,25 @@ public sealed class CustomResourceDefinitionTests : IDisposable
     }
 
     [Fact]
+    public async Task Scale_FollowsTheDefinitionsPaths()
+    {
+        // Paths to fields the schema has (others would be pruned): size as the replicas, phase as the selector.
+        var yaml = Widgets.Yaml.Replace("specReplicasPath: .spec.replicas", "specReplicasPath: .spec.size")
+            .Replace("statusReplicasPath: .status.replicas", "statusReplicasPath: .status.replicas\n        labelSelectorPath: .status.phase");
+        await _api.Service.CreateAsync(Crds, null, Crd(yaml), false);
+        var widgets = _api.Service.Crds.Find("example.com", "v1", "widgets")!;
+        await _api.Service.CreateAsync(widgets, "default", Widget("w", """{"size": 2}"""), false);
+        var current = _api.Service.Get(widgets, "default", "w");
+        current["status"] = new JsonObject { ["replicas"] = 1, ["phase"] = "app=w" };
+        await _api.Service.UpdateAsync(widgets, "default", "w", "status", current, false);
+        var scale = await _api.Service.GetScale(widgets, "default", "w");
+        Assert.Equal(((long?)2, (long?)1, "app=w"), ((long?)scale["spec"]!["replicas"], (long?)scale["status"]!["replicas"], (string?)scale["status"]!["selector"]));
+        scale["spec"]!["replicas"] = 7;
+        await _api.Service.UpdateAsync(widgets, "default", "w", "scale", scale, false);
+        Assert.Equal(7, (int?)_api.Service.Get(widgets, "default", "w")["spec"]!["size"]);
+    }
+
+    [Fact]
     public void JsonPath_TakesTheFormsPrinterColumnsUse()
     {
         var o = TempService.Json("""{"status":{"conditions":[{"type":"A","status":"False"},{"type":"Ready","status":"True"}]},"metadata":{"labels":{"a.b/c":"x"}},"list":[1,2]}""");
