@@ -21,9 +21,9 @@ internal static class AggregatedDiscovery
         });
 
     /// <summary>The core group (for /api) or every named group (for /apis).</summary>
-    public static JsonObject List(bool core)
+    public static JsonObject List(bool core, CustomResources resources)
     {
-        var groups = core ? [""] : ResourceCatalog.Groups;
+        List<(string Group, string[] Versions)> groups = core ? [("", ["v1"])] : resources.Groups().ToList();
         return new JsonObject
         {
             ["kind"] = "APIGroupDiscoveryList",
@@ -31,13 +31,13 @@ internal static class AggregatedDiscovery
             ["metadata"] = new JsonObject(),
             ["items"] = new JsonArray(groups.Select(g => (JsonNode)new JsonObject
             {
-                ["metadata"] = g.Length == 0 ? new JsonObject() : new JsonObject { ["name"] = g },
-                ["versions"] = new JsonArray(new JsonObject
+                ["metadata"] = g.Group.Length == 0 ? new JsonObject() : new JsonObject { ["name"] = g.Group },
+                ["versions"] = new JsonArray(g.Versions.Select(v => (JsonNode)new JsonObject
                 {
-                    ["version"] = "v1",
-                    ["resources"] = new JsonArray(ResourceCatalog.InGroupVersion(g, "v1").Select(r => (JsonNode)Resource(r)).ToArray()),
+                    ["version"] = v,
+                    ["resources"] = new JsonArray(resources.InGroupVersion(g.Group, v).Select(r => (JsonNode)Resource(r)).ToArray()),
                     ["freshness"] = "Current",
-                }),
+                }).ToArray()),
             }).ToArray()),
         };
     }

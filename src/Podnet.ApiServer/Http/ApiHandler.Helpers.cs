@@ -11,6 +11,28 @@ internal sealed partial class ApiHandler
     /// <summary>Writes an object or a list, as a Table when the client asked for one.</summary>
     private static Task WriteObjectAsync(HttpContext context, int code, ResourceInfo r, JsonObject body)
     {
+        if (r.Custom is { } custom && (string?)body["kind"] != "Scale")
+        {
+            if (body["items"] is JsonArray items)
+            {
+                foreach (var item in items.OfType<JsonObject>())
+                {
+                    custom.Present(r.Version, item);
+                }
+            }
+            else
+            {
+                custom.Present(r.Version, body);
+            }
+        }
+        if (r == ResourceCatalog.CustomResourceDefinitions && context.Request.Method is "POST" or "PUT" or "PATCH" && (string?)body["kind"] == "CustomResourceDefinition")
+        {
+            foreach (var text in Validation.CrdValidation.NotEnforced(body))
+            {
+                var ascii = new string(text.Select(c => c is '"' or '\\' ? '\'' : c is < ' ' or > '~' ? '?' : c).ToArray());
+                context.Response.Headers.Append("Warning", $"299 - \"{ascii}\"");
+            }
+        }
         var format = Negotiation.Choose(context.Request.Headers.Accept.ToString(), Protobuf.CanEncode(body), tablePossible: (string?)body["kind"] != "Scale")
             ?? throw new ApiException(406, "NotAcceptable", Negotiation.NotAcceptableMessage);
         if (format.Table)

@@ -26,7 +26,7 @@ internal sealed partial class ApiHandler(ResourceService service, WatchHandler w
             {
                 return;
             }
-            var info = RequestInfo.Parse(path) ?? throw new ApiException(404, "NotFound", "the server could not find the requested resource");
+            var info = RequestInfo.Parse(path, service.Crds) ?? throw new ApiException(404, "NotFound", "the server could not find the requested resource");
             await ServeResourceAsync(context, info).ConfigureAwait(false);
         }
         catch (ApiException e)
@@ -55,17 +55,16 @@ internal sealed partial class ApiHandler(ResourceService service, WatchHandler w
         {
             context.Response.StatusCode = 200;
             context.Response.ContentType = AggregatedDiscovery.ContentType;
-            await context.Response.Body.WriteAsync(Bodies.Utf8(AggregatedDiscovery.List(trimmed == "/api"))).ConfigureAwait(false);
+            await context.Response.Body.WriteAsync(Bodies.Utf8(AggregatedDiscovery.List(trimmed == "/api", service.Crds))).ConfigureAwait(false);
             return true;
         }
         JsonNode? body = trimmed switch
         {
             "/version" => Discovery.Version(),
             "/api" => Discovery.Api(serverAddress),
-            "/apis" => Discovery.Groups(),
-            "/api/v1" => Discovery.Resources("", "v1"),
-            _ when trimmed.StartsWith("/apis/", StringComparison.Ordinal) && trimmed.Split('/') is { Length: 3 or 4 } parts && ResourceCatalog.Groups.Contains(parts[2]) =>
-                parts.Length == 3 ? Discovery.Group(parts[2]) : parts[3] == "v1" ? Discovery.Resources(parts[2], "v1") : null,
+            "/apis" => Discovery.Groups(service.Crds),
+            "/api/v1" => Discovery.Resources("", "v1", service.Crds),
+            _ when trimmed.StartsWith("/apis/", StringComparison.Ordinal) => Discovery.ForPath(trimmed, service.Crds),
             _ => null,
         };
         if (body is not null)
@@ -81,7 +80,7 @@ internal sealed partial class ApiHandler(ResourceService service, WatchHandler w
         }
         if (trimmed.StartsWith("/openapi/", StringComparison.Ordinal))
         {
-            return await OpenApi.ServeAsync(context, trimmed).ConfigureAwait(false);
+            return await OpenApi.ServeAsync(context, trimmed, service.Crds).ConfigureAwait(false);
         }
         return false;
     }
@@ -89,6 +88,10 @@ internal sealed partial class ApiHandler(ResourceService service, WatchHandler w
     private async Task ServeResourceAsync(HttpContext context, RequestInfo info)
     {
         var (r, ns, name, sub) = info;
+        if (r.Custom is { WebhookConversion: true } custom && r.Version != custom.StorageVersion)
+        {
+            throw ApiException.BadRequest($"conversion webhook for {custom.Group}/{custom.StorageVersion}, Kind={custom.Kind} is not supported by Podnet: only the storage version {custom.Group}/{custom.StorageVersion} of {custom.Plural}.{custom.Group} is served");
+        }
         var request = context.Request;
         var query = request.Query;
         var dryRun = query["dryRun"] == "All";
@@ -128,6 +131,11 @@ internal sealed partial class ApiHandler(ResourceService service, WatchHandler w
                 return;
             case "PATCH" when name is not null:
                 var type = PatchTypeOf(request.ContentType);
+                if (type == PatchType.Strategic && r.Custom is not null)
+                {
+                    // Custom resources have no patch merge keys: upstream refuses strategic merge for them.
+                    throw new ApiException(415, "UnsupportedMediaType", "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml");
+                }
                 var manager = ManagerOf(context, type == PatchType.Apply);
                 var patch = CheckFields(context, r, sub, await Bodies.ReadAsync(request).ConfigureAwait(false));
                 if (type == PatchType.Apply)

@@ -27,30 +27,47 @@ internal static class Discovery
         ["serverAddressByClientCIDRs"] = new JsonArray(new JsonObject { ["clientCIDR"] = "0.0.0.0/0", ["serverAddress"] = serverAddress }),
     };
 
-    public static JsonObject Groups() => new()
+    public static JsonObject Groups(CustomResources resources) => new()
     {
         ["kind"] = "APIGroupList",
         ["apiVersion"] = "v1",
-        ["groups"] = new JsonArray(ResourceCatalog.Groups.Select(g => (JsonNode)Group(g)).ToArray()),
+        ["groups"] = new JsonArray(resources.Groups().Select(g => (JsonNode)Group(g.Group, g.Versions)).ToArray()),
     };
 
-    public static JsonObject Group(string group)
+    /// <summary>One group's document; its versions in priority order, the first preferred.</summary>
+    public static JsonObject Group(string group, string[] versions)
     {
-        var version = new JsonObject { ["groupVersion"] = $"{group}/v1", ["version"] = "v1" };
+        var list = versions.Select(v => new JsonObject { ["groupVersion"] = $"{group}/{v}", ["version"] = v }).ToList();
         return new JsonObject
         {
             ["kind"] = "APIGroup",
             ["apiVersion"] = "v1",
             ["name"] = group,
-            ["versions"] = new JsonArray(version),
-            ["preferredVersion"] = version.DeepClone(),
+            ["versions"] = new JsonArray(list.Select(v => (JsonNode)v).ToArray()),
+            ["preferredVersion"] = list[0].DeepClone(),
         };
     }
 
-    public static JsonObject Resources(string group, string version)
+    /// <summary>The /apis/GROUP and /apis/GROUP/VERSION documents, or null when nothing is served there.</summary>
+    public static JsonObject? ForPath(string trimmed, CustomResources resources)
+    {
+        var parts = trimmed.Split('/');
+        if (parts.Length is not (3 or 4) || parts[1] != "apis")
+        {
+            return null;
+        }
+        var found = resources.Groups().FirstOrDefault(g => g.Group == parts[2]);
+        if (found.Group is null)
+        {
+            return null;
+        }
+        return parts.Length == 3 ? Group(found.Group, found.Versions) : found.Versions.Contains(parts[3]) ? Resources(found.Group, parts[3], resources) : null;
+    }
+
+    public static JsonObject Resources(string group, string version, CustomResources resources)
     {
         var list = new JsonArray();
-        foreach (var r in ResourceCatalog.InGroupVersion(group, version))
+        foreach (var r in resources.InGroupVersion(group, version))
         {
             var entry = new JsonObject
             {

@@ -37,7 +37,7 @@ internal static class KindSchemas
 
     /// <summary>The name a $ref refers to, or null when <paramref name="schema"/> has none.</summary>
     public static string? RefOf(JsonElement schema) =>
-        schema.TryGetProperty("$ref", out var r) && r.GetString() is { } s && s.StartsWith(RefPrefix, StringComparison.Ordinal) ? s[RefPrefix.Length..] : null;
+        schema.TryGetProperty("$ref", out var r) && r.ValueKind == JsonValueKind.String && r.GetString() is { } s && s.StartsWith(RefPrefix, StringComparison.Ordinal) ? s[RefPrefix.Length..] : null;
 
     /// <summary>The shape of a kind's objects (or of Scale for <see cref="Scale"/>), null for a kind the file lacks.</summary>
     public static Shape? ShapeOf(string key) => Shapes.Value.GetValueOrDefault(key);

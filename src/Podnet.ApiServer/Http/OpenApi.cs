@@ -25,20 +25,21 @@ internal static class OpenApi
 {
     private static readonly Lazy<Dictionary<string, byte[]>> Documents = new(Build);
 
-    public static async Task<bool> ServeAsync(HttpContext context, string path)
+    public static async Task<bool> ServeAsync(HttpContext context, string path, CustomResources resources)
     {
         var key = path["/openapi/".Length..];
+        var custom = CustomDocuments(resources);
         if (key == "v3")
         {
             var index = new JsonObject();
-            foreach (var (gv, bytes) in Documents.Value)
+            foreach (var (gv, bytes) in Documents.Value.Concat(custom))
             {
                 index[gv] = new JsonObject { ["serverRelativeURL"] = $"/openapi/v3/{gv}?hash={Hash(bytes)}" };
             }
             await Bodies.WriteAsync(context.Response, 200, new JsonObject { ["paths"] = index }).ConfigureAwait(false);
             return true;
         }
-        if (key.StartsWith("v3/", StringComparison.Ordinal) && Documents.Value.TryGetValue(key[3..], out var document))
+        if (key.StartsWith("v3/", StringComparison.Ordinal) && (Documents.Value.TryGetValue(key[3..], out var document) || custom.TryGetValue(key[3..], out document)))
         {
             context.Response.ContentType = "application/json";
             await context.Response.Body.WriteAsync(document).ConfigureAwait(false);
@@ -53,53 +54,88 @@ internal static class OpenApi
     {
         var documents = new Dictionary<string, byte[]>();
         using var file = KindSchemas.Open();
-        foreach (var gv in ResourceCatalog.Resources.GroupBy(r => r.Group.Length == 0 ? "api/v1" : $"apis/{r.Group}/{r.Version}"))
+        foreach (var gv in ResourceCatalog.Resources.GroupBy(GroupVersionPath))
         {
-            var paths = new JsonObject();
-            var schemas = new Components(file.RootElement);
-            foreach (var r in gv)
-            {
-                var prefix = "/" + gv.Key + (r.Namespaced ? "/namespaces/{namespace}" : "");
-                paths[$"{prefix}/{r.Plural}"] = new JsonObject
-                {
-                    ["get"] = Operation(r, "list", []),
-                    ["post"] = Operation(r, "create", ["fieldValidation", "dryRun"]),
-                    ["delete"] = Operation(r, "deletecollection", ["labelSelector", "fieldSelector"]),
-                };
-                var item = new JsonObject
-                {
-                    ["get"] = Operation(r, "get", []),
-                    ["put"] = Operation(r, "update", ["fieldValidation", "dryRun"]),
-                    ["patch"] = Operation(r, "patch", ["fieldValidation", "dryRun"]),
-                    ["delete"] = Operation(r, "delete", ["gracePeriodSeconds", "propagationPolicy"]),
-                };
-                item["patch"]!["requestBody"] = new JsonObject
-                {
-                    ["content"] = new JsonObject { ["application/merge-patch+json"] = Ref(r), ["application/json-patch+json"] = Ref(r) },
-                };
-                paths[$"{prefix}/{r.Plural}/{{name}}"] = item;
-                schemas.AddKind(r);
-            }
-            var buffer = new ArrayBufferWriter<byte>();
-            using (var writer = new Utf8JsonWriter(buffer))
-            {
-                writer.WriteStartObject();
-                writer.WriteString("openapi", "3.0.0");
-                writer.WriteStartObject("info");
-                writer.WriteString("title", "Kubernetes");
-                writer.WriteString("version", "v1.32.4");
-                writer.WriteEndObject();
-                writer.WritePropertyName("paths");
-                paths.WriteTo(writer);
-                writer.WriteStartObject("components");
-                writer.WritePropertyName("schemas");
-                schemas.WriteTo(writer);
-                writer.WriteEndObject();
-                writer.WriteEndObject();
-            }
-            documents[gv.Key] = buffer.WrittenSpan.ToArray();
+            documents[gv.Key] = Document(gv.Key, gv, file.RootElement);
         }
         return documents;
+    }
+
+    private static string GroupVersionPath(ResourceInfo r) => r.Group.Length == 0 ? "api/v1" : $"apis/{r.Group}/{r.Version}";
+
+    /// <summary>
+    /// The documents of the custom resources' group-versions, made from their CRDs' schemas at
+    /// each request (they change with the CRDs; a group-version a built-in group also has is
+    /// left to the built-in document).
+    /// </summary>
+    private static Dictionary<string, byte[]> CustomDocuments(CustomResources resources)
+    {
+        var documents = new Dictionary<string, byte[]>();
+        var custom = resources.Current.SelectMany(c => c.Versions).GroupBy(GroupVersionPath).Where(g => !Documents.Value.ContainsKey(g.Key)).ToList();
+        if (custom.Count == 0)
+        {
+            return documents;
+        }
+        using var file = KindSchemas.Open();
+        foreach (var gv in custom)
+        {
+            documents[gv.Key] = Document(gv.Key, gv, file.RootElement);
+        }
+        return documents;
+    }
+
+    private static byte[] Document(string key, IEnumerable<ResourceInfo> resources, JsonElement file)
+    {
+        var paths = new JsonObject();
+        var schemas = new Components(file);
+        foreach (var r in resources)
+        {
+            var prefix = "/" + key + (r.Namespaced ? "/namespaces/{namespace}" : "");
+            paths[$"{prefix}/{r.Plural}"] = new JsonObject
+            {
+                ["get"] = Operation(r, "list", []),
+                ["post"] = Operation(r, "create", ["fieldValidation", "dryRun"]),
+                ["delete"] = Operation(r, "deletecollection", ["labelSelector", "fieldSelector"]),
+            };
+            var item = new JsonObject
+            {
+                ["get"] = Operation(r, "get", []),
+                ["put"] = Operation(r, "update", ["fieldValidation", "dryRun"]),
+                ["patch"] = Operation(r, "patch", ["fieldValidation", "dryRun"]),
+                ["delete"] = Operation(r, "delete", ["gracePeriodSeconds", "propagationPolicy"]),
+            };
+            item["patch"]!["requestBody"] = new JsonObject
+            {
+                ["content"] = new JsonObject { ["application/merge-patch+json"] = Ref(r), ["application/json-patch+json"] = Ref(r) },
+            };
+            paths[$"{prefix}/{r.Plural}/{{name}}"] = item;
+            if (r.Custom is { } custom)
+            {
+                schemas.AddCustom(r, custom.RawSchemas[r.Version]);
+            }
+            else
+            {
+                schemas.AddKind(r);
+            }
+        }
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("openapi", "3.0.0");
+            writer.WriteStartObject("info");
+            writer.WriteString("title", "Kubernetes");
+            writer.WriteString("version", "v1.32.4");
+            writer.WriteEndObject();
+            writer.WritePropertyName("paths");
+            paths.WriteTo(writer);
+            writer.WriteStartObject("components");
+            writer.WritePropertyName("schemas");
+            schemas.WriteTo(writer);
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+        return buffer.WrittenSpan.ToArray();
     }
 
     private static JsonObject Operation(ResourceInfo r, string verb, string[] queryParameters) => new()
@@ -121,6 +157,15 @@ internal static class OpenApi
     /// <summary>Upstream's component name of a kind's schema: io.k8s.api.apps.v1.Deployment.</summary>
     internal static string SchemaName(ResourceInfo r)
     {
+        if (r.Custom is not null)
+        {
+            // Upstream's name for a CRD's kind: the group reversed, then version and kind (com.example.v1.Widget).
+            return $"{string.Join('.', r.Group.Split('.').Reverse())}.{r.Version}.{r.Kind}";
+        }
+        if (r.Group == "apiextensions.k8s.io")
+        {
+            return $"io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.{r.Version}.{r.Kind}";
+        }
         var package = r.Group.Length == 0 ? "core" : r.Group.Split('.')[0];
         return $"io.k8s.api.{package}.{r.Version}.{r.Kind}";
     }
@@ -156,6 +201,29 @@ internal static class OpenApi
             }
             _roots[name] = r;
         }
+
+        /// <summary>A custom resource's schema from its CRD, with apiVersion, kind and metadata (ObjectMeta) as upstream's builder adds them.</summary>
+        public void AddCustom(ResourceInfo r, JsonObject schema)
+        {
+            var name = SchemaName(r);
+            var full = schema.DeepClone().AsObject();
+            var properties = full["properties"] as JsonObject ?? [];
+            full["properties"] = properties;
+            properties["apiVersion"] = new JsonObject { ["type"] = "string", ["description"] = "APIVersion defines the versioned schema of this representation of an object." };
+            properties["kind"] = new JsonObject { ["type"] = "string", ["description"] = "Kind is a string value representing the REST resource this object represents." };
+            properties["metadata"] = new JsonObject { ["$ref"] = RefPrefix + ObjectMeta, ["description"] = "Standard object's metadata." };
+            if (!_added.ContainsKey(name))
+            {
+                _order.Add(name);
+            }
+            _added[name] = full;
+            _roots[name] = r;
+            AddWithReferred(ObjectMeta);
+        }
+
+        private const string ObjectMeta = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
+
+        private const string RefPrefix = "#/components/schemas/";
 
         public void WriteTo(Utf8JsonWriter writer)
         {

@@ -7,9 +7,10 @@ internal sealed record RequestInfo(ResourceInfo Resource, string? Namespace, str
 {
     /// <summary>
     /// Decodes <c>/api/v1/…</c> and <c>/apis/G/V/…</c> resource paths; null when the path is
-    /// not a resource path (discovery and the like); throws NotFound for unknown resources.
+    /// not a resource path (discovery and the like); throws NotFound for unknown resources. Custom
+    /// resources are found among the Established CRDs of <paramref name="resources"/>.
     /// </summary>
-    public static RequestInfo? Parse(string path)
+    public static RequestInfo? Parse(string path, CustomResources resources)
     {
         var segments = path.Trim('/').Split('/');
         string group;
@@ -28,7 +29,7 @@ internal sealed record RequestInfo(ResourceInfo Resource, string? Namespace, str
             return null;
         }
         var tail = segments[rest..];
-        if (tail.Length >= 3 && tail[0] == "namespaces" && ResourceCatalog.Find(group, version, tail[2]) is { Namespaced: true } namespaced)
+        if (tail.Length >= 3 && tail[0] == "namespaces" && resources.Find(group, version, tail[2]) is { Namespaced: true } namespaced)
         {
             if (tail.Length > 5)
             {
@@ -41,7 +42,7 @@ internal sealed record RequestInfo(ResourceInfo Resource, string? Namespace, str
             }
             return new RequestInfo(namespaced, tail[1], tail.ElementAtOrDefault(3), subresource);
         }
-        var resource = ResourceCatalog.Find(group, version, tail[0]) ?? throw NotFoundPath(path);
+        var resource = resources.Find(group, version, tail[0]) ?? throw NotFoundPath(path);
         if (tail.Length > 3 || (resource.Namespaced && tail.Length > 1))
         {
             throw NotFoundPath(path);

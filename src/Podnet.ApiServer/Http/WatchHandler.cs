@@ -31,7 +31,8 @@ internal sealed class WatchHandler(ObjectStore store, TimeSpan bookmarkInterval,
         var rvText = (string?)query["resourceVersion"] ?? "";
         var bookmarks = query["allowWatchBookmarks"] == "true";
         var initialEvents = query["sendInitialEvents"] == "true";
-        var format = Negotiation.Choose(context.Request.Headers.Accept.ToString(), protobufPossible: true)
+        // Custom resources are JSON only, as upstream (no protobuf message describes them).
+        var format = Negotiation.Choose(context.Request.Headers.Accept.ToString(), protobufPossible: r.Custom is null)
             ?? throw new ApiException(406, "NotAcceptable", Negotiation.NotAcceptableMessage);
         var asTable = format.Table;
         var framing = new Framing(format.Protobuf, r.ApiVersion);
@@ -41,9 +42,9 @@ internal sealed class WatchHandler(ObjectStore store, TimeSpan bookmarkInterval,
         {
             if (!asTable)
             {
-                return format.Protobuf ? Protobuf.Encode(o) : o.Json;
+                return format.Protobuf ? Protobuf.Encode(o) : r.Custom is { } c ? Bodies.Utf8(c.Present(r.Version, o.Parse())) : o.Json;
             }
-            var table = Tables.TablePrinter.Print(r, o.Parse(), includeObject);
+            var table = Tables.TablePrinter.Print(r, r.Custom is { } custom ? custom.Present(r.Version, o.Parse()) : o.Parse(), includeObject);
             if (!firstRow)
             {
                 table.Remove("columnDefinitions");

@@ -33,6 +33,8 @@ internal static class ResourceCatalog
     public static readonly ResourceInfo RoleBindings = new("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", true, None, None, None);
     public static readonly ResourceInfo ClusterRoleBindings = new("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding", false, None, None, None);
 
+    public static readonly ResourceInfo CustomResourceDefinitions = new("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", false, ["crd", "crds"], ["status"], ["api-extensions"]);
+
     public static readonly IReadOnlyList<ResourceInfo> Resources =
     [
         Namespaces, Nodes, Pods, Services, Endpoints, ConfigMaps, Secrets, ServiceAccounts, Events,
@@ -41,7 +43,16 @@ internal static class ResourceCatalog
         Roles, ClusterRoles, RoleBindings, ClusterRoleBindings,
         StatefulSets, ControllerRevisions, PodDisruptionBudgets,
         Ingresses, IngressClasses, ServiceCidrs, IPAddresses,
+        CustomResourceDefinitions,
     ];
+
+    /// <summary>
+    /// Served in JSON only: upstream serves CRDs in protobuf too (apiextensions' generated.proto),
+    /// but scripts/protobuf-schema.py reads k8s.io/api and apimachinery only, and JSONSchemaProps'
+    /// hand-written protobuf (JSON inside bytes fields) is not in its reach; clients send CRDs as
+    /// JSON (kubectl and client-go's dynamic client do), and a protobuf-only Accept is a 406.
+    /// </summary>
+    public static readonly IReadOnlyList<ResourceInfo> JsonOnly = [CustomResourceDefinitions];
 
     /// <summary>Group names in the order /apis lists them, each with its one version.</summary>
     public static readonly IReadOnlyList<string> Groups = Resources.Where(r => r.Group.Length > 0).Select(r => r.Group).Distinct().ToArray();

@@ -17,9 +17,12 @@ internal sealed record ResourceInfo(
     /// <summary>Storage key: the plural, qualified by the group when it has one.</summary>
     public string Key => Group.Length == 0 ? Plural : $"{Group}/{Plural}";
 
-    public string Singular => Kind.ToLowerInvariant();
+    public string Singular { get; init; } = Kind.ToLowerInvariant();
 
-    public string ListKind => Kind + "List";
+    public string ListKind { get; init; } = Kind + "List";
+
+    /// <summary>The custom resource this version serves; null for a built-in kind.</summary>
+    public CustomResource? Custom { get; set; }
 
     /// <summary>The name used in kube-apiserver's messages: "pods", "deployments.apps".</summary>
     public string QualifiedPlural => Group.Length == 0 ? Plural : $"{Plural}.{Group}";

@@ -19,6 +19,9 @@ internal sealed partial class ResourceService
 {
     private const string ForegroundFinalizer = "foregroundDeletion";
     private const string OrphanFinalizer = "orphan";
+
+    /// <summary>The finalizer every CRD gets, as upstream: its objects are deleted before it goes.</summary>
+    public const string CrdCleanupFinalizer = "customresourcecleanup.apiextensions.k8s.io";
     private static readonly HashSet<string> ProtectedNamespaces = ["default", "kube-system", "kube-public"];
 
     /// <summary>Deletes; the answer is the object while it still exists (being deleted) or null once gone.</summary>
@@ -62,6 +65,10 @@ internal sealed partial class ResourceService
         if (r == ResourceCatalog.Namespaces)
         {
             return DeleteNamespace(txn, current, now);
+        }
+        if (r == ResourceCatalog.CustomResourceDefinitions)
+        {
+            return DeleteDefinition(txn, current, now);
         }
         if (current.IsDeleting())
         {
@@ -139,7 +146,7 @@ internal sealed partial class ResourceService
             ns = txn.Put(ResourceCatalog.Namespaces.Key, ns).Parse();
         }
         var remaining = 0;
-        foreach (var r in ResourceCatalog.Resources.Where(r => r.Namespaced))
+        foreach (var r in Crds.All.Where(r => r.Namespaced))
         {
             foreach (var item in txn.List(r.Key, name))
             {
@@ -156,6 +163,58 @@ internal sealed partial class ResourceService
         }
         FinishDelete(txn, ResourceCatalog.Namespaces, ns);
         return null;
+    }
+
+    /// <summary>
+    /// A CustomResourceDefinition's deletion, as apiextensions-apiserver's finalizer
+    /// (customresourcecleanup.apiextensions.k8s.io) does it, inside the write: the CRD stops being
+    /// served (Terminating), every object of it is deleted; once none is left (objects with
+    /// finalizers of their own wait for them, the sweeper comes back), the CRD goes.
+    /// </summary>
+    private JsonObject? DeleteDefinition(StoreTransaction txn, JsonObject crd, DateTimeOffset now)
+    {
+        if (!crd.IsDeleting())
+        {
+            crd.Meta()["deletionTimestamp"] = ObjectMeta.Timestamp(now);
+            crd.Meta()["deletionGracePeriodSeconds"] = 0;
+            Validation.CrdValidation.SetStatus(txn, crd, crd, now);
+            crd = txn.Put(ResourceCatalog.CustomResourceDefinitions.Key, crd).Parse();
+        }
+        var group = (string?)crd["spec"]?["group"] ?? "";
+        var plural = (string?)crd["spec"]?["names"]?["plural"] ?? "";
+        var key = $"{group}/{plural}";
+        // The definition as it was served, to delete its objects through (it is no longer served).
+        var served = CustomResource.From(ActiveCopy(crd))?.Storage;
+        var remaining = 0;
+        foreach (var item in txn.List(key, null))
+        {
+            if (served is not null && txn.Get(key, item.Namespace, item.Name) is { Deleting: false } live)
+            {
+                Delete(txn, served, live.Parse(), DeleteOptions.Default);
+            }
+            remaining += txn.Get(key, item.Namespace, item.Name) is null ? 0 : 1;
+        }
+        if (remaining > 0 && served is not null)
+        {
+            return crd;
+        }
+        var finalizers = crd.Finalizers();
+        finalizers.Remove(CrdCleanupFinalizer);
+        crd.SetFinalizers(finalizers);
+        if (finalizers.Count > 0)
+        {
+            return txn.Put(ResourceCatalog.CustomResourceDefinitions.Key, crd).Parse();
+        }
+        FinishDelete(txn, ResourceCatalog.CustomResourceDefinitions, crd);
+        return null;
+    }
+
+    private static JsonObject ActiveCopy(JsonObject crd)
+    {
+        var copy = crd.DeepClone().AsObject();
+        copy.Meta().Remove("deletionTimestamp");
+        copy["status"] = new JsonObject { ["conditions"] = new JsonArray(new JsonObject { ["type"] = "Established", ["status"] = "True" }) };
+        return copy;
     }
 
     private static long GracePeriod(JsonObject pod, DeleteOptions options)
@@ -183,7 +242,10 @@ internal sealed partial class ResourceService
         {
             if (txn.Get(d.Resource, d.Namespace, d.Name) is { } live && live.OwnerUids.Contains(uid))
             {
-                result.Add((ResourceCatalog.Get(d.Resource), live.Parse()));
+                if (Crds.ByKey(d.Resource) is { } dr)
+                {
+                    result.Add((dr, live.Parse()));
+                }
             }
         }
         return result;

@@ -15,7 +15,7 @@ internal sealed partial class ResourceService
     {
         var now = clock.GetUtcNow();
         var finished = 0;
-        foreach (var r in ResourceCatalog.Resources)
+        foreach (var r in Crds.All.ToList())
         {
             foreach (var item in store.List(r.Key, null).Items.Where(i => i.Deleting))
             {
@@ -27,6 +27,10 @@ internal sealed partial class ResourceService
                 if (r == ResourceCatalog.Namespaces)
                 {
                     finished += DeleteNamespace(txn, obj, now) is null ? 1 : 0;
+                }
+                else if (r == ResourceCatalog.CustomResourceDefinitions)
+                {
+                    finished += DeleteDefinition(txn, obj, now) is null ? 1 : 0;
                 }
                 else if (r == ResourceCatalog.Pods && IsGracefulPod(r, obj))
                 {

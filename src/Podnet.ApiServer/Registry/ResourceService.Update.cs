@@ -241,12 +241,12 @@ internal sealed partial class ResourceService
         }
     }
 
-    public Task<JsonObject> GetScale(ResourceInfo r, string? ns, string name) => Task.FromResult(ToScale(Get(r, ns, name)));
+    public Task<JsonObject> GetScale(ResourceInfo r, string? ns, string name) => Task.FromResult(ToScale(r, Get(r, ns, name)));
 
     private JsonObject UpdateScale(StoreTransaction txn, ResourceInfo r, string ns, string name, Func<JsonObject, JsonObject> change, FieldManager? manager)
     {
         var stored = txn.Get(r.Key, ns, name) ?? throw ApiException.NotFound(r, name);
-        var scale = change(ToScale(stored.Parse()));
+        var scale = change(ToScale(r, stored.Parse()));
         var replicas = ObjectMeta.Long(scale["spec"]?["replicas"]);
         if (replicas is null or < 0)
         {
@@ -254,15 +254,35 @@ internal sealed partial class ResourceService
         }
         var updated = Update(txn, r, ns, name, Internal, current =>
         {
-            current.Child("spec")["replicas"] = replicas;
+            var (parent, field) = ScalePath(current, r.Custom?.SpecReplicasPath ?? ".spec.replicas", create: true);
+            parent![field] = replicas;
             return current;
         }, (string?)scale["metadata"]?["resourceVersion"], manager is null ? null : manager with { Subresource = "scale" });
-        return ToScale(updated);
+        return ToScale(r, updated);
     }
 
-    private static JsonObject ToScale(JsonObject obj)
+    /// <summary>
+    /// The object holding the last field of a scale path (".spec.replicas", a CRD's
+    /// specReplicasPath), made on the way when <paramref name="create"/>; null when absent.
+    /// </summary>
+    private static (JsonObject? Parent, string Field) ScalePath(JsonObject obj, string path, bool create)
     {
-        var selector = obj["spec"]?["selector"]?["matchLabels"] is JsonObject labels
+        var parts = path.Split('.', StringSplitOptions.RemoveEmptyEntries);
+        JsonObject? at = obj;
+        foreach (var part in parts[..^1])
+        {
+            at = at?[part] as JsonObject ?? (create && at is not null ? (JsonObject)(at[part] = new JsonObject()) : null);
+        }
+        return (at, parts[^1]);
+    }
+
+    private static JsonNode? AtScalePath(JsonObject obj, string path) => ScalePath(obj, path, create: false) is ({ } p, var f) ? p[f] : null;
+
+    private static JsonObject ToScale(ResourceInfo r, JsonObject obj)
+    {
+        var custom = r.Custom;
+        var selector = custom is not null ? (custom.LabelSelectorPath is { } sp ? AtScalePath(obj, sp)?.ToString() ?? "" : "")
+            : obj["spec"]?["selector"]?["matchLabels"] is JsonObject labels
             ? string.Join(",", labels.Select(p => $"{p.Key}={(string?)p.Value}"))
             : "";
         return new JsonObject
@@ -277,8 +297,8 @@ internal sealed partial class ResourceService
                 ["resourceVersion"] = obj.Meta()["resourceVersion"]?.DeepClone(),
                 ["creationTimestamp"] = obj.Meta()["creationTimestamp"]?.DeepClone(),
             },
-            ["spec"] = new JsonObject { ["replicas"] = ObjectMeta.Long(obj["spec"]?["replicas"]) ?? 1 },
-            ["status"] = new JsonObject { ["replicas"] = ObjectMeta.Long(obj["status"]?["replicas"]) ?? 0, ["selector"] = selector },
+            ["spec"] = new JsonObject { ["replicas"] = ObjectMeta.Long(AtScalePath(obj, custom?.SpecReplicasPath ?? ".spec.replicas")) ?? (custom is null ? 1 : 0) },
+            ["status"] = new JsonObject { ["replicas"] = ObjectMeta.Long(AtScalePath(obj, custom?.StatusReplicasPath ?? ".status.replicas")) ?? 0, ["selector"] = selector },
         };
     }
 

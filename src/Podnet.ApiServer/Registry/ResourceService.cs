@@ -20,6 +20,9 @@ internal sealed partial class ResourceService(ObjectStore store, AdmissionChain 
 
     public ObjectStore Store => store;
 
+    /// <summary>The custom resources served now, from the stored CustomResourceDefinitions.</summary>
+    public CustomResources Crds { get; } = new(store);
+
     /// <summary>Fills a new namespace with what every namespace has (set by the host; see Bootstrap).</summary>
     public Action<StoreTransaction>? NamespaceDefaults { get; set; }
 

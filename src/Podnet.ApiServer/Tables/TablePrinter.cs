@@ -71,6 +71,11 @@ internal static partial class TablePrinter
         string Age(JsonObject o) => HumanDuration(now - (ObjectMeta.ParseTimestamp(o["metadata"]?["creationTimestamp"]) ?? now));
         var name = new Column("Name", Format: "name");
         var age = new Column("Age");
+        if (r.Custom?.Columns.GetValueOrDefault(r.Version) is { Count: > 0 } custom)
+        {
+            return ([name, .. custom.Select(c => new Column(c.Name, c.Priority, c.Type, c.Format))],
+                o => [o.Name(), .. custom.Select(c => CustomCell(JsonPathLite.Evaluate(o, c.JsonPath).FirstOrDefault(), c.Type, now))]);
+        }
         return r.Key switch
         {
             "pods" => ([name, new("Ready"), new("Status"), new("Restarts"), age, new("IP", 1), new("Node", 1), new("Nominated Node", 1), new("Readiness Gates", 1)],
@@ -107,6 +112,32 @@ internal static partial class TablePrinter
             "events" => ([new("Last Seen"), new("Type"), new("Reason"), new("Object"), new("Message")], o => Event(o, now)),
             _ => ([name, age], o => [o.Name(), Age(o)]),
         };
+    }
+
+    /// <summary>A printer column's cell as apiextensions' table convertor makes it: dates as ages, numbers as numbers, the rest as text.</summary>
+    private static object? CustomCell(JsonNode? value, string type, DateTimeOffset now)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+        if (type == "date")
+        {
+            return ObjectMeta.ParseTimestamp(value) is { } t ? HumanDuration(now - t) : "<invalid>";
+        }
+        if (value is JsonValue v)
+        {
+            if (type == "integer" && long.TryParse(v.ToJsonString(), System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var l))
+            {
+                return l;
+            }
+            if (v.TryGetValue<string>(out var s))
+            {
+                return s;
+            }
+            return v.ToJsonString();
+        }
+        return value.ToJsonString();
     }
 
     /// <summary>The controller of a ControllerRevision as upstream prints it: "statefulset.apps/web", or "&lt;none&gt;".</summary>

@@ -25,6 +25,7 @@ internal static class UnknownFields
     /// ("spec.replica", "spec.template.spec.containers[0].imagePullPolicyy") in document order.
     /// </summary>
     public static List<string> Prune(ResourceInfo r, string? subresource, JsonNode body, bool patch) =>
+        r.Custom is { } custom && subresource != "scale" ? Prune(custom.ShapeOf(r.Version), body, patch) :
         KindSchemas.ShapeOf(subresource switch { "scale" => KindSchemas.Scale, "eviction" => KindSchemas.Eviction, _ => r.Key }) is { } shape ? Prune(shape, body, patch) : [];
 
     /// <summary>The same along any shape.</summary>

@@ -115,6 +115,7 @@ internal static class LabDns
         try
         {
             await LabRbac.EnsureAsync(client, token);
+            await LabCrds.EnsureAsync(client, token);
             try
             {
                 await client.CoreV1.CreateNamespacedServiceAsync(BuildService(plan), Namespace, cancellationToken: token);

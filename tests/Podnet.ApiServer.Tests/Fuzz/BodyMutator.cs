@@ -22,7 +22,8 @@ internal sealed record FuzzCase(string Method, string Path, string ContentType, 
 /// </summary>
 internal sealed class BodyMutator(IReadOnlyList<(string Name, byte[] Body)> corpus)
 {
-    public static readonly string[] Resources = ["configmaps", "pods", "services", "deployments", "secrets", "serviceaccounts"];
+    /// <summary>The fuzzed resources (the first four also take the patch bodies); widgets are a custom resource whose CRD the run makes first.</summary>
+    public static readonly string[] Resources = ["configmaps", "pods", "services", "deployments", "secrets", "serviceaccounts", "widgets"];
 
     private static readonly string[] Tokens =
     [
@@ -98,6 +99,8 @@ internal sealed class BodyMutator(IReadOnlyList<(string Name, byte[] Body)> corp
     {
         "namespaces" => "api/v1/namespaces",
         "deployments" => "apis/apps/v1/namespaces/fuzz/deployments",
+        "customresourcedefinitions" => "apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+        "widgets" => "apis/example.com/v1/namespaces/fuzz/widgets",
         _ => $"api/v1/namespaces/fuzz/{resource}",
     };
 

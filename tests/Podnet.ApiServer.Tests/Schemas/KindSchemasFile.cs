@@ -59,6 +59,7 @@ internal static class KindSchemasFile
         ["apps/statefulsets"] = typeof(V1StatefulSet),
         ["apps/controllerrevisions"] = typeof(V1ControllerRevision),
         ["policy/poddisruptionbudgets"] = typeof(V1PodDisruptionBudget),
+        ["apiextensions.k8s.io/customresourcedefinitions"] = typeof(V1CustomResourceDefinition),
         [Scale] = typeof(V1Scale),
         [Eviction] = typeof(V1Eviction),
     };
