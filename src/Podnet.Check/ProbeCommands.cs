@@ -70,7 +70,8 @@ public static class ProbeCommands
         }
         if (output.ExitCode == 9 || all.Contains("no servers could be reached", StringComparison.OrdinalIgnoreCase) || all.Contains("timed out", StringComparison.OrdinalIgnoreCase))
         {
-            return new Observation(Outcome.Drop, LastError(all));
+            // dig's first line names the server that did not answer; its last only says none did.
+            return new Observation(Outcome.Drop, Cut(all.Split('\n', StringSplitOptions.TrimEntries).FirstOrDefault(l => l.Contains("error to", StringComparison.Ordinal)) ?? LastError(all), 90));
         }
         var answers = output.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         if (output.ExitCode == 0 && (probe.Expect is null ? answers.Length > 0 : answers.Contains(probe.Expect)))

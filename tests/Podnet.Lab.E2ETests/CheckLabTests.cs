@@ -6,7 +6,7 @@ using Podnet.Kernel;
 namespace Podnet.Lab.E2ETests;
 
 /// <summary>
-/// `podnet check` through the published bin/podnet on the three-node island lab of
+/// `podnet check` and `podnet trace` through the published bin/podnet on the three-node island lab of
 /// <see cref="LabFixture"/>: every test passes on the healthy lab, and on a lab broken on purpose
 /// (DNS pods isolated by a policy in kube-system; a node's route to another node's pods taken
 /// away inside its namespace) it exits non-zero naming the broken tests. Each break is undone
@@ -109,6 +109,69 @@ public sealed class CheckLabTests(LabFixture lab) : IClassFixture<LabFixture>
             await lab.Client.CoreV1.DeleteNamespaceAsync(kept);
         }
         await AssertNoCheckNamespaceLeftAsync();
+    }
+
+    [PrivilegedFact]
+    public async Task Trace_PodToServiceByNameOnAnotherNode_EndpointNatAndRoutesConfirmedByTheKernel()
+    {
+        const string ns = "trace-e2e";
+        await lab.Client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = ns } });
+        try
+        {
+            V1Pod Pod(string name, string node)
+            {
+                var pod = LabFixture.ServerPod(name, node);
+                pod.Metadata.NamespaceProperty = ns;
+                return pod;
+            }
+
+            await lab.Client.CoreV1.CreateNamespacedServiceAsync(new V1Service
+            {
+                Metadata = new V1ObjectMeta { Name = "ts" },
+                Spec = new V1ServiceSpec { Selector = new Dictionary<string, string> { ["app"] = "ts" }, Ports = [new V1ServicePort { Port = 80, TargetPort = 8080 }] },
+            }, ns);
+            var pods = await Task.WhenAll(lab.RunPodAsync(Pod("tc", "n1")), lab.RunPodAsync(Pod("ts", "n2")));
+            var server = pods[1].Status.PodIP;
+            var n2 = (string)lab.Status["nodes"]!.AsArray().Single(n => (string)n!["name"]! == "n2")!["address"]!;
+            // The endpoint must be in the slice (and so in the proxy's map) before the request.
+            await WaitAsync(async () => (await lab.Client.DiscoveryV1.ListNamespacedEndpointSliceAsync(ns)).Items.SelectMany(e => e.Endpoints ?? []).Any());
+            var run = lab.Run("trace", "--lab", lab.Name, "-n", ns, "tc", "ts:80", "-o", "json");
+            Assert.True(run.Success, run.StandardOutput + run.StandardError);
+            var json = System.Text.Json.Nodes.JsonNode.Parse(run.StandardOutput)!;
+            var steps = json["steps"]!.AsArray().Select(s => ((string)s!["layer"]!, (string?)s["node"], (string)s["text"]!, (bool)s["confirmed"]!)).ToArray();
+            Assert.Contains(steps, s => s.Item1 == "L7" && s.Item3.StartsWith("ts resolved to ", StringComparison.Ordinal) && s.Item4);
+            Assert.Contains(("L4", "n1", $"Service {ns}/ts port 80/TCP (ClusterIP) -> endpoint {server}:8080 (pod {ns}/ts on n2)", true), steps);
+            Assert.Contains(steps, s => s.Item2 == "n1" && s.Item3.Contains("ip podnet-proxy", StringComparison.Ordinal) && s.Item3.Contains("dnat", StringComparison.Ordinal) && s.Item4);
+            Assert.Contains(("L3", "n1", $"route: {server} via {n2} dev eth0", true), steps);
+            Assert.Contains(("L3", "n2", "arrived on eth0", true), steps);
+            Assert.Contains(("L3", "n2", $"route: {server} dev pn0", true), steps);
+            Assert.DoesNotContain(steps, s => s.Item3.StartsWith("DROPPED", StringComparison.Ordinal));
+            Assert.Equal("connect", (string)json["result"]!["outcome"]!);
+            // Trace's tables are gone from every node; the agents' are there as before.
+            foreach (var node in new[] { "n1", "n2", "n3" })
+            {
+                using var netns = lab.HostNetns(node);
+                var tables = ProcessRunner.Run(netns, "nft", ["list", "tables"]).StandardOutput;
+                Assert.DoesNotContain(TracePlanPrefix, tables, StringComparison.Ordinal);
+                Assert.Contains("podnet-proxy", tables, StringComparison.Ordinal);
+            }
+        }
+        finally
+        {
+            await lab.Client.CoreV1.DeleteNamespaceAsync(ns);
+        }
+    }
+
+    private const string TracePlanPrefix = Podnet.Check.Trace.TracePlan.TablePrefix;
+
+    private static async Task WaitAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the condition did not hold within 60 s");
+            await Task.Delay(200);
+        }
     }
 
     /// <summary>The table's rows by test name: expected, observed, result.</summary>
