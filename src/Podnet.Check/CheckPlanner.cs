@@ -103,9 +103,12 @@ public static class CheckPlanner
         }
         // From inside: another node's address if there is one, so the packet leaves the node.
         var inside = facts.NodeAddresses.Where(n => n.Key != clientNode).Select(n => n.Value).FirstOrDefault() ?? facts.NodeAddresses.GetValueOrDefault(clientNode);
+        // Isolated: another node's address is outside the pod and service ranges, so the egress table rejects it
+        // (the proxy DNATs NodePorts only on the node's own addresses, so nothing turns it into a pod address first).
+        var expected = facts.Architecture == "isolated" && inside != facts.NodeAddresses.GetValueOrDefault(clientNode) ? Outcome.Refuse : Outcome.Connect;
         cases.Add(inside is null
             ? CheckCase.Skip("service/node-port", Outcome.Connect, "no node address")
-            : Http("service/node-port", Outcome.Connect, client, Url(inside, port, "/hostname")));
+            : Http("service/node-port", expected, client, Url(inside, port, "/hostname")));
         var any = facts.NodeAddresses.OrderBy(n => n.Key, StringComparer.Ordinal).Select(n => n.Value).FirstOrDefault();
         cases.Add(facts.OutsideAddress is null || any is null
             ? CheckCase.Skip("service/node-port-outside", Outcome.Connect, "no outside host (not a lab)")

@@ -50,8 +50,10 @@ public sealed class CheckPlannerTests
     }
 
     [Fact]
-    public void Build_Isolated_ExpectsEgressRefused()
+    public void Build_Isolated_ExpectsEgressAndAnotherNodesAddressRefused()
     {
+        Assert.Equal(Outcome.Refuse, CheckPlanner.Build(Facts("isolated")).Single(c => c.Name == "service/node-port").Expected);
+        Assert.Equal(Outcome.Connect, CheckPlanner.Build(Facts("flat")).Single(c => c.Name == "service/node-port").Expected);
         var egress = CheckPlanner.Build(Facts("isolated")).Single(c => c.Name == "egress/outside");
         Assert.Equal(Outcome.Refuse, egress.Expected);
         Assert.Equal(new Probe(ProbeSite.InPod(CheckPlanner.Client), ProbeKind.Ping, "172.18.0.1", CheckPlanner.LongTimeout), egress.Probe);

@@ -162,6 +162,35 @@ public sealed class CheckLabTests(LabFixture lab) : IClassFixture<LabFixture>
         }
     }
 
+    [PrivilegedFact]
+    public async Task Trace_PacketDroppedByPolicy_NamesThePolicyChainThatDropped()
+    {
+        const string ns = "trace-drop";
+        await lab.Client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = ns } });
+        try
+        {
+            await lab.Client.NetworkingV1.CreateNamespacedNetworkPolicyAsync(new V1NetworkPolicy
+            {
+                Metadata = new V1ObjectMeta { Name = "deny" },
+                Spec = new V1NetworkPolicySpec { PodSelector = new V1LabelSelector { MatchLabels = new Dictionary<string, string> { ["app"] = "td" } }, PolicyTypes = ["Ingress"] },
+            }, ns);
+            var client = LabFixture.ServerPod("tk", "n1");
+            client.Metadata.NamespaceProperty = ns;
+            var server = LabFixture.ServerPod("td", "n2");
+            server.Metadata.NamespaceProperty = ns;
+            var pods = await Task.WhenAll(lab.RunPodAsync(client), lab.RunPodAsync(server));
+            var run = lab.Run("trace", "--lab", lab.Name, "-n", ns, "tk", pods[1].Status.PodIP + ":8080");
+            Assert.Equal(1, run.ExitCode);
+            var lines = run.StandardOutput.Split('\n');
+            Assert.Contains(lines, l => l.Contains("confirmed    n2: DROPPED by inet podnet-policy in-", StringComparison.Ordinal));
+            Assert.Contains(lines, l => l.StartsWith("result: drop", StringComparison.Ordinal));
+        }
+        finally
+        {
+            await lab.Client.CoreV1.DeleteNamespaceAsync(ns);
+        }
+    }
+
     private const string TracePlanPrefix = Podnet.Check.Trace.TracePlan.TablePrefix;
 
     private static async Task WaitAsync(Func<Task<bool>> condition)
