@@ -28,6 +28,8 @@ internal static class Program
         root.Subcommands.Add(ControllersCommand.Create());
         root.Subcommands.Add(DnsCommand.Create());
         root.Subcommands.Add(PolicyCommand.Create());
+        root.Subcommands.Add(CheckCommand.Create());
+        root.Subcommands.Add(TraceCommand.Create());
         try
         {
             return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });

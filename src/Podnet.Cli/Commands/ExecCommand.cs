@@ -1,7 +1,6 @@
 using k8s;
 using System.CommandLine;
 using System.Diagnostics;
-using System.Text.Json.Nodes;
 using Podnet.Lab.State;
 
 namespace Podnet.Cli.Commands;
@@ -63,48 +62,33 @@ internal static class ExecCommand
                 Console.Error.WriteLine($"Error from server (NotFound): pods \"{name}\" not found");
                 return 1;
             }
-            var record = PodRecordOf(state, target);
-            if (record is null)
+            var containerName = parse.GetValue(container) ?? target.Spec.Containers[0].Name;
+            // The one way into a pod, as its containers went in: its net, mount, UTS, IPC and PID
+            // namespaces — the container's own, when its command runs in a PID namespace of its own.
+            if (Agent.Runtime.PodEntry.Find(Path.Combine(state.NodeDirectory(target.Spec?.NodeName ?? ""), "pods"), target.Metadata.Uid, containerName) is not { } entry)
             {
                 Console.Error.WriteLine($"podnet exec: pod {name} is not running on a node of lab {state.Name}");
                 return 1;
             }
-            var containerName = parse.GetValue(container) ?? target.Spec.Containers[0].Name;
-            var holder = (int)record["HolderPid"]!;
-            var wrapper = (int?)record["Containers"]?[containerName]?["Pid"] ?? 0;
-            // The one way into a pod, as its containers went in: its net, mount, UTS, IPC and PID
-            // namespaces — the container's own, when its command runs in a PID namespace of its own.
-            var enter = Agent.Runtime.PodSandbox.ExecTarget(holder, wrapper);
-            return await RunAsync(Agent.Runtime.PodSandbox.EnterArgv(enter, argv).Skip(1), wrapper, token);
+            return await RunAsync(entry.Argv(argv).Skip(1), entry.Environment(), token);
         });
         return command;
     }
 
-    /// <summary>The agent's record of a pod (holder and container pids), from the node's state.</summary>
-    public static JsonNode? PodRecordOf(LabState state, k8s.Models.V1Pod pod)
-    {
-        var path = Path.Combine(state.NodeDirectory(pod.Spec?.NodeName ?? ""), "pods", pod.Metadata.Uid, "record.json");
-        return File.Exists(path) ? JsonNode.Parse(File.ReadAllText(path)) : null;
-    }
-
-    /// <summary>nsenter with the given arguments; the container's environment comes from its wrapper process.</summary>
-    private static async Task<int> RunAsync(IEnumerable<string> arguments, int? environmentOf, CancellationToken token)
+    /// <summary>nsenter with the given arguments, in the container's environment when one is given.</summary>
+    private static async Task<int> RunAsync(IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment, CancellationToken token)
     {
         var info = new ProcessStartInfo("/usr/bin/nsenter") { UseShellExecute = false };
         foreach (var argument in arguments)
         {
             info.ArgumentList.Add(argument);
         }
-        if (environmentOf is > 0 && File.Exists($"/proc/{environmentOf}/environ"))
+        if (environment is not null)
         {
             info.Environment.Clear();
-            foreach (var pair in File.ReadAllText($"/proc/{environmentOf}/environ").Split('\0', StringSplitOptions.RemoveEmptyEntries))
+            foreach (var (key, value) in environment)
             {
-                var eq = pair.IndexOf('=');
-                if (eq > 0 && !pair.StartsWith("PODNET_", StringComparison.Ordinal))
-                {
-                    info.Environment[pair[..eq]] = pair[(eq + 1)..];
-                }
+                info.Environment[key] = value;
             }
         }
         using var process = Process.Start(info)!;

@@ -1,0 +1,43 @@
+using System.Globalization;
+
+namespace Podnet.Check.Trace;
+
+/// <summary>What `podnet trace` was asked to reach: URL, or HOST:PORT[/PROTO].</summary>
+public sealed record TraceTarget(string Host, int Port, string Protocol, string Url)
+{
+    /// <summary>Parses the target; throws <see cref="ArgumentException"/> naming what is wrong.</summary>
+    public static TraceTarget Parse(string text)
+    {
+        if (text.Length > 2048)
+        {
+            throw new ArgumentException("the target is longer than 2048 characters");
+        }
+        if (text.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || text.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+        {
+            if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Host.Length == 0)
+            {
+                throw new ArgumentException($"'{text}' is not a URL");
+            }
+            return new TraceTarget(uri.Host.Trim('[', ']'), uri.Port, "tcp", text);
+        }
+        var protocol = "tcp";
+        var slash = text.LastIndexOf('/');
+        if (slash >= 0)
+        {
+            protocol = text[(slash + 1)..].ToLowerInvariant();
+            text = text[..slash];
+            if (protocol is not "tcp")
+            {
+                throw new ArgumentException($"protocol '{protocol}': trace sends TCP for now (give HOST:PORT or HOST:PORT/tcp)");
+            }
+        }
+        var colon = text.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(text.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+        {
+            throw new ArgumentException($"'{text}' is not HOST:PORT with a port from 1 to 65535 ([v6]:port for IPv6)");
+        }
+        var host = text[..colon].Trim('[', ']');
+        var hostPort = host.Contains(':') ? $"[{host}]:{port}" : $"{host}:{port}";
+        return new TraceTarget(host, port, protocol, $"http://{hostPort}/");
+    }
+}
