@@ -23,7 +23,7 @@ internal static class AggregatedDiscovery
     /// <summary>The core group (for /api) or every named group (for /apis).</summary>
     public static JsonObject List(bool core)
     {
-        var groups = core ? [""] : ResourceCatalog.Groups;
+        var groups = core ? [""] : Discovery.AllGroups;
         return new JsonObject
         {
             ["kind"] = "APIGroupDiscoveryList",
@@ -35,7 +35,15 @@ internal static class AggregatedDiscovery
                 ["versions"] = new JsonArray(new JsonObject
                 {
                     ["version"] = "v1",
-                    ["resources"] = new JsonArray(ResourceCatalog.InGroupVersion(g, "v1").Select(r => (JsonNode)Resource(r)).ToArray()),
+                    ["resources"] = new JsonArray(ResourceCatalog.InGroupVersion(g, "v1").Select(r => (JsonNode)Resource(r))
+                        .Concat(Discovery.ReviewKinds.Where(k => k.Group == g).Select(k => (JsonNode)new JsonObject
+                        {
+                            ["resource"] = k.Plural,
+                            ["responseKind"] = Kind(k.Group, "v1", k.Kind),
+                            ["scope"] = k.Namespaced ? "Namespaced" : "Cluster",
+                            ["singularResource"] = k.Kind.ToLowerInvariant(),
+                            ["verbs"] = new JsonArray("create"),
+                        })).ToArray()),
                     ["freshness"] = "Current",
                 }),
             }).ToArray()),

@@ -68,7 +68,7 @@ internal sealed partial class ApiHandler(ResourceService service, WatchHandler w
             "/api" => Discovery.Api(serverAddress),
             "/apis" => Discovery.Groups(),
             "/api/v1" => Discovery.Resources("", "v1"),
-            _ when trimmed.StartsWith("/apis/", StringComparison.Ordinal) && trimmed.Split('/') is { Length: 3 or 4 } parts && ResourceCatalog.Groups.Contains(parts[2]) =>
+            _ when trimmed.StartsWith("/apis/", StringComparison.Ordinal) && trimmed.Split('/') is { Length: 3 or 4 } parts && Discovery.AllGroups.Contains(parts[2]) =>
                 parts.Length == 3 ? Discovery.Group(parts[2]) : parts[3] == "v1" ? Discovery.Resources(parts[2], "v1") : null,
             _ => null,
         };
