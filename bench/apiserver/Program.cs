@@ -151,11 +151,11 @@ finally
 }
 }
 
-// 1,000 Roles and RoleBindings in each benchmark namespace, one of which lets the ServiceAccount
+// 1,000 Roles and RoleBindings in each benchmark namespace (the protobuf phase's too), one of which lets the ServiceAccount
 // bench/writer write and watch ConfigMaps there; returns a token of that account.
 async Task<string> RbacSetupAsync(Kubernetes setup)
 {
-    foreach (var ns in new[] { "warmup", "bench" })
+    foreach (var ns in new[] { "warmup", "bench", "bench-protobuf" })
     {
         await setup.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = ns } });
         await setup.CoreV1.CreateNamespacedServiceAccountAsync(new V1ServiceAccount { Metadata = new V1ObjectMeta { Name = "writer" } }, ns);

@@ -19,6 +19,7 @@ internal static class ServerCommand
     private static readonly Option<string> ClusterCidr = new("--cluster-cidr") { Description = "Pod CIDR(s) the node IPAM controller hands out from, comma-separated.", DefaultValueFactory = _ => "10.244.0.0/16" };
     private static readonly Option<string> LabNetns = new("--lab-netns") { Description = "Also listen inside this network namespace (the lab's control plane), at --lab-address." };
     private static readonly Option<string> LabAddress = new("--lab-address") { Description = "The control plane's address in --lab-netns, advertised as the kubernetes Service's endpoint." };
+    private static readonly Option<string> LabNodes = new("--lab-nodes") { Description = "The lab's node names, comma-separated: each gets STATE/kubeconfig-node-NAME with a client certificate for system:node:NAME." };
     private static readonly Option<int> LabPort = new("--lab-port") { Description = "Port of the lab listener.", DefaultValueFactory = _ => 6443 };
     private static readonly Option<string> LoadBalancerPool = new("--loadbalancer-pool") { Description = "LoadBalancer address ranges, comma-separated (like 172.18.0.200-172.18.0.250); default the lab's." };
     private static readonly Option<int> MaxRequestsInFlight = new("--max-requests-inflight") { Description = "Read-only requests (get, list; not watches) served at once; more are answered 429 with Retry-After: 1. 0 is no limit.", DefaultValueFactory = _ => 400 };
@@ -31,7 +32,7 @@ internal static class ServerCommand
     public static RootCommand Create()
     {
         var command = new RootCommand("Run the Kubernetes-compatible API server (and its controllers) without a lab.");
-        foreach (var option in new Option[] { State, Port, Bind, ServiceCidr, NodePortRange, ClusterCidr, LabNetns, LabAddress, LabPort, LoadBalancerPool, NodeGrace, Controllers, MaxRequestsInFlight, MaxMutatingRequestsInFlight, RequestTimeout, AuthorizationModeOption })
+        foreach (var option in new Option[] { State, Port, Bind, ServiceCidr, NodePortRange, ClusterCidr, LabNetns, LabAddress, LabPort, LabNodes, LoadBalancerPool, NodeGrace, Controllers, MaxRequestsInFlight, MaxMutatingRequestsInFlight, RequestTimeout, AuthorizationModeOption })
         {
             command.Options.Add(option);
         }
@@ -53,6 +54,7 @@ internal static class ServerCommand
                     options = options with
                     {
                         Lab = new LabListener((ulong)labSocket.Handle, address, parse.GetValue(LabPort)),
+                        LabNodes = (parse.GetValue(LabNodes) ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries),
                         KubeletSocket = family => kubeletNetns.Run(() => new System.Net.Sockets.Socket(family, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp)),
                     };
                 }
@@ -121,7 +123,7 @@ internal static class ServerCommand
 
     private static List<string> ControllerArguments(ParseResult parse, ApiServerHost host, ApiServerOptions options)
     {
-        List<string> arguments = ["controllers", "--kubeconfig", host.KubeconfigPath, "--controllers", string.Join(',', options.Controllers), "--cluster-cidr", parse.GetValue(ClusterCidr)!, "--node-monitor-grace-period", parse.GetValue(NodeGrace)!];
+        List<string> arguments = ["controllers", "--kubeconfig", host.ControllersKubeconfigPath, "--controllers", string.Join(',', options.Controllers), "--cluster-cidr", parse.GetValue(ClusterCidr)!, "--node-monitor-grace-period", parse.GetValue(NodeGrace)!];
         if (parse.GetValue(LoadBalancerPool) is { } pool)
         {
             arguments.AddRange(["--loadbalancer-pool", pool]);

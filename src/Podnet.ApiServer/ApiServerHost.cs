@@ -51,6 +51,12 @@ public sealed class ApiServerHost : IAsyncDisposable
 
     public string KubeconfigPath => Path.Combine(Options.StateDirectory, "kubeconfig");
 
+    /// <summary>The controllers' kubeconfig: a client certificate for system:kube-controller-manager.</summary>
+    public string ControllersKubeconfigPath => Path.Combine(Options.StateDirectory, "kubeconfig-controllers");
+
+    /// <summary>The kubeconfig of a lab node's agent (<see cref="ApiServerOptions.LabNodes"/>).</summary>
+    public static string NodeKubeconfigPath(string stateDirectory, string node) => Path.Combine(stateDirectory, $"kubeconfig-node-{node}");
+
     internal Certificates Certificates { get; }
 
     public static async Task<ApiServerHost> StartAsync(ApiServerOptions options, CancellationToken cancellationToken = default)
@@ -112,11 +118,12 @@ public sealed class ApiServerHost : IAsyncDisposable
         {
             Auth.Rbac.Escalation.Check(authorizer, r, obj);
             Auth.Tokens.ServiceAccountAdmission.Admit(txn, r, obj, old);
+            Auth.Node.NodeRestriction.Admit(r, obj, old);
         };
         var signer = new Auth.Tokens.TokenSigner(pkiDirectory);
         var tokens = new Auth.Tokens.ServiceAccountTokens(signer, store, TimeProvider.System, Auth.Tokens.ServiceAccountAdmission.DefaultIssuer);
         var authenticator = new Auth.Authenticator(KubeletPki.LoadCaCertificate(pkiDirectory), certificates.Token) { Tokens = token => tokens.Authenticate(token).User };
-        var gate = new Auth.AccessGate(authenticator, authorizer, tokens, () => host.Url.ToString());
+        var gate = new Auth.AccessGate(authenticator, authorizer, tokens, () => host.Url.ToString(), new Auth.Node.NodeRestriction(store));
         service.NamespaceDefaults = txn => Bootstrap.EnsureNamespaceDefaults(service, txn, certificates.CaPem);
         var stopping = CancellationTokenSource.CreateLinkedTokenSource(host._stopping.Token, app.Lifetime.ApplicationStopping).Token;
         var watch = new WatchHandler(store, options.BookmarkInterval, stopping);
@@ -148,11 +155,20 @@ public sealed class ApiServerHost : IAsyncDisposable
         await Auth.Rbac.ClusterRoleAggregation.ReconcileAsync(service).ConfigureAwait(false);
         if (options.Lab is not null)
         {
+            var labUrl = new Uri($"https://{serverAddress}/");
+            foreach (var node in options.LabNodes)
+            {
+                var (nodeCert, nodeKey) = Auth.ClientCertificates.LoadOrIssue(pkiDirectory, $"node-{node}", pkiDirectory, Auth.Node.NodeIdentity.UserPrefix + node, [Auth.Node.NodeIdentity.Group]);
+                Kubeconfig.WriteWithCertificate(NodeKubeconfigPath(options.StateDirectory, node), labUrl, certificates.CaPem, nodeCert, nodeKey);
+            }
+            // Written last: the lab's supervisor starts the agents once it exists.
             Kubeconfig.Write(Path.Combine(options.StateDirectory, "kubeconfig-lab"), new Uri($"https://{serverAddress}/"), certificates.CaPem, certificates.Token);
         }
         host._sweeper = host.SweepAsync(service, stopping);
         var (adminCert, adminKey) = Auth.ClientCertificates.LoadOrIssue(pkiDirectory, "admin", pkiDirectory, Auth.ClientCertificates.AdminUser, [Auth.UserInfo.Masters]);
         Kubeconfig.WriteWithCertificate(host.KubeconfigPath, host.Url, certificates.CaPem, adminCert, adminKey);
+        var (controllersCert, controllersKey) = Auth.ClientCertificates.LoadOrIssue(pkiDirectory, "controllers", pkiDirectory, Auth.ClientCertificates.ControllersUser, []);
+        Kubeconfig.WriteWithCertificate(host.ControllersKubeconfigPath, host.Url, certificates.CaPem, controllersCert, controllersKey);
         return host;
     }
 

@@ -49,6 +49,13 @@ public sealed record ApiServerOptions
     public LabListener? Lab { get; init; }
 
     /// <summary>
+    /// The lab's nodes: with <see cref="Lab"/>, each gets STATE/kubeconfig-node-NAME pointing at
+    /// the lab listener with a client certificate of the CA for system:node:NAME in
+    /// system:nodes, its agent's identity (written before kubeconfig-lab).
+    /// </summary>
+    public IReadOnlyList<string> LabNodes { get; init; } = [];
+
+    /// <summary>
     /// Makes the socket for a connection to a node's kubelet API (port 10250 on the node's
     /// address); the lab makes it inside the control-plane namespace, where the nodes are
     /// reachable. Null: an ordinary socket of this process's namespace.

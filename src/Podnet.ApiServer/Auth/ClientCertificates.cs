@@ -15,6 +15,9 @@ public static class ClientCertificates
     /// <summary>The admin kubeconfig's user, in system:masters.</summary>
     public const string AdminUser = "kubernetes-admin";
 
+    /// <summary>The controllers' user, bound by upstream's bootstrap policy (and podnet:controllers).</summary>
+    public const string ControllersUser = "system:kube-controller-manager";
+
     /// <summary>The PEM certificate and key of DIR/NAME, issued by the CA in <paramref name="caDirectory"/> if missing or for another subject.</summary>
     public static (string CertificatePem, string KeyPem) LoadOrIssue(string directory, string name, string caDirectory, string user, IReadOnlyList<string> groups)
     {

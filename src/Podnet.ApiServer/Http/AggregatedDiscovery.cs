@@ -35,7 +35,15 @@ internal static class AggregatedDiscovery
                 ["versions"] = new JsonArray(g.Versions.Select(v => (JsonNode)new JsonObject
                 {
                     ["version"] = v,
-                    ["resources"] = new JsonArray(resources.InGroupVersion(g.Group, v).Select(r => (JsonNode)Resource(r)).ToArray()),
+                    ["resources"] = new JsonArray(resources.InGroupVersion(g.Group, v).Select(r => (JsonNode)Resource(r))
+                        .Concat(Discovery.ReviewKinds.Where(k => k.Group == g.Group && v == "v1").Select(k => (JsonNode)new JsonObject
+                        {
+                            ["resource"] = k.Plural,
+                            ["responseKind"] = Kind(k.Group, "v1", k.Kind),
+                            ["scope"] = k.Namespaced ? "Namespaced" : "Cluster",
+                            ["singularResource"] = k.Kind.ToLowerInvariant(),
+                            ["verbs"] = new JsonArray("create"),
+                        })).ToArray()),
                     ["freshness"] = "Current",
                 }).ToArray()),
             }).ToArray()),

@@ -31,6 +31,10 @@ internal sealed partial class ApiHandler(ResourceService service, WatchHandler w
         }
         catch (ApiException e)
         {
+            if (e.Code == 403)
+            {
+                Auth.AccessGate.RecordForbidden(context, e);
+            }
             if (!context.Response.HasStarted)
             {
                 await Bodies.WriteAsync(context.Response, e.Code, e.ToStatus()).ConfigureAwait(false);

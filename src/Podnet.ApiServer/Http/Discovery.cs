@@ -6,6 +6,24 @@ namespace Podnet.ApiServer.Http;
 /// <summary>The legacy discovery documents kubectl and client-go read: /api, /apis, each group and group-version.</summary>
 internal static class Discovery
 {
+    /// <summary>
+    /// The create-only kinds of authentication.k8s.io and authorization.k8s.io (Auth/Reviews.cs,
+    /// Auth/Tokens/): never stored, so not in the ResourceCatalog, but listed as kube-apiserver
+    /// lists them, with the verb create alone.
+    /// </summary>
+    public static readonly IReadOnlyList<(string Group, string Plural, string Kind, bool Namespaced)> ReviewKinds =
+    [
+        ("authentication.k8s.io", "selfsubjectreviews", "SelfSubjectReview", false),
+        ("authentication.k8s.io", "tokenreviews", "TokenReview", false),
+        ("authorization.k8s.io", "localsubjectaccessreviews", "LocalSubjectAccessReview", true),
+        ("authorization.k8s.io", "selfsubjectaccessreviews", "SelfSubjectAccessReview", false),
+        ("authorization.k8s.io", "selfsubjectrulesreviews", "SelfSubjectRulesReview", false),
+        ("authorization.k8s.io", "subjectaccessreviews", "SubjectAccessReview", false),
+    ];
+
+    /// <summary>Every built-in named group served: the catalog's, then the review kinds'.</summary>
+    public static IReadOnlyList<string> AllGroups { get; } = ResourceCatalog.Groups.Concat(ReviewKinds.Select(k => k.Group)).Distinct().ToArray();
+
     /// <summary>The Kubernetes release this server answers as (kubectl here picks its own version from it).</summary>
     public static JsonObject Version() => new()
     {
@@ -104,6 +122,17 @@ internal static class Discovery
                 }
                 list.Add((JsonNode)subEntry);
             }
+        }
+        foreach (var k in ReviewKinds.Where(k => k.Group == group && version == "v1"))
+        {
+            list.Add((JsonNode)new JsonObject
+            {
+                ["name"] = k.Plural,
+                ["singularName"] = k.Kind.ToLowerInvariant(),
+                ["namespaced"] = k.Namespaced,
+                ["kind"] = k.Kind,
+                ["verbs"] = new JsonArray("create"),
+            });
         }
         return new JsonObject
         {

@@ -238,11 +238,11 @@ internal sealed class CustomResources(ObjectStore store) : IDisposable
     /// <summary>Named groups with their versions, as discovery lists them: built-in first, then custom ones by name.</summary>
     public IEnumerable<(string Group, string[] Versions)> Groups()
     {
-        foreach (var g in ResourceCatalog.Groups)
+        foreach (var g in Http.Discovery.AllGroups)
         {
             yield return (g, ["v1"]);
         }
-        foreach (var g in Current.Where(c => !ResourceCatalog.Groups.Contains(c.Group)).GroupBy(c => c.Group).OrderBy(g => g.Key, StringComparer.Ordinal))
+        foreach (var g in Current.Where(c => !Http.Discovery.AllGroups.Contains(c.Group)).GroupBy(c => c.Group).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             yield return (g.Key, VersionOrder(g.SelectMany(c => c.Versions.Select(v => v.Version)).Distinct()).ToArray());
         }

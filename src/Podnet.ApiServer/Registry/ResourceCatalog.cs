@@ -13,7 +13,7 @@ internal static class ResourceCatalog
     public static readonly ResourceInfo Endpoints = new("", "v1", "endpoints", "Endpoints", true, ["ep"], None, None);
     public static readonly ResourceInfo ConfigMaps = new("", "v1", "configmaps", "ConfigMap", true, ["cm"], None, None);
     public static readonly ResourceInfo Secrets = new("", "v1", "secrets", "Secret", true, None, None, None);
-    public static readonly ResourceInfo ServiceAccounts = new("", "v1", "serviceaccounts", "ServiceAccount", true, ["sa"], None, None);
+    public static readonly ResourceInfo ServiceAccounts = new("", "v1", "serviceaccounts", "ServiceAccount", true, ["sa"], ["token"], None);
     public static readonly ResourceInfo Events = new("", "v1", "events", "Event", true, ["ev"], None, None);
     public static readonly ResourceInfo EndpointSlices = new("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice", true, None, None, None);
     public static readonly ResourceInfo NetworkPolicies = new("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", true, ["netpol"], None, None);

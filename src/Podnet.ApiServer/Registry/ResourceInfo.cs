@@ -37,6 +37,8 @@ internal sealed record ResourceInfo(
         "eviction" => new(sub, "policy", "v1", "Eviction", ["create"]),
         "scale" => new(sub, "autoscaling", "v1", "Scale", ["get", "patch", "update"]),
         "finalize" => new(sub, Group, Version, Kind, ["update"]),
+        // TokenRequest, served by Auth/AccessGate before any resource handler.
+        "token" => new(sub, "authentication.k8s.io", "v1", "TokenRequest", ["create"]),
         // Served by the pod's node (ApiHandler.Streaming), through the kubelet API.
         "exec" => new(sub, "", "v1", "PodExecOptions", ["create", "get"]),
         "attach" => new(sub, "", "v1", "PodAttachOptions", ["create", "get"]),

@@ -50,6 +50,29 @@ internal static class LabSupervise
         await informer.ContinueWith(_ => { }, TaskScheduler.Default);
     }
 
+    /// <summary>Applies deploy/rbac.yaml as the admin, retried (bounded) while the API server is still coming up.</summary>
+    private static async Task EnsureRbacAsync(LabState state, Action<string> log, CancellationToken token)
+    {
+        for (var attempt = 1; !token.IsCancellationRequested; attempt++)
+        {
+            try
+            {
+                using var client = new k8s.Kubernetes(KubeconfigFile.Load(state.Kubeconfig));
+                await LabRbac.EnsureAsync(client, token);
+                return;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                log($"rbac: {e.Message}");
+                if (attempt == 50)
+                {
+                    return; // lab up applies it again and reports
+                }
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * Math.Min(attempt, 10)), token);
+            }
+        }
+    }
+
     public static Command Create()
     {
         var name = LabCommand.NameOption();
@@ -91,6 +114,12 @@ internal static class LabSupervise
             while (!File.Exists(state.NodeKubeconfig) && !linked.IsCancellationRequested)
             {
                 await Task.Delay(100, CancellationToken.None);
+            }
+            if (!settings.UsesExternalApiServer && !linked.IsCancellationRequested)
+            {
+                // The agents' cluster-wide reads come from deploy/rbac.yaml's podnet:agent: it
+                // exists before they start, so that they never see a 403.
+                await EnsureRbacAsync(state, Log, linked.Token);
             }
             var nodes = linked.IsCancellationRequested
                 ? Task.CompletedTask

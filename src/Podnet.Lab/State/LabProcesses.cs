@@ -22,6 +22,7 @@ public static class LabProcesses
         [
             "server", "--state", state.ControlPlaneDirectory, "--port", "0", "--bind", "127.0.0.1",
             "--lab-netns", plan.ControlPlane.Netns, "--lab-address", plan.ControlPlane.Address.Address.ToString(),
+            "--lab-nodes", string.Join(',', plan.Nodes.Select(n => n.Name)),
             "--cluster-cidr", string.Join(',', ClusterCidrs(plan)),
             "--service-cidr", string.Join(',', ServiceCidrs(plan)),
             "--controllers", settings.EffectiveControllers,
@@ -57,7 +58,7 @@ public static class LabProcesses
             var dir = state.NodeDirectory(node.Name);
             var arguments = new List<string>
             {
-                "agent", "--kubeconfig", state.NodeKubeconfig, "--node", node.Name, "--state", dir, "--cni-bin", binDirectory,
+                "agent", "--kubeconfig", settings.UsesExternalApiServer ? state.NodeKubeconfig : state.NodeKubeconfigOf(node.Name), "--node", node.Name, "--state", dir, "--cni-bin", binDirectory,
                 "--pod-netns-prefix", LabPlanner.PodNetnsPrefix(plan.Name, node.Name),
                 "--routing", settings.Routing, "--architecture", settings.Architecture,
                 "--cluster-dns", ClusterDns(plan),

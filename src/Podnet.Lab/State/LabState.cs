@@ -158,8 +158,14 @@ public sealed class LabState(string name)
     /// <summary>The kubeconfig for users, pointing at the API server's loopback listener in the root namespace.</summary>
     public string Kubeconfig => Path.Combine(ControlPlaneDirectory, "kubeconfig");
 
-    /// <summary>The kubeconfig for the nodes, pointing at the control plane's fabric address.</summary>
+    /// <summary>
+    /// The fabric address's kubeconfig with the legacy token, written last by the API server (the
+    /// supervisor starts the agents once it exists); with `lab up --kubeconfig`, the nodes' kubeconfig.
+    /// </summary>
     public string NodeKubeconfig => Path.Combine(ControlPlaneDirectory, "kubeconfig-lab");
+
+    /// <summary>A node agent's kubeconfig: the fabric address and a client certificate for system:node:NODE in system:nodes.</summary>
+    public string NodeKubeconfigOf(string node) => Path.Combine(ControlPlaneDirectory, $"kubeconfig-node-{node}");
 
     /// <summary>The copy of an existing API server's kubeconfig (`lab up --kubeconfig`).</summary>
     public string ExternalKubeconfigCopy => Path.Combine(Directory, "external-kubeconfig");

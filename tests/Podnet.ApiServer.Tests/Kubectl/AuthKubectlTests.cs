@@ -252,4 +252,21 @@ public sealed class AuthKubectlTests : KubectlTestBase
         var s = text.Replace('-', '+').Replace('_', '/');
         return Convert.FromBase64String(s.PadRight(s.Length + ((4 - (s.Length % 4)) % 4), '='));
     }
+
+    [Fact]
+    public void ApiResources_ListTheReviewKindsAndTokenRequest_AsUpstream()
+    {
+        var resources = Kubectl.Ok("api-resources", "--api-group=authorization.k8s.io", "-o", "wide");
+        Assert.Matches(@"localsubjectaccessreviews\s+authorization.k8s.io/v1\s+true\s+LocalSubjectAccessReview\s+create", resources);
+        Assert.Matches(@"selfsubjectaccessreviews\s+authorization.k8s.io/v1\s+false\s+SelfSubjectAccessReview\s+create", resources);
+        Assert.Matches(@"selfsubjectrulesreviews\s+authorization.k8s.io/v1\s+false\s+SelfSubjectRulesReview\s+create", resources);
+        Assert.Matches(@"subjectaccessreviews\s+authorization.k8s.io/v1\s+false\s+SubjectAccessReview\s+create", resources);
+        var authn = Kubectl.Ok("api-resources", "--api-group=authentication.k8s.io", "-o", "wide");
+        Assert.Matches(@"selfsubjectreviews\s+authentication.k8s.io/v1\s+false\s+SelfSubjectReview\s+create", authn);
+        Assert.Matches(@"tokenreviews\s+authentication.k8s.io/v1\s+false\s+TokenReview\s+create", authn);
+        var core = Kubectl.Ok("get", "--raw", "/api/v1");
+        Assert.Contains("""{"name":"serviceaccounts/token","singularName":"","namespaced":true,"kind":"TokenRequest","verbs":["create"],"group":"authentication.k8s.io","version":"v1"}""", core);
+        // Still served as before.
+        Assert.Equal("yes\n", Kubectl.Ok("auth", "can-i", "create", "pods"));
+    }
 }

@@ -4,9 +4,9 @@ using Podnet.ApiServer.Storage;
 namespace Podnet.ApiServer.Auth.Rbac;
 
 /// <summary>
-/// kube-apiserver's authorizer chain as this server runs it: system:masters is allowed
-/// everything (upstream's privileged-groups authorizer, before RBAC), then RBAC over the
-/// stored roles and bindings. With authorization off (<c>--authorization-mode AlwaysAllow</c>)
+/// kube-apiserver's authorizer chain as this server runs it (--authorization-mode=Node,RBAC):
+/// system:masters is allowed everything (upstream's privileged-groups authorizer), then the
+/// Node authorizer for nodes (Auth/Node/), then RBAC over the stored roles and bindings. With authorization off (<c>--authorization-mode AlwaysAllow</c>)
 /// every authenticated request is allowed.
 /// </summary>
 /// <remarks>
@@ -25,9 +25,12 @@ internal sealed class RbacAuthorizer : IDisposable
     private readonly WatchHub.Subscription?[] _subscriptions = new WatchHub.Subscription?[Kinds.Length];
     private RbacPolicy? _policy;
 
+    private readonly Node.NodeAuthorizer _nodes;
+
     public RbacAuthorizer(ObjectStore store, bool enabled)
     {
         _store = store;
+        _nodes = new Node.NodeAuthorizer(store);
         Enabled = enabled;
     }
 
@@ -39,7 +42,14 @@ internal sealed class RbacAuthorizer : IDisposable
         {
             return (true, "");
         }
-        return Policy.Authorize(a);
+        var (byNode, nodeReason) = _nodes.Authorize(a);
+        if (byNode)
+        {
+            return (true, "");
+        }
+        var (allowed, reason) = Policy.Authorize(a);
+        // As upstream's union authorizer: every authorizer's reason for having no opinion.
+        return allowed || nodeReason.Length == 0 ? (allowed, reason) : (false, reason.Length == 0 ? nodeReason : $"{nodeReason}, {reason}");
     }
 
     /// <summary>The current policy (rebuilt first when an RBAC object changed).</summary>

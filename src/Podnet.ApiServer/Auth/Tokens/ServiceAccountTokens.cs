@@ -20,6 +20,10 @@ namespace Podnet.ApiServer.Auth.Tokens;
 /// --service-account-extend-token-expiration, a pod-bound request for exactly 3607 s (kubelet's)
 /// gets a token valid for a year with "warnafter" at 3607 s, while its status still reports the
 /// requested expiry: pods need no refresh within a lab's life, and revocation still holds.
+/// A token's signature is verified once and its claims kept until it expires (as upstream's
+/// cached token authenticator, without its 10 s staleness): the ServiceAccount and the bound
+/// object are looked up in the store's memory on every request, so a deletion still revokes
+/// the token at once.
 /// </remarks>
 internal sealed class ServiceAccountTokens(TokenSigner signer, ObjectStore store, TimeProvider clock, string issuer)
 {
@@ -28,12 +32,17 @@ internal sealed class ServiceAccountTokens(TokenSigner signer, ObjectStore store
     private const long MinSeconds = 600;
     private const long MaxSeconds = 1L << 32;
 
+    /// <summary>Verified tokens kept (a lab has a few per pod); past it, expired ones go, else all.</summary>
+    public const int MaxCachedTokens = 4096;
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, VerifiedToken> _verified = new(StringComparer.Ordinal);
+
     public string Issuer => issuer;
 
     public IReadOnlyList<string> ApiAudiences => [issuer];
 
     /// <summary>Answers a TokenRequest for NS/NAME: the request object with status {token, expirationTimestamp}.</summary>
-    public JsonObject Request(string ns, string name, JsonObject request)
+    public JsonObject Request(string ns, string name, JsonObject request, UserInfo? user = null)
     {
         var account = store.Get(ResourceCatalog.ServiceAccounts.Key, ns, name)?.Parse() ?? throw ApiException.NotFound(ResourceCatalog.ServiceAccounts, name);
         var spec = request["spec"] as JsonObject ?? [];
@@ -65,6 +74,10 @@ internal sealed class ServiceAccountTokens(TokenSigner signer, ObjectStore store
                 ["causes"] = new JsonArray(causes.Select(c => (JsonNode)new JsonObject { ["reason"] = c.Reason, ["message"] = c.Message, ["field"] = c.Field }).ToArray()),
             });
         }
+        if (bound is null && user is not null)
+        {
+            Node.NodeRestriction.AdmitTokenRequest(user, null, null);
+        }
         var now = clock.GetUtcNow();
         var sa = new JsonObject { ["name"] = name, ["uid"] = account.Uid() };
         var k8s = new JsonObject { ["namespace"] = ns };
@@ -75,6 +88,10 @@ internal sealed class ServiceAccountTokens(TokenSigner signer, ObjectStore store
             if ((string?)bound["uid"] is { Length: > 0 } uid && uid != target.Uid())
             {
                 throw ApiException.Conflict(resource, target.Name(), $"the UID in the bound object reference ({uid}) does not match the UID in record. The object might have been deleted and then recreated");
+            }
+            if (user is not null)
+            {
+                Node.NodeRestriction.AdmitTokenRequest(user, bound, kind == "Pod" ? target : null);
             }
             var reference = new JsonObject { ["name"] = target.Name(), ["uid"] = target.Uid() };
             k8s[kind == "Pod" ? "pod" : kind == "Secret" ? "secret" : "node"] = reference;
@@ -116,54 +133,129 @@ internal sealed class ServiceAccountTokens(TokenSigner signer, ObjectStore store
     public (UserInfo? User, IReadOnlyList<string> Audiences, string Error) Authenticate(string token, IReadOnlyList<string>? audiences = null)
     {
         var wanted = audiences is { Count: > 0 } ? audiences : ApiAudiences;
-        var claims = signer.Verify(token);
-        if (claims is null)
+        var now = clock.GetUtcNow().ToUnixTimeSeconds();
+        var verified = Verified(token, now);
+        if (verified is null)
         {
             return (null, [], "invalid bearer token");
         }
-        var now = clock.GetUtcNow().ToUnixTimeSeconds();
-        var tokenAudiences = claims["aud"] is JsonArray a ? a.Select(x => (string?)x ?? "").ToList() : (string?)claims["aud"] is { } one ? [one] : [];
-        var matched = wanted.Where(tokenAudiences.Contains).ToList();
-        if ((string?)claims["iss"] != issuer || matched.Count == 0)
+        var matched = wanted.Where(verified.Audiences.Contains).ToList();
+        if (verified.Issuer != issuer || matched.Count == 0)
         {
-            return (null, [], "token audiences " + string.Join(",", tokenAudiences) + " is invalid for the target audiences " + string.Join(",", wanted));
+            return (null, [], "token audiences " + string.Join(",", verified.Audiences) + " is invalid for the target audiences " + string.Join(",", wanted));
         }
-        if (Number(claims["exp"]) is not { } exp || exp < now || Number(claims["nbf"]) is { } nbf && nbf > now + 60)
+        if (verified.Exp is not { } exp || exp < now || verified.Nbf is { } nbf && nbf > now + 60)
         {
             return (null, [], "service account token has expired");
         }
-        var k8s = claims["kubernetes.io"] as JsonObject;
-        var ns = (string?)k8s?["namespace"] ?? "";
-        var saName = (string?)k8s?["serviceaccount"]?["name"] ?? "";
-        if (!Alive(ResourceCatalog.ServiceAccounts, ns, saName, (string?)k8s?["serviceaccount"]?["uid"]))
+        // Checked on every request, cached or not: deleting the account or the bound object
+        // revokes the token at once (and its cache entry with it).
+        var (ns, saName) = (verified.Namespace, verified.ServiceAccount);
+        if (!Alive(ResourceCatalog.ServiceAccounts, ns, saName, verified.ServiceAccountUid))
         {
+            _verified.TryRemove(token, out _);
             return (null, [], $"service account {ns}/{saName} has been deleted");
         }
-        var extra = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
-        foreach (var (kind, resource, objectNs) in new[] { ("pod", ResourceCatalog.Pods, ns), ("secret", ResourceCatalog.Secrets, ns), ("node", ResourceCatalog.Nodes, "") })
+        foreach (var (resource, objectNs, name, uid) in verified.Bound)
         {
-            if (k8s?[kind] is not JsonObject reference)
+            if (!Alive(resource, objectNs, name, uid))
             {
-                continue;
-            }
-            var refName = (string?)reference["name"] ?? "";
-            // A pod-bound token names the pod's node for information; only the pod must live.
-            if ((kind != "node" || k8s["pod"] is null) && !Alive(resource, objectNs, refName, (string?)reference["uid"]))
-            {
-                return (null, [], $"{resource.Singular} \"{refName}\" bound to the token has been deleted");
-            }
-            if (kind is "pod" or "node")
-            {
-                extra[$"authentication.kubernetes.io/{kind}-name"] = [refName];
-                extra[$"authentication.kubernetes.io/{kind}-uid"] = [(string?)reference["uid"] ?? ""];
+                _verified.TryRemove(token, out _);
+                return (null, [], $"{resource.Singular} \"{name}\" bound to the token has been deleted");
             }
         }
-        if ((string?)claims["jti"] is { Length: > 0 } jti)
+        return (verified.User, matched, "");
+    }
+
+    /// <summary>
+    /// The token's claims once its signature checked out, from the cache or verified now (ES256
+    /// verification is most of an authenticated request's cost). Entries are kept until the
+    /// token's expiry, at most <see cref="MaxCachedTokens"/> of them; only valid signatures are
+    /// cached, so garbage cannot fill it.
+    /// </summary>
+    private VerifiedToken? Verified(string token, long now)
+    {
+        if (_verified.TryGetValue(token, out var cached))
         {
-            extra["authentication.kubernetes.io/credential-id"] = [$"JTI={jti}"];
+            if (cached.Exp < now)
+            {
+                _verified.TryRemove(token, out _); // Authenticate answers "expired"
+            }
+            return cached;
         }
-        var user = UserInfo.Authenticated(UserInfo.ServiceAccountName(ns, saName), UserInfo.ServiceAccountGroups(ns), (string?)k8s?["serviceaccount"]?["uid"] ?? "", extra);
-        return (user, matched, "");
+        var claims = signer.Verify(token);
+        if (claims is null)
+        {
+            return null;
+        }
+        var verified = VerifiedToken.From(claims);
+        if (verified.Exp is { } end && end >= now)
+        {
+            if (_verified.Count >= MaxCachedTokens)
+            {
+                foreach (var (key, entry) in _verified)
+                {
+                    if (entry.Exp < now)
+                    {
+                        _verified.TryRemove(key, out _);
+                    }
+                }
+                if (_verified.Count >= MaxCachedTokens)
+                {
+                    _verified.Clear();
+                }
+            }
+            _verified[token] = verified;
+        }
+        return verified;
+    }
+
+    /// <summary>What a verified token says, decoded once: everything but the liveness of the objects it names.</summary>
+    private sealed record VerifiedToken(
+        string? Issuer,
+        IReadOnlyList<string> Audiences,
+        long? Exp,
+        long? Nbf,
+        string Namespace,
+        string ServiceAccount,
+        string? ServiceAccountUid,
+        IReadOnlyList<(ResourceInfo Resource, string Namespace, string Name, string? Uid)> Bound,
+        UserInfo User)
+    {
+        public static VerifiedToken From(JsonObject claims)
+        {
+            var tokenAudiences = claims["aud"] is JsonArray a ? a.Select(x => (string?)x ?? "").ToList() : (string?)claims["aud"] is { } one ? [one] : [];
+            var k8s = claims["kubernetes.io"] as JsonObject;
+            var ns = (string?)k8s?["namespace"] ?? "";
+            var saName = (string?)k8s?["serviceaccount"]?["name"] ?? "";
+            var saUid = (string?)k8s?["serviceaccount"]?["uid"];
+            var bound = new List<(ResourceInfo, string, string, string?)>();
+            var extra = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+            foreach (var (kind, resource, objectNs) in new[] { ("pod", ResourceCatalog.Pods, ns), ("secret", ResourceCatalog.Secrets, ns), ("node", ResourceCatalog.Nodes, "") })
+            {
+                if (k8s?[kind] is not JsonObject reference)
+                {
+                    continue;
+                }
+                var refName = (string?)reference["name"] ?? "";
+                // A pod-bound token names the pod's node for information; only the pod must live.
+                if (kind != "node" || k8s["pod"] is null)
+                {
+                    bound.Add((resource, objectNs, refName, (string?)reference["uid"]));
+                }
+                if (kind is "pod" or "node")
+                {
+                    extra[$"authentication.kubernetes.io/{kind}-name"] = [refName];
+                    extra[$"authentication.kubernetes.io/{kind}-uid"] = [(string?)reference["uid"] ?? ""];
+                }
+            }
+            if ((string?)claims["jti"] is { Length: > 0 } jti)
+            {
+                extra["authentication.kubernetes.io/credential-id"] = [$"JTI={jti}"];
+            }
+            var user = UserInfo.Authenticated(UserInfo.ServiceAccountName(ns, saName), UserInfo.ServiceAccountGroups(ns), saUid ?? "", extra);
+            return new VerifiedToken((string?)claims["iss"], tokenAudiences, Number(claims["exp"]), Number(claims["nbf"]), ns, saName, saUid, bound, user);
+        }
     }
 
     /// <summary>TokenReview's status for a review's spec {token, audiences}.</summary>
