@@ -33,8 +33,12 @@ internal sealed partial class ApiHandler
                 context.Response.Headers.Append("Warning", $"299 - \"{ascii}\"");
             }
         }
-        var format = Negotiation.Choose(context.Request.Headers.Accept.ToString(), Protobuf.CanEncode(body), tablePossible: (string?)body["kind"] != "Scale")
+        var format = Negotiation.Choose(context.Request.Headers.Accept.ToString(), Protobuf.CanEncode(body), tablePossible: (string?)body["kind"] != "Scale", metadataAs: PartialMetadata.KindFor(body))
             ?? throw new ApiException(406, "NotAcceptable", Negotiation.NotAcceptableMessage);
+        if (format.Metadata)
+        {
+            return Bodies.WriteAsync(context.Response, code, body["items"] is JsonArray ? PartialMetadata.OfList(body) : PartialMetadata.Of(body));
+        }
         if (format.Table)
         {
             var wide = context.Request.Query["includeObject"] == "Object";

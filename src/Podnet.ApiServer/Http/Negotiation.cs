@@ -1,7 +1,7 @@
 namespace Podnet.ApiServer.Http;
 
-/// <summary>How a response is written: its encoding, and whether the client asked for a Table.</summary>
-internal readonly record struct ResponseFormat(bool Protobuf, bool Table);
+/// <summary>How a response is written: its encoding, and whether the client asked for a Table or for metadata only (PartialObjectMetadata).</summary>
+internal readonly record struct ResponseFormat(bool Protobuf, bool Table, bool Metadata = false);
 
 /// <summary>
 /// Content negotiation of responses as kube-apiserver's NegotiateOutputMediaType: the Accept
@@ -13,6 +13,11 @@ internal readonly record struct ResponseFormat(bool Protobuf, bool Table);
 /// application/vnd.kubernetes.protobuf for what has a protobuf message. `as=Table` (with
 /// g=meta.k8s.io) is honoured in JSON only: upstream's AllowsMediaTypeTransform serves Table as
 /// JSON or YAML, so a protobuf Table clause is passed over for the next one, as there.
+/// `as=PartialObjectMetadata` / `as=PartialObjectMetadataList` (g=meta.k8s.io, v=v1 or v1beta1),
+/// which client-go's metadata client sends (kube-controller-manager's garbage collector and
+/// namespace controller watch everything that way), is honoured in JSON for the shape that fits
+/// the answer (the List one for lists); its protobuf clause is passed over, and client-go always
+/// offers the JSON one after it.
 /// Errors are negotiated the same way but never fail: a Status falls back to JSON, as
 /// upstream's ErrorNegotiated.
 /// </remarks>
@@ -22,41 +27,52 @@ internal static class Negotiation
 
     public const string NotAcceptableMessage = "only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf";
 
-    /// <summary>The format for an object, or null when no media type of the Accept header can be written.</summary>
-    public static ResponseFormat? Choose(string? accept, bool protobufPossible, bool tablePossible = true)
+    /// <summary>
+    /// The format for an object, or null when no media type of the Accept header can be written.
+    /// <paramref name="metadataAs"/>: the PartialObjectMetadata kind that fits the answer
+    /// (PartialObjectMetadata, PartialObjectMetadataList, or either for a watch: "*"), null when
+    /// the answer has no object metadata to give.
+    /// </summary>
+    public static ResponseFormat? Choose(string? accept, bool protobufPossible, bool tablePossible = true, string? metadataAs = null)
     {
         if (string.IsNullOrWhiteSpace(accept))
         {
             return Json;
         }
-        foreach (var (type, table) in Ranked(accept))
+        foreach (var (type, transform) in Ranked(accept))
         {
+            var table = transform == "Table";
+            var metadata = transform is "PartialObjectMetadata" or "PartialObjectMetadataList";
+            if (metadata && !(metadataAs == "*" ? true : metadataAs == transform))
+            {
+                continue;
+            }
             switch (type)
             {
                 case "application/json" or "application/yaml" or "*/*" or "application/*":
                     if (!table || tablePossible)
                     {
-                        return new ResponseFormat(false, table);
+                        return new ResponseFormat(false, table, metadata);
                     }
                     break;
-                case Protobuf.MediaType when protobufPossible && !table:
+                case Protobuf.MediaType when protobufPossible && transform is null:
                     return new ResponseFormat(true, false);
             }
         }
         return null;
     }
 
-    /// <summary>The media types, best first; those with q=0 are left out.</summary>
-    private static IEnumerable<(string Type, bool Table)> Ranked(string accept)
+    /// <summary>The media types with their transform (as=…, null for none), best first; those with q=0 are left out.</summary>
+    private static IEnumerable<(string Type, string? Transform)> Ranked(string accept)
     {
-        var clauses = new List<(string Type, bool Table, double Q, int Order)>();
+        var clauses = new List<(string Type, string? Transform, double Q, int Order)>();
         var order = 0;
         foreach (var clause in accept.Split(','))
         {
             var parts = clause.Split(';');
             var type = parts[0].Trim().ToLowerInvariant();
             double q = 1;
-            bool asTable = false, otherTransform = false;
+            string? transform = null, group = null, version = null;
             foreach (var p in parts.Skip(1))
             {
                 var eq = p.IndexOf('=', StringComparison.Ordinal);
@@ -67,17 +83,29 @@ internal static class Negotiation
                         q = double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : 0;
                         break;
                     case "as":
-                        asTable = value == "Table";
-                        otherTransform = value != "Table";
+                        transform = value;
+                        break;
+                    case "g":
+                        group = value;
+                        break;
+                    case "v":
+                        version = value;
                         break;
                 }
             }
-            // Another transform (PartialObjectMetadata, APIGroupDiscoveryList...) is not served here.
-            if (q > 0 && type.Length > 0 && !otherTransform)
+            // Transforms served: Table, and the metadata-only kinds of meta.k8s.io (v1, v1beta1).
+            // Any other (APIGroupDiscoveryList… is answered elsewhere) makes the clause unusable.
+            var usable = transform switch
             {
-                clauses.Add((type, asTable, q, order++));
+                null or "Table" => true,
+                "PartialObjectMetadata" or "PartialObjectMetadataList" => group == "meta.k8s.io" && version is "v1" or "v1beta1",
+                _ => false,
+            };
+            if (q > 0 && type.Length > 0 && usable)
+            {
+                clauses.Add((type, transform, q, order++));
             }
         }
-        return clauses.OrderByDescending(c => c.Q).ThenBy(c => c.Order).Select(c => (c.Type, c.Table));
+        return clauses.OrderByDescending(c => c.Q).ThenBy(c => c.Order).Select(c => (c.Type, c.Transform));
     }
 }

@@ -32,14 +32,18 @@ internal sealed class WatchHandler(ObjectStore store, TimeSpan bookmarkInterval,
         var bookmarks = query["allowWatchBookmarks"] == "true";
         var initialEvents = query["sendInitialEvents"] == "true";
         // Custom resources are JSON only, as upstream (no protobuf message describes them).
-        var format = Negotiation.Choose(context.Request.Headers.Accept.ToString(), protobufPossible: r.Custom is null)
+        var format = Negotiation.Choose(context.Request.Headers.Accept.ToString(), protobufPossible: r.Custom is null, metadataAs: "*")
             ?? throw new ApiException(406, "NotAcceptable", Negotiation.NotAcceptableMessage);
         var asTable = format.Table;
-        var framing = new Framing(format.Protobuf, r.ApiVersion);
+        var framing = new Framing(format.Protobuf, r.ApiVersion, format.Metadata);
         var includeObject = context.Request.Query["includeObject"] == "Object";
         var firstRow = true;
         byte[] Encode(StoredObject o)
         {
+            if (format.Metadata)
+            {
+                return Bodies.Utf8(PartialMetadata.Of(o.Parse()));
+            }
             if (!asTable)
             {
                 return format.Protobuf ? Protobuf.Encode(o) : r.Custom is { } c ? Bodies.Utf8(c.Present(r.Version, o.Parse())) : o.Json;
@@ -167,12 +171,14 @@ internal sealed class WatchHandler(ObjectStore store, TimeSpan bookmarkInterval,
         {
             metadata["annotations"] = new JsonObject { ["k8s.io/initial-events-end"] = "true" };
         }
-        var bookmark = new JsonObject { ["kind"] = r.Kind, ["apiVersion"] = r.ApiVersion, ["metadata"] = metadata };
+        var bookmark = framing.MetadataOnly
+            ? new JsonObject { ["kind"] = "PartialObjectMetadata", ["apiVersion"] = "meta.k8s.io/v1", ["metadata"] = metadata }
+            : new JsonObject { ["kind"] = r.Kind, ["apiVersion"] = r.ApiVersion, ["metadata"] = metadata };
         return framing.WriteAsync(response, "BOOKMARK", bookmark, token);
     }
 
     /// <summary>How events go on the wire: JSON lines, or protobuf frames naming the watched group version.</summary>
-    private sealed record Framing(bool Protobuf, string GroupVersion)
+    private sealed record Framing(bool Protobuf, string GroupVersion, bool MetadataOnly = false)
     {
         private static readonly byte[] Suffix = "}\n"u8.ToArray();
 

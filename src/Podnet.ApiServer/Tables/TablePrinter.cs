@@ -25,7 +25,7 @@ internal static partial class TablePrinter
             rows.Add((JsonNode)new JsonObject
             {
                 ["cells"] = new JsonArray(cells(item).Select(Cell).ToArray()),
-                ["object"] = includeObject ? item.DeepClone() : PartialMetadata(item),
+                ["object"] = includeObject ? item.DeepClone() : Http.PartialMetadata.Of(item),
             });
         }
         var metadata = new JsonObject { ["resourceVersion"] = (isList ? body["metadata"]?["resourceVersion"] : body["metadata"]?["resourceVersion"])?.DeepClone() };
@@ -57,13 +57,6 @@ internal static partial class TablePrinter
         long l => JsonValue.Create(l),
         int i => JsonValue.Create(i),
         _ => JsonValue.Create(value.ToString()),
-    };
-
-    private static JsonObject PartialMetadata(JsonObject item) => new()
-    {
-        ["kind"] = "PartialObjectMetadata",
-        ["apiVersion"] = "meta.k8s.io/v1",
-        ["metadata"] = item["metadata"]?.DeepClone(),
     };
 
     private static (Column[] Columns, Func<JsonObject, object?[]> Cells) Layout(ResourceInfo r, DateTimeOffset now)
