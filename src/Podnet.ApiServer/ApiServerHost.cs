@@ -156,13 +156,13 @@ public sealed class ApiServerHost : IAsyncDisposable
         if (options.Lab is not null)
         {
             var labUrl = new Uri($"https://{serverAddress}/");
+            // Each written atomically once the bootstrap objects exist: the lab's supervisor starts
+            // the agents when all of them are there.
             foreach (var node in options.LabNodes)
             {
                 var (nodeCert, nodeKey) = Auth.ClientCertificates.LoadOrIssue(pkiDirectory, $"node-{node}", pkiDirectory, Auth.Node.NodeIdentity.UserPrefix + node, [Auth.Node.NodeIdentity.Group]);
                 Kubeconfig.WriteWithCertificate(NodeKubeconfigPath(options.StateDirectory, node), labUrl, certificates.CaPem, nodeCert, nodeKey);
             }
-            // Written last: the lab's supervisor starts the agents once it exists.
-            Kubeconfig.Write(Path.Combine(options.StateDirectory, "kubeconfig-lab"), new Uri($"https://{serverAddress}/"), certificates.CaPem, certificates.Token);
         }
         host._sweeper = host.SweepAsync(service, stopping);
         var (adminCert, adminKey) = Auth.ClientCertificates.LoadOrIssue(pkiDirectory, "admin", pkiDirectory, Auth.ClientCertificates.AdminUser, [Auth.UserInfo.Masters]);

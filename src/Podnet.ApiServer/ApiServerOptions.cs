@@ -44,14 +44,14 @@ public sealed record ApiServerOptions
     /// A listening socket made elsewhere (the lab makes it inside the control-plane namespace,
     /// where this process does not live) and the address and port it listens on. The server
     /// serves it too, advertises it as the `kubernetes` Service's endpoint, puts it in the
-    /// serving certificate, and writes STATE/kubeconfig-lab pointing at it for the nodes.
+    /// serving certificate, and writes a kubeconfig pointing at it for each of <see cref="LabNodes"/>.
     /// </summary>
     public LabListener? Lab { get; init; }
 
     /// <summary>
     /// The lab's nodes: with <see cref="Lab"/>, each gets STATE/kubeconfig-node-NAME pointing at
     /// the lab listener with a client certificate of the CA for system:node:NAME in
-    /// system:nodes, its agent's identity (written before kubeconfig-lab).
+    /// system:nodes, its agent's identity.
     /// </summary>
     public IReadOnlyList<string> LabNodes { get; init; } = [];
 

@@ -13,8 +13,8 @@ namespace Podnet.ApiServer.Auth;
 /// credentials all fail is 401 Unauthorized, never anonymous (as upstream).
 /// </summary>
 /// <remarks>
-/// The legacy token (STATE/pki/token) is the credential the nodes' kubeconfig-lab still carries
-/// and so the service-account files the agent gives pods; it authenticates as
+/// The static token (STATE/pki/token, readable by root only, as a --token-auth-file entry) is
+/// carried by no kubeconfig and used by no lab component; it authenticates as
 /// <see cref="LegacyTokenUser"/> in system:masters. Certificates are checked once per certificate
 /// (a connection presents the same one for all its requests); the check is kept, bounded.
 /// </remarks>

@@ -94,9 +94,13 @@ internal static class LabSupervise
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(token, stop.Token);
             void Log(string line) => Console.Error.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} {line}");
             var supervisor = new Supervisor(state.Directory) { Log = Log };
-            if (File.Exists(state.NodeKubeconfig))
+            // The agents start once their kubeconfigs exist: each node's own (a client certificate for
+            // system:node:NAME, written by the API server once its bootstrap objects are there), or
+            // with an existing API server the copy of its kubeconfig. Stale ones of a resumed lab go first.
+            string[] ready = settings.UsesExternalApiServer ? [state.NodeKubeconfig] : plan.Nodes.Select(n => state.NodeKubeconfigOf(n.Name)).ToArray();
+            foreach (var stale in ready.Append(state.NodeKubeconfig).Where(File.Exists))
             {
-                File.Delete(state.NodeKubeconfig);
+                File.Delete(stale);
             }
             if (settings.UsesExternalApiServer)
             {
@@ -111,7 +115,7 @@ internal static class LabSupervise
                     ? LabProcesses.ExternalControlPlaneProcesses(plan, settings, state, podnet)
                     : [LabProcesses.ControlPlaneProcess(plan, settings, state, podnet)],
                 linked.Token);
-            while (!File.Exists(state.NodeKubeconfig) && !linked.IsCancellationRequested)
+            while (!ready.All(File.Exists) && !linked.IsCancellationRequested)
             {
                 await Task.Delay(100, CancellationToken.None);
             }

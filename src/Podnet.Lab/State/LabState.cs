@@ -158,10 +158,7 @@ public sealed class LabState(string name)
     /// <summary>The kubeconfig for users, pointing at the API server's loopback listener in the root namespace.</summary>
     public string Kubeconfig => Path.Combine(ControlPlaneDirectory, "kubeconfig");
 
-    /// <summary>
-    /// The fabric address's kubeconfig with the legacy token, written last by the API server (the
-    /// supervisor starts the agents once it exists); with `lab up --kubeconfig`, the nodes' kubeconfig.
-    /// </summary>
+    /// <summary>With `lab up --kubeconfig`, the nodes' kubeconfig: a copy of the existing API server's (a lab of its own gives each node one, <see cref="NodeKubeconfigOf"/>).</summary>
     public string NodeKubeconfig => Path.Combine(ControlPlaneDirectory, "kubeconfig-lab");
 
     /// <summary>A node agent's kubeconfig: the fabric address and a client certificate for system:node:NODE in system:nodes.</summary>
