@@ -38,5 +38,44 @@ public sealed class PolicyRejectLabTests
         }
         while (after.Outcome == ConnectOutcome.Connected && DateTime.UtcNow < deadline);
         Assert.Equal(ConnectOutcome.Refused, after.Outcome);
+
+        // A pod is isolated before its containers start (the agent's pre-start hook): a command
+        // whose first act is a connection the policy denies is refused, never let through while
+        // the policy catches up with the new pod.
+        await lab.View.Client.NetworkingV1.CreateNamespacedNetworkPolicyAsync(new V1NetworkPolicy
+        {
+            Metadata = new V1ObjectMeta { Name = "early-no-egress" },
+            Spec = new V1NetworkPolicySpec
+            {
+                PodSelector = new V1LabelSelector { MatchLabels = new Dictionary<string, string> { ["app"] = "early" } },
+                PolicyTypes = ["Egress"],
+            },
+        }, "default");
+        await lab.View.Client.CoreV1.CreateNamespacedPodAsync(new V1Pod
+        {
+            Metadata = new V1ObjectMeta { Name = "early", Labels = new Dictionary<string, string> { ["app"] = "early" } },
+            Spec = new V1PodSpec
+            {
+                NodeName = "n1",
+                Containers =
+                [
+                    new V1Container
+                    {
+                        Name = "main",
+                        Image = "busybox",
+                        Command = ["/bin/sh", "-c", $"if curl -s --max-time 3 -o /dev/null http://{client.Status.PodIP}:8080/hostname; then echo CONNECTED; else echo DENIED; fi; exec sleep 3600"],
+                    },
+                ],
+            },
+        }, "default");
+        var kubeconfig = (string)lab.Status["kubeconfig"]!;
+        var logs = "";
+        var until = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!logs.Contains("CONNECTED", StringComparison.Ordinal) && !logs.Contains("DENIED", StringComparison.Ordinal) && DateTime.UtcNow < until)
+        {
+            await Task.Delay(300);
+            logs = Podnet.Kernel.ProcessRunner.Run(null, "kubectl", ["--kubeconfig", kubeconfig, "logs", "early"], timeout: TimeSpan.FromSeconds(30)).StandardOutput;
+        }
+        Assert.Equal("DENIED", logs.Trim());
     }
 }
