@@ -92,6 +92,10 @@ public sealed class MountPoints
     /// <summary>Forgets <paramref name="owner"/> and removes each path made that no owner uses any more.</summary>
     public void Release(string owner)
     {
+        if (!File.Exists(Path.Combine(_directory, "registry.json")))
+        {
+            return; // nothing was ever made on this machine: no lock to take
+        }
         using var held = Lock();
         var registry = Load();
         foreach (var entry in registry.Values)

@@ -6,39 +6,15 @@ using Podnet.Kernel;
 namespace Podnet.Lab.E2ETests;
 
 /// <summary>A one-node lab for identities: each pod's own bound ServiceAccount token, RBAC on it, the admin's certificate.</summary>
-public sealed class AuthLab : IDisposable
-{
-    private readonly TempLab _lab = new("a");
-
-    public AuthLab()
-    {
-        if (Privileges.CanMakeNamespaces)
-        {
-            try
-            {
-                _lab.Up("--nodes", "1");
-            }
-            catch
-            {
-                _lab.Dispose();
-                throw;
-            }
-        }
-    }
-
-    internal TempLab Lab => _lab;
-
-    public void Dispose() => _lab.Dispose();
-}
+public sealed class AuthLab() : OneNodeLab("a");
 
 public sealed class AuthLabTests(AuthLab fixture) : IClassFixture<AuthLab>
 {
     private TempLab Lab => fixture.Lab;
 
-    private string Kubeconfig => (string)Lab.Status["kubeconfig"]!;
+    private string Kubeconfig => fixture.Kubeconfig;
 
-    private ProcessResult Kubectl(string? stdin, params string[] args) =>
-        ProcessRunner.Run(null, "kubectl", ["--kubeconfig", Kubeconfig, .. args], standardInput: stdin, timeout: TimeSpan.FromSeconds(60));
+    private ProcessResult Kubectl(string? stdin, params string[] args) => fixture.Kubectl(stdin, args);
 
     /// <summary>kubectl with only a bearer token (no kubeconfig user), against the lab's API server.</summary>
     private ProcessResult KubectlWithToken(string token, params string[] args)

@@ -4,39 +4,15 @@ using Podnet.Kernel;
 namespace Podnet.Lab.E2ETests;
 
 /// <summary>A one-node lab for the pod runtime's scenarios: volumes, PID namespaces, honest status, agnhost.</summary>
-public sealed class PodRuntimeLab : IDisposable
-{
-    private readonly TempLab _lab = new("r");
-
-    public PodRuntimeLab()
-    {
-        if (Privileges.CanMakeNamespaces)
-        {
-            try
-            {
-                _lab.Up("--nodes", "1");
-            }
-            catch
-            {
-                _lab.Dispose();
-                throw;
-            }
-        }
-    }
-
-    internal TempLab Lab => _lab;
-
-    public void Dispose() => _lab.Dispose();
-}
+public sealed class PodRuntimeLab() : OneNodeLab("r");
 
 public sealed class PodRuntimeLabTests(PodRuntimeLab fixture) : IClassFixture<PodRuntimeLab>
 {
     private TempLab Lab => fixture.Lab;
 
-    private string Kubeconfig => (string)Lab.Status["kubeconfig"]!;
+    private string Kubeconfig => fixture.Kubeconfig;
 
-    private ProcessResult Kubectl(string? stdin, params string[] args) =>
-        ProcessRunner.Run(null, "kubectl", ["--kubeconfig", Kubeconfig, .. args], standardInput: stdin, timeout: TimeSpan.FromSeconds(60));
+    private ProcessResult Kubectl(string? stdin, params string[] args) => fixture.Kubectl(stdin, args);
 
     private ProcessResult Exec(string pod, params string[] command) => Lab.Run(["exec", "--lab", Lab.Name, pod, "--", .. command]);
 

@@ -47,9 +47,14 @@ public sealed class PodStarter(AgentOptions options, PodNetwork network, Service
             }
             // Mount points the host lacks are made here, recorded for this pod, and removed after
             // its last user is gone (the holder's own mkdir would leave them on the host for ever).
-            var directory = PodRecordStore.DirectoryOf(options.PodsDirectory, uid);
-            Directory.CreateDirectory(directory);
-            _mountPoints.Acquire(directory, mounts.OfType<SandboxMount.Bind>().Where(b => VolumeSetup.OnHostFilesystem(b.Target)).Select(b => (b.Target, b.IsFile)));
+            // Most pods have none: they never take the machine-wide lock.
+            var onHost = mounts.OfType<SandboxMount.Bind>().Where(b => VolumeSetup.OnHostFilesystem(b.Target)).Select(b => (b.Target, b.IsFile)).ToList();
+            if (onHost.Count > 0)
+            {
+                var directory = PodRecordStore.DirectoryOf(options.PodsDirectory, uid);
+                Directory.CreateDirectory(directory);
+                _mountPoints.Acquire(directory, onHost);
+            }
         }
         catch
         {
