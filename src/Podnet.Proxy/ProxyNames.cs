@@ -60,12 +60,15 @@ public static class ProxyNames
     public static string NodePortSlot(int index) => "nodeport-slot-" + index.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>
-    /// A ClientIP-affinity Service port's own chain: "svc-" + 8 base32 characters of a SHA-256 of
+    /// A ClientIP-affinity Service port's own chain: its kind ("svc", "svx", "svl") + "-" + 8 base32 characters of a SHA-256 of
     /// the port's identity + "-ns/name/proto/port". Worst case 4 + 8 + 1 + 63 + 1 + 63 + 1 + 4 + 1
     /// + 5 = 151 characters, within nft's 256.
     /// </summary>
-    public static string AffinityChain(string ns, string name, string protocol, int port) =>
-        $"svc-{Hash($"{ns}/{name}/{protocol}/{port}")}-{ns}/{name}/{protocol}/{port}";
+    public static string AffinityChain(string ns, string name, string protocol, int port, string kind = ClusterAffinity) =>
+        $"{kind}-{Hash($"{ns}/{name}/{protocol}/{port}")}-{ns}/{name}/{protocol}/{port}";
+
+    /// <summary>Affinity chains by the endpoints they hold: the ClusterIP's, the external side's over every endpoint, its over this node's (externalTrafficPolicy Local).</summary>
+    public const string ClusterAffinity = "svc", ExternalAffinity = "svx", LocalAffinity = "svl";
 
     /// <summary>
     /// A Service port's external chain (source ranges, externalTrafficPolicy Local or ClientIP

@@ -24,6 +24,9 @@ namespace Podnet.Proxy;
 /// itself to any endpoint masqueraded (both as if they had gone out and come back in); everyone
 /// else to this node's endpoints only, with the source preserved, or is dropped when there is none here.</item>
 /// </list>
+/// With ClientIP affinity every branch that picks an endpoint remembers the client: the ClusterIP's
+/// affinity chain when it spans every node (internal policy Cluster), else an <c>svx-</c> chain over
+/// every endpoint, and an <c>svl-</c> chain over this node's for policy Local.
 /// </remarks>
 public static partial class ServicePlanner
 {
@@ -77,10 +80,25 @@ public static partial class ServicePlanner
         {
             rules.Add($"{ip} daddr {ProxySkeleton.Literal(loadBalancers.Select(a => a.ToString()))} {ip} saddr != {ProxySkeleton.Literal(ranges.Select(Prefix))} drop");
         }
-        // The affinity chain exists, with every node's endpoints, when the internal policy is Cluster.
-        var toCluster = service.AffinityTimeout is not null && service.InternalTrafficPolicy == TrafficPolicy.Cluster
-            ? "goto " + ProxyNames.AffinityChain(service.Namespace, service.Name, key.Protocol, key.Port)
-            : Dnat(node, key.Protocol, cluster);
+        // Affinity holds on every path, as kube-proxy's per-endpoint affinity sets do: the ClusterIP's
+        // affinity chain serves when it holds every node's endpoints (internal policy Cluster);
+        // otherwise the external side keeps chains of its own, one over every endpoint and one over
+        // this node's (policy Local), each remembering its clients.
+        string toCluster;
+        if (service.AffinityTimeout is not { } timeout)
+        {
+            toCluster = Dnat(node, key.Protocol, cluster);
+        }
+        else if (service.InternalTrafficPolicy == TrafficPolicy.Cluster)
+        {
+            toCluster = "goto " + ProxyNames.AffinityChain(service.Namespace, service.Name, key.Protocol, key.Port);
+        }
+        else
+        {
+            var affinity = ProxyNames.AffinityChain(service.Namespace, service.Name, key.Protocol, key.Port, ProxyNames.ExternalAffinity);
+            AddAffinity(affinity, key.Protocol, cluster, timeout, node, acc.Chains, acc.Sets);
+            toCluster = "goto " + affinity;
+        }
         if (!local)
         {
             rules.Add(MarkForMasquerade);
@@ -95,7 +113,20 @@ public static partial class ServicePlanner
             rules.Add($"fib saddr type local {MarkForMasquerade}");
             rules.Add($"fib saddr type local {toCluster}");
             var (localVerdict, here) = EndpointChoice.Choose(port, slices, node, TrafficPolicy.Local);
-            rules.Add(localVerdict == EndpointVerdict.Balance ? Dnat(node, key.Protocol, here) : "drop");
+            if (localVerdict != EndpointVerdict.Balance)
+            {
+                rules.Add("drop");
+            }
+            else if (service.AffinityTimeout is { } localTimeout)
+            {
+                var affinity = ProxyNames.AffinityChain(service.Namespace, service.Name, key.Protocol, key.Port, ProxyNames.LocalAffinity);
+                AddAffinity(affinity, key.Protocol, here, localTimeout, node, acc.Chains, acc.Sets);
+                rules.Add("goto " + affinity);
+            }
+            else
+            {
+                rules.Add(Dnat(node, key.Protocol, here));
+            }
         }
         acc.Chains.Add(new ChainSpec(chain, rules));
         acc.Elements.AddRange(externals.Select(a => new ElementSpec(ProxyNames.ServiceIPs, $"{a} . {key.Protocol} . {key.Number}", "goto " + chain)));

@@ -120,6 +120,35 @@ public sealed class ExternalTrafficTests
     }
 
     [Fact]
+    public void Affinity_WithPolicyLocal_PinsAnOutsideClientToOneLocalEndpoint_WithItsSourceKept()
+    {
+        var slice = Slice("web", [P(8080)], Ep("10.244.1.5", node: "n1"), Ep("10.244.1.6", node: "n1"), Ep("10.244.2.5", node: "n2"));
+        var c = new Cluster().Set(LbSvc(TrafficPolicy.Local) with { AffinityTimeout = TimeSpan.FromSeconds(60) }, slice);
+        c.Sync();
+        Assert.Equal(["10.244.1.5:8080", "10.244.1.6:8080"], c.Reach(Outside, Lb, 80));
+        var tracer = c.Tracer();
+        var first = tracer.TraceOne(NftPacket.Tcp(Outside, Lb, 80), NftOrigin.Incoming, 1);
+        tracer.Commit(first);
+        Assert.Equal([first.Endpoint], c.Reach(Outside, Lb, 80));
+        Assert.Equal([first.Endpoint], c.Reach(Outside, NodeIP, 30080));
+        // Another client is still balanced over this node's endpoints only.
+        Assert.Equal(["10.244.1.5:8080", "10.244.1.6:8080"], c.Reach("172.18.0.9", Lb, 80));
+    }
+
+    [Fact]
+    public void Affinity_WithInternalPolicyLocal_StillPinsOutsideClients_OverEveryEndpoint()
+    {
+        var c = new Cluster().Set(LbSvc() with { InternalTrafficPolicy = TrafficPolicy.Local, AffinityTimeout = TimeSpan.FromSeconds(60) }, Two());
+        c.Sync();
+        Assert.Equal(["10.244.1.5:8080 masq", "10.244.2.5:8080 masq"], c.Reach(Outside, Lb, 80));
+        var tracer = c.Tracer();
+        var first = tracer.TraceOne(NftPacket.Tcp(Outside, Lb, 80), NftOrigin.Incoming, 1);
+        tracer.Commit(first);
+        Assert.Equal([first.Endpoint + " masq"], c.Reach(Outside, Lb, 80));
+        Assert.Equal(["10.244.1.5:8080"], c.Reach(Pod, "10.96.0.10", 80));
+    }
+
+    [Fact]
     public void DualStack_EachFamilyServesItsIngressAddress()
     {
         var svc = LbSvc(TrafficPolicy.Local) with { ClusterIPs = [IPAddress.Parse("10.96.0.10"), IPAddress.Parse("fd00:10:96::a")], LoadBalancerIPs = [IPAddress.Parse(Lb), IPAddress.Parse("fd00:172:18::200")] };
@@ -143,6 +172,8 @@ public sealed class ExternalTrafficTests
             LbSvc() with { LoadBalancerSourceRanges = [IPNetwork.Parse("172.18.0.0/24")] },
             LbSvc() with { Type = "ClusterIP" },
             LbSvc() with { ExternalIPs = [IPAddress.Parse("172.18.0.150")], AffinityTimeout = TimeSpan.FromSeconds(5) },
+            LbSvc(TrafficPolicy.Local) with { AffinityTimeout = TimeSpan.FromSeconds(5), InternalTrafficPolicy = TrafficPolicy.Local },
+            LbSvc(TrafficPolicy.Local) with { AffinityTimeout = TimeSpan.FromSeconds(5) },
             LbSvc(),
         })
         {
