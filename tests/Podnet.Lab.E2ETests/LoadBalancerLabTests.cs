@@ -233,6 +233,17 @@ public sealed class LoadBalancerLabTests(ITestOutputHelper output)
             var seen = Enumerable.Range(0, 20).Select(_ => Get(inZoneA, $"http://{close.Spec.ClusterIP}/hostname")).ToHashSet();
             Assert.DoesNotContain("web-3", seen);
             Assert.Subset(new HashSet<string?> { "web-1", "web-2" }, seen);
+
+            // Topology-aware routing (topology-mode Auto): zone a holds two nodes' CPU and zone b one,
+            // so two endpoints are hinted for a and one for b, and b's client stays in b.
+            var auto = await client.CoreV1.CreateNamespacedServiceAsync(Service("auto", "web", "ClusterIP", s => s.IpFamilies = ["IPv4"]), "default");
+            await client.CoreV1.PatchNamespacedServiceAsync(new V1Patch("""{"metadata":{"annotations":{"service.kubernetes.io/topology-mode":"Auto"}}}""", V1Patch.PatchType.MergePatch), "auto", "default");
+            await Until(async () => (await client.DiscoveryV1.ListNamespacedEndpointSliceAsync("default", labelSelector: "kubernetes.io/service-name=auto")).Items
+                .SelectMany(e => e.Endpoints ?? []).Count(e => e.Hints?.ForZones?.Count == 1) == 3, "every endpoint of auto hinted");
+            var autoHints = (await client.DiscoveryV1.ListNamespacedEndpointSliceAsync("default", labelSelector: "kubernetes.io/service-name=auto")).Items
+                .SelectMany(e => e.Endpoints).ToDictionary(e => e.TargetRef.Name, e => e.Hints.ForZones.Single().Name);
+            Assert.Equal(new Dictionary<string, string> { ["web-1"] = "a", ["web-2"] = "a", ["web-3"] = "b" }, autoHints);
+            await Until(() => Task.FromResult(Enumerable.Range(0, 10).All(_ => Get(probeNs, $"http://{auto.Spec.ClusterIP}/hostname") == "web-3")), "zone b's client served by web-3 only (Auto)");
         }
         finally
         {

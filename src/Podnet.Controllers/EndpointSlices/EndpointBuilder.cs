@@ -65,7 +65,16 @@ internal static class EndpointBuilder
                 }
             }
         }
-        return groups.Select(g => new EndpointGroup(g.Key.Item1, g.Value.Ports, g.Value.Endpoints)).ToList();
+        var result = groups.Select(g => new EndpointGroup(g.Key.Item1, g.Value.Ports, g.Value.Endpoints)).ToList();
+        if (TopologyAutoHints.Enabled(service))
+        {
+            var ratios = TopologyAutoHints.ZoneRatios(nodes?.Values ?? []);
+            foreach (var addressType in addressTypes)
+            {
+                TopologyAutoHints.Apply(result.Where(g => g.AddressType == addressType).SelectMany(g => g.Endpoints), ratios);
+            }
+        }
+        return result;
     }
 
     private static string KeyFor(V1Pod pod, IPAddress address) => $"{pod.Metadata.NamespaceProperty}/{pod.Metadata.Name}|{address}";
@@ -97,7 +106,8 @@ internal static class EndpointBuilder
                 endpoint.Zone = zone;
             }
         }
-        endpoint.Hints = Hints(service.Spec?.TrafficDistribution, ready, endpoint.NodeName, endpoint.Zone);
+        // Topology-aware routing (topology-mode Auto) takes precedence over trafficDistribution, as upstream.
+        endpoint.Hints = TopologyAutoHints.Enabled(service) ? null : Hints(service.Spec?.TrafficDistribution, ready, endpoint.NodeName, endpoint.Zone);
         // Upstream sets the hostname only when the pod names this Service as its subdomain.
         if (!string.IsNullOrEmpty(pod.Spec?.Hostname) && pod.Spec.Subdomain == service.Metadata.Name)
         {
