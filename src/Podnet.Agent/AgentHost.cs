@@ -73,7 +73,7 @@ public static class AgentHost
             registration.HeartbeatAsync(token),
             routing.RunAsync(token),
             manager.RunAsync(token),
-            RunKubeletAsync(new Kubelet.KubeletServer(options, pods, services), options, token),
+            RunKubeletAsync(new Kubelet.KubeletServer(options, pods, services) { Flows = new Kubelet.NodeFlows(options, () => Kernel.Conntrack.List(self), TimeProvider.System) }, options, token),
         };
         try
         {

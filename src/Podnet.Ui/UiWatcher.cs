@@ -45,7 +45,83 @@ internal sealed class UiWatcher(IKubernetes client, UiState state, string cluste
             s => state.Delete(UiProjection.Services, UiProjection.Key(s.Metadata))));
         return Task.WhenAll(
             _nodes.RunAsync(token), _pods.RunAsync(token), _services.RunAsync(token), _slices.RunAsync(token),
-            _policies.RunAsync(token), _namespaces.RunAsync(token), ProbeAsync(token));
+            _policies.RunAsync(token), _namespaces.RunAsync(token), ProbeAsync(token), PollFlowsAsync(token));
+    }
+
+    public static readonly TimeSpan FlowInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Live flows: once a second, each Ready node's <c>/podnet/flows</c> through the API server's
+    /// nodes/NAME/proxy (the root namespace has no route into the lab), projected against the
+    /// pods and Services the informers hold. A node that does not answer keeps what it showed
+    /// last; a node that is gone or not Ready loses its flows.
+    /// </summary>
+    private async Task PollFlowsAsync(CancellationToken token)
+    {
+        var shown = new Dictionary<string, (HashSet<string> Flows, HashSet<string> Drops)>(StringComparer.Ordinal);
+        while (!token.IsCancellationRequested)
+        {
+            var nodes = _nodes.Cache.List();
+            var ready = nodes.Where(n => n.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true).Select(n => n.Metadata.Name).ToHashSet(StringComparer.Ordinal);
+            foreach (var gone in shown.Keys.Where(n => !ready.Contains(n)).ToArray())
+            {
+                Replace(shown, gone, [], []);
+            }
+            var lookup = FlowLookup.From(_pods.Cache.List(), _services.Cache.List(), nodes);
+            await Task.WhenAll(ready.Select(async node =>
+            {
+                try
+                {
+                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
+                    timeout.CancelAfter(TimeSpan.FromSeconds(3));
+                    var text = await client.CoreV1.ConnectGetNodeProxyWithPathAsync(node, "podnet/flows", cancellationToken: timeout.Token).ConfigureAwait(false);
+                    if (JsonNode.Parse(text) is { } document)
+                    {
+                        lock (shown)
+                        {
+                            Replace(shown, node, FlowProjection.ProjectFlows(node, document, lookup).ToList(), FlowProjection.ProjectDrops(node, document).ToList());
+                        }
+                    }
+                }
+                catch (Exception e) when (!token.IsCancellationRequested)
+                {
+                    log?.Invoke($"flows of {node}: {e.Message}");
+                }
+            })).ConfigureAwait(false);
+            try
+            {
+                await Task.Delay(FlowInterval, token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private void Replace(Dictionary<string, (HashSet<string> Flows, HashSet<string> Drops)> shown, string node, IReadOnlyList<(string Key, JsonObject Value)> flows, IReadOnlyList<(string Key, JsonObject Value)> drops)
+    {
+        var before = shown.GetValueOrDefault(node, ([], []));
+        var now = (Flows: flows.Select(f => f.Key).ToHashSet(StringComparer.Ordinal), Drops: drops.Select(d => d.Key).ToHashSet(StringComparer.Ordinal));
+        foreach (var (kind, items, old, fresh) in new[] { (FlowProjection.Flows, flows, before.Flows, now.Flows), (FlowProjection.Drops, drops, before.Drops, now.Drops) })
+        {
+            foreach (var key in old.Where(k => !fresh.Contains(k)))
+            {
+                state.Delete(kind, key);
+            }
+            foreach (var (key, value) in items)
+            {
+                state.Upsert(kind, key, value);
+            }
+        }
+        if (flows.Count == 0 && drops.Count == 0)
+        {
+            shown.Remove(node);
+        }
+        else
+        {
+            shown[node] = now;
+        }
     }
 
     private void Mirror<T>(Informer<T> informer, string kind, Func<T, JsonObject> project, Action? then)

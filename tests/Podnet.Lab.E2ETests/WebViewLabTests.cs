@@ -83,6 +83,7 @@ public sealed class WebViewLabTests(ITestOutputHelper output)
         Assert.Equal(3, await page.EvaluateExpressionAsync<int>("window.podnetUi.cy.edges('.endpoint').filter(e => e.source().id() === 's:default/web').length"));
         await Screenshot(page, "1-demo");
 
+        var watch = Stopwatch.StartNew();
         // Search: the client's address picks out the client, in the picture and in the table.
         var clientIp = pods.Single(p => p.Metadata.Name == "client").Status.PodIP;
         await page.TypeAsync("#search", clientIp);
@@ -92,8 +93,40 @@ public sealed class WebViewLabTests(ITestOutputHelper output)
         await Screenshot(page, "1-search");
         await page.EvaluateExpressionAsync("(() => { const s = document.getElementById('search'); s.value = ''; s.dispatchEvent(new Event('input')); })()");
 
+        // Live flows: a curl from the client to the web Service shows as client → web → a web pod,
+        // with the proxy's DNAT, read from the node's conntrack through nodes/proxy.
+        var webService = services.Single(s => s.Metadata.Name == "web");
+        var curl = lab.Run("exec", "--lab", lab.Name, "client", "--", "curl", "-s", "-m", "5", $"http://{webService.Spec.ClusterIP}/hostname");
+        Assert.True(curl.Success, curl.StandardError);
+        await page.ClickAsync("#tab-flows");
+        watch.Restart();
+        await page.WaitForFunctionAsync(
+            "ip => [...document.querySelectorAll('#flows-table tbody tr')].some(r => r.textContent.includes('(default/client)') && r.textContent.includes('default/web ' + ip) && r.textContent.includes('DNAT ' + ip + ':80'))",
+            new WaitForFunctionOptions { Timeout = 30_000, PollingInterval = 100 }, webService.Spec.ClusterIP);
+        output.WriteLine($"the curl's flow shown {watch.ElapsedMilliseconds} ms after it returned");
+        Assert.True(await page.EvaluateExpressionAsync<bool>("window.podnetUi.cy.getElementById('s:default/web').hasClass('active')"));
+        // The filter narrows the table; pause freezes it.
+        await page.TypeAsync("#flow-filter", "default/client");
+        Assert.True(await page.EvaluateExpressionAsync<bool>("[...document.querySelectorAll('#flows-table tbody tr:not(.hidden)')].every(r => r.textContent.includes('default/client'))"));
+        const string clientRows = "[...document.querySelectorAll('#flows-table tbody tr')].filter(r => r.textContent.includes('(default/client)')).length";
+        const string clientFlows = "Object.values(window.podnetUi.state.objects.flows).filter(f => f.sourcePod === 'default/client').length";
+        await page.ClickAsync("#pause");
+        Assert.Equal("true", await page.EvaluateExpressionAsync<string>("document.getElementById('pause').getAttribute('aria-pressed')"));
+        var frozen = await page.EvaluateExpressionAsync<int>(clientRows);
+        curl = lab.Run("exec", "--lab", lab.Name, "client", "--", "curl", "-s", "-m", "5", $"http://{webService.Spec.ClusterIP}/hostname");
+        Assert.True(curl.Success, curl.StandardError);
+        // The new connection reaches the page, which redraws, but the paused table does not change.
+        await page.WaitForFunctionAsync($"n => {clientFlows} > n", new WaitForFunctionOptions { Timeout = 30_000, PollingInterval = 100 }, frozen);
+        var renders = await page.EvaluateExpressionAsync<int>("window.podnetUi.renders");
+        await page.WaitForFunctionAsync("n => window.podnetUi.renders > n", new WaitForFunctionOptions { Timeout = 10_000, PollingInterval = 50 }, renders);
+        Assert.Equal(frozen, await page.EvaluateExpressionAsync<int>(clientRows));
+        await page.ClickAsync("#pause");
+        await page.WaitForFunctionAsync($"n => {clientRows} > n", new WaitForFunctionOptions { Timeout = 10_000, PollingInterval = 50 }, frozen);
+        await Screenshot(page, "1-flows");
+        await page.EvaluateExpressionAsync("document.getElementById('tab-graph').click()");
+
         // A new pod appears without a reload.
-        var watch = Stopwatch.StartNew();
+        watch.Restart();
         await client.CoreV1.CreateNamespacedPodAsync(LabFixtureView.ServerPod("uiprobe", "n1"), "default");
         await WaitForRow(page, "pod", "default/uiprobe", ["n1"], TimeSpan.FromSeconds(30));
         output.WriteLine($"new pod shown {watch.ElapsedMilliseconds} ms after its create returned");

@@ -18,8 +18,9 @@ namespace Podnet.Agent.Kubelet;
 
 /// <summary>
 /// The kubelet API on the node's addresses, port 10250, HTTPS with a serving certificate of the
-/// cluster CA naming those addresses: /healthz, /pods, /containerLogs/NS/POD/C, and /exec and
-/// /attach over the v5/v4.channel.k8s.io WebSocket protocols.
+/// cluster CA naming those addresses: /healthz, /pods, /containerLogs/NS/POD/C, /exec and
+/// /attach over the v5/v4.channel.k8s.io WebSocket protocols, and Podnet's own /podnet/flows
+/// (the node's connections and policy drops, for the web view).
 /// </summary>
 /// <remarks>
 /// Only the API server may call it: a request without a client certificate is 401, one whose
@@ -30,6 +31,9 @@ namespace Podnet.Agent.Kubelet;
 /// </remarks>
 public sealed class KubeletServer(AgentOptions options, Informer<V1Pod> pods, Informer<V1Service> services)
 {
+    /// <summary>The node's connections and policy drops for <c>GET /podnet/flows</c>; 404 without.</summary>
+    public NodeFlows? Flows { get; init; }
+
     public async Task RunAsync(CancellationToken token)
     {
         if (options.KubeletPkiDirectory is not { } pki)
@@ -97,6 +101,10 @@ public sealed class KubeletServer(AgentOptions options, Informer<V1Pod> pods, In
                     var mine = pods.Cache.List().Where(p => p.Spec?.NodeName == options.NodeName).ToList();
                     context.Response.ContentType = "application/json";
                     await context.Response.WriteAsync(KubernetesJson.Serialize(new V1PodList { ApiVersion = "v1", Kind = "PodList", Metadata = new V1ListMeta(), Items = mine }));
+                    break;
+                case ["podnet", "flows"] when Flows is not null:
+                    context.Response.ContentType = "application/json";
+                    await context.Response.WriteAsync(Flows.Json());
                     break;
                 case ["containerLogs", var ns, var name, var container]:
                     await ServeLogsAsync(context, ns, name, container);

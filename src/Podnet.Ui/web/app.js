@@ -5,7 +5,7 @@
 // elements changes; a change of label or status restyles in place, so the picture stays put.
 'use strict';
 
-const kinds = ['nodes', 'pods', 'services', 'endpointslices', 'networkpolicies', 'namespaces'];
+const kinds = ['nodes', 'pods', 'services', 'endpointslices', 'networkpolicies', 'namespaces', 'flows', 'drops'];
 const state = { lab: null, connected: false, error: null, stream: false, objects: {} };
 kinds.forEach(k => state.objects[k] = {});
 const ui = window.podnetUi = { state, cy: null, renders: 0, events: 0, lastRenderAt: 0 };
@@ -56,7 +56,9 @@ function model() {
     const endpoints = slices.filter(e => e.namespace === s.namespace && e.service === s.name).flatMap(e => e.endpoints);
     return { ...s, endpoints, address: serviceAddress(s), record: dnsRecord(s, endpoints) };
   });
-  return { lab, nodes, pods, services, policies: list('networkpolicies') };
+  const flows = list('flows').sort((a, b) => (a.node + a.source).localeCompare(b.node + b.source));
+  const drops = list('drops').sort((a, b) => String(b.time).localeCompare(String(a.time)));
+  return { lab, nodes, pods, services, policies: list('networkpolicies'), flows, drops };
 }
 
 function serviceAddress(s) {
@@ -83,6 +85,7 @@ function render() {
   const m = model();
   renderHeader(m);
   renderTables(m);
+  if (!ui.paused) renderFlows(m);
   renderGraph(m);
   applySearch();
   ui.renders++;
@@ -133,6 +136,42 @@ function renderTables(m) {
   $('policies-table').tBodies[0].innerHTML = m.policies.map(p => row('networkpolicy', `${p.namespace}/${p.name}`,
     [p.namespace, p.name, Object.entries(p.podSelector).map(([k, v]) => `${k}=${v}`).join(',') || '(all pods)',
      p.policyTypes.join(', '), `${p.ingressRules} ingress, ${p.egressRules} egress`])).join('');
+}
+
+// ---- live flows --------------------------------------------------------------------------
+const withPod = (address, pod) => pod ? `${address} (${pod})` : address;
+
+function renderFlows(m) {
+  $('flows-table').tBodies[0].innerHTML = m.flows.map(f => row('flow', `${f.node}|${f.protocol}|${f.source}|${f.destination}`,
+    [f.node, f.protocol, withPod(f.source, f.sourcePod), f.service ? `${f.service} ${f.destination}` : withPod(f.destination, null),
+     withPod(f.endpoint, f.endpointPod), f.nat || '—', f.state || ''])).join('');
+  $('drops-table').tBodies[0].innerHTML = m.drops.map(d => row('drop', `${d.node}|${d.time}|${d.source}|${d.destination}`,
+    [d.time, d.node, d.direction, d.pod, d.peer, `${d.protocol}/${d.port}`, (d.policies || []).join(', ')], 'dropped')).join('');
+  $('flow-summary').textContent = `${m.flows.length} connections, ${m.drops.length} recent drops`;
+  applyFlowFilter();
+}
+
+function applyFlowFilter() {
+  const q = $('flow-filter').value.trim().toLowerCase();
+  document.querySelectorAll('#flows tbody tr[data-kind]').forEach(tr => tr.classList.toggle('hidden', !!q && !tr.textContent.toLowerCase().includes(q)));
+}
+
+// Pods and Services on a live connection are marked in the picture (a style, so no new layout);
+// pods with recent policy drops too.
+function markActivity(m) {
+  const active = new Set(), dropped = new Set();
+  for (const f of m.flows) {
+    if (f.sourcePod) active.add('p:' + f.sourcePod);
+    if (f.endpointPod) active.add('p:' + f.endpointPod);
+    if (f.service) active.add('s:' + f.service);
+  }
+  for (const d of m.drops) if (d.pod && d.pod.includes('/')) dropped.add('p:' + d.pod);
+  ui.cy.batch(() => {
+    ui.cy.nodes().forEach(n => {
+      n.toggleClass('active', active.has(n.id()));
+      n.toggleClass('dropped', dropped.has(n.id()));
+    });
+  });
 }
 
 function elements(m) {
@@ -201,6 +240,8 @@ const style = [
   { selector: '.endpoint', style: { 'line-color': '#6a3d9a', 'target-arrow-shape': 'triangle', 'target-arrow-color': '#6a3d9a' } },
   { selector: '.endpoint.notready', style: { 'line-style': 'dashed', opacity: 0.5 } },
   { selector: '.announce', style: { 'line-color': '#c08a00', 'line-style': 'dashed' } },
+  { selector: '.active', style: { 'border-width': 3, 'border-color': '#1f7a3a', 'background-color': '#d2f0da' } },
+  { selector: '.dropped', style: { 'border-width': 3, 'border-color': '#b3261e', 'border-style': 'double' } },
   { selector: '.match', style: { 'border-width': 3, 'border-color': '#e07000' } },
   { selector: '.faded', style: { opacity: 0.25 } },
 ];
@@ -227,6 +268,7 @@ function renderGraph(m) {
       }
     }
   });
+  if (!ui.paused) markActivity(m);
   const structure = els.map(e => e.data.id + '>' + (e.data.parent || '')).join('|');
   if (structure !== lastStructure) {
     const first = lastStructure === '';
@@ -258,14 +300,24 @@ $('search').addEventListener('input', () => {
 $('search').addEventListener('keydown', e => { if (e.key === 'Escape') { e.target.value = ''; applySearch(); } });
 $('fit').addEventListener('click', () => ui.cy && ui.cy.fit(undefined, 20));
 
-function showTab(table) {
-  $('tab-graph').setAttribute('aria-selected', String(!table));
-  $('tab-table').setAttribute('aria-selected', String(table));
-  $('graph').style.visibility = table ? 'hidden' : 'visible';
-  $('tables').hidden = !table;
-  if (!table && ui.cy) ui.cy.resize();
+function showTab(which) {
+  $('tab-graph').setAttribute('aria-selected', String(which === 'graph'));
+  $('tab-table').setAttribute('aria-selected', String(which === 'table'));
+  $('tab-flows').setAttribute('aria-selected', String(which === 'flows'));
+  $('graph').style.visibility = which === 'graph' ? 'visible' : 'hidden';
+  $('tables').hidden = which !== 'table';
+  $('flows').hidden = which !== 'flows';
+  if (which === 'graph' && ui.cy) ui.cy.resize();
 }
-$('tab-graph').addEventListener('click', () => showTab(false));
-$('tab-table').addEventListener('click', () => showTab(true));
+$('tab-graph').addEventListener('click', () => showTab('graph'));
+$('tab-table').addEventListener('click', () => showTab('table'));
+$('tab-flows').addEventListener('click', () => showTab('flows'));
+$('pause').addEventListener('click', () => {
+  ui.paused = !ui.paused;
+  $('pause').setAttribute('aria-pressed', String(ui.paused));
+  $('pause').textContent = ui.paused ? 'Resume' : 'Pause';
+  if (!ui.paused) schedule();
+});
+$('flow-filter').addEventListener('input', applyFlowFilter);
 
 connect();
