@@ -18,8 +18,9 @@ public sealed record UiOptions(KubernetesClientConfiguration Kubeconfig, JsonObj
 
 /// <summary>
 /// The web view's server: Kestrel on 127.0.0.1 only, serving the embedded page and its assets,
-/// <c>/events</c> (Server-Sent Events: the state, then every change) and <c>/state</c> (the
-/// same snapshot once, for scripts). It never writes to the API server.
+/// <c>/events</c> (Server-Sent Events: the state, then every change), <c>/state</c> (the
+/// same snapshot once, for scripts) and <c>/policy?pod=NS/NAME</c> (who may reach the pod and
+/// whom it may reach, with the deciding rules). It never writes to the API server.
 /// </summary>
 /// <remarks>
 /// Requests whose Host is not this loopback address are refused (421), so that a web page
@@ -86,9 +87,22 @@ public sealed class UiServer : IAsyncDisposable
             return context.Response.WriteAsync(state.Snapshot());
         });
         app.MapGet("/events", (HttpContext context) => StreamAsync(context, state, app.Lifetime.ApplicationStopping));
+        var watcher = new UiWatcher(client, state, options.ClusterDomain, options.Log);
+        var deny = (string?)options.Lab["policyDeny"] == "reject" ? Policy.PolicyDeny.Reject : Policy.PolicyDeny.Drop;
+        app.MapGet("/policy", (HttpContext context) =>
+        {
+            var pod = context.Request.Query["pod"].ToString();
+            if (watcher.PolicyJson(pod, deny) is not { } json)
+            {
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                return context.Response.WriteAsync($"no running pod {pod} with an address\n");
+            }
+            context.Response.ContentType = "application/json";
+            return context.Response.WriteAsync(json);
+        });
         await app.StartAsync(token).ConfigureAwait(false);
         server.Url = new Uri(new Uri(app.Urls.First()), "/");
-        server._watching = new UiWatcher(client, state, options.ClusterDomain, options.Log).RunAsync(server._stop.Token);
+        server._watching = watcher.RunAsync(server._stop.Token);
         return server;
     }
 

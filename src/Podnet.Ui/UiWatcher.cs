@@ -5,6 +5,7 @@ using k8s.Models;
 using Podnet.Agent.Proxy;
 using Podnet.Controllers.Informers;
 using Podnet.Controllers.Projections;
+using Podnet.Policy;
 using Podnet.Proxy;
 
 namespace Podnet.Ui;
@@ -46,6 +47,54 @@ internal sealed class UiWatcher(IKubernetes client, UiState state, string cluste
         return Task.WhenAll(
             _nodes.RunAsync(token), _pods.RunAsync(token), _services.RunAsync(token), _slices.RunAsync(token),
             _policies.RunAsync(token), _namespaces.RunAsync(token), ProbeAsync(token), PollFlowsAsync(token));
+    }
+
+    /// <summary>
+    /// The policy view of one pod (<c>/policy?pod=NS/NAME</c>): <see cref="PolicyReach"/> over the
+    /// pods, namespaces and NetworkPolicies the informers hold, as JSON. Null when there is no
+    /// such running pod with an address.
+    /// </summary>
+    public string? PolicyJson(string podKey, PolicyDeny deny)
+    {
+        var pods = _pods.Cache.List().Select(ObjectProjection.ToPodInfo).ToArray();
+        var snapshot = new PolicySnapshot(
+            _policies.Cache.List().Select(ObjectProjection.ToNetworkPolicyInfo).ToArray(), pods,
+            _namespaces.Cache.List().Select(ObjectProjection.ToNamespaceInfo).ToArray());
+        var families = pods.SelectMany(p => p.Addresses).Select(a => a.AddressFamily).Distinct().ToArray();
+        ReachReport report;
+        try
+        {
+            report = PolicyReach.For(snapshot, families, deny, podKey);
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+        static JsonArray Entries(IEnumerable<ReachEntry> entries) => new(entries.Select(e => (JsonNode)new JsonObject
+        {
+            ["peer"] = e.Peer,
+            ["port"] = e.Port,
+            ["protocol"] = e.Protocol,
+            ["allowed"] = e.Result.Allowed,
+            ["verdict"] = e.Result.Verdict,
+            ["egress"] = Side(e.Result.Egress),
+            ["ingress"] = Side(e.Result.Ingress),
+            ["explanation"] = string.Join("\n", e.Result.Lines()),
+        }).ToArray());
+        static JsonObject Side(CheckSide side) => new()
+        {
+            ["pod"] = side.Pod,
+            ["isolating"] = new JsonArray(side.Isolating.Select(i => (JsonNode)i).ToArray()),
+            ["allowed"] = side.Allowed,
+            ["rule"] = side.Rule,
+        };
+        return new JsonObject
+        {
+            ["pod"] = report.Pod,
+            ["defaultPort"] = PolicyReach.DefaultPort,
+            ["inbound"] = Entries(report.Inbound),
+            ["outbound"] = Entries(report.Outbound),
+        }.ToJsonString();
     }
 
     public static readonly TimeSpan FlowInterval = TimeSpan.FromSeconds(1);

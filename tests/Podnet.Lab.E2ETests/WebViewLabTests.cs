@@ -125,6 +125,32 @@ public sealed class WebViewLabTests(ITestOutputHelper output)
         await Screenshot(page, "1-flows");
         await page.EvaluateExpressionAsync("document.getElementById('tab-graph').click()");
 
+        // The policy view: a web pod isolated for ingress, only pods without an app label let in.
+        await client.NetworkingV1.CreateNamespacedNetworkPolicyAsync(new V1NetworkPolicy
+        {
+            Metadata = new V1ObjectMeta { Name = "web-from-unlabelled" },
+            Spec = new V1NetworkPolicySpec
+            {
+                PodSelector = new V1LabelSelector { MatchLabels = new Dictionary<string, string> { ["app"] = "web" } },
+                Ingress = [new V1NetworkPolicyIngressRule { FromProperty = [new V1NetworkPolicyPeer { PodSelector = new V1LabelSelector { MatchExpressions = [new V1LabelSelectorRequirement { Key = "app", OperatorProperty = "DoesNotExist" }] } }] }],
+            },
+        }, "default");
+        await page.ClickAsync("#tab-table");
+        await page.ClickAsync($"#pods-table tr[data-key='default/{web[0].Metadata.Name}']");
+        await page.WaitForFunctionAsync("() => document.getElementById('policy-body').textContent.includes('isolated for ingress by default/web-from-unlabelled')",
+            new WaitForFunctionOptions { Timeout = 30_000, PollingInterval = 100 });
+        Task<string?> ReachRow(string kind, string peer) => page.EvaluateFunctionAsync<string?>(
+            "(kind, peer) => { const r = [...document.querySelectorAll('#policy-body tr')].find(r => r.dataset.kind === kind && r.dataset.key.startsWith(peer + '|')); return r ? r.className + ' ' + r.textContent : null; }", kind, peer);
+        Assert.Contains($"allowed by ingress of default/{web[0].Metadata.Name}: default/web-from-unlabelled ingress[0]", await ReachRow("reach-in", "default/client"));
+        var denied = await ReachRow("reach-in", $"default/{web[1].Metadata.Name}");
+        Assert.StartsWith("denied", denied);
+        Assert.Contains("isolated by default/web-from-unlabelled; no rule allows it", denied);
+        // Its own egress is not isolated: it may reach the client.
+        Assert.Contains("allowed: neither side isolated", await ReachRow("reach-out", "default/client"));
+        await Screenshot(page, "1-policy");
+        await page.ClickAsync("#policy-close");
+        await page.ClickAsync("#tab-graph");
+
         // A new pod appears without a reload.
         watch.Restart();
         await client.CoreV1.CreateNamespacedPodAsync(LabFixtureView.ServerPod("uiprobe", "n1"), "default");

@@ -55,4 +55,20 @@ public sealed class CheckTests
         Assert.Equal(w.Connect("x/a", "x/b"), both.Verdict); // the kernel path agrees
         Assert.Equal("drop", w.Connect("x/a", "y/b"));
     }
+
+    [Fact]
+    public void Reach_JudgesEveryOtherPodBothWays_OnTheReceiversPorts()
+    {
+        var w = Model();
+        var report = PolicyReach.For(w.Snapshot, s_v4, PolicyDeny.Drop, "y/b");
+        Assert.Equal(8, report.Inbound.Select(e => e.Peer).Distinct().Count());
+        Assert.All(report.Inbound, e => Assert.Equal(e.Peer.StartsWith("z/", StringComparison.Ordinal), e.Result.Allowed));
+        Assert.All(report.Inbound.Where(e => !e.Result.Allowed), e => Assert.Equal(["y/from-z"], e.Result.Ingress.Isolating));
+        Assert.All(report.Outbound, e => Assert.True(e.Result.Allowed));
+        Assert.Equal(w.Pod("y/b").Ports.Count, report.Inbound.Count(e => e.Peer == "z/a"));
+
+        var a = PolicyReach.For(w.Snapshot, s_v4, PolicyDeny.Drop, "x/a");
+        Assert.Equal(["x/b", "x/c"], a.Outbound.Where(e => !e.Result.Allowed && !e.Result.Egress.Allowed).Select(e => e.Peer).Distinct());
+        Assert.Throws<ArgumentException>(() => PolicyReach.For(w.Snapshot, s_v4, PolicyDeny.Drop, "x/nosuch"));
+    }
 }

@@ -33,6 +33,7 @@ internal static class LabUi
             var plan = LabPlanner.Build(state.LoadSettings().ToSpec());
             lab["fabric"] = new JsonObject { ["netns"] = plan.FabricNetns, ["subnets"] = new JsonArray(plan.FabricSubnets.Select(s => (JsonNode)s.ToString()).ToArray()) };
             lab["bridge"] = Agent.Runtime.CniConfigPlanner.Bridge;
+            lab["policyDeny"] = state.LoadSettings().PolicyDeny ?? "drop";
             UiServer server;
             try
             {

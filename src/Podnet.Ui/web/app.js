@@ -25,8 +25,8 @@ function apply(m) {
       state.lab = m.lab; state.connected = m.connected; state.error = m.error;
       kinds.forEach(k => state.objects[k] = (m.objects && m.objects[k]) || {});
       break;
-    case 'upsert': (state.objects[m.kind] ||= {})[m.key] = m.object; break;
-    case 'delete': if (state.objects[m.kind]) delete state.objects[m.kind][m.key]; break;
+    case 'upsert': (state.objects[m.kind] ||= {})[m.key] = m.object; policyInput(m.kind); break;
+    case 'delete': if (state.objects[m.kind]) delete state.objects[m.kind][m.key]; policyInput(m.kind); break;
     case 'connection': state.connected = m.connected; state.error = m.error; break;
   }
 }
@@ -86,6 +86,7 @@ function render() {
   renderHeader(m);
   renderTables(m);
   if (!ui.paused) renderFlows(m);
+  if (ui.policyPod) { if (ui.policyStale) refreshPolicy(); else renderPolicy(m); }
   renderGraph(m);
   applySearch();
   ui.renders++;
@@ -174,6 +175,66 @@ function markActivity(m) {
   });
 }
 
+// ---- the policy view of a selected pod --------------------------------------------------------
+// Who may open a connection to the pod, and to whom it may, each with the rule that decides;
+// computed by the server (/policy, PolicyReach) and fetched again when pods, namespaces or
+// NetworkPolicies change. The pod's recent drops are listed from the live flows' data.
+function policyInput(kind) {
+  if (ui.policyPod && (kind === 'pods' || kind === 'namespaces' || kind === 'networkpolicies')) ui.policyStale = true;
+}
+
+async function showPolicy(key) {
+  ui.policyPod = key;
+  ui.policy = null;
+  $('policy-panel').hidden = false;
+  $('policy-title').textContent = `Policy for ${key}`;
+  $('policy-body').textContent = 'computing…';
+  await refreshPolicy();
+}
+
+async function refreshPolicy() {
+  const key = ui.policyPod;
+  ui.policyStale = false;
+  let body;
+  try {
+    const r = await fetch('policy?pod=' + encodeURIComponent(key));
+    body = r.ok ? await r.json() : { error: await r.text() };
+  } catch (e) { body = { error: String(e) }; }
+  if (key !== ui.policyPod) return;
+  ui.policy = body;
+  ui.policyFetches = (ui.policyFetches || 0) + 1;
+  renderPolicy(model());
+}
+
+function decision(e) {
+  const sides = [[`egress of ${e.egress.pod}`, e.egress], [`ingress of ${e.ingress.pod}`, e.ingress]];
+  if (!e.allowed) {
+    const [name, side] = sides.find(([, s]) => !s.allowed);
+    return `${e.verdict}: ${name} isolated by ${side.isolating.join(', ')}; no rule allows it`;
+  }
+  const parts = sides.filter(([, s]) => s.isolating.length).map(([name, s]) => `${name}: ${s.rule}`);
+  return parts.length ? 'allowed by ' + parts.join('; ') : 'allowed: neither side isolated';
+}
+
+function renderPolicy(m) {
+  const p = ui.policy, key = ui.policyPod;
+  if (!p) return;
+  if (p.error) { $('policy-body').textContent = p.error; return; }
+  const table = (kind, entries) => `<table><thead><tr><th>Pod</th><th>Port</th><th>Decided by</th></tr></thead><tbody>${
+    entries.map(e => row(kind, `${e.peer}|${e.port}/${e.protocol}`, [e.peer, `${e.port}/${e.protocol}`, decision(e)], e.allowed ? '' : 'denied')).join('')}</tbody></table>`;
+  const drops = (m.drops || []).filter(d => d.pod === key || d.peer === key);
+  const isolated = dir => [...new Set(p.inbound.concat(p.outbound).flatMap(e => (dir === 'in' ? e.ingress : e.egress).pod === key ? (dir === 'in' ? e.ingress : e.egress).isolating : []))];
+  const summary = dir => { const by = isolated(dir); return by.length ? `isolated for ${dir === 'in' ? 'ingress' : 'egress'} by ${by.join(', ')}` : `not isolated for ${dir === 'in' ? 'ingress' : 'egress'}`; };
+  $('policy-body').innerHTML =
+    `<p>${esc(summary('in'))}; ${esc(summary('out'))}.</p>` +
+    `<h3>May reach it (${p.inbound.filter(e => e.allowed).length} of ${p.inbound.length})</h3>` + table('reach-in', p.inbound) +
+    `<h3>It may reach (${p.outbound.filter(e => e.allowed).length} of ${p.outbound.length})</h3>` + table('reach-out', p.outbound) +
+    `<h3>Recent drops (${drops.length})</h3>` + (drops.length ? `<table><tbody>${drops.map(d => row('drop', `${d.time}|${d.source}`, [d.time, d.direction, `${d.source} → ${d.destination} ${d.protocol}/${d.port}`, (d.policies || []).join(', ')], 'dropped')).join('')}</tbody></table>` : '<p>none</p>');
+}
+
+$('policy-close').addEventListener('click', () => { ui.policyPod = null; $('policy-panel').hidden = true; });
+$('pods-table').addEventListener('click', e => { const tr = e.target.closest('tr[data-kind=pod]'); if (tr) showPolicy(tr.dataset.key); });
+
 function elements(m) {
   const lab = m.lab, els = [];
   // Sizes come from the label: fCoSE needs them before drawing to keep boxes apart (and edges
@@ -252,6 +313,7 @@ function renderGraph(m) {
   if (!ui.cy) {
     ui.cy = cytoscape({ container: $('graph'), style, minZoom: 0.05, maxZoom: 4 });
     if (typeof cytoscapeFcose === 'function') cytoscape.use(cytoscapeFcose);
+    ui.cy.on('tap', 'node.pod', e => showPolicy(e.target.id().slice(2)));
   }
   const cy = ui.cy, want = new Set(els.map(e => e.data.id));
   cy.batch(() => {
