@@ -73,7 +73,7 @@ internal static class ControllersCommand
                 StopAtEndOfInput(stop);
             }
             using var client = context.Client();
-            if (names.Contains("rootcacert") && options.RootCaPem is null)
+            if (parse.GetValue(controllers)!.Split(',').Any(n => n.Trim() == "rootcacert") && options.RootCaPem is null)
             {
                 Console.Error.WriteLine("podnet controllers: rootcacert needs the cluster CA: give --root-ca-file, or a kubeconfig with certificate-authority-data");
                 return 2;

@@ -16,16 +16,19 @@ internal sealed class NamespaceDefaultsController : QueueController
 {
     private readonly IKubernetes _client;
     private readonly bool _rootCa;
-    private readonly string _caPem;
+    private readonly string? _caPem;
 
     public NamespaceDefaultsController(IKubernetes client, SharedInformers informers, ControllerOptions options, bool rootCa)
         : base(informers, options)
     {
         _client = client;
         _rootCa = rootCa;
-        _caPem = rootCa
-            ? options.RootCaPem ?? throw new ArgumentException("the rootcacert controller needs the cluster's CA (a kubeconfig with certificate-authority, or --root-ca-file)", nameof(options))
-            : "";
+        _caPem = options.RootCaPem;
+        if (rootCa && _caPem is null)
+        {
+            // As kube-controller-manager without --root-ca-file: nothing to publish.
+            options.Log?.Invoke("rootcacert: no cluster CA given (--root-ca-file, or a kubeconfig with a certificate authority): kube-root-ca.crt is not published");
+        }
         WakeOn(informers.Namespaces);
         if (rootCa)
         {
@@ -43,7 +46,7 @@ internal sealed class NamespaceDefaultsController : QueueController
     {
         var namespaces = Informers.Namespaces.Cache.List();
         var actions = _rootCa
-            ? NamespaceDefaultsCalc.RootCa(namespaces, Informers.RootCaConfigMaps.Cache.List(), _caPem)
+            ? _caPem is null ? [] : NamespaceDefaultsCalc.RootCa(namespaces, Informers.RootCaConfigMaps.Cache.List(), _caPem)
             : NamespaceDefaultsCalc.ServiceAccounts(namespaces, Informers.ServiceAccounts.Cache.List());
         foreach (var action in actions)
         {
@@ -74,6 +77,6 @@ internal sealed class NamespaceDefaultsController : QueueController
     private V1ConfigMap RootCa(string? resourceVersion) => new()
     {
         Metadata = new V1ObjectMeta { Name = NamespaceDefaultsCalc.RootCaName, ResourceVersion = resourceVersion },
-        Data = new Dictionary<string, string> { [NamespaceDefaultsCalc.RootCaKey] = _caPem },
+        Data = new Dictionary<string, string> { [NamespaceDefaultsCalc.RootCaKey] = _caPem! },
     };
 }
