@@ -26,8 +26,8 @@ internal static class AgentCommand
         routing.AcceptOnlyFromAmong("host-gw", "vxlan");
         var architecture = new Option<string>("--architecture") { Description = "island, flat or isolated.", DefaultValueFactory = _ => "island" };
         architecture.AcceptOnlyFromAmong("island", "flat", "isolated");
-        var clusterCidr = new Option<string[]>("--cluster-cidr") { Description = "Pod CIDR of the cluster (repeat per family).", DefaultValueFactory = _ => ["10.244.0.0/16"] };
-        var serviceCidr = new Option<string[]>("--service-cidr") { Description = "Service CIDR (repeat per family).", DefaultValueFactory = _ => ["10.96.0.0/16"] };
+        var clusterCidr = new Option<string[]>("--cluster-cidr") { Description = "Pod CIDR of the cluster (repeat per family, or comma-separated).", DefaultValueFactory = _ => ["10.244.0.0/16"] };
+        var serviceCidr = new Option<string[]>("--service-cidr") { Description = "Service CIDR (repeat per family, or comma-separated).", DefaultValueFactory = _ => ["10.96.0.0/16"] };
         var clusterDns = new Option<string>("--cluster-dns") { Description = "The cluster DNS Service's address.", DefaultValueFactory = _ => "10.96.0.10" };
         var clusterDomain = new Option<string>("--cluster-domain") { Description = "The cluster domain.", DefaultValueFactory = _ => "cluster.local" };
         var kubeletPki = new Option<string>("--kubelet-pki") { Description = "Directory of the cluster CA (ca.crt, ca.key): serve the kubelet API (exec, logs) on port 10250 with a certificate from it." };
