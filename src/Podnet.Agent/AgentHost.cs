@@ -27,15 +27,9 @@ public static class AgentHost
         await RetryAsync(() => registration.RegisterAsync(token), options, "register the node", token);
         options.Log($"node {options.NodeName} registered");
 
-        var informerOptions = new InformerOptions { OnError = e => options.Log($"watch: {e.Message}") };
-        var nodes = new Informer<V1Node>(ListWatches.Nodes(client), informerOptions);
-        // Every pod, not only this node's: policy peers run anywhere; the pod manager picks its own by spec.nodeName.
-        var pods = new Informer<V1Pod>(ListWatches.Pods(client), informerOptions);
-        var namespaces = new Informer<V1Namespace>(ListWatches.Namespaces(client), informerOptions);
-        var policies = new Informer<V1NetworkPolicy>(ListWatches.NetworkPolicies(client), informerOptions);
-        var services = new Informer<V1Service>(ListWatches.Services(client), informerOptions);
-        var slices = new Informer<V1EndpointSlice>(ListWatches.EndpointSlices(client), informerOptions);
-        var serviceCidrs = new Informer<V1ServiceCIDR>(ListWatches.ServiceCidrs(client), informerOptions);
+        var informers = new AgentInformers(client, options);
+        var (nodes, pods, namespaces, policies, services, slices, serviceCidrs) =
+            (informers.Nodes, informers.Pods, informers.Namespaces, informers.Policies, informers.Services, informers.Slices, informers.ServiceCidrs);
 
         var cni = new CniClient([options.CniBinDirectory], options.CniCacheDirectory);
         var network = new PodNetwork(options, cni);
@@ -58,13 +52,6 @@ public static class AgentHost
 
         var tasks = new[]
         {
-            nodes.RunAsync(token),
-            pods.RunAsync(token),
-            services.RunAsync(token),
-            slices.RunAsync(token),
-            serviceCidrs.RunAsync(token),
-            namespaces.RunAsync(token),
-            policies.RunAsync(token),
             proxy.RunAsync(token),
             announcer.RunAsync(token),
             options.ProxyHealthPort > 0 ? new Proxy.ProxyHealthServer(proxy, TimeProvider.System).RunAsync(options.NodeAddresses, options.ProxyHealthPort, token) : Task.CompletedTask,
@@ -77,7 +64,7 @@ public static class AgentHost
         };
         try
         {
-            await Task.WhenAll(tasks);
+            await Task.WhenAll(tasks.Concat(informers.RunAll(token)));
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {

@@ -124,7 +124,7 @@ public sealed class ApiServerHost : IAsyncDisposable
         var tokens = new Auth.Tokens.ServiceAccountTokens(signer, store, TimeProvider.System, Auth.Tokens.ServiceAccountAdmission.DefaultIssuer);
         var authenticator = new Auth.Authenticator(KubeletPki.LoadCaCertificate(pkiDirectory), certificates.Token) { Tokens = token => tokens.Authenticate(token).User };
         var gate = new Auth.AccessGate(authenticator, authorizer, tokens, () => host.Url.ToString(), new Auth.Node.NodeRestriction(store));
-        service.NamespaceDefaults = txn => Bootstrap.EnsureNamespaceDefaults(service, txn, certificates.CaPem);
+        service.NamespaceDefaults = options.NamespaceDefaults ? txn => Bootstrap.EnsureNamespaceDefaults(service, txn, certificates.CaPem) : null;
         var stopping = CancellationTokenSource.CreateLinkedTokenSource(host._stopping.Token, app.Lifetime.ApplicationStopping).Token;
         var watch = new WatchHandler(store, options.BookmarkInterval, stopping);
         string? serverAddress = null;
@@ -205,11 +205,14 @@ public sealed class ApiServerHost : IAsyncDisposable
                 {
                     await service.SweepAsync().ConfigureAwait(false);
                     await Auth.Rbac.ClusterRoleAggregation.ReconcileAsync(service).ConfigureAwait(false);
-                    await service.Store.WriteAsync(txn =>
+                    if (service.NamespaceDefaults is { } defaults)
                     {
-                        Bootstrap.EnsureNamespaceDefaults(service, txn, Certificates.CaPem);
-                        return 0;
-                    }, stopping).ConfigureAwait(false);
+                        await service.Store.WriteAsync(txn =>
+                        {
+                            defaults(txn);
+                            return 0;
+                        }, stopping).ConfigureAwait(false);
+                    }
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {

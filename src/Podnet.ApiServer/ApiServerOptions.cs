@@ -6,7 +6,7 @@ namespace Podnet.ApiServer;
 public sealed record ApiServerOptions
 {
     /// <summary>The controllers `--controllers` may name (they run in the control-plane process).</summary>
-    public static readonly IReadOnlyList<string> KnownControllers = ["nodeipam", "scheduler", "deployments", "endpointslices", "loadbalancer", "namespaces", "statefulsets", "disruption", "nodelifecycle", "daemonsets", "endpoints"];
+    public static readonly IReadOnlyList<string> KnownControllers = ["nodeipam", "scheduler", "deployments", "endpointslices", "loadbalancer", "namespaces", "statefulsets", "disruption", "nodelifecycle", "daemonsets", "endpoints", "serviceaccounts", "rootcacert"];
 
     public required string StateDirectory { get; init; }
 
@@ -22,6 +22,13 @@ public sealed record ApiServerOptions
     public int NodePortMax { get; init; } = 32767;
 
     public IReadOnlyList<string> Controllers { get; init; } = KnownControllers;
+
+    /// <summary>
+    /// Whether the server itself gives every namespace its `default` ServiceAccount and its
+    /// `kube-root-ca.crt` ConfigMap (the lab's default). False makes it a bare kube-apiserver in
+    /// this respect: the serviceaccounts and rootcacert controllers must then make them.
+    /// </summary>
+    public bool NamespaceDefaults { get; init; } = true;
 
     /// <summary>
     /// How many recent changes a watch can resume from before it gets 410 Expired (each change

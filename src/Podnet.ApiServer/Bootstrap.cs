@@ -89,7 +89,10 @@ internal static class Bootstrap
                 current.Meta().Child("labels")[SkipMirror] = "true";
                 current["subsets"] = desired["subsets"]!.DeepClone();
             });
-            EnsureNamespaceDefaults(service, txn, caPem);
+            if (options.NamespaceDefaults)
+            {
+                EnsureNamespaceDefaults(service, txn, caPem);
+            }
             service.RecordAllServiceAddresses(txn);
             return 0;
         });

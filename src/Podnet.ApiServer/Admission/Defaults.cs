@@ -246,7 +246,7 @@ internal static partial class Defaults
         }
     }
 
-    /// <summary>SetDefaults_RoleBinding and SetDefaults_Subject: the RBAC group for roleRef, users and groups.</summary>
+    /// <summary>SetDefaults_RoleBinding and SetDefaults_Subject: the RBAC group for roleRef, users and groups; none for a ServiceAccount.</summary>
     private static void RoleBinding(JsonObject binding)
     {
         if (binding["roleRef"] is JsonObject roleRef && (string?)roleRef["apiGroup"] is null or "")
@@ -257,7 +257,16 @@ internal static partial class Defaults
         {
             if ((string?)subject["apiGroup"] is null or "")
             {
-                subject["apiGroup"] = (string?)subject["kind"] is "User" or "Group" ? "rbac.authorization.k8s.io" : "";
+                // A ServiceAccount's is "", which upstream leaves out (omitempty): written out, it
+                // makes every kubectl apply of an unchanged binding report "configured".
+                if ((string?)subject["kind"] is "User" or "Group")
+                {
+                    subject["apiGroup"] = "rbac.authorization.k8s.io";
+                }
+                else
+                {
+                    subject.Remove("apiGroup");
+                }
             }
         }
     }

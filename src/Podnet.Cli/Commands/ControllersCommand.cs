@@ -22,8 +22,9 @@ internal static class ControllersCommand
         var nodeGrace = new Option<string>("--node-monitor-grace-period") { Description = "How long a node may go without renewing its Lease before it is marked Unknown (like 40s, 5s).", DefaultValueFactory = _ => "40s" };
         // podnet server starts the controllers with a pipe for standard input: when it ends, even
         // killed outright, the pipe closes and the controllers stop with it.
+        var rootCaFile = new Option<string>("--root-ca-file") { Description = "The cluster CA (PEM) the rootcacert controller publishes in every namespace's kube-root-ca.crt (default: the kubeconfig's certificate authority)." };
         var untilStdinCloses = new Option<bool>("--until-stdin-closes") { Description = "Stop when standard input reaches its end.", Hidden = true };
-        var command = new Command("controllers", "Run Podnet's controllers against a Kubernetes API server.") { kubeconfig, lab, controllers, clusterCidr, pool, nodeGrace, untilStdinCloses };
+        var command = new Command("controllers", "Run Podnet's controllers against a Kubernetes API server.") { kubeconfig, lab, controllers, clusterCidr, pool, nodeGrace, rootCaFile, untilStdinCloses };
         command.SetAction(async (parse, token) =>
         {
             IReadOnlyList<string> names;
@@ -48,6 +49,15 @@ internal static class ControllersCommand
             {
                 return 1;
             }
+            try
+            {
+                options = options with { RootCaPem = RootCa(parse.GetValue(rootCaFile), context) };
+            }
+            catch (IOException e)
+            {
+                Console.Error.WriteLine($"podnet controllers: --root-ca-file: {e.Message}");
+                return 2;
+            }
             if (names.Count == 0)
             {
                 Console.Error.WriteLine("podnet controllers: no controller to run");
@@ -63,6 +73,11 @@ internal static class ControllersCommand
                 StopAtEndOfInput(stop);
             }
             using var client = context.Client();
+            if (parse.GetValue(controllers)!.Split(',').Any(n => n.Trim() == "rootcacert") && options.RootCaPem is null)
+            {
+                Console.Error.WriteLine("podnet controllers: rootcacert needs the cluster CA: give --root-ca-file, or a kubeconfig with certificate-authority-data");
+                return 2;
+            }
             Console.Error.WriteLine($"podnet controllers: running {string.Join(", ", names)} against {client.BaseUri}");
             await ControllerManager.RunAsync(client, options, names, stop.Token);
             Console.Error.WriteLine("podnet controllers: stopped");
@@ -83,6 +98,17 @@ internal static class ControllersCommand
         {
             throw new FormatException($"--node-monitor-grace-period: {e.Message}");
         }
+    }
+
+    /// <summary>The CA to publish: the file's text, else the kubeconfig's certificate authorities as PEM, else null.</summary>
+    private static string? RootCa(string? file, ClusterContext context)
+    {
+        if (file is not null)
+        {
+            return File.ReadAllText(file);
+        }
+        var certificates = KubeconfigFile.Load(context.Kubeconfig).SslCaCerts;
+        return certificates is { Count: > 0 } ? string.Concat(certificates.Select(c => c.ExportCertificatePem() + "\n")) : null;
     }
 
     private static void StopAtEndOfInput(CancellationTokenSource stop)

@@ -68,6 +68,15 @@ public static class ListWatches
         ct => client.NetworkingV1.ListServiceCIDRAsync(cancellationToken: ct),
         (rv, onError, ct) => client.NetworkingV1.WatchListServiceCIDRAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: WatchTimeoutSeconds, onError: onError, cancellationToken: ct));
 
+    public static IListWatch<V1ServiceAccount> ServiceAccounts(IKubernetes client) => new KubernetesListWatch<V1ServiceAccount, V1ServiceAccountList>(
+        ct => client.CoreV1.ListServiceAccountForAllNamespacesAsync(cancellationToken: ct),
+        (rv, onError, ct) => client.CoreV1.WatchListServiceAccountForAllNamespacesAsync(allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: WatchTimeoutSeconds, onError: onError, cancellationToken: ct));
+
+    /// <summary>The ConfigMaps of one name in every namespace (a field selector on metadata.name).</summary>
+    public static IListWatch<V1ConfigMap> ConfigMapsNamed(IKubernetes client, string name) => new KubernetesListWatch<V1ConfigMap, V1ConfigMapList>(
+        ct => client.CoreV1.ListConfigMapForAllNamespacesAsync(fieldSelector: $"metadata.name={name}", cancellationToken: ct),
+        (rv, onError, ct) => client.CoreV1.WatchListConfigMapForAllNamespacesAsync(fieldSelector: $"metadata.name={name}", allowWatchBookmarks: true, resourceVersion: rv, timeoutSeconds: WatchTimeoutSeconds, onError: onError, cancellationToken: ct));
+
     /// <summary>The nodes' heartbeat Leases, in kube-node-lease only.</summary>
     public static IListWatch<V1Lease> NodeLeases(IKubernetes client) => new KubernetesListWatch<V1Lease, V1LeaseList>(
         ct => client.CoordinationV1.ListNamespacedLeaseAsync(NodeLeaseNamespace, cancellationToken: ct),

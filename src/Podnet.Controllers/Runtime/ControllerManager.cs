@@ -19,7 +19,7 @@ public static class ControllerManager
 {
     /// <summary>Every controller, in the order they start.</summary>
     public static readonly IReadOnlyList<string> AllNames = ["nodeipam", "scheduler", "deployments", "endpointslices", "loadbalancer", "namespaces",
-        "statefulsets", "disruption", "nodelifecycle", "daemonsets", "endpoints"];
+        "statefulsets", "disruption", "nodelifecycle", "daemonsets", "endpoints", "serviceaccounts", "rootcacert"];
 
     /// <summary>
     /// Parses a --controllers value: "all" (or empty) for every controller, "none" for none, else a
@@ -59,6 +59,8 @@ public static class ControllerManager
             "nodelifecycle" => new NodeLifecycle.NodeLifecycleController(client, informers, options),
             "daemonsets" => new DaemonSets.DaemonSetController(client, informers, options),
             "endpoints" => new Endpoints.EndpointsController(client, informers, options),
+            "serviceaccounts" => new ServiceAccounts.NamespaceDefaultsController(client, informers, options, rootCa: false),
+            "rootcacert" => new ServiceAccounts.NamespaceDefaultsController(client, informers, options, rootCa: true),
             _ => throw new ArgumentException($"unknown controller {name}", nameof(names)),
         })).ToList();
 

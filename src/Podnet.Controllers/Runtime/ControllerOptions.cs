@@ -36,6 +36,9 @@ public sealed record ControllerOptions
     /// <summary>The clock of the controllers that act on time passing (node lifecycle, eviction, DaemonSet availability).</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
+    /// <summary>The cluster CA (PEM) the rootcacert controller publishes as each namespace's kube-root-ca.crt; null: that controller cannot run.</summary>
+    public string? RootCaPem { get; init; }
+
     /// <summary>One line per notable thing (errors, retries); null for silence.</summary>
     public Action<string>? Log { get; init; }
 }

@@ -53,6 +53,11 @@ public sealed class SharedInformers
 
     public Informer<V1DaemonSet> DaemonSets => Get(() => new Informer<V1DaemonSet>(ListWatches.DaemonSets(_client), _options));
 
+    public Informer<V1ServiceAccount> ServiceAccounts => Get(() => new Informer<V1ServiceAccount>(ListWatches.ServiceAccounts(_client), _options));
+
+    /// <summary>The ConfigMaps named kube-root-ca.crt, in every namespace (no other ConfigMap is cached).</summary>
+    public Informer<V1ConfigMap> RootCaConfigMaps => Get(() => new Informer<V1ConfigMap>(ListWatches.ConfigMapsNamed(_client, Podnet.Controllers.ServiceAccounts.NamespaceDefaultsCalc.RootCaName), _options));
+
     public Informer<V1Lease> NodeLeases => Get(() => new Informer<V1Lease>(ListWatches.NodeLeases(_client), _options));
 
     /// <summary>Runs every informer made so far until cancelled.</summary>

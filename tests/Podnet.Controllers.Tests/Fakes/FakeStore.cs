@@ -38,6 +38,8 @@ internal sealed class FakeStore
         ["endpointslices"] = ("discovery.k8s.io/v1", "EndpointSlice"),
         ["leases"] = ("coordination.k8s.io/v1", "Lease"),
         ["daemonsets"] = ("apps/v1", "DaemonSet"),
+        ["serviceaccounts"] = ("v1", "ServiceAccount"),
+        ["configmaps"] = ("v1", "ConfigMap"),
     };
 
     public long ResourceVersion

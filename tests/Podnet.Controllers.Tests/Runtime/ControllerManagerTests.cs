@@ -257,8 +257,8 @@ public sealed class ControllerManagerTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData(null, "nodeipam,scheduler,deployments,endpointslices,loadbalancer,namespaces,statefulsets,disruption,nodelifecycle,daemonsets,endpoints")]
-    [InlineData("all", "nodeipam,scheduler,deployments,endpointslices,loadbalancer,namespaces,statefulsets,disruption,nodelifecycle,daemonsets,endpoints")]
+    [InlineData(null, "nodeipam,scheduler,deployments,endpointslices,loadbalancer,namespaces,statefulsets,disruption,nodelifecycle,daemonsets,endpoints,serviceaccounts,rootcacert")]
+    [InlineData("all", "nodeipam,scheduler,deployments,endpointslices,loadbalancer,namespaces,statefulsets,disruption,nodelifecycle,daemonsets,endpoints,serviceaccounts,rootcacert")]
     [InlineData("scheduler, endpointslices", "scheduler,endpointslices")]
     public void ParseList_AllOrCommaList(string? list, string expected) =>
         Assert.Equal(expected, string.Join(",", ControllerManager.ParseList(list)));
