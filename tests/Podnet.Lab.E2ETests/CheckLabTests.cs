@@ -22,7 +22,7 @@ public sealed class CheckLabTests(LabFixture lab) : IClassFixture<LabFixture>
         Assert.True(run.Success, run.StandardOutput + run.StandardError);
         Assert.Equal(
             [
-                "pod-to-pod/same-node", "pod-to-pod/other-node", "service/kubernetes", "service/cluster-ip", "service/no-endpoints",
+                "pod-to-pod/same-node", "pod-to-pod/other-node", "service/kubernetes", "service/cluster-ip", "service/cluster-ip-udp", "service/no-endpoints",
                 "service/node-port", "service/node-port-outside", "service/load-balancer", "service/load-balancer-outside",
                 "dns/cluster-name", "dns/search-path", "dns/node-without-dns", "policy/allow", "policy/deny", "egress/outside", "mtu/other-node",
             ],
@@ -30,7 +30,7 @@ public sealed class CheckLabTests(LabFixture lab) : IClassFixture<LabFixture>
         Assert.All(rows.Values, r => Assert.Equal("ok", r.Result));
         Assert.Equal(("refuse", "refuse"), (rows["service/no-endpoints"].Expected, rows["service/no-endpoints"].Observed));
         Assert.Equal(("drop", "drop"), (rows["policy/deny"].Expected, rows["policy/deny"].Observed));
-        Assert.EndsWith("16 passed, 0 failed, 0 skipped", run.StandardOutput.Trim(), StringComparison.Ordinal);
+        Assert.EndsWith("17 passed, 0 failed, 0 skipped", run.StandardOutput.Trim(), StringComparison.Ordinal);
         await AssertNoCheckNamespaceLeftAsync();
     }
 

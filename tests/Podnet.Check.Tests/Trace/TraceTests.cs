@@ -73,6 +73,8 @@ public sealed class TraceTests
                 "L3 n1 True route: 10.244.1.26 via 172.18.0.12 dev eth0",
                 "L3 n2 False the packet was not seen here",
                 "L3 n2 False route: 10.244.1.26 dev pn0",
+                "reply n2 False the reply was not seen here",
+                "reply n1 False the reply was not seen here",
             ],
             steps.Select(s => $"{s.Layer} {s.Node} {s.Confirmed} {s.Text}"));
     }
@@ -101,10 +103,14 @@ public sealed class TraceTests
     public void Target_Parses(string text, string host, int port, string url) =>
         Assert.Equal(new TraceTarget(host, port, "tcp", url), TraceTarget.Parse(text));
 
+    [Fact]
+    public void Target_Udp_IsHostPortWithItsProtocol() =>
+        Assert.Equal(("dns.kube-system", 53, "udp", "dns.kube-system:53"), (TraceTarget.Parse("dns.kube-system:53/UDP").Host, TraceTarget.Parse("dns.kube-system:53/UDP").Port, TraceTarget.Parse("dns.kube-system:53/UDP").Protocol, TraceTarget.Parse("dns.kube-system:53/udp").HostPort));
+
     [Theory]
     [InlineData("web", "not HOST:PORT")]
     [InlineData("web:0", "not HOST:PORT")]
-    [InlineData("web:80/udp", "trace sends TCP for now")]
+    [InlineData("web:80/sctp", "trace sends tcp or udp")]
     public void Target_Refused(string text, string message) =>
         Assert.Contains(message, Assert.Throws<ArgumentException>(() => TraceTarget.Parse(text)).Message, StringComparison.Ordinal);
 
