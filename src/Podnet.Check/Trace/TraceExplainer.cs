@@ -214,17 +214,30 @@ public static partial class TraceExplainer
     }
 
     /// <summary>
-    /// The lines of one packet: a flow's packets share a trace id, and trace's own table sees
-    /// each packet once at prerouting before any other, so its next line under the same id
-    /// starts the next packet.
+    /// The lines of one packet. A packet keeps its trace id through a hook's chains, but may get
+    /// a new one at a later hook (seen here: prerouting and forward of one SYN under two ids),
+    /// where nft prints a fresh "packet:" line; that line is this packet's when it carries the
+    /// same IPv4 id and source port (neither changes before postrouting). Trace's own table sees
+    /// each packet once at prerouting before any other, so its next line under one of the
+    /// packet's ids starts the next packet.
     /// </summary>
     public static IReadOnlyList<NftTraceLine> FirstPacket(IReadOnlyList<NftTraceLine> trace, NftTraceLine first)
     {
         var packet = new List<NftTraceLine>();
+        var ids = new HashSet<string>(StringComparer.Ordinal) { first.Id };
+        var key = PacketKey(first.Text);
         var own = true;
-        foreach (var line in trace.SkipWhile(l => !ReferenceEquals(l, first)).Skip(1).Where(l => l.Id == first.Id))
+        foreach (var line in trace.SkipWhile(l => !ReferenceEquals(l, first)).Skip(1))
         {
             var ours = line.Table.StartsWith(TracePlan.TablePrefix, StringComparison.Ordinal);
+            if (!ids.Contains(line.Id))
+            {
+                if (ours || line.Kind != "packet" || key is null || PacketKey(line.Text) != key)
+                {
+                    continue;
+                }
+                ids.Add(line.Id);
+            }
             if (ours && !own)
             {
                 break;
@@ -236,6 +249,14 @@ public static partial class TraceExplainer
             }
         }
         return packet;
+    }
+
+    /// <summary>What names one packet across hooks: its IPv4 id (absent in IPv6) and its source port.</summary>
+    private static string? PacketKey(string text)
+    {
+        var id = IpIdRegex().Match(text);
+        var sport = SportRegex().Match(text);
+        return sport.Success ? (id.Success ? id.Groups[1].Value : "-") + "/" + sport.Groups[1].Value : null;
     }
 
     /// <summary>
@@ -252,6 +273,12 @@ public static partial class TraceExplainer
 
     [GeneratedRegex("iif \"([^\"]+)\"")]
     private static partial Regex IifRegex();
+
+    [GeneratedRegex(@" ip id (\d+) ")]
+    private static partial Regex IpIdRegex();
+
+    [GeneratedRegex(@"(?:tcp|udp|th) sport (\d+)")]
+    private static partial Regex SportRegex();
 
     [GeneratedRegex(@"ip6? saddr (\S+) ")]
     private static partial Regex SaddrRegex();
