@@ -24,6 +24,9 @@ public enum ProbeKind
     /// <summary>HTTP GET of <c>Target</c> (a URL) with curl.</summary>
     Http,
 
+    /// <summary>One UDP datagram <c>hostname</c> to <c>Target</c> (HOST:PORT) and the first datagram back (netexec's UDP protocol).</summary>
+    Udp,
+
     /// <summary>A DNS lookup of <c>Target</c> through the pod's resolv.conf; <c>Expect</c> is the address that must answer.</summary>
     Dns,
 

@@ -98,8 +98,12 @@ public static class CheckManifests
                 {
                     Name = "netexec",
                     Image = Image,
-                    Args = ["netexec", "--http-port=" + CheckPlanner.ServerPort],
-                    Ports = [new V1ContainerPort { ContainerPort = CheckPlanner.ServerPort }],
+                    Args = ["netexec", "--http-port=" + CheckPlanner.ServerPort, "--udp-port=" + CheckPlanner.UdpServerPort],
+                    Ports =
+                    [
+                        new V1ContainerPort { ContainerPort = CheckPlanner.ServerPort },
+                        new V1ContainerPort { ContainerPort = CheckPlanner.UdpServerPort, Protocol = "UDP" },
+                    ],
                 },
             ],
         },
@@ -112,7 +116,12 @@ public static class CheckManifests
         {
             Type = type,
             Selector = new Dictionary<string, string> { ["app"] = app },
-            Ports = [new V1ServicePort { Name = "http", Port = CheckPlanner.ServicePort, TargetPort = CheckPlanner.ServerPort, Protocol = "TCP" }],
+            Ports =
+            [
+                new V1ServicePort { Name = "http", Port = CheckPlanner.ServicePort, TargetPort = CheckPlanner.ServerPort, Protocol = "TCP" },
+                // A second protocol on the same Service (mixed-protocol LoadBalancer, GA since 1.26): UDP through the ClusterIP.
+                new V1ServicePort { Name = "udp", Port = CheckPlanner.UdpServicePort, TargetPort = CheckPlanner.UdpServerPort, Protocol = "UDP" },
+            ],
         },
     };
 }

@@ -53,7 +53,7 @@ public sealed class CheckRunner(CheckTarget target, TextWriter log)
                 await client.CoreV1.CreateNamespacedPodAsync(pod, ns, cancellationToken: token);
             }
             var pods = await WaitForPodsAsync(ns, token);
-            (target.Exec as LabProbeExec)?.Know(pods);
+            target.Exec.Know(pods);
             var web = await WaitForServiceAsync(ns, token);
             var facts = new CheckFacts
             {
@@ -64,7 +64,7 @@ public sealed class CheckRunner(CheckTarget target, TextWriter log)
                 KubernetesServiceIp = (await client.CoreV1.ReadNamespacedServiceAsync("kubernetes", "default", cancellationToken: token)).Spec?.ClusterIP,
                 WebClusterIp = web.Spec?.ClusterIP,
                 EmptyClusterIp = (await client.CoreV1.ReadNamespacedServiceAsync(CheckPlanner.Empty, ns, cancellationToken: token)).Spec?.ClusterIP,
-                WebNodePort = web.Spec?.Ports?.FirstOrDefault()?.NodePort,
+                WebNodePort = web.Spec?.Ports?.FirstOrDefault(p => p.Protocol is null or "TCP")?.NodePort,
                 WebLoadBalancerIp = web.Status?.LoadBalancer?.Ingress?.FirstOrDefault()?.Ip,
                 DnsNodes = dnsNodes,
                 Architecture = target.Architecture,

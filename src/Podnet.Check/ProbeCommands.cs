@@ -23,6 +23,9 @@ public static class ProbeCommands
         return probe.Kind switch
         {
             ProbeKind.Http => ["curl", "-sS", "-k", "-o", "/dev/stdout", "-w", "\nHTTP %{http_code} from %{remote_ip}:%{remote_port}", "--connect-timeout", seconds, "-m", seconds, probe.Target],
+            // bash's /dev/udp connects the socket, so an ICMP port unreachable comes back as "Connection refused" on the read;
+            // dd reads one datagram; timeout's 124 is silence.
+            ProbeKind.Udp => ["bash", "-c", $"exec 3<>/dev/udp/{UdpHost(probe.Target)}/{UdpPort(probe.Target)} && printf hostname >&3 && exec timeout {seconds} dd bs=2048 count=1 status=none <&3"],
             ProbeKind.Dns => ["dig", "+short", "+time=" + seconds, "+tries=1", probe.Target],
             ProbeKind.DnsSearch => ["dig", "+short", "+search", "+time=" + seconds, "+tries=1", probe.Target],
             ProbeKind.Ping => ["ping", "-n", "-c", "1", "-W", seconds, probe.Target],
@@ -43,6 +46,7 @@ public static class ProbeCommands
         return probe.Kind switch
         {
             ProbeKind.Http => ReadCurl(output, all),
+            ProbeKind.Udp => ReadUdp(output, all),
             ProbeKind.Dns or ProbeKind.DnsSearch => ReadDig(probe, output, all),
             ProbeKind.Ping or ProbeKind.PingFullMtu => ReadPing(output, all),
             _ => new Observation(null, all),
@@ -61,6 +65,18 @@ public static class ProbeCommands
             _ => new Observation(null, $"curl exit {output.ExitCode}: {LastError(all)}"),
         };
     }
+
+    private static Observation ReadUdp(ExecOutput output, string all) => output.ExitCode switch
+    {
+        0 when output.StandardOutput.Trim().Length > 0 => new Observation(Outcome.Connect, "udp reply: " + Cut(output.StandardOutput.Trim(), 60)),
+        _ when output.StandardError.Contains("refused", StringComparison.OrdinalIgnoreCase) => new Observation(Outcome.Refuse, LastError(output.StandardError)),
+        124 => new Observation(Outcome.Drop, "no udp reply"),
+        _ => new Observation(null, $"udp probe exit {output.ExitCode}: {LastError(all)}"),
+    };
+
+    private static string UdpHost(string target) => target[..target.LastIndexOf(':')].Trim('[', ']');
+
+    private static string UdpPort(string target) => target[(target.LastIndexOf(':') + 1)..];
 
     private static Observation ReadDig(Probe probe, ExecOutput output, string all)
     {

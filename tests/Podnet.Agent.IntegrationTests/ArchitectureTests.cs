@@ -45,7 +45,7 @@ public sealed class ArchitectureTests
     }
 
     [PrivilegedFact]
-    public async Task Isolated_PodsAndOutsideCannotReachEachOther_FailingFast_NodesStayReachable()
+    public async Task Isolated_PodsAndOutsideCannotReachEachOther_FailingFast_NodesStayReachableAlsoFromPods()
     {
         await WithLab(Architecture.Isolated, async lab =>
         {
@@ -56,6 +56,9 @@ public sealed class ArchitectureTests
             Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(2));
             Assert.NotEqual(ConnectOutcome.Connected, (await lab.Connect(lab.Outside, "10.244.2.10")).Outcome);
             Assert.True(Tools.Run(lab.Outside, "ping", "-c", "1", "-W", "2", lab.Plan.Nodes[1].Address.Address.ToString()).Success);
+            // Another node is part of the cluster, not outside: a pod reaches it (its NodePorts, as upstream).
+            var toNode = Tools.Run(lab.Pods[0], "ping", "-c", "1", "-W", "3", lab.Plan.Nodes[1].Address.Address.ToString());
+            Assert.True(toNode.Success, toNode.StandardOutput + toNode.StandardError);
         });
     }
 
@@ -82,7 +85,7 @@ public sealed class ArchitectureTests
         {
             LabBuilder.Up(plan);
             var nodes = plan.Nodes.Select((n, i) => new NodeInfo(n.Name, [n.Address.Address], [IPNetwork.Parse($"10.244.{i + 1}.0/24")])).ToArray();
-            var egress = EgressPlanner.Build(architecture, [IPNetwork.Parse("10.244.0.0/16")], [IPNetwork.Parse("10.96.0.0/16")]).ToScript();
+            var egress = EgressPlanner.Build(architecture, [IPNetwork.Parse("10.244.0.0/16")], [IPNetwork.Parse("10.96.0.0/16")], nodes.SelectMany(n => n.InternalIPs).ToArray()).ToScript();
             for (var i = 0; i < nodes.Length; i++)
             {
                 var node = Netns.Open(plan.Nodes[i].Netns);

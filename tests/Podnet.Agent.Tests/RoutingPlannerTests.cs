@@ -63,6 +63,21 @@ public sealed class RoutingPlannerTests
     }
 
     [Fact]
+    public void Egress_Isolated_PodsReachTheNodesAddresses_BeforeTheReject()
+    {
+        var tx = EgressPlanner.Build(Architecture.Isolated, [IPNetwork.Parse("10.244.0.0/16")], [IPNetwork.Parse("10.96.0.0/16")],
+            [IPAddress.Parse("172.18.0.12"), IPAddress.Parse("172.18.0.11"), IPAddress.Parse("fd00:172:18::11"), IPAddress.Parse("172.18.0.11")]);
+        var rules = tx.Commands.Where(c => c.StartsWith("add rule inet podnet-egress forward", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(
+            [
+                "add rule inet podnet-egress forward ct status dnat accept",
+                "add rule inet podnet-egress forward ip saddr 10.244.0.0/16 ip daddr { 172.18.0.11, 172.18.0.12 } accept",
+                "add rule inet podnet-egress forward ip saddr 10.244.0.0/16 ip daddr != { 10.244.0.0/16, 10.96.0.0/16 } ct direction original reject with icmp type admin-prohibited",
+            ],
+            rules);
+    }
+
+    [Fact]
     public void Egress_Flat_IsAnEmptyTable() =>
         Assert.Equal(["add table inet podnet-egress", "flush table inet podnet-egress"], EgressPlanner.Build(Architecture.Flat, [IPNetwork.Parse("10.244.0.0/16")], []).Commands);
 

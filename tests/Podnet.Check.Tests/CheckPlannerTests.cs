@@ -34,7 +34,7 @@ public sealed class CheckPlannerTests
         Assert.Equal(
             [
                 "pod-to-pod/same-node connect", "pod-to-pod/other-node connect", "service/kubernetes connect", "service/cluster-ip connect",
-                "service/no-endpoints refuse", "service/node-port connect", "service/node-port-outside connect", "service/load-balancer connect",
+                "service/cluster-ip-udp connect", "service/no-endpoints refuse", "service/node-port connect", "service/node-port-outside connect", "service/load-balancer connect",
                 "service/load-balancer-outside connect", "dns/cluster-name connect", "dns/search-path connect", "dns/node-without-dns connect",
                 "policy/allow connect", "policy/deny drop", "egress/outside connect", "mtu/other-node connect",
             ],
@@ -50,9 +50,10 @@ public sealed class CheckPlannerTests
     }
 
     [Fact]
-    public void Build_Isolated_ExpectsEgressAndAnotherNodesAddressRefused()
+    public void Build_Isolated_ExpectsEgressRefusedAndAnotherNodesNodePortReached()
     {
-        Assert.Equal(Outcome.Refuse, CheckPlanner.Build(Facts("isolated")).Single(c => c.Name == "service/node-port").Expected);
+        // A node is part of the cluster: pods reach any node's NodePort, as upstream, in every architecture.
+        Assert.Equal(Outcome.Connect, CheckPlanner.Build(Facts("isolated")).Single(c => c.Name == "service/node-port").Expected);
         Assert.Equal(Outcome.Connect, CheckPlanner.Build(Facts("flat")).Single(c => c.Name == "service/node-port").Expected);
         var egress = CheckPlanner.Build(Facts("isolated")).Single(c => c.Name == "egress/outside");
         Assert.Equal(Outcome.Refuse, egress.Expected);

@@ -56,4 +56,43 @@ public sealed class ProbeCommandsTests
         Assert.Contains("s=$((m - 28))", ProbeCommands.Argv(s_ping)[2], StringComparison.Ordinal);
         Assert.Contains("s=$((m - 48))", ProbeCommands.Argv(s_ping with { Target = "fd00:10:244:2::2" })[2], StringComparison.Ordinal);
     }
+
+    /// <summary>The UDP probe's real command (bash /dev/udp, dd) against a server on loopback: a reply is a connection, a closed port a refusal.</summary>
+    [Fact]
+    public async Task Udp_RealCommandOnLoopback_ReplyConnectsAndClosedPortRefuses()
+    {
+        using var server = new System.Net.Sockets.UdpClient(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        var port = ((System.Net.IPEndPoint)server.Client.LocalEndPoint!).Port;
+        var answer = Task.Run(async () =>
+        {
+            var got = await server.ReceiveAsync();
+            Assert.Equal("hostname", System.Text.Encoding.ASCII.GetString(got.Buffer));
+            await server.SendAsync("server-b"u8.ToArray(), got.RemoteEndPoint);
+        });
+        var probe = new Probe(ProbeSite.InPod("client"), ProbeKind.Udp, $"127.0.0.1:{port}", TimeSpan.FromSeconds(5));
+        Assert.Equal(new Observation(Outcome.Connect, "udp reply: server-b"), ProbeCommands.Read(probe, await RunAsync(ProbeCommands.Argv(probe))));
+        await answer;
+        server.Close();
+        var closed = ProbeCommands.Read(probe, await RunAsync(ProbeCommands.Argv(probe)));
+        Assert.Equal(Outcome.Refuse, closed.Outcome);
+    }
+
+    [Fact]
+    public void Udp_Silence_IsADrop() =>
+        Assert.Equal(new Observation(Outcome.Drop, "no udp reply"), ProbeCommands.Read(new Probe(ProbeSite.InPod("c"), ProbeKind.Udp, "10.96.0.5:81", TimeSpan.FromSeconds(2)), new ExecOutput(124, "", "")));
+
+    private static async Task<ExecOutput> RunAsync(IReadOnlyList<string> argv)
+    {
+        var info = new System.Diagnostics.ProcessStartInfo(argv[0]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in argv.Skip(1))
+        {
+            info.ArgumentList.Add(a);
+        }
+        using var process = System.Diagnostics.Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await process.WaitForExitAsync(bound.Token);
+        return new ExecOutput(process.ExitCode, await stdout, await stderr);
+    }
 }

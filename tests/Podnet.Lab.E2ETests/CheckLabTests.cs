@@ -22,7 +22,7 @@ public sealed class CheckLabTests(LabFixture lab) : IClassFixture<LabFixture>
         Assert.True(run.Success, run.StandardOutput + run.StandardError);
         Assert.Equal(
             [
-                "pod-to-pod/same-node", "pod-to-pod/other-node", "service/kubernetes", "service/cluster-ip", "service/no-endpoints",
+                "pod-to-pod/same-node", "pod-to-pod/other-node", "service/kubernetes", "service/cluster-ip", "service/cluster-ip-udp", "service/no-endpoints",
                 "service/node-port", "service/node-port-outside", "service/load-balancer", "service/load-balancer-outside",
                 "dns/cluster-name", "dns/search-path", "dns/node-without-dns", "policy/allow", "policy/deny", "egress/outside", "mtu/other-node",
             ],
@@ -30,7 +30,7 @@ public sealed class CheckLabTests(LabFixture lab) : IClassFixture<LabFixture>
         Assert.All(rows.Values, r => Assert.Equal("ok", r.Result));
         Assert.Equal(("refuse", "refuse"), (rows["service/no-endpoints"].Expected, rows["service/no-endpoints"].Observed));
         Assert.Equal(("drop", "drop"), (rows["policy/deny"].Expected, rows["policy/deny"].Observed));
-        Assert.EndsWith("16 passed, 0 failed, 0 skipped", run.StandardOutput.Trim(), StringComparison.Ordinal);
+        Assert.EndsWith("17 passed, 0 failed, 0 skipped", run.StandardOutput.Trim(), StringComparison.Ordinal);
         await AssertNoCheckNamespaceLeftAsync();
     }
 
@@ -128,7 +128,11 @@ public sealed class CheckLabTests(LabFixture lab) : IClassFixture<LabFixture>
             await lab.Client.CoreV1.CreateNamespacedServiceAsync(new V1Service
             {
                 Metadata = new V1ObjectMeta { Name = "ts" },
-                Spec = new V1ServiceSpec { Selector = new Dictionary<string, string> { ["app"] = "ts" }, Ports = [new V1ServicePort { Port = 80, TargetPort = 8080 }] },
+                Spec = new V1ServiceSpec
+                {
+                    Selector = new Dictionary<string, string> { ["app"] = "ts" },
+                    Ports = [new V1ServicePort { Name = "http", Port = 80, TargetPort = 8080 }, new V1ServicePort { Name = "udp", Port = 81, TargetPort = 8081, Protocol = "UDP" }],
+                },
             }, ns);
             var pods = await Task.WhenAll(lab.RunPodAsync(Pod("tc", "n1")), lab.RunPodAsync(Pod("ts", "n2")));
             var server = pods[1].Status.PodIP;
@@ -138,7 +142,7 @@ public sealed class CheckLabTests(LabFixture lab) : IClassFixture<LabFixture>
             var run = lab.Run("trace", "--lab", lab.Name, "-n", ns, "tc", "ts:80", "-o", "json");
             Assert.True(run.Success, run.StandardOutput + run.StandardError);
             var json = System.Text.Json.Nodes.JsonNode.Parse(run.StandardOutput)!;
-            var steps = json["steps"]!.AsArray().Select(s => ((string)s!["layer"]!, (string?)s["node"], (string)s["text"]!, (bool)s["confirmed"]!)).ToArray();
+            var steps = Steps(json);
             Assert.Contains(steps, s => s.Item1 == "L7" && s.Item3.StartsWith("ts resolved to ", StringComparison.Ordinal) && s.Item4);
             Assert.Contains(("L4", "n1", $"Service {ns}/ts port 80/TCP (ClusterIP) -> endpoint {server}:8080 (pod {ns}/ts on n2)", true), steps);
             Assert.Contains(steps, s => s.Item2 == "n1" && s.Item3.Contains("ip podnet-proxy", StringComparison.Ordinal) && s.Item3.Contains("dnat", StringComparison.Ordinal) && s.Item4);
@@ -147,6 +151,27 @@ public sealed class CheckLabTests(LabFixture lab) : IClassFixture<LabFixture>
             Assert.Contains(("L3", "n2", $"route: {server} dev pn0", true), steps);
             Assert.DoesNotContain(steps, s => s.Item3.StartsWith("DROPPED", StringComparison.Ordinal));
             Assert.Equal("connect", (string)json["result"]!["outcome"]!);
+            // L2: the frame's source MAC on a port of n1's bridge, the next hop n2 resolved on eth0, and on n2 the endpoint's MAC behind a port of pn0.
+            var client = pods[0].Status.PodIP;
+            Assert.Contains(steps, s => s is ("L2", "n1", _, true) && s.Item3.StartsWith("frame from ", StringComparison.Ordinal) && s.Item3.Contains(" entered bridge pn0 on port ", StringComparison.Ordinal));
+            Assert.Contains(steps, s => s is ("L2", "n1", _, true) && s.Item3.StartsWith("out eth0 ", StringComparison.Ordinal) && s.Item3.Contains($" to {n2} at ", StringComparison.Ordinal));
+            Assert.Contains(steps, s => s is ("L2", "n2", _, true) && s.Item3.StartsWith("out pn0 (bridge) ", StringComparison.Ordinal) && s.Item3.Contains($" to {server} at ", StringComparison.Ordinal));
+            Assert.Contains(steps, s => s is ("L2", "n2", _, true) && s.Item3.Contains(" is behind bridge port ", StringComparison.Ordinal));
+            // The reply path: back from the endpoint on n2, un-DNATed on n1 by conntrack, routed to the pod's bridge.
+            var clusterIp = (await lab.Client.CoreV1.ReadNamespacedServiceAsync("ts", ns)).Spec.ClusterIP;
+            Assert.Contains(("reply", "n2", $"from {server} arrived on pn0", true), steps);
+            Assert.Contains(("reply", "n1", $"from {server} arrived on eth0", true), steps);
+            Assert.Contains(("reply", "n1", $"source {server}:8080 turned back into {clusterIp}:80 (un-DNAT)", true), steps);
+            Assert.Contains(("reply", "n1", $"route: {client} dev pn0", true), steps);
+
+            // The same Service over UDP: one datagram, its endpoint from conntrack, the reply seen.
+            var udp = lab.Run("trace", "--lab", lab.Name, "-n", ns, "tc", "ts:81/udp", "-o", "json");
+            Assert.True(udp.Success, udp.StandardOutput + udp.StandardError);
+            var udpJson = System.Text.Json.Nodes.JsonNode.Parse(udp.StandardOutput)!;
+            var udpSteps = Steps(udpJson);
+            Assert.Contains(("L4", "n1", $"Service {ns}/ts port 81/UDP (ClusterIP) -> endpoint {server}:8081 (pod {ns}/ts on n2)", true), udpSteps);
+            Assert.Contains(("reply", "n2", $"from {server} arrived on pn0", true), udpSteps);
+            Assert.Equal(("connect", "udp reply: ts"), ((string)udpJson["result"]!["outcome"]!, (string)udpJson["result"]!["evidence"]!));
             // Trace's tables are gone from every node; the agents' are there as before.
             foreach (var node in new[] { "n1", "n2", "n3" })
             {
@@ -191,6 +216,89 @@ public sealed class CheckLabTests(LabFixture lab) : IClassFixture<LabFixture>
         }
     }
 
+    [PrivilegedFact]
+    public async Task Trace_ServiceWithoutEndpoints_NamesTheRejectingRuleAndWhy()
+    {
+        const string ns = "trace-none";
+        await lab.Client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = ns } });
+        try
+        {
+            var service = await lab.Client.CoreV1.CreateNamespacedServiceAsync(new V1Service
+            {
+                Metadata = new V1ObjectMeta { Name = "none" },
+                Spec = new V1ServiceSpec { Selector = new Dictionary<string, string> { ["app"] = "nothing" }, Ports = [new V1ServicePort { Port = 80, TargetPort = 8080 }] },
+            }, ns);
+            var client = LabFixture.ServerPod("tn", "n1");
+            client.Metadata.NamespaceProperty = ns;
+            await lab.RunPodAsync(client);
+            var run = lab.Run("trace", "--lab", lab.Name, "-n", ns, "tn", service.Spec.ClusterIP + ":80");
+            Assert.Equal(1, run.ExitCode);
+            var lines = run.StandardOutput.Split('\n');
+            // Where: the proxy's rule on n1; why: the Service has no ready endpoints; and the pod saw a refusal, not silence.
+            Assert.Contains(lines, l => l.Contains("confirmed    n1: DROPPED by ip podnet-proxy ", StringComparison.Ordinal) && l.Contains("reject", StringComparison.Ordinal));
+            Assert.Contains(lines, l => l.Contains($"n1: why: Service {ns}/none port 80/TCP (ClusterIP) has no ready endpoints, so the proxy rejects its traffic", StringComparison.Ordinal));
+            Assert.Contains(lines, l => l.StartsWith("result: refuse", StringComparison.Ordinal));
+        }
+        finally
+        {
+            await lab.Client.CoreV1.DeleteNamespaceAsync(ns);
+        }
+    }
+
+    [PrivilegedFact]
+    public async Task Trace_NodePortFromTheOutsideHost_ArrivesOnTheNodesEth0AndIsDnatedToTheEndpoint()
+    {
+        const string ns = "trace-np";
+        await lab.Client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = ns } });
+        try
+        {
+            var service = await lab.Client.CoreV1.CreateNamespacedServiceAsync(new V1Service
+            {
+                Metadata = new V1ObjectMeta { Name = "np" },
+                Spec = new V1ServiceSpec { Type = "NodePort", Selector = new Dictionary<string, string> { ["app"] = "np" }, Ports = [new V1ServicePort { Port = 80, TargetPort = 8080 }] },
+            }, ns);
+            var server = LabFixture.ServerPod("np", "n2");
+            server.Metadata.NamespaceProperty = ns;
+            var ip = (await lab.RunPodAsync(server)).Status.PodIP;
+            await WaitAsync(async () => (await lab.Client.DiscoveryV1.ListNamespacedEndpointSliceAsync(ns)).Items.SelectMany(e => e.Endpoints ?? []).Any());
+            var n2 = (string)lab.Status["nodes"]!.AsArray().Single(n => (string)n!["name"]! == "n2")!["address"]!;
+            var port = service.Spec.Ports[0].NodePort;
+            var run = lab.Run("trace", "--lab", lab.Name, "--outside", $"{n2}:{port}", "-o", "json");
+            Assert.True(run.Success, run.StandardOutput + run.StandardError);
+            var json = System.Text.Json.Nodes.JsonNode.Parse(run.StandardOutput)!;
+            Assert.StartsWith("outside host (", (string)json["from"]!, StringComparison.Ordinal);
+            var steps = Steps(json);
+            Assert.Contains(($"L4", "n2", $"Service {ns}/np port 80/TCP (NodePort {port}) -> endpoint {ip}:8080 (pod {ns}/np on n2)", true), steps);
+            Assert.Contains(("L3", "n2", "arrived on eth0", true), steps);
+            Assert.Contains(steps, s => s is ("L2", "n2", _, true) && s.Item3.StartsWith("out pn0 (bridge) ", StringComparison.Ordinal) && s.Item3.Contains($" to {ip} at ", StringComparison.Ordinal));
+            Assert.Equal("connect", (string)json["result"]!["outcome"]!);
+        }
+        finally
+        {
+            await lab.Client.CoreV1.DeleteNamespaceAsync(ns);
+        }
+    }
+
+    /// <summary>
+    /// `podnet check --kubeconfig` with the lab's kubeconfig and nothing else, as a cluster's user
+    /// runs it: probes go into the pods through the API server's pods/exec; every test the
+    /// lab's own run has gives the same verdict, and the three that need the outside host are skipped.
+    /// </summary>
+    [PrivilegedFact]
+    public async Task Check_ByTheLabsKubeconfigOnly_ProbesThroughPodsExecWithTheSameVerdicts()
+    {
+        var run = lab.Run("check", "--kubeconfig", (string)lab.Status["kubeconfig"]!);
+        var rows = Rows(run.StandardOutput);
+        Assert.True(run.Success, run.StandardOutput + run.StandardError);
+        Assert.Equal(17, rows.Count);
+        Assert.Equal(["egress/outside", "service/load-balancer-outside", "service/node-port-outside"], rows.Where(r => r.Value.Result == "skip").Select(r => r.Key).Order(StringComparer.Ordinal));
+        Assert.All(rows.Where(r => r.Value.Result != "skip"), r => Assert.Equal(("ok", r.Value.Expected), (r.Value.Result, r.Value.Observed)));
+        Assert.Equal(("refuse", "refuse"), (rows["service/no-endpoints"].Expected, rows["service/no-endpoints"].Observed));
+        Assert.Equal(("drop", "drop"), (rows["policy/deny"].Expected, rows["policy/deny"].Observed));
+        Assert.EndsWith("14 passed, 0 failed, 3 skipped", run.StandardOutput.Trim(), StringComparison.Ordinal);
+        await AssertNoCheckNamespaceLeftAsync();
+    }
+
     private const string TracePlanPrefix = Podnet.Check.Trace.TracePlan.TablePrefix;
 
     private static async Task WaitAsync(Func<Task<bool>> condition)
@@ -202,6 +310,10 @@ public sealed class CheckLabTests(LabFixture lab) : IClassFixture<LabFixture>
             await Task.Delay(200);
         }
     }
+
+    /// <summary>A trace's JSON steps as (layer, node, text, confirmed).</summary>
+    internal static (string Layer, string? Node, string Text, bool Confirmed)[] Steps(System.Text.Json.Nodes.JsonNode json) =>
+        json["steps"]!.AsArray().Select(s => ((string)s!["layer"]!, (string?)s["node"], (string)s["text"]!, (bool)s["confirmed"]!)).ToArray();
 
     /// <summary>The table's rows by test name: expected, observed, result.</summary>
     internal static Dictionary<string, (string Expected, string Observed, string Result)> Rows(string output) =>

@@ -13,7 +13,11 @@ namespace Podnet.Agent.Routing;
 /// "Leaving the cluster" is any destination outside the pod and service CIDRs. Island
 /// masquerades it to the node's address; isolated rejects it with ICMP admin-prohibited in
 /// forward (a fast, visible failure) but lets replies through, so NodePort and LoadBalancer
-/// traffic that entered from outside still gets its answers; flat leaves it alone. Rules match
+/// traffic that entered from outside still gets its answers; flat leaves it alone. Isolated
+/// lets pods reach the cluster's nodes (their InternalIPs, not the node network): upstream
+/// Kubernetes lets a pod reach any node's NodePort (the Services conformance tests probe every
+/// node's address from an exec pod), and a node is part of the cluster, not "outside"; without
+/// this a pod reached its own node's NodePort (input, not forward) but not another's. Rules match
 /// addresses, not interfaces: bridged traffic shows the bridge as its interface here
 /// (br_netfilter). Replacing the table whole (add + flush + contents in one transaction)
 /// makes a repeated sync a no-op and a restart stateless.
@@ -28,7 +32,7 @@ public static class EgressPlanner
 
     private static readonly NftChain Forward = new("forward", new NftHookSpec(NftChainType.Filter, NftHook.Forward, 0));
 
-    public static NftTransaction Build(Architecture architecture, IReadOnlyList<IPNetwork> clusterCidrs, IReadOnlyList<IPNetwork> serviceCidrs)
+    public static NftTransaction Build(Architecture architecture, IReadOnlyList<IPNetwork> clusterCidrs, IReadOnlyList<IPNetwork> serviceCidrs, IReadOnlyList<IPAddress>? nodeAddresses = null)
     {
         var tx = new NftTransaction().ReplaceTable(Table);
         if (architecture == Architecture.Island)
@@ -61,6 +65,11 @@ public static class EgressPlanner
                     break;
                 case Architecture.Isolated:
                     tx.AddRule(Table, Postrouting.Name, $"{leaving} ct status dnat masquerade");
+                    var nodes = (nodeAddresses ?? []).Where(a => a.AddressFamily == family).Select(a => a.ToString()).Distinct().Order(StringComparer.Ordinal).ToArray();
+                    if (nodes.Length > 0)
+                    {
+                        tx.AddRule(Table, Forward.Name, $"{ip} saddr {Set(pods)} {ip} daddr {(nodes.Length == 1 ? nodes[0] : "{ " + string.Join(", ", nodes) + " }")} accept");
+                    }
                     var reject = family == AddressFamily.InterNetwork ? "icmp type admin-prohibited" : "icmpv6 type admin-prohibited";
                     tx.AddRule(Table, Forward.Name, $"{leaving} ct direction original reject with {reject}");
                     break;

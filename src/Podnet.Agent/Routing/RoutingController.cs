@@ -57,6 +57,6 @@ public sealed class RoutingController(AgentOptions options, Informer<V1Node> nod
             }
         }
         var ranges = serviceCidrs is null ? options.ServiceCidrs : ServiceRanges.Of(serviceCidrs.Cache.List(), options.ServiceCidrs);
-        nft.Apply(EgressPlanner.Build(options.Architecture, options.ClusterCidrs, ranges));
+        nft.Apply(EgressPlanner.Build(options.Architecture, options.ClusterCidrs, ranges, all.SelectMany(n => n.InternalIPs).ToArray()));
     }
 }

@@ -2,9 +2,12 @@ using System.Globalization;
 
 namespace Podnet.Check.Trace;
 
-/// <summary>What `podnet trace` was asked to reach: URL, or HOST:PORT[/PROTO].</summary>
+/// <summary>What `podnet trace` was asked to reach: URL, or HOST:PORT[/PROTO] (tcp: an HTTP GET; udp: one datagram, netexec's "hostname").</summary>
 public sealed record TraceTarget(string Host, int Port, string Protocol, string Url)
 {
+    /// <summary>HOST:PORT as curl and the UDP probe take it ([v6]:port).</summary>
+    public string HostPort => Host.Contains(':') ? $"[{Host}]:{Port}" : $"{Host}:{Port}";
+
     /// <summary>Parses the target; throws <see cref="ArgumentException"/> naming what is wrong.</summary>
     public static TraceTarget Parse(string text)
     {
@@ -26,9 +29,9 @@ public sealed record TraceTarget(string Host, int Port, string Protocol, string 
         {
             protocol = text[(slash + 1)..].ToLowerInvariant();
             text = text[..slash];
-            if (protocol is not "tcp")
+            if (protocol is not ("tcp" or "udp"))
             {
-                throw new ArgumentException($"protocol '{protocol}': trace sends TCP for now (give HOST:PORT or HOST:PORT/tcp)");
+                throw new ArgumentException($"protocol '{protocol}': trace sends tcp or udp (HOST:PORT/tcp, HOST:PORT/udp)");
             }
         }
         var colon = text.LastIndexOf(':');

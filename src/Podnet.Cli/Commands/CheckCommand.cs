@@ -23,15 +23,20 @@ internal static class CheckCommand
             {
                 return 2;
             }
-            if (context.Lab is not { } state)
-            {
-                Console.Error.WriteLine("podnet check: runs its probes inside a lab's pods; give --lab NAME (a cluster by --kubeconfig alone is not supported yet)");
-                return 2;
-            }
-            var settings = state.LoadSettings();
-            var plan = LabPlanner.Build(settings.ToSpec());
             using var client = context.Client();
-            var target = new CheckTarget(client, new LabProbeExec(state, plan.Outside.Netns), settings.Architecture, plan.Outside.Address.Address.ToString());
+            CheckTarget target;
+            if (context.Lab is { } state)
+            {
+                var settings = state.LoadSettings();
+                var plan = LabPlanner.Build(settings.ToSpec());
+                target = new CheckTarget(client, new LabProbeExec(state, plan.Outside.Netns), settings.Architecture, plan.Outside.Address.Address.ToString());
+            }
+            else
+            {
+                // A cluster known only by its kubeconfig: probes go into the pods through the API's pods/exec;
+                // there is no outside host and no known architecture, so the tests that need them are skipped.
+                target = new CheckTarget(client, new ApiProbeExec(client), null, null);
+            }
             // Program invokes synchronously, which leaves SIGINT and SIGTERM to the runtime's default
             // (the process ends at once); the check turns them into cancellation, so it still deletes its namespace.
             using var interrupted = CancellationTokenSource.CreateLinkedTokenSource(token);

@@ -5,13 +5,17 @@ using Podnet.Lab.Topology;
 
 namespace Podnet.Cli.Commands;
 
-/// <summary>`podnet trace [-n NS] POD (URL | HOST:PORT[/PROTO]) [-o text|json]`: the work is <see cref="TraceRunner"/>'s; this parses and prints.</summary>
+/// <summary>
+/// `podnet trace [-n NS] POD (URL | HOST:PORT[/PROTO]) [-o text|json]`, or `podnet trace --outside
+/// TARGET` from the lab's outside host: the work is <see cref="TraceRunner"/>'s; this parses and prints.
+/// </summary>
 internal static class TraceCommand
 {
     public static Command Create()
     {
-        var pod = new Argument<string>("POD") { Description = "The sending pod." };
-        var to = new Argument<string>("TARGET") { Description = "A URL, or HOST:PORT[/tcp]; HOST may be a name the pod resolves." };
+        // POD TARGET, or TARGET alone with --outside.
+        var positional = new Argument<string[]>("POD TARGET") { Description = "The sending pod (not with --outside), and a URL or HOST:PORT[/tcp|/udp]; HOST may be a name the pod resolves.", Arity = new ArgumentArity(1, 2) };
+        var outsideOption = new Option<bool>("--outside") { Description = "Send from the lab's outside host instead of a pod (give an address: NodePort, LoadBalancer)." };
         var ns = new Option<string>("--namespace", "-n") { Description = "The pod's namespace.", DefaultValueFactory = _ => "default" };
         var output = new Option<string>("--output", "-o") { Description = "text or json.", DefaultValueFactory = _ => "text" };
         output.AcceptOnlyFromAmong("text", "json");
@@ -19,14 +23,21 @@ internal static class TraceCommand
         var lab = ClusterContext.LabOption();
         var command = new Command("trace", "Send one real request from a pod and explain its path (Service, endpoint, NAT, routes, nftables verdicts), each step checked against nftrace, conntrack and the kernel's routes.")
         {
-            pod, to, ns, output, kubeconfig, lab,
+            positional, ns, output, kubeconfig, lab, outsideOption,
         };
         command.SetAction(async (parse, token) =>
         {
+            var words = parse.GetValue(positional)!;
+            var fromOutside = parse.GetValue(outsideOption);
+            if (words.Length != (fromOutside ? 1 : 2))
+            {
+                Console.Error.WriteLine(fromOutside ? "podnet trace: with --outside give only the TARGET" : "podnet trace: give POD and TARGET (or --outside TARGET)");
+                return 2;
+            }
             TraceTarget target;
             try
             {
-                target = TraceTarget.Parse(parse.GetValue(to)!);
+                target = TraceTarget.Parse(words[^1]);
             }
             catch (ArgumentException e)
             {
@@ -48,7 +59,9 @@ internal static class TraceCommand
             TraceReport report;
             try
             {
-                report = await runner.RunAsync(parse.GetValue(ns)!, parse.GetValue(pod)!, target, token);
+                report = fromOutside
+                    ? await runner.RunAsync(parse.GetValue(ns)!, null, target, token, plan.Outside.Address.Address)
+                    : await runner.RunAsync(parse.GetValue(ns)!, words[0], target, token);
             }
             catch (Exception e) when (e is TimeoutException or InvalidOperationException or k8s.Autorest.HttpOperationException or Kernel.NftException)
             {

@@ -73,6 +73,8 @@ public sealed class TraceTests
                 "L3 n1 True route: 10.244.1.26 via 172.18.0.12 dev eth0",
                 "L3 n2 False the packet was not seen here",
                 "L3 n2 False route: 10.244.1.26 dev pn0",
+                "reply n2 False the reply was not seen here",
+                "reply n1 False the reply was not seen here",
             ],
             steps.Select(s => $"{s.Layer} {s.Node} {s.Confirmed} {s.Text}"));
     }
@@ -93,6 +95,42 @@ public sealed class TraceTests
         Assert.Equal("DROPPED by inet podnet-policy in-abc: drop", steps[^1].Text);
     }
 
+    /// <summary>Captured in a lab: a SYN to a Service without endpoints, prerouting under one trace id and forward (where the proxy rejects it) under another.</summary>
+    [Fact]
+    public void Explain_NoEndpoints_TheRejectAtForwardUnderANewTraceIdIsFoundAndExplained()
+    {
+        var lines = new[]
+        {
+            "trace id b8734ed6 inet podnet-trace-ab12 pre packet: iif \"pn0\" ether saddr 52:b2:af:a7:0f:68 ether daddr 5a:e2:c2:c0:60:9c ip saddr 10.244.0.3 ip daddr 10.96.82.245 ip dscp cs0 ip ecn not-ect ip ttl 64 ip id 35415 ip protocol tcp ip length 60 tcp sport 38198 tcp dport 80 tcp flags == syn tcp window 64240 ",
+            "trace id b8734ed6 inet podnet-trace-ab12 pre rule ip saddr 10.244.0.3 meta l4proto tcp meta nftrace set 1 (verdict continue)",
+            "trace id b8734ed6 inet podnet-trace-ab12 pre policy accept ",
+            "trace id b8734ed6 ip podnet-proxy nat-prerouting packet: iif \"pn0\" ether saddr 52:b2:af:a7:0f:68 ether daddr 5a:e2:c2:c0:60:9c ip saddr 10.244.0.3 ip daddr 10.96.82.245 ip dscp cs0 ip ecn not-ect ip ttl 64 ip id 35415 ip length 60 tcp sport 38198 tcp dport 80 tcp flags == syn tcp window 64240 ",
+            "trace id b8734ed6 ip podnet-proxy nat-prerouting rule jump services (verdict jump services)",
+            "trace id b8734ed6 ip podnet-proxy nat-prerouting policy accept ",
+            "trace id 7777aaaa ip podnet-proxy filter-forward packet: iif \"pn0\" oif \"eth0\" ip saddr 10.244.0.3 ip daddr 10.96.1.1 ip ttl 63 ip id 99 ip length 60 tcp sport 38198 tcp dport 80 tcp flags == syn ",
+            "trace id 7777aaaa ip podnet-proxy reject-chain rule reject (verdict drop)",
+            "trace id 40251b66 ip podnet-proxy filter-forward packet: iif \"pn0\" oif \"eth0\" ether saddr 52:b2:af:a7:0f:68 ether daddr 5a:e2:c2:c0:60:9c ip saddr 10.244.0.3 ip daddr 10.96.82.245 ip dscp cs0 ip ecn not-ect ip ttl 63 ip id 35415 ip length 60 tcp sport 38198 tcp dport 80 tcp flags == syn tcp window 64240 ",
+            "trace id 40251b66 ip podnet-proxy filter-forward rule ct state new jump service-endpoints-check (verdict jump service-endpoints-check)",
+            "trace id 40251b66 ip podnet-proxy service-endpoints-check rule ip daddr . meta l4proto . th dport vmap @no-endpoint-services (verdict goto reject-chain)",
+            "trace id 40251b66 ip podnet-proxy reject-chain rule reject (verdict drop)",
+        }.Select(NftTraceLine.Parse).OfType<NftTraceLine>().ToArray();
+        var steps = TraceExplainer.Explain(new TraceFacts
+        {
+            Pod = "default/tn", PodNode = "n1", PodIp = IPAddress.Parse("10.244.0.3"), Destination = IPAddress.Parse("10.96.82.245"), Port = 80,
+            Service = "default/none port 80/TCP (ClusterIP)", ServiceEndpoints = 0,
+            Nodes = [new NodeEvidence("n1", lines, "10.96.82.245 via 172.18.0.1 dev eth0")],
+        });
+        // The other packet (another IPv4 id, under a third trace id) is not this one's.
+        Assert.Single(steps, s => s.Text.StartsWith("DROPPED", StringComparison.Ordinal));
+        Assert.Equal(
+            [
+                "L3 n1 True DROPPED by ip podnet-proxy reject-chain: reject",
+                "L4 n1 True why: Service default/none port 80/TCP (ClusterIP) has no ready endpoints, so the proxy rejects its traffic",
+            ],
+            steps.TakeLast(2).Select(s => $"{s.Layer} {s.Node} {s.Confirmed} {s.Text}"));
+        Assert.DoesNotContain(steps, s => s.Text.StartsWith("route:", StringComparison.Ordinal) || s.Layer == "reply");
+    }
+
     [Theory]
     [InlineData("http://web/hostname", "web", 80, "http://web/hostname")]
     [InlineData("web.default:8080", "web.default", 8080, "http://web.default:8080/")]
@@ -101,10 +139,14 @@ public sealed class TraceTests
     public void Target_Parses(string text, string host, int port, string url) =>
         Assert.Equal(new TraceTarget(host, port, "tcp", url), TraceTarget.Parse(text));
 
+    [Fact]
+    public void Target_Udp_IsHostPortWithItsProtocol() =>
+        Assert.Equal(("dns.kube-system", 53, "udp", "dns.kube-system:53"), (TraceTarget.Parse("dns.kube-system:53/UDP").Host, TraceTarget.Parse("dns.kube-system:53/UDP").Port, TraceTarget.Parse("dns.kube-system:53/UDP").Protocol, TraceTarget.Parse("dns.kube-system:53/udp").HostPort));
+
     [Theory]
     [InlineData("web", "not HOST:PORT")]
     [InlineData("web:0", "not HOST:PORT")]
-    [InlineData("web:80/udp", "trace sends TCP for now")]
+    [InlineData("web:80/sctp", "trace sends tcp or udp")]
     public void Target_Refused(string text, string message) =>
         Assert.Contains(message, Assert.Throws<ArgumentException>(() => TraceTarget.Parse(text)).Message, StringComparison.Ordinal);
 
