@@ -104,6 +104,34 @@ public sealed class ChurnLab : IDisposable
     /// <summary>The SQLite file of the API server (the largest *.db in its state directory).</summary>
     public string Database => Directory.GetFiles(ControlPlaneDirectory, "*.db", SearchOption.AllDirectories).OrderByDescending(f => new FileInfo(f).Length).First();
 
+    /// <summary>
+    /// SQLite's integrity_check of the API server's database, with the server stopped (SIGTERM,
+    /// held by the supervisor meanwhile): it keeps the file in exclusive locking mode while it
+    /// runs. The server is started again before this returns.
+    /// </summary>
+    public string CheckDatabase()
+    {
+        var hold = Path.Combine(State, "held", "control-plane");
+        File.WriteAllText(hold, "churn: integrity_check\n");
+        string result;
+        try
+        {
+            if (Pid("control-plane") is { } pid)
+            {
+                ProcessSignals.Kill(pid, ProcessSignals.SigTerm);
+                WaitUntil(() => !ProcessSignals.IsAlive(pid), TimeSpan.FromSeconds(30), "the API server did not stop");
+            }
+            var check = ProcessRunner.Run(null, "sqlite3", ["-readonly", Database, "PRAGMA integrity_check;"], timeout: TimeSpan.FromSeconds(60));
+            result = (check.StandardOutput.Trim() + " " + check.StandardError.Trim()).Trim();
+        }
+        finally
+        {
+            File.Delete(hold);
+        }
+        WaitForReadyNodes("the API server did not come back after integrity_check");
+        return result;
+    }
+
     /// <summary>Fills the API server's disk (its tmpfs) to the last byte; <see cref="FreeDisk"/> gives the space back.</summary>
     public void FillDisk()
     {
@@ -201,6 +229,12 @@ public sealed class ChurnLab : IDisposable
         {
             File.Delete(hold);
         }
+        WaitForReadyNodes("the API server did not come back on its tmpfs with three Ready nodes");
+        _log($"API server state on a {DiskBytes >> 20} MiB tmpfs at {ControlPlaneDirectory}");
+    }
+
+    private void WaitForReadyNodes(string what)
+    {
         // The restarted server listens on a new port and rewrites the kubeconfig: read it afresh each time.
         var log = Path.Combine(State, "logs", "control-plane.log");
         try
@@ -216,14 +250,13 @@ public sealed class ChurnLab : IDisposable
                 {
                     return false;
                 }
-            }, TimeSpan.FromSeconds(120), "the API server did not come back on its tmpfs with three Ready nodes");
+            }, TimeSpan.FromSeconds(120), what);
         }
         catch (TimeoutException e)
         {
             var tail = File.Exists(log) ? string.Join('\n', File.ReadLines(log).TakeLast(15)) : "(no log)";
             throw new TimeoutException($"{e.Message}; its log ends:\n{tail}");
         }
-        _log($"API server state on a {DiskBytes >> 20} MiB tmpfs at {ControlPlaneDirectory}");
     }
 
     public static void WaitUntil(Func<bool> condition, TimeSpan limit, string what)

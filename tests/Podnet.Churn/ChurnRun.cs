@@ -95,7 +95,7 @@ public sealed class ChurnRun(ChurnLab lab, ChurnOptions options, Action<string> 
         await TryAsync(() => ScaleAsync("web", 3));
         await TryAsync(() => ScaleAsync("sleepers", 2));
         var addresses = lab.Status["nodes"]!.AsArray().ToDictionary(n => (string)n!["name"]!, n => IPAddress.Parse((string)n!["address"]!));
-        var checker = new InvariantChecker(lab.Name, () => Client, addresses, rootBefore, () => lab.Database);
+        var checker = new InvariantChecker(lab.Name, () => Client, addresses, rootBefore);
         IReadOnlyList<Breach> breaches = [];
         var deadline = DateTime.UtcNow + options.SettleLimit;
         var settled = double.NaN;
@@ -122,6 +122,12 @@ public sealed class ChurnRun(ChurnLab lab, ChurnOptions options, Action<string> 
             await Task.Delay(TimeSpan.FromSeconds(3));
         }
         memory.Add(SampleMemory("end"));
+        var integrity = lab.CheckDatabase();
+        log($"SQLite integrity_check: {integrity}");
+        if (integrity != "ok")
+        {
+            breaches = [.. breaches, new Breach("sqlite", lab.Database, "integrity_check: " + integrity)];
+        }
         return new ChurnReport(options.Cycles, _faults, _failedWrites, breaches, settled, memory, clock.Elapsed);
     }
 
@@ -261,7 +267,7 @@ public sealed class ChurnRun(ChurnLab lab, ChurnOptions options, Action<string> 
         {
             return;
         }
-        using var netns = Netns.Open($"pn-{lab.Name}-{client.Spec.NodeName}-p" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(client.Metadata.Uid)))[..10]);
+        using var netns = Netns.Open(InvariantChecker.PodNetns(lab.Name, client.Spec.NodeName, client.Metadata.Uid));
         var ip = ProcessRunner.Run(netns, "dig", ["+short", "+time=2", "+tries=1", "@10.96.0.10", $"web.{Ns}.svc.cluster.local"]).StandardOutput.Trim();
         if (ip.Length > 0)
         {
@@ -310,44 +316,55 @@ public sealed class ChurnRun(ChurnLab lab, ChurnOptions options, Action<string> 
             case FaultKind.AgentKill:
             {
                 var node = RandomNode();
-                var pid = lab.Pid($"agent-{node}");
-                Record(kind, pid is { } p && ProcessSignals.Kill(p, ProcessSignals.SigKill) ? $"agent-{node} pid {p}" : $"agent-{node} not running");
+                var pid = WaitForProcess(() => lab.Pid($"agent-{node}"));
+                Record(kind, pid is { } p && ProcessSignals.Kill(p, ProcessSignals.SigKill) ? $"agent-{node} pid {p}" : $"agent-{node} not running within 60 s");
                 break;
             }
             case FaultKind.ApiServerKill:
             {
-                var pid = lab.Pid("control-plane");
-                Record(kind, pid is { } p && ProcessSignals.Kill(p, ProcessSignals.SigKill) ? $"pid {p}" : "not running");
+                var pid = WaitForProcess(() => lab.Pid("control-plane"));
+                Record(kind, pid is { } p && ProcessSignals.Kill(p, ProcessSignals.SigKill) ? $"pid {p}" : "not running within 60 s");
                 break;
             }
             case FaultKind.ControllersKill:
             {
-                var pid = lab.Pid("control-plane") is { } server ? ProcFs.Children(server).FirstOrDefault(c => ProcFs.CommandLine(c).Contains(" controllers", StringComparison.Ordinal)) : 0;
-                Record(kind, pid > 0 && ProcessSignals.Kill(pid, ProcessSignals.SigKill) ? $"pid {pid}" : "not running");
+                // The API server starts them as its child: after a kill of the server they come back with it.
+                var pid = WaitForProcess(() => lab.Pid("control-plane") is { } server && ProcFs.Children(server).FirstOrDefault(c => ProcFs.CommandLine(c).Contains(" controllers", StringComparison.Ordinal)) is var child and > 0 ? child : null);
+                Record(kind, pid is { } p && ProcessSignals.Kill(p, ProcessSignals.SigKill) ? $"pid {p}" : "not running within 60 s");
                 break;
             }
             case FaultKind.CniAddKill:
             {
-                var delay = 5 + _random.Next(80);
-                var armed = Path.Combine(lab.CniFaultDirectory, "ADD");
-                File.WriteAllText(armed, delay.ToString(System.Globalization.CultureInfo.InvariantCulture));
-                await ChurnPodAsync(_bare, $"bare-{cycle}-add", Sleeper("sleep"));
-                Record(kind, $"armed {delay} ms: {CniOutcome("ADD")}");
+                // The plugin may finish before the delay: armed again (shorter) until a kill lands, at most four times.
+                var outcomes = new List<string>();
+                for (var attempt = 0; attempt < 4 && !outcomes.LastOrDefault("").StartsWith("killed", StringComparison.Ordinal); attempt++)
+                {
+                    var delay = _random.Next(1, 12) / (attempt + 1) + 1;
+                    File.WriteAllText(Path.Combine(lab.CniFaultDirectory, "ADD"), delay.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                    await ChurnPodAsync(_bare, $"bare-{cycle}-add{attempt}", Sleeper("sleep"));
+                    outcomes.Add(CniOutcome("ADD"));
+                }
+                Record(kind, string.Join("; ", outcomes));
                 break;
             }
             case FaultKind.CniDelKill:
             {
-                var delay = 5 + _random.Next(80);
-                File.WriteAllText(Path.Combine(lab.CniFaultDirectory, "DEL"), delay.ToString(System.Globalization.CultureInfo.InvariantCulture));
-                if (_bare.Count > 0 && await TryAsync(() => Client.CoreV1.DeleteNamespacedPodAsync(_bare[0], Ns)))
+                var outcomes = new List<string>();
+                for (var attempt = 0; attempt < 4 && !outcomes.LastOrDefault("").StartsWith("killed", StringComparison.Ordinal); attempt++)
                 {
-                    _bare.RemoveAt(0);
+                    var delay = _random.Next(1, 12) / (attempt + 1) + 1;
+                    File.WriteAllText(Path.Combine(lab.CniFaultDirectory, "DEL"), delay.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                    if (_bare.Count > 0 && await TryAsync(() => Client.CoreV1.DeleteNamespacedPodAsync(_bare[0], Ns)))
+                    {
+                        _bare.RemoveAt(0);
+                    }
+                    else
+                    {
+                        await TryAsync(() => ScaleAsync("sleepers", 1));
+                    }
+                    outcomes.Add(CniOutcome("DEL"));
                 }
-                else
-                {
-                    await TryAsync(() => ScaleAsync("sleepers", 1));
-                }
-                Record(kind, $"armed {delay} ms: {CniOutcome("DEL")}");
+                Record(kind, string.Join("; ", outcomes));
                 break;
             }
             case FaultKind.PodProcessKill:
@@ -357,7 +374,7 @@ public sealed class ChurnRun(ChurnLab lab, ChurnOptions options, Action<string> 
                 var killed = new List<int>();
                 if (pod is not null)
                 {
-                    var netns = $"pn-{lab.Name}-{pod.Spec.NodeName}-p" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(pod.Metadata.Uid)))[..10];
+                    var netns = InvariantChecker.PodNetns(lab.Name, pod.Spec.NodeName, pod.Metadata.Uid);
                     foreach (var pid in ProcFs.InNetns(netns).Where(p => ProcFs.CommandLine(p) == "sleep 100000"))
                     {
                         if (ProcessSignals.Kill(pid, ProcessSignals.SigKill))
@@ -396,8 +413,17 @@ public sealed class ChurnRun(ChurnLab lab, ChurnOptions options, Action<string> 
             case FaultKind.DiskFull:
             {
                 lab.FillDisk();
-                var refused = !await TryAsync(() => Client.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap { Metadata = new V1ObjectMeta { Name = $"full-{cycle}" } }, Ns));
-                Record(kind, $"API server's tmpfs full; a write {(refused ? "was refused" : "still succeeded")}");
+                // SQLite may still have room in pages it already holds: writes of 256 KiB until one is refused (at most 8).
+                var accepted = 0;
+                while (accepted < 8 && await TryAsync(() => Client.CoreV1.CreateNamespacedConfigMapAsync(new V1ConfigMap
+                {
+                    Metadata = new V1ObjectMeta { Name = $"full-{cycle}-{accepted}" },
+                    Data = new Dictionary<string, string> { ["fill"] = new string('x', 256 << 10) },
+                }, Ns)))
+                {
+                    accepted++;
+                }
+                Record(kind, $"API server's tmpfs full; {accepted} writes accepted, {(accepted < 8 ? "then one refused" : "none refused")}");
                 _undo = () =>
                 {
                     lab.FreeDisk();
@@ -405,6 +431,20 @@ public sealed class ChurnRun(ChurnLab lab, ChurnOptions options, Action<string> 
                 };
                 break;
             }
+        }
+    }
+
+    /// <summary>Waits (at most 60 s) for a process a kill before may have taken away, as the supervisor starts it again.</summary>
+    private static int? WaitForProcess(Func<int?> find)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            if (find() is { } pid || DateTime.UtcNow > deadline)
+            {
+                return find();
+            }
+            Thread.Sleep(200);
         }
     }
 

@@ -33,8 +33,9 @@ public sealed record Breach(string Invariant, string Where, string What)
 /// <remarks>
 /// A pod is live when the API lists it with a node. Everything a node holds must belong to a
 /// live pod of that node (no leak), and a live pod must hold its address reservation (nothing
-/// lost). Conntrack entries count only while they carry traffic (UDP, or TCP not yet closing):
-/// a TIME_WAIT entry towards a deleted pod expires by itself and no packet can use it.
+/// lost). Conntrack entries count when they last (UDP, refreshed by every packet; established
+/// TCP, five days): a TCP entry still opening or already closing towards a deleted pod (a
+/// request sent while a fault lasted) expires within two minutes by itself, so it is left out.
 /// </remarks>
 public static class InvariantCalc
 {
@@ -131,6 +132,13 @@ public static class InvariantCalc
         return breaches;
     }
 
+    /// <summary>nft lists the members of an anonymous set (<c>{ b, a }</c>) sorted, whatever order the rule gave them.</summary>
+    public static string SortAnonymousSets(string rule) =>
+        System.Text.RegularExpressions.Regex.Replace(rule, @"\{ ([^{};]*,[^{};]*) \}", m => "{ " + string.Join(", ", m.Groups[1].Value.Split(", ").Order(StringComparer.Ordinal)) + " }");
+
+    /// <summary>The table a planner's dump holds ("ip podnet-proxy"), from its first line.</summary>
+    public static string TableOf(string dump) => dump.Split('\n')[0]["table ".Length..].Trim();
+
     /// <summary>The block of one table ("inet podnet-proxy") in a dump of several; empty when it is not there.</summary>
     public static string TableBlock(string dump, string table)
     {
@@ -175,7 +183,7 @@ public static class InvariantCalc
             }
             if (!skip)
             {
-                lines.Add(header + " | " + line.Trim());
+                lines.Add(header + " | " + SortAnonymousSets(line.Trim()));
             }
         }
         return lines;

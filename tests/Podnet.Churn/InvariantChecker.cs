@@ -20,14 +20,18 @@ namespace Podnet.Churn;
 /// invariants (<see cref="InvariantCalc"/> for the comparisons): addresses, namespaces, veths,
 /// mounts, processes, nft elements (against the proxy, policy and egress planners run on the
 /// API's objects, as the agents run them), conntrack, pods and Services answering, the root
-/// namespace, and the API server's database.
+/// namespace. The API server's database is checked by <see cref="ChurnLab.CheckDatabase"/>.
 /// </summary>
-public sealed class InvariantChecker(string lab, Func<Kubernetes> api, IReadOnlyDictionary<string, IPAddress> nodeAddresses, string rootBefore, Func<string> database)
+public sealed class InvariantChecker(string lab, Func<Kubernetes> api, IReadOnlyDictionary<string, IPAddress> nodeAddresses, string rootBefore)
 {
     private static readonly IPNetwork s_clusterCidr = IPNetwork.Parse("10.244.0.0/16");
     private static readonly IPNetwork s_serviceCidr = IPNetwork.Parse("10.96.0.0/16");
 
     public string PodNetnsPrefix(string node) => $"pn-{lab}-{node}-p";
+
+    /// <summary>A pod's namespace as the agent names it (PodNetwork.NetnsName with the lab's prefix).</summary>
+    public static string PodNetns(string lab, string node, string uid) =>
+        $"pn-{lab}-{node}-p" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(uid)))[..10];
 
     public async Task<IReadOnlyList<Breach>> CheckAsync(string probeNamespace, string probePod)
     {
@@ -36,7 +40,7 @@ public sealed class InvariantChecker(string lab, Func<Kubernetes> api, IReadOnly
         var podObjects = (await client.CoreV1.ListPodForAllNamespacesAsync()).Items;
         var pods = podObjects.Where(p => !string.IsNullOrEmpty(p.Spec?.NodeName) && p.Status?.Phase is not ("Succeeded" or "Failed"))
             .Select(p => new LivePod(p.Metadata.Uid, p.Metadata.NamespaceProperty, p.Metadata.Name, p.Spec.NodeName,
-                PodNetnsPrefix(p.Spec.NodeName) + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(p.Metadata.Uid)))[..10],
+                PodNetns(lab, p.Spec.NodeName, p.Metadata.Uid),
                 (p.Status?.PodIPs ?? []).Select(i => IPAddress.Parse(i.Ip)).ToArray(), p.Metadata.DeletionTimestamp is not null))
             .ToList();
         var services = (await client.CoreV1.ListServiceForAllNamespacesAsync()).Items;
@@ -49,9 +53,17 @@ public sealed class InvariantChecker(string lab, Func<Kubernetes> api, IReadOnly
             breaches.AddRange(InvariantCalc.CheckNode(observed, pods));
             using var netns = Netns.Open($"pn-{lab}-{node}");
             var kernel = KernelNftDump.Read(netns);
-            breaches.AddRange(InvariantCalc.CompareTable(node, "inet podnet-proxy", PlannedProxy(node, address, services, slices), InvariantCalc.TableBlock(kernel, "inet podnet-proxy"), "aff-"));
-            breaches.AddRange(InvariantCalc.CompareTable(node, "inet podnet-policy", PlannedPolicy(node, podObjects, policies, namespaces), InvariantCalc.TableBlock(kernel, "inet podnet-policy")));
-            breaches.AddRange(InvariantCalc.CompareTable(node, "inet podnet-egress", Dump(EgressPlanner.Build(Architecture.Island, [s_clusterCidr], [s_serviceCidr])), InvariantCalc.TableBlock(kernel, "inet podnet-egress")));
+            var planned = new[]
+            {
+                (PlannedProxy(node, address, services, slices), new[] { "aff-" }),
+                (PlannedPolicy(node, podObjects, policies, namespaces), Array.Empty<string>()),
+                (Dump(EgressPlanner.Build(Architecture.Island, [s_clusterCidr], [s_serviceCidr])), Array.Empty<string>()),
+            };
+            foreach (var (dump, dynamic) in planned)
+            {
+                var table = InvariantCalc.TableOf(dump);
+                breaches.AddRange(InvariantCalc.CompareTable(node, table, dump, InvariantCalc.TableBlock(kernel, table), dynamic));
+            }
         }
         breaches.AddRange(InvariantCalc.CheckProcesses(SeenProcesses(), pods, $"pn-{lab}-"));
         breaches.AddRange(await AnswersAsync(podObjects, services, probeNamespace, probePod));
@@ -59,11 +71,6 @@ public sealed class InvariantChecker(string lab, Func<Kubernetes> api, IReadOnly
         if (root != rootBefore)
         {
             breaches.Add(new("root", "root namespace", "changed since the lab came up: " + FirstDifference(rootBefore, root)));
-        }
-        var integrity = ProcessRunner.Run(null, "sqlite3", ["-readonly", database(), "PRAGMA integrity_check;"], timeout: TimeSpan.FromSeconds(60));
-        if (integrity.StandardOutput.Trim() != "ok")
-        {
-            breaches.Add(new("sqlite", database(), $"integrity_check: {integrity.StandardOutput.Trim()} {integrity.StandardError.Trim()}"));
         }
         return breaches;
     }
@@ -118,13 +125,14 @@ public sealed class InvariantChecker(string lab, Func<Kubernetes> api, IReadOnly
                 ids[(int)id["nsid"]!] = (string)name!;
             }
         }
-        var veths = Tools.Ip(netns, "link", "show", "type", "veth")
+        // Pod veths are the bridge's ports; the node's own eth0 (its peer on the fabric) is not a pod's.
+        var veths = Tools.Ip(netns, "link", "show", "type", "veth").Where(l => (string?)l!["master"] == Podnet.Agent.Runtime.CniConfigPlanner.Bridge)
             .Select(l => new SeenVeth((string)l!["ifname"]!, l["link_netnsid"] is { } nsid && ids.TryGetValue((int)nsid, out var name) ? name : null))
             .ToArray();
         var podsDir = Path.Combine(nodeDir, "pods") + "/";
         var mounts = File.ReadAllLines("/proc/self/mountinfo").Select(l => l.Split(' ')[4]).Where(m => m.StartsWith(podsDir, StringComparison.Ordinal)).Distinct().ToArray();
         var conntrack = Conntrack.List(netns)
-            .Where(e => s_clusterCidr.Contains(e.ReplySource) && (e.Protocol == "udp" || e.State is "ESTABLISHED" or "SYN_SENT" or "SYN_RECV"))
+            .Where(e => s_clusterCidr.Contains(e.ReplySource) && (e.Protocol == "udp" || e.State == "ESTABLISHED"))
             .Select(e => (e.ReplySource, $"{e.Protocol} {e.State} {e.OriginalSource}:{e.OriginalSourcePort} -> {e.OriginalDestination}:{e.OriginalDestinationPort}"))
             .ToArray();
         return new NodeObservation(node, reservations, podNetns, veths, mounts, conntrack);
@@ -176,7 +184,7 @@ public sealed class InvariantChecker(string lab, Func<Kubernetes> api, IReadOnly
         {
             return [new Breach("answers", $"{probeNamespace}/{probePod}", "the probe pod is not running")];
         }
-        using var from = Netns.Open(PodNetnsPrefix(probe.Spec.NodeName) + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(probe.Metadata.Uid)))[..10]);
+        using var from = Netns.Open(PodNetns(lab, probe.Spec.NodeName, probe.Metadata.Uid));
         foreach (var pod in pods.Where(p => p.Status?.Phase == "Running" && p.Spec?.HostNetwork != true && !string.IsNullOrEmpty(p.Status.PodIP) && p.Metadata.DeletionTimestamp is null))
         {
             // The test server's HTTP port in the churn namespace; anything else (DNS, sleepers) gets a ping.
@@ -193,11 +201,18 @@ public sealed class InvariantChecker(string lab, Func<Kubernetes> api, IReadOnly
         foreach (var service in services.Where(s => s.Metadata.NamespaceProperty == probeNamespace && s.Spec?.ClusterIP is { Length: > 0 } ip && ip != "None"))
         {
             var port = service.Spec.Ports[0].Port;
+            // Through cluster DNS (asked from the probe pod's namespace) and the ClusterIP it gives.
             var name = $"{service.Metadata.Name}.{service.Metadata.NamespaceProperty}.svc.cluster.local";
-            var http = ProcessRunner.Run(from, "curl", ["-s", "--max-time", "5", $"http://{name}:{port}/hostname"]);
+            var dig = ProcessRunner.Run(from, "dig", ["+short", "+time=3", "+tries=2", "@10.96.0.10", name]);
+            if (dig.StandardOutput.Trim() != service.Spec.ClusterIP)
+            {
+                breaches.Add(new("answers", $"service {service.Metadata.NamespaceProperty}/{service.Metadata.Name}", $"cluster DNS answered {name} with '{dig.StandardOutput.Trim()}', not {service.Spec.ClusterIP} {dig.StandardError.Trim()}"));
+                continue;
+            }
+            var http = ProcessRunner.Run(from, "curl", ["-s", "--max-time", "5", $"http://{service.Spec.ClusterIP}:{port}/hostname"]);
             if (!http.Success || http.StandardOutput.Trim().Length == 0)
             {
-                breaches.Add(new("answers", $"service {service.Metadata.NamespaceProperty}/{service.Metadata.Name}", $"no answer through {name}:{port} ({service.Spec.ClusterIP}): {http.StandardError.Trim()}"));
+                breaches.Add(new("answers", $"service {service.Metadata.NamespaceProperty}/{service.Metadata.Name}", $"no answer through {service.Spec.ClusterIP}:{port}: {http.StandardError.Trim()}"));
             }
         }
         await Task.CompletedTask;

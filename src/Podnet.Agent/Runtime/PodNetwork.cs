@@ -18,6 +18,14 @@ public sealed class PodNetwork(AgentOptions options, CniClient cni)
     /// <summary>Runs after CNI ADD and before any container starts (NetworkPolicy isolates the pod here).</summary>
     public Action<string, IReadOnlyList<string>>? AfterAdd { get; init; }
 
+    private volatile bool _garbageDue;
+
+    /// <summary>
+    /// A DEL failed (the plugin crashed or was killed mid-way, say) since the last collection: what
+    /// it was to release may still be held, and only a CNI GC with the live pods gives it back.
+    /// </summary>
+    public bool GarbageDue => _garbageDue;
+
     public string NetnsName(string uid) =>
         options.PodNetnsPrefix + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(uid)))[..10];
 
@@ -64,12 +72,14 @@ public sealed class PodNetwork(AgentOptions options, CniClient cni)
     public void CollectGarbage(string conflist, IReadOnlyCollection<string> liveUids)
     {
         var network = NetworkConfigList.Parse(conflist, "the node's network configuration");
+        _garbageDue = false;
         try
         {
             cni.Gc(network, liveUids.Select(uid => new CniAttachment { ContainerId = uid, IfName = InterfaceName }).ToArray());
         }
         catch (Exception e)
         {
+            _garbageDue = true;
             options.Log($"CNI GC: {e.Message}");
         }
         var live = liveUids.Select(NetnsName).ToHashSet(StringComparer.Ordinal);
@@ -88,7 +98,8 @@ public sealed class PodNetwork(AgentOptions options, CniClient cni)
         }
         catch (Exception e)
         {
-            options.Log($"CNI DEL for {runtime.ContainerId}: {e.Message}");
+            _garbageDue = true;
+            options.Log($"CNI DEL for {runtime.ContainerId}: {e.Message}; a CNI GC follows");
         }
     }
 
