@@ -13,7 +13,7 @@ public sealed class ChurnLabTests(ITestOutputHelper output)
     [PrivilegedFact]
     public async Task Churn_WithEveryFaultKind_SettlesWithNoInvariantBreached()
     {
-        var cycles = int.TryParse(Environment.GetEnvironmentVariable("PODNET_CHURN_CYCLES"), out var c) ? c : 30;
+        var cycles = int.TryParse(Environment.GetEnvironmentVariable("PODNET_CHURN_CYCLES"), out var c) ? c : 50;
         var seed = int.TryParse(Environment.GetEnvironmentVariable("PODNET_CHURN_SEED"), out var s) ? s : Random.Shared.Next();
         void Log(string line) => output.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} {line}");
         Log($"churn: {cycles} cycles, seed {seed}");

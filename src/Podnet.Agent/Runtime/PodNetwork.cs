@@ -33,7 +33,7 @@ public sealed class PodNetwork(AgentOptions options, CniClient cni)
     public IReadOnlyList<string> Setup(string uid, string ns, string name, string conflist)
     {
         var netns = NetnsName(uid);
-        Netns.Delete(netns); // a leftover of an earlier, interrupted attempt
+        DeleteLeftover(netns); // of an earlier, interrupted attempt
         Netns.Create(netns).Dispose();
         var runtime = Runtime(uid, ns, name, netns);
         var network = NetworkConfigList.Parse(conflist, "the node's network configuration");
@@ -86,7 +86,7 @@ public sealed class PodNetwork(AgentOptions options, CniClient cni)
         foreach (var leftover in Netns.List().Where(n => n.StartsWith(options.PodNetnsPrefix, StringComparison.Ordinal) && !live.Contains(n)))
         {
             options.Log($"removing leftover pod namespace {leftover}");
-            Netns.Delete(leftover);
+            DeleteLeftover(leftover);
         }
     }
 
@@ -101,6 +101,34 @@ public sealed class PodNetwork(AgentOptions options, CniClient cni)
             _garbageDue = true;
             options.Log($"CNI DEL for {runtime.ContainerId}: {e.Message}; a CNI GC follows");
         }
+    }
+
+    /// <summary>
+    /// Removes a pod namespace no record claims, ending the processes still in it first: an agent
+    /// killed while a pod started leaves its holder running there, and without its name the
+    /// namespace (and the holder) would outlive every pod (found by the churn suite).
+    /// </summary>
+    private void DeleteLeftover(string netns)
+    {
+        if (!Netns.Exists(netns))
+        {
+            return;
+        }
+        string identity;
+        using (var handle = Netns.Open(netns))
+        {
+            identity = handle.Identity;
+        }
+        var inside = ProcessSignals.InNetworkNamespaces(new HashSet<string>(StringComparer.Ordinal) { identity });
+        foreach (var pid in inside)
+        {
+            ProcessSignals.Kill(pid, ProcessSignals.SigKill);
+        }
+        if (inside.Count > 0)
+        {
+            options.Log($"ended {inside.Count} leftover processes in {netns}");
+        }
+        Netns.Delete(netns);
     }
 
     private static RuntimeConf Runtime(string uid, string ns, string name, string netns) =>
