@@ -188,6 +188,8 @@ public sealed class ChurnLab : IDisposable
     /// The podnet-cni wrapper: claims an armed fault for its CNI_COMMAND by renaming it (only one
     /// call takes it), runs the real plugin with its stdin, SIGKILLs it after the armed number of
     /// milliseconds, and says in the claimed file whether the kill landed before the plugin ended.
+    /// The wait is bash's own `read -t` on a pipe nobody writes: no process to start between the
+    /// plugin's start and the kill (a `sleep` took longer than the plugin on a loaded machine).
     /// </summary>
     public static string WrapperScript(string real, string faults) => $$"""
         #!/bin/bash
@@ -195,10 +197,11 @@ public sealed class ChurnLab : IDisposable
         claim="$armed.$$"
         if [ -f "$armed" ] && mv "$armed" "$claim" 2>/dev/null; then
           delay=$(cat "$claim")
-          exec 3<&0
+          seconds=$(awk -v ms="$delay" 'BEGIN { printf "%.3f", ms / 1000 }')
+          exec 3<&0 4<> <(:)
           ( exec -a "$0" "{{real}}" "$@" <&3 ) &
           plugin=$!
-          sleep "$(awk -v ms="$delay" 'BEGIN { printf "%.3f", ms / 1000 }')"
+          read -r -t "$seconds" -u 4 || true
           if kill -9 "$plugin" 2>/dev/null; then echo "killed after ${delay} ms" >"$claim.done"; else echo "ended before ${delay} ms" >"$claim.done"; fi
           wait "$plugin"
           exit $?
