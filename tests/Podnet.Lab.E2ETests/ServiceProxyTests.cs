@@ -421,6 +421,62 @@ public sealed class ServiceProxyTests(LabFixture lab) : IClassFixture<LabFixture
         Assert.Contains(Probes.Curl(from, url), web.Select(p => p.Metadata.Name));
     }
 
+    [PrivilegedFact]
+    public async Task EstablishedConnectionThroughAClusterIP_SurvivesTheAgentsKillAndItsFullResync()
+    {
+        var (web, client) = await PodsAsync();
+        var service = await ServiceAsync("steady", "web");
+        using var from = lab.PodNetns(client);
+        await AnswerAsync(from, $"http://{service.Spec.ClusterIP}/hostname");
+        using var socket = from.Run(() => new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp));
+        await socket.ConnectAsync(IPAddress.Parse(service.Spec.ClusterIP), 80);
+        using var stream = new NetworkStream(socket);
+        var names = web.Select(p => p.Metadata.Name).ToArray();
+        async Task<string> AskAsync()
+        {
+            await stream.WriteAsync(Encoding.ASCII.GetBytes("GET /hostname HTTP/1.1\r\nHost: x\r\n\r\n"));
+            var buffer = new byte[1024];
+            var text = "";
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            while (!names.Any(n => text.EndsWith(n, StringComparison.Ordinal)))
+            {
+                var n = await stream.ReadAsync(buffer, timeout.Token);
+                if (n == 0)
+                {
+                    break;
+                }
+                text += Encoding.ASCII.GetString(buffer, 0, n);
+            }
+            return text[(text.LastIndexOf('\n') + 1)..];
+        }
+        var first = await AskAsync();
+        Assert.Contains(first, names);
+
+        // The client's node does the DNAT: its agent is killed, and the restarted one rebuilds
+        // the proxy's table from nothing (a full resync) while the connection stays open.
+        using var n1 = lab.HostNetns("n1");
+        var before = KernelNftDump.Read(n1);
+        var state = Path.Combine("/var/lib/podnet/labs", lab.Name);
+        var pid = AgentPid(state) ?? throw new InvalidOperationException("no agent-n1 pid");
+        ProcessSignals.Kill(pid, ProcessSignals.SigKill);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (AgentPid(state) is not { } again || again == pid)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the agent was not restarted");
+            await Task.Delay(100);
+        }
+        string after;
+        do
+        {
+            await Task.Delay(200);
+            after = KernelNftDump.Read(n1);
+        }
+        while (Normalize(after) != Normalize(before) && DateTime.UtcNow < deadline);
+        Assert.Equal(Normalize(before), Normalize(after));
+        // The same endpoint answers on the same connection: its conntrack entry kept its DNAT.
+        Assert.Equal(first, await AskAsync());
+    }
+
     /// <summary>The supervisor's record of agent-n1's pid, when that process is alive.</summary>
     private static int? AgentPid(string state)
     {

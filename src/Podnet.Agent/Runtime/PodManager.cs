@@ -87,6 +87,12 @@ public sealed partial class PodManager(
             options.Log($"{dead.Namespace}/{dead.Name}: its sandbox is gone, starting it again");
             Remove(dead);
         }
+        // A DEL that failed left its address (and maybe more) behind: a CNI GC with the pods this
+        // node runs releases it. Here no start is under way, so every live pod has its record.
+        if (network.GarbageDue && Conflist() is { } conflist)
+        {
+            network.CollectGarbage(conflist, _records.Keys.ToArray());
+        }
         var serviceInfos = services.Cache.List().Select(ObjectProjection.ToServiceInfo).ToArray();
         await StartNewPodsAsync(mine.Values, serviceInfos, now, token);
         foreach (var pod in mine.Values)

@@ -18,6 +18,14 @@ public sealed class PodNetwork(AgentOptions options, CniClient cni)
     /// <summary>Runs after CNI ADD and before any container starts (NetworkPolicy isolates the pod here).</summary>
     public Action<string, IReadOnlyList<string>>? AfterAdd { get; init; }
 
+    private volatile bool _garbageDue;
+
+    /// <summary>
+    /// A DEL failed (the plugin crashed or was killed mid-way, say) since the last collection: what
+    /// it was to release may still be held, and only a CNI GC with the live pods gives it back.
+    /// </summary>
+    public bool GarbageDue => _garbageDue;
+
     public string NetnsName(string uid) =>
         options.PodNetnsPrefix + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(uid)))[..10];
 
@@ -25,7 +33,7 @@ public sealed class PodNetwork(AgentOptions options, CniClient cni)
     public IReadOnlyList<string> Setup(string uid, string ns, string name, string conflist)
     {
         var netns = NetnsName(uid);
-        Netns.Delete(netns); // a leftover of an earlier, interrupted attempt
+        DeleteLeftover(netns); // of an earlier, interrupted attempt
         Netns.Create(netns).Dispose();
         var runtime = Runtime(uid, ns, name, netns);
         var network = NetworkConfigList.Parse(conflist, "the node's network configuration");
@@ -64,19 +72,21 @@ public sealed class PodNetwork(AgentOptions options, CniClient cni)
     public void CollectGarbage(string conflist, IReadOnlyCollection<string> liveUids)
     {
         var network = NetworkConfigList.Parse(conflist, "the node's network configuration");
+        _garbageDue = false;
         try
         {
             cni.Gc(network, liveUids.Select(uid => new CniAttachment { ContainerId = uid, IfName = InterfaceName }).ToArray());
         }
         catch (Exception e)
         {
+            _garbageDue = true;
             options.Log($"CNI GC: {e.Message}");
         }
         var live = liveUids.Select(NetnsName).ToHashSet(StringComparer.Ordinal);
         foreach (var leftover in Netns.List().Where(n => n.StartsWith(options.PodNetnsPrefix, StringComparison.Ordinal) && !live.Contains(n)))
         {
             options.Log($"removing leftover pod namespace {leftover}");
-            Netns.Delete(leftover);
+            DeleteLeftover(leftover);
         }
     }
 
@@ -88,8 +98,37 @@ public sealed class PodNetwork(AgentOptions options, CniClient cni)
         }
         catch (Exception e)
         {
-            options.Log($"CNI DEL for {runtime.ContainerId}: {e.Message}");
+            _garbageDue = true;
+            options.Log($"CNI DEL for {runtime.ContainerId}: {e.Message}; a CNI GC follows");
         }
+    }
+
+    /// <summary>
+    /// Removes a pod namespace no record claims, ending the processes still in it first: an agent
+    /// killed while a pod started leaves its holder running there, and without its name the
+    /// namespace (and the holder) would outlive every pod (found by the churn suite).
+    /// </summary>
+    private void DeleteLeftover(string netns)
+    {
+        if (!Netns.Exists(netns))
+        {
+            return;
+        }
+        string identity;
+        using (var handle = Netns.Open(netns))
+        {
+            identity = handle.Identity;
+        }
+        var inside = ProcessSignals.InNetworkNamespaces(new HashSet<string>(StringComparer.Ordinal) { identity });
+        foreach (var pid in inside)
+        {
+            ProcessSignals.Kill(pid, ProcessSignals.SigKill);
+        }
+        if (inside.Count > 0)
+        {
+            options.Log($"ended {inside.Count} leftover processes in {netns}");
+        }
+        Netns.Delete(netns);
     }
 
     private static RuntimeConf Runtime(string uid, string ns, string name, string netns) =>
