@@ -33,6 +33,7 @@ public static class AgentHost
         var pods = new Informer<V1Pod>(ListWatches.Pods(client), informerOptions);
         var namespaces = new Informer<V1Namespace>(ListWatches.Namespaces(client), informerOptions);
         var policies = new Informer<V1NetworkPolicy>(ListWatches.NetworkPolicies(client), informerOptions);
+        var clusterPolicies = new Informer<Policy.ClusterNetworkPolicyObject>(new Policy.ClusterNetworkPolicyListWatch(client), informerOptions);
         var services = new Informer<V1Service>(ListWatches.Services(client), informerOptions);
         var slices = new Informer<V1EndpointSlice>(ListWatches.EndpointSlices(client), informerOptions);
         var serviceCidrs = new Informer<V1ServiceCIDR>(ListWatches.ServiceCidrs(client), informerOptions);
@@ -43,7 +44,7 @@ public static class AgentHost
         // libnftables in this process when it loads (no process start per change), else nft -f.
         using var library = Kernel.LibNftRunner.TryCreate(self);
         Core.Nft.INftRunner nft = library is not null ? library : new Kernel.NftRunner(self);
-        var policy = new Policy.PolicyEngine(options, pods, namespaces, policies, nft);
+        var policy = new Policy.PolicyEngine(options, pods, namespaces, policies, clusterPolicies, nft);
         var drops = new Policy.PolicyDrops(options, policy);
         var starter = new PodStarter(options, network, new ServiceAccountFiles(CaPem(config)))
         {
@@ -65,6 +66,7 @@ public static class AgentHost
             serviceCidrs.RunAsync(token),
             namespaces.RunAsync(token),
             policies.RunAsync(token),
+            clusterPolicies.RunAsync(token),
             proxy.RunAsync(token),
             announcer.RunAsync(token),
             options.ProxyHealthPort > 0 ? new Proxy.ProxyHealthServer(proxy, TimeProvider.System).RunAsync(options.NodeAddresses, options.ProxyHealthPort, token) : Task.CompletedTask,
