@@ -80,19 +80,20 @@ public sealed class ClusterNetworkPolicyLabTests
     private static V1LabelSelector ByName(string ns) => new() { MatchLabels = new Dictionary<string, string> { ["kubernetes.io/metadata.name"] = ns } };
 
     /// <summary>An ingress policy for the pods of namespace x: one rule, <paramref name="action"/> from the namespaces <paramref name="from"/> selects.</summary>
-    private static JsonObject Cnp(string name, string tier, int priority, string action, string from) => (JsonObject)JsonNode.Parse($$"""
+    private static JsonObject Cnp(string name, string tier, int priority, string action, string from) => (JsonObject)JsonNode.Parse("""
         {
-          "apiVersion": "{{Group}}/{{Version}}",
+          "apiVersion": "GROUP/VERSION",
           "kind": "ClusterNetworkPolicy",
-          "metadata": {"name": "{{name}}"},
+          "metadata": {"name": "NAME"},
           "spec": {
-            "tier": "{{tier}}",
-            "priority": {{priority}},
+            "tier": "TIER",
+            "priority": PRIORITY,
             "subject": {"namespaces": {"matchLabels": {"kubernetes.io/metadata.name": "x"}}},
-            "ingress": [{"name": "{{name}}-rule", "action": "{{action}}", "from": [{"namespaces": {{from}}}]}]
+            "ingress": [{"name": "NAME-rule", "action": "ACTION", "from": [{"namespaces": FROM}]}]
           }
         }
-        """)!;
+        """.Replace("GROUP", Group).Replace("VERSION", Version).Replace("NAME", name).Replace("TIER", tier)
+        .Replace("PRIORITY", priority.ToString(System.Globalization.CultureInfo.InvariantCulture)).Replace("ACTION", action).Replace("FROM", from))!;
 
     private static Task CreateAsync(Kubernetes client, JsonObject cnp) => client.CustomObjects.CreateClusterCustomObjectAsync(cnp, Group, Version, Plural);
 
