@@ -42,6 +42,13 @@ public sealed class ClusterNetworkPolicyLabTests
 
         await Expect("no policy", ConnectOutcome.Connected, ConnectOutcome.Connected);
 
+        // The CRD's CEL rule on networks is enforced by the (NativeAOT) API server, as upstream words it.
+        var bad = Cnp("bad-network", "Admin", 1, "Deny", "{}");
+        bad["spec"]!["egress"] = JsonNode.Parse("""[{"action": "Deny", "to": [{"networks": ["10.0.0.0/33"]}]}]""");
+        var refused = await Assert.ThrowsAsync<k8s.Autorest.HttpOperationException>(() => CreateAsync(client, bad));
+        Assert.Equal(System.Net.HttpStatusCode.UnprocessableEntity, refused.Response.StatusCode);
+        Assert.Contains("spec.egress[0].to[0].networks[0]: Invalid value: \"string\": Invalid CIDR format provided", (string?)JsonNode.Parse(refused.Response.Content)!["message"], StringComparison.Ordinal);
+
         await CreateAsync(client, Cnp("baseline-deny", "Baseline", 10, "Deny", "{}"));
         await Expect("baseline deny", ConnectOutcome.Refused, ConnectOutcome.Refused);
 
