@@ -28,8 +28,8 @@ public static class AgentHost
         options.Log($"node {options.NodeName} registered");
 
         var informers = new AgentInformers(client, options);
-        var (nodes, pods, namespaces, policies, services, slices, serviceCidrs) =
-            (informers.Nodes, informers.Pods, informers.Namespaces, informers.Policies, informers.Services, informers.Slices, informers.ServiceCidrs);
+        var (nodes, pods, namespaces, policies, clusterPolicies, services, slices, serviceCidrs) =
+            (informers.Nodes, informers.Pods, informers.Namespaces, informers.Policies, informers.ClusterPolicies, informers.Services, informers.Slices, informers.ServiceCidrs);
 
         var cni = new CniClient([options.CniBinDirectory], options.CniCacheDirectory);
         var network = new PodNetwork(options, cni);
@@ -37,7 +37,7 @@ public static class AgentHost
         // libnftables in this process when it loads (no process start per change), else nft -f.
         using var library = Kernel.LibNftRunner.TryCreate(self);
         Core.Nft.INftRunner nft = library is not null ? library : new Kernel.NftRunner(self);
-        var policy = new Policy.PolicyEngine(options, pods, namespaces, policies, nft);
+        var policy = new Policy.PolicyEngine(options, pods, namespaces, policies, clusterPolicies, nft);
         var drops = new Policy.PolicyDrops(options, policy);
         var starter = new PodStarter(options, network, new ServiceAccountFiles(CaPem(config)))
         {

@@ -6,8 +6,8 @@ namespace Podnet.Agent;
 
 /// <summary>
 /// The cluster-wide informers every agent runs, in the lab and in cluster mode alike: all pods
-/// (policy peers run anywhere), nodes, namespaces, NetworkPolicies, Services, EndpointSlices and
-/// ServiceCIDRs.
+/// (policy peers run anywhere), nodes, namespaces, NetworkPolicies, ClusterNetworkPolicies,
+/// Services, EndpointSlices and ServiceCIDRs.
 /// </summary>
 internal sealed class AgentInformers
 {
@@ -18,6 +18,7 @@ internal sealed class AgentInformers
         Pods = new Informer<V1Pod>(ListWatches.Pods(client), informerOptions);
         Namespaces = new Informer<V1Namespace>(ListWatches.Namespaces(client), informerOptions);
         Policies = new Informer<V1NetworkPolicy>(ListWatches.NetworkPolicies(client), informerOptions);
+        ClusterPolicies = new Informer<Policy.ClusterNetworkPolicyObject>(new Policy.ClusterNetworkPolicyListWatch(client), informerOptions);
         Services = new Informer<V1Service>(ListWatches.Services(client), informerOptions);
         Slices = new Informer<V1EndpointSlice>(ListWatches.EndpointSlices(client), informerOptions);
         ServiceCidrs = new Informer<V1ServiceCIDR>(ListWatches.ServiceCidrs(client), informerOptions);
@@ -31,6 +32,8 @@ internal sealed class AgentInformers
 
     public Informer<V1NetworkPolicy> Policies { get; }
 
+    public Informer<Policy.ClusterNetworkPolicyObject> ClusterPolicies { get; }
+
     public Informer<V1Service> Services { get; }
 
     public Informer<V1EndpointSlice> Slices { get; }
@@ -40,6 +43,6 @@ internal sealed class AgentInformers
     public IEnumerable<Task> RunAll(CancellationToken token) =>
     [
         Nodes.RunAsync(token), Pods.RunAsync(token), Services.RunAsync(token), Slices.RunAsync(token),
-        ServiceCidrs.RunAsync(token), Namespaces.RunAsync(token), Policies.RunAsync(token),
+        ServiceCidrs.RunAsync(token), Namespaces.RunAsync(token), Policies.RunAsync(token), ClusterPolicies.RunAsync(token),
     ];
 }

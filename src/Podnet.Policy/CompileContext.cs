@@ -78,14 +78,20 @@ internal sealed class CompileContext
                 }
                 foreach (var family in Node.Families)
                 {
-                    rules.AddRange(RuleCompiler.Texts(this, direction, policy, list[i], family).Select(t => new NftRule(name, t, comment)));
+                    rules.AddRange(RuleCompiler.Texts(this, direction, policy.Namespace, list[i], family).Select(t => new NftRule(name, t, comment)));
                 }
             }
         }
-        var prefix = direction == Direction.Ingress ? PolicyNames.IngressLogPrefix : PolicyNames.EgressLogPrefix;
-        rules.Add(new NftRule(name, $"log prefix \"{prefix}\" group {PolicyNames.NflogGroup} {(Node.Deny == PolicyDeny.Reject ? "reject" : "drop")}"));
+        rules.Add(new NftRule(name, Deny(direction)));
         Plan.Chains[name] = new PlannedChain(new NftChain(name), rules);
         return name;
+    }
+
+    /// <summary>What denied traffic gets: logged to the nflog group under the direction's prefix (drops are counted per pod), then dropped or rejected.</summary>
+    public string Deny(Direction direction)
+    {
+        var prefix = direction == Direction.Ingress ? PolicyNames.IngressLogPrefix : PolicyNames.EgressLogPrefix;
+        return $"log prefix \"{prefix}\" group {PolicyNames.NflogGroup} {(Node.Deny == PolicyDeny.Reject ? "reject" : "drop")}";
     }
 
     public IReadOnlyDictionary<string, string> NamespaceLabels(string ns) =>

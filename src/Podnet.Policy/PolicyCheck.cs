@@ -5,7 +5,10 @@ using Podnet.Core.Nft;
 namespace Podnet.Policy;
 
 /// <summary>One side of a connection: the pod, its node, the policies isolating it in that direction, and what they decided.</summary>
-/// <param name="Rule">The policy rule that allowed it ("ns/name ingress[0]"), when isolated and allowed.</param>
+/// <param name="Rule">
+/// The rule that decided: the NetworkPolicy rule that allowed it ("ns/name ingress[0]"), or the
+/// ClusterNetworkPolicy rule that accepted or denied it ("cnp:name Admin/10 ingress[0] rule-name").
+/// </param>
 public sealed record CheckSide(string Pod, string? Node, IReadOnlyList<string> Isolating, bool Allowed, string? Rule);
 
 /// <summary>The answer of <see cref="PolicyCheck"/>: the verdict, and each side's part in it.</summary>
@@ -20,11 +23,19 @@ public sealed record CheckResult(string Verdict, CheckSide Egress, CheckSide Ing
         yield return Describe("ingress", Ingress);
     }
 
-    private static string Describe(string direction, CheckSide side) =>
-        side.Isolating.Count == 0
-            ? $"  {direction} of {side.Pod} (node {side.Node ?? "none"}): not isolated, allowed"
-            : $"  {direction} of {side.Pod} (node {side.Node ?? "none"}): isolated by {string.Join(", ", side.Isolating)}; "
-                + (side.Allowed ? $"allowed by {side.Rule}" : "no rule of these policies allows it");
+    private static string Describe(string direction, CheckSide side)
+    {
+        var head = $"  {direction} of {side.Pod} (node {side.Node ?? "none"}): ";
+        if (!side.Allowed && side.Rule is not null)
+        {
+            return head + $"denied by {side.Rule}";
+        }
+        if (side.Isolating.Count == 0)
+        {
+            return head + (side.Rule is null ? "not isolated, allowed" : $"allowed by {side.Rule}");
+        }
+        return head + $"isolated by {string.Join(", ", side.Isolating)}; " + (side.Allowed ? $"allowed by {side.Rule}" : "no rule of these policies allows it");
+    }
 }
 
 /// <summary>
@@ -67,11 +78,14 @@ public static class PolicyCheck
             table.Sets[direction == Direction.Ingress ? PolicyNames.EgressMap(f) : PolicyNames.IngressMap(f)].Elements.Clear();
         }
         var result = new NftTracer(state, []).Trace(packet).Single();
-        var prefix = direction == Direction.Ingress ? "in-" : "eg-";
-        var decidedHere = result.Verdict != NftVerdictKind.Accept && result.Decided?.Chain.StartsWith(prefix, StringComparison.Ordinal) == true;
-        var allowedBy = result.Matched.LastOrDefault(m => m.Chain.StartsWith(prefix, StringComparison.Ordinal) && m.Text.EndsWith("return", StringComparison.Ordinal));
-        string? rule = allowedBy is null ? null : plan.Chains[allowedBy.Chain].Rules[allowedBy.Rule].Comment;
-        var allowed = !decidedHere;
-        return (new CheckSide(pod.Key, pod.NodeName, isolating, allowed, allowed ? rule : null), decidedHere ? result.Verdict.ToString().ToLowerInvariant() : "accept");
+        var decidedHere = result.Verdict != NftVerdictKind.Accept && result.Decided is { } decided && PolicyNames.Judges(decided.Chain, direction);
+        // Allowed: the last rule that returned (a NetworkPolicy rule, or a CNP Accept; a CNP
+        // Pass ends in goto). Denied: the rule that dropped (a CNP Deny has a comment; the end
+        // of a NetworkPolicy chain has none).
+        var point = decidedHere
+            ? result.Decided
+            : result.Matched.LastOrDefault(m => PolicyNames.Judges(m.Chain, direction) && m.Text.EndsWith("return", StringComparison.Ordinal));
+        var rule = point is null || point.Rule < 0 ? null : plan.Chains[point.Chain].Rules[point.Rule].Comment;
+        return (new CheckSide(pod.Key, pod.NodeName, isolating, !decidedHere, rule), decidedHere ? result.Verdict.ToString().ToLowerInvariant() : "accept");
     }
 }

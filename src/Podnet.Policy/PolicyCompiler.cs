@@ -18,10 +18,14 @@ public enum PolicyDeny
 public sealed record PolicyNode(string NodeName, IReadOnlyList<AddressFamily> Families, PolicyDeny Deny = PolicyDeny.Drop);
 
 /// <summary>Everything a plan is computed from.</summary>
-public sealed record PolicySnapshot(IReadOnlyList<NetworkPolicyInfo> Policies, IReadOnlyList<PodInfo> Pods, IReadOnlyList<NamespaceInfo> Namespaces);
+public sealed record PolicySnapshot(
+    IReadOnlyList<NetworkPolicyInfo> Policies,
+    IReadOnlyList<PodInfo> Pods,
+    IReadOnlyList<NamespaceInfo> Namespaces,
+    IReadOnlyList<ClusterNetworkPolicyInfo>? ClusterPolicies = null);
 
 /// <summary>
-/// Compiles NetworkPolicies, pods and namespaces into the node's <c>inet podnet-policy</c>
+/// Compiles NetworkPolicies, ClusterNetworkPolicies (see <see cref="TierCompiler"/>), pods and namespaces into the node's <c>inet podnet-policy</c>
 /// table (a pure function of its inputs).
 /// </summary>
 /// <remarks>
@@ -32,6 +36,8 @@ public sealed record PolicySnapshot(IReadOnlyList<NetworkPolicyInfo> Policies, I
 /// (a union: the first rule that allows returns) and ends in the deny verdict; pods isolated by
 /// the same policies share it, so a pod appearing adds map elements, not rules. Egress comes
 /// first and returns when allowed, so a connection between two local pods needs both.
+/// ClusterNetworkPolicies wrap that chain in their tiers (<see cref="TierCompiler"/>): a pod
+/// that only a CNP selects gets an element too, and a CNP alone isolates nothing.
 /// Rules match peers through named sets of pod addresses compiled from selectors (a pod
 /// appearing or changing labels changes elements), ipBlocks through interval sets, named ports
 /// through sets of "address . protocol . port" expanded per destination pod. Node traffic
@@ -47,6 +53,7 @@ public static class PolicyCompiler
         AddSkeleton(plan, node);
         var policiesByNamespace = snapshot.Policies.GroupBy(p => p.Namespace, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.OrderBy(p => p.Name, StringComparer.Ordinal).ToArray(), StringComparer.Ordinal);
+        var clusterPolicies = snapshot.ClusterPolicies ?? [];
         foreach (var pod in context.Peers.Where(p => p.NodeName == node.NodeName))
         {
             var policies = policiesByNamespace.GetValueOrDefault(pod.Namespace) ?? [];
@@ -55,21 +62,28 @@ public static class PolicyCompiler
             {
                 Element(plan, PolicyNames.SelfSet(address.AddressFamily), $"{address} . {address}", null);
             }
-            Isolate(context, plan, pod, Direction.Ingress, selecting.Where(p => p.Ingress).ToArray());
-            Isolate(context, plan, pod, Direction.Egress, selecting.Where(p => p.Egress).ToArray());
+            var namespaceLabels = context.NamespaceLabels(pod.Namespace);
+            foreach (var direction in new[] { Direction.Ingress, Direction.Egress })
+            {
+                var isolating = selecting.Where(p => direction == Direction.Ingress ? p.Ingress : p.Egress).ToArray();
+                var admin = TierCompiler.Selecting(clusterPolicies, ClusterPolicyTier.Admin, direction, pod, namespaceLabels);
+                var baseline = TierCompiler.Selecting(clusterPolicies, ClusterPolicyTier.Baseline, direction, pod, namespaceLabels);
+                Judge(context, plan, pod, direction, isolating, TierCompiler.Entry(context, direction, admin, isolating, baseline));
+            }
         }
         return plan;
     }
 
-    private static void Isolate(CompileContext context, PolicyPlan plan, PodInfo pod, Direction direction, NetworkPolicyInfo[] policies)
+    private static void Judge(CompileContext context, PolicyPlan plan, PodInfo pod, Direction direction, NetworkPolicyInfo[] isolating, string? chain)
     {
-        if (policies.Length == 0)
+        if (isolating.Length > 0)
+        {
+            (direction == Direction.Ingress ? plan.IngressIsolation : plan.EgressIsolation)[pod.Key] = isolating.Select(p => p.Key).ToArray();
+        }
+        if (chain is null)
         {
             return;
         }
-        var keys = policies.Select(p => p.Key).ToArray();
-        (direction == Direction.Ingress ? plan.IngressIsolation : plan.EgressIsolation)[pod.Key] = keys;
-        var chain = context.DirectionChain(direction, policies);
         foreach (var address in pod.Addresses.Where(a => context.Node.Families.Contains(a.AddressFamily)))
         {
             var map = direction == Direction.Ingress ? PolicyNames.IngressMap(address.AddressFamily) : PolicyNames.EgressMap(address.AddressFamily);

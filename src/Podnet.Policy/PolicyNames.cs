@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
+using Podnet.Core.Cluster;
 using Podnet.Core.Nft;
 
 namespace Podnet.Policy;
@@ -37,6 +38,20 @@ public static class PolicyNames
 
     /// <summary>"in-"/"eg-" and 16 hex digits (19 characters): the chain of one combination of policies.</summary>
     public static string DirectionChain(Direction direction, string key) => (direction == Direction.Ingress ? "in-" : "eg-") + Hash(key);
+
+    /// <summary>
+    /// "ad-in-"/"ad-eg-"/"bl-in-"/"bl-eg-" and 16 hex digits (22 characters): the chain of one
+    /// ClusterNetworkPolicy tier for one combination of policies (and, for Admin, what follows it).
+    /// </summary>
+    public static string TierChain(ClusterPolicyTier tier, Direction direction, string key) =>
+        (tier == ClusterPolicyTier.Admin ? "ad-" : "bl-") + DirectionChain(direction, key);
+
+    /// <summary>Whether <paramref name="chain"/> judges <paramref name="direction"/> (a NetworkPolicy or a tier chain).</summary>
+    public static bool Judges(string chain, Direction direction)
+    {
+        var prefix = direction == Direction.Ingress ? "in-" : "eg-";
+        return chain.StartsWith(prefix, StringComparison.Ordinal) || chain.StartsWith("ad-" + prefix, StringComparison.Ordinal) || chain.StartsWith("bl-" + prefix, StringComparison.Ordinal);
+    }
 
     /// <summary>"pods4-"/"cidr4-"/"port4-" (6 with IPv6) and 16 hex digits (22 characters).</summary>
     public static string SharedSet(string kind, AddressFamily family, string key) => kind + Suffix(family) + "-" + Hash(key);

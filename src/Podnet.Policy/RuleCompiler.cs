@@ -7,7 +7,8 @@ namespace Podnet.Policy;
 /// <summary>
 /// One NetworkPolicy rule in one family as nft rule texts: every combination of a peer match
 /// (pods by selectors, ipBlocks, or any) and a port match (a number, a range, a protocol, the
-/// named ports, or any), each ending in <c>return</c> ("allowed").
+/// named ports, or any), each ending in a verdict (for a NetworkPolicy
+/// <c>return</c>: "allowed"; a ClusterNetworkPolicy rule gives its action's verdict).
 /// </summary>
 /// <remarks>
 /// Peers and named ports become shared sets named by what they are compiled from, so two
@@ -18,20 +19,20 @@ namespace Podnet.Policy;
 /// </remarks>
 internal static class RuleCompiler
 {
-    public static IEnumerable<string> Texts(CompileContext context, Direction direction, NetworkPolicyInfo policy, PolicyRuleInfo rule, AddressFamily family)
+    public static IEnumerable<string> Texts(CompileContext context, Direction direction, string policyNamespace, PolicyRuleInfo rule, AddressFamily family, string verdict = "return")
     {
-        var peers = PeerMatches(context, direction, policy, rule, family);
+        var peers = PeerMatches(context, direction, policyNamespace, rule, family);
         var ports = PortMatches(context, rule, family);
         foreach (var peer in peers)
         {
             foreach (var port in ports)
             {
-                yield return string.Join(' ', new[] { peer, port, "return" }.Where(s => s.Length > 0));
+                yield return string.Join(' ', new[] { peer, port, verdict }.Where(s => s.Length > 0));
             }
         }
     }
 
-    private static List<string> PeerMatches(CompileContext context, Direction direction, NetworkPolicyInfo policy, PolicyRuleInfo rule, AddressFamily family)
+    private static List<string> PeerMatches(CompileContext context, Direction direction, string policyNamespace, PolicyRuleInfo rule, AddressFamily family)
     {
         if (rule.Peers.Count == 0)
         {
@@ -43,9 +44,9 @@ internal static class RuleCompiler
         var selectors = rule.Peers.Where(p => p.IpBlock is null && (p.PodSelector is not null || p.NamespaceSelector is not null)).ToArray();
         if (selectors.Length > 0)
         {
-            var key = string.Join("\n", selectors.Select(p => PeerKey(policy.Namespace, p)).Distinct().Order(StringComparer.Ordinal));
+            var key = string.Join("\n", selectors.Select(p => PeerKey(policyNamespace, p)).Distinct().Order(StringComparer.Ordinal));
             var name = context.Set(PolicyNames.SharedSet("pods", family, key), type, NftSetFlags.None, () =>
-                context.SelectedBy(policy.Namespace, selectors)
+                context.SelectedBy(policyNamespace, selectors)
                     .SelectMany(pod => pod.Addresses.Where(a => a.AddressFamily == family))
                     .Select(a => a.ToString()));
             matches.Add($"{field} @{name}");

@@ -29,6 +29,7 @@ internal sealed class UiWatcher(IKubernetes client, UiState state, string cluste
     private readonly Informer<V1EndpointSlice> _slices = new(ListWatches.EndpointSlices(client), Options(log));
     private readonly Informer<V1NetworkPolicy> _policies = new(ListWatches.NetworkPolicies(client), Options(log));
     private readonly Informer<V1Namespace> _namespaces = new(ListWatches.Namespaces(client), Options(log));
+    private readonly Informer<Agent.Policy.ClusterNetworkPolicyObject> _clusterPolicies = new(new Agent.Policy.ClusterNetworkPolicyListWatch(client), Options(log));
     private readonly Lock _servicesLock = new();
 
     public static readonly TimeSpan ProbeInterval = TimeSpan.FromSeconds(1);
@@ -46,12 +47,12 @@ internal sealed class UiWatcher(IKubernetes client, UiState state, string cluste
             s => state.Delete(UiProjection.Services, UiProjection.Key(s.Metadata))));
         return Task.WhenAll(
             _nodes.RunAsync(token), _pods.RunAsync(token), _services.RunAsync(token), _slices.RunAsync(token),
-            _policies.RunAsync(token), _namespaces.RunAsync(token), ProbeAsync(token), PollFlowsAsync(token));
+            _policies.RunAsync(token), _namespaces.RunAsync(token), _clusterPolicies.RunAsync(token), ProbeAsync(token), PollFlowsAsync(token));
     }
 
     /// <summary>
     /// The policy view of one pod (<c>/policy?pod=NS/NAME</c>): <see cref="PolicyReach"/> over the
-    /// pods, namespaces and NetworkPolicies the informers hold, as JSON. Null when there is no
+    /// pods, namespaces, NetworkPolicies and ClusterNetworkPolicies the informers hold, as JSON. Null when there is no
     /// such running pod with an address.
     /// </summary>
     public string? PolicyJson(string podKey, PolicyDeny deny)
@@ -59,7 +60,8 @@ internal sealed class UiWatcher(IKubernetes client, UiState state, string cluste
         var pods = _pods.Cache.List().Select(ObjectProjection.ToPodInfo).ToArray();
         var snapshot = new PolicySnapshot(
             _policies.Cache.List().Select(ObjectProjection.ToNetworkPolicyInfo).ToArray(), pods,
-            _namespaces.Cache.List().Select(ObjectProjection.ToNamespaceInfo).ToArray());
+            _namespaces.Cache.List().Select(ObjectProjection.ToNamespaceInfo).ToArray(),
+            _clusterPolicies.Cache.List().Select(p => ObjectProjection.ToClusterNetworkPolicyInfo(p.Metadata.Name ?? "", p.Spec)).ToArray());
         var families = pods.SelectMany(p => p.Addresses).Select(a => a.AddressFamily).Distinct().ToArray();
         ReachReport report;
         try

@@ -71,4 +71,31 @@ public sealed class CheckTests
         Assert.Equal(["x/b", "x/c"], a.Outbound.Where(e => !e.Result.Allowed && !e.Result.Egress.Allowed).Select(e => e.Peer).Distinct());
         Assert.Throws<ArgumentException>(() => PolicyReach.For(w.Snapshot, s_v4, PolicyDeny.Drop, "x/nosuch"));
     }
+
+    [Fact]
+    public void ClusterNetworkPolicy_TheDecidingRuleIsNamed_WithItsTierAndPriority()
+    {
+        var w = Model().Apply("""
+            apiVersion: policy.networking.k8s.io/v1alpha2
+            kind: ClusterNetworkPolicy
+            metadata: {name: tenants}
+            spec:
+              tier: Admin
+              priority: 7
+              subject: {namespaces: {matchLabels: {ns: y}}}
+              ingress:
+              - {name: from-z, action: Accept, from: [{namespaces: {matchLabels: {ns: z}}}]}
+              - {name: not-x, action: Deny, from: [{namespaces: {matchLabels: {ns: x}}}]}
+            """);
+        var denied = PolicyCheck.Check(w.Snapshot, s_v4, PolicyDeny.Drop, w.Pod("x/a"), w.Pod("y/a"), 80, "tcp");
+        Assert.Equal("drop", denied.Verdict);
+        Assert.False(denied.Ingress.Allowed);
+        Assert.Equal("cnp:tenants Admin/7 ingress[1] not-x", denied.Ingress.Rule);
+        Assert.Contains("denied by cnp:tenants Admin/7 ingress[1] not-x", denied.Lines().Last(), StringComparison.Ordinal);
+        var accepted = PolicyCheck.Check(w.Snapshot, s_v4, PolicyDeny.Drop, w.Pod("z/a"), w.Pod("y/b"), 80, "tcp");
+        Assert.True(accepted.Allowed);
+        Assert.Equal("cnp:tenants Admin/7 ingress[0] from-z", accepted.Ingress.Rule);
+        w.Sync();
+        Assert.Equal("drop", w.Connect("x/a", "y/a"));
+    }
 }

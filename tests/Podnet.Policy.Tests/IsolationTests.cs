@@ -6,7 +6,7 @@ namespace Podnet.Policy.Tests;
 /// <summary>Isolation per direction, policyTypes defaulting, union, both sides, replies, node and self traffic.</summary>
 public sealed class IsolationTests
 {
-    private const string DenyIngressX = """
+    internal const string DenyIngressX = """
         apiVersion: networking.k8s.io/v1
         kind: NetworkPolicy
         metadata: {name: deny-ingress, namespace: x}

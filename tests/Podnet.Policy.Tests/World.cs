@@ -24,6 +24,7 @@ internal sealed class World
     private readonly Dictionary<string, PodInfo> _pods = new(StringComparer.Ordinal);
     private readonly Dictionary<string, NamespaceInfo> _namespaces = new(StringComparer.Ordinal);
     private readonly Dictionary<string, NetworkPolicyInfo> _policies = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ClusterNetworkPolicyInfo> _clusterPolicies = new(StringComparer.Ordinal);
     private readonly IReadOnlyList<AddressFamily> _families;
 
     public World(bool dualStack = false, PolicyDeny deny = PolicyDeny.Drop)
@@ -85,11 +86,18 @@ internal sealed class World
         return this;
     }
 
-    /// <summary>Applies one or more YAML NetworkPolicies (--- separated), as `kubectl apply` would.</summary>
+    /// <summary>Applies one or more YAML NetworkPolicies or ClusterNetworkPolicies (--- separated), as `kubectl apply` would.</summary>
     public World Apply(string yaml)
     {
         foreach (var document in yaml.Split("\n---\n"))
         {
+            if (document.Contains("kind: ClusterNetworkPolicy", StringComparison.Ordinal))
+            {
+                var json = YamlJson.Parse(document);
+                var cnp = ObjectProjection.ToClusterNetworkPolicyInfo((string)json["metadata"]!["name"]!, json["spec"]);
+                _clusterPolicies[cnp.Key] = cnp;
+                continue;
+            }
             var policy = ObjectProjection.ToNetworkPolicyInfo(KubernetesYaml.Deserialize<V1NetworkPolicy>(document));
             _policies[policy.Key] = policy;
         }
@@ -98,11 +106,11 @@ internal sealed class World
 
     public World Delete(string policyKey)
     {
-        Assert.True(_policies.Remove(policyKey));
+        Assert.True(_policies.Remove(policyKey) || _clusterPolicies.Remove(policyKey));
         return this;
     }
 
-    public PolicySnapshot Snapshot => new(_policies.Values.ToArray(), _pods.Values.ToArray(), _namespaces.Values.ToArray());
+    public PolicySnapshot Snapshot => new(_policies.Values.ToArray(), _pods.Values.ToArray(), _namespaces.Values.ToArray(), _clusterPolicies.Values.ToArray());
 
     /// <summary>Compiles and applies every node's table; returns the transactions applied.</summary>
     public Dictionary<string, NftTransaction> Sync()

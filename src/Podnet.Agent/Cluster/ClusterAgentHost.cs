@@ -45,7 +45,7 @@ public static class ClusterAgentHost
         using var self = Kernel.Netns.OpenCurrent();
         using var library = Kernel.LibNftRunner.TryCreate(self);
         Core.Nft.INftRunner nft = library is not null ? library : new Kernel.NftRunner(self);
-        var policy = new Policy.PolicyEngine(options, pods, namespaces, policies, nft);
+        var policy = new Policy.PolicyEngine(options, pods, namespaces, policies, informers.ClusterPolicies, nft);
         var drops = new Policy.PolicyDrops(options, policy);
         var routing = new RoutingController(options, nodes, nft, serviceCidrs);
         var proxy = new Proxy.ServiceProxy(options, services, slices, nft, self, nodes, serviceCidrs);

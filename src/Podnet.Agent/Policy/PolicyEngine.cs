@@ -12,7 +12,7 @@ using Podnet.Policy;
 namespace Podnet.Agent.Policy;
 
 /// <summary>
-/// NetworkPolicy on one node: every pod, namespace and policy of the cluster in (a peer may
+/// NetworkPolicy and ClusterNetworkPolicy on one node: every pod, namespace and policy of the cluster in (a peer may
 /// run anywhere), the node's <c>inet podnet-policy</c> table out, through the shared
 /// <see cref="SyncLoop"/>. Each sync compiles the whole plan (pure, cheap next to a
 /// transaction) and applies only its difference from the committed one; after a failure the
@@ -32,6 +32,7 @@ public sealed class PolicyEngine
     private readonly Informer<V1Pod> _pods;
     private readonly Informer<V1Namespace> _namespaces;
     private readonly Informer<V1NetworkPolicy> _policies;
+    private readonly Informer<ClusterNetworkPolicyObject> _clusterPolicies;
     private readonly INftRunner _nft;
     private readonly PolicySyncer _syncer = new();
     private readonly SyncLoop _loop;
@@ -39,9 +40,10 @@ public sealed class PolicyEngine
     private readonly ConcurrentDictionary<string, IReadOnlyList<IPAddress>> _starting = new(StringComparer.Ordinal);
     private volatile IReadOnlyDictionary<IPAddress, PodInfo> _byAddress = new Dictionary<IPAddress, PodInfo>();
 
-    public PolicyEngine(AgentOptions options, Informer<V1Pod> pods, Informer<V1Namespace> namespaces, Informer<V1NetworkPolicy> policies, INftRunner nft)
+    public PolicyEngine(AgentOptions options, Informer<V1Pod> pods, Informer<V1Namespace> namespaces, Informer<V1NetworkPolicy> policies, Informer<ClusterNetworkPolicyObject> clusterPolicies, INftRunner nft)
     {
         _pods = pods;
+        _clusterPolicies = clusterPolicies;
         _namespaces = namespaces;
         _policies = policies;
         _nft = nft;
@@ -55,7 +57,7 @@ public sealed class PolicyEngine
         {
             Log = options.Log,
         };
-        _loop.WakeOn(pods).WakeOn(namespaces).WakeOn(policies);
+        _loop.WakeOn(pods).WakeOn(namespaces).WakeOn(policies).WakeOn(clusterPolicies);
     }
 
     public PolicyNode Node { get; }
@@ -88,7 +90,7 @@ public sealed class PolicyEngine
     /// </summary>
     public void BeforeContainersStart(V1Pod pod, IReadOnlyList<string> addresses)
     {
-        if (!Task.WaitAll([_pods.WaitForSyncAsync(default), _namespaces.WaitForSyncAsync(default), _policies.WaitForSyncAsync(default)], s_startWait))
+        if (!Task.WaitAll([_pods.WaitForSyncAsync(default), _namespaces.WaitForSyncAsync(default), _policies.WaitForSyncAsync(default), _clusterPolicies.WaitForSyncAsync(default)], s_startWait))
         {
             throw new InvalidOperationException("network policies are not known yet: the pod is not started unprotected");
         }
@@ -122,7 +124,8 @@ public sealed class PolicyEngine
         return new PolicySnapshot(
             _policies.Cache.List().Select(ObjectProjection.ToNetworkPolicyInfo).ToArray(),
             pods,
-            _namespaces.Cache.List().Select(ObjectProjection.ToNamespaceInfo).ToArray());
+            _namespaces.Cache.List().Select(ObjectProjection.ToNamespaceInfo).ToArray(),
+            _clusterPolicies.Cache.List().Select(p => ObjectProjection.ToClusterNetworkPolicyInfo(p.Metadata.Name ?? "", p.Spec)).ToArray());
     }
 
     private void Sync()

@@ -17,7 +17,8 @@ namespace Podnet.ApiServer.Validation;
 /// schema deeper than <see cref="MaxDepth"/> (the CRD's validation reports it, so a stored
 /// CRD always compiles), and every walk of an object follows the schema, so it ends where the
 /// schema does; what a schema leaves open (x-kubernetes-preserve-unknown-fields, int-or-string)
-/// is not walked further. x-kubernetes-validations (CEL) are not evaluated: they are kept in
+/// is not walked further. x-kubernetes-validations (CEL) rules are compiled by
+/// <see cref="CelSubset"/> and enforced when they are in its subset; the others are kept in
 /// <see cref="Rules"/> so that the CRD's writer is told which rules Podnet does not enforce.
 /// </remarks>
 internal sealed class StructuralSchema
@@ -81,8 +82,11 @@ internal sealed class StructuralSchema
 
     public string[] ListMapKeys { get; private set; } = [];
 
-    /// <summary>The x-kubernetes-validations rules of this level (not enforced; see the remarks).</summary>
+    /// <summary>The x-kubernetes-validations rules of this level (those outside <see cref="CelSubset"/> not enforced).</summary>
     public List<string> Rules { get; } = [];
+
+    /// <summary>The rules of this level that <see cref="CelSubset"/> compiled, with the message a failure gives.</summary>
+    private List<(CelSubset Rule, string Message)> Checks { get; } = [];
 
     /// <summary>Compiles a schema; throws <see cref="FormatException"/> naming the field for what does not compile.</summary>
     public static StructuralSchema Compile(JsonNode? schema) => Compile(schema, "", 0);
@@ -150,7 +154,16 @@ internal sealed class StructuralSchema
         }
         if (schema["x-kubernetes-validations"] is JsonArray rules)
         {
-            s.Rules.AddRange(rules.Select(r => (string?)(r?["rule"] as JsonValue) ?? ""));
+            foreach (var rule in rules)
+            {
+                var text = (string?)(rule?["rule"] as JsonValue) ?? "";
+                s.Rules.Add(text);
+                if (CelSubset.TryCompile(text) is { } compiled)
+                {
+                    // Upstream's message when the rule has none: "failed rule: RULE".
+                    s.Checks.Add((compiled, (string?)(rule?["message"] as JsonValue) ?? $"failed rule: {text}"));
+                }
+            }
         }
         return s;
     }
@@ -311,6 +324,14 @@ internal sealed class StructuralSchema
             case JsonObject o:
                 CheckObject(o, path, causes);
                 break;
+        }
+        foreach (var (rule, message) in Checks)
+        {
+            // As apiextensions-apiserver words it: the value shown is the type's name.
+            if (rule.Evaluate(value) == false)
+            {
+                causes.Add(FieldCause.Invalid(path, kind, message));
+            }
         }
     }
 

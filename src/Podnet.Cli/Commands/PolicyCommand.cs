@@ -99,6 +99,8 @@ internal static class PolicyCommand
             var pods = (await client.CoreV1.ListPodForAllNamespacesAsync(cancellationToken: token)).Items.Select(ObjectProjection.ToPodInfo).ToArray();
             var namespaces = (await client.CoreV1.ListNamespaceAsync(cancellationToken: token)).Items.Select(ObjectProjection.ToNamespaceInfo).ToArray();
             var policies = (await client.NetworkingV1.ListNetworkPolicyForAllNamespacesAsync(cancellationToken: token)).Items.Select(ObjectProjection.ToNetworkPolicyInfo).ToArray();
+            var clusterPolicies = (await new Agent.Policy.ClusterNetworkPolicyListWatch(client).ListAsync(token)).Items
+                .Select(p => ObjectProjection.ToClusterNetworkPolicyInfo(p.Metadata.Name ?? "", p.Spec)).ToArray();
             PodInfo? Find(string key) => pods.FirstOrDefault(p => p.Key == (key.Contains('/') ? key : "default/" + key));
             if (Find(parse.GetValue(from)!) is not { } source || Find(parse.GetValue(to)!) is not { } destination)
             {
@@ -108,7 +110,7 @@ internal static class PolicyCommand
             var families = pods.SelectMany(p => p.Addresses).Select(a => a.AddressFamily).Distinct().ToArray();
             try
             {
-                var result = PolicyCheck.Check(new PolicySnapshot(policies, pods, namespaces), families, parse.GetValue(deny) == "reject" ? PolicyDeny.Reject : PolicyDeny.Drop,
+                var result = PolicyCheck.Check(new PolicySnapshot(policies, pods, namespaces, clusterPolicies), families, parse.GetValue(deny) == "reject" ? PolicyDeny.Reject : PolicyDeny.Drop,
                     source, destination, number, protocol);
                 foreach (var line in result.Lines())
                 {

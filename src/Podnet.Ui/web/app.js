@@ -210,9 +210,10 @@ function decision(e) {
   const sides = [[`egress of ${e.egress.pod}`, e.egress], [`ingress of ${e.ingress.pod}`, e.ingress]];
   if (!e.allowed) {
     const [name, side] = sides.find(([, s]) => !s.allowed);
-    return `${e.verdict}: ${name} isolated by ${side.isolating.join(', ')}; no rule allows it`;
+    // A ClusterNetworkPolicy Deny names its rule; a NetworkPolicy isolation has no rule that denies.
+    return side.rule ? `${e.verdict}: ${name} denied by ${side.rule}` : `${e.verdict}: ${name} isolated by ${side.isolating.join(', ')}; no rule allows it`;
   }
-  const parts = sides.filter(([, s]) => s.isolating.length).map(([name, s]) => `${name}: ${s.rule}`);
+  const parts = sides.filter(([, s]) => s.rule).map(([name, s]) => `${name}: ${s.rule}`);
   return parts.length ? 'allowed by ' + parts.join('; ') : 'allowed: neither side isolated';
 }
 

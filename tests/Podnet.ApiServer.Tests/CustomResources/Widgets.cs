@@ -5,7 +5,8 @@ internal static class Widgets
 {
     /// <summary>
     /// Namespaced, v1 (storage) and v1beta1 served; a schema with every check the server makes,
-    /// defaults, the status and scale subresources and printer columns; one CEL rule it cannot enforce.
+    /// defaults, the status and scale subresources and printer columns; a CEL rule it enforces and
+/// one outside the subset it evaluates (a method call).
     /// </summary>
     public const string Yaml = """
         apiVersion: apiextensions.k8s.io/v1
@@ -43,6 +44,7 @@ internal static class Widgets
                     required: [size]
                     x-kubernetes-validations:
                     - rule: self.size <= 100
+                    - rule: "!has(self.owner) || self.owner.startsWith('a')"
                     properties:
                       size: {type: integer, minimum: 1, maximum: 10}
                       ratio: {type: number, minimum: 0, maximum: 1, exclusiveMaximum: true}
