@@ -309,6 +309,19 @@ public sealed class ChurnRun(ChurnLab lab, ChurnOptions options, Action<string> 
 
     private string RandomNode() => lab.Nodes[_random.Next(lab.Nodes.Count)];
 
+    /// <summary>A fault on a random node that a later step undoes: `podnet lab …` to do it now, and again to undo it; <paramref name="done"/> and <paramref name="undone"/> follow the node's name in the log.</summary>
+    private void Toggle(FaultKind kind, string[] doVerb, string done, string[] undoVerb, string undone)
+    {
+        var node = RandomNode();
+        var result = lab.Podnet([.. doVerb, node, "--name", lab.Name]);
+        Record(kind, $"{node}{done}{(result.Success ? "" : ": " + result.StandardError.Trim())}");
+        _undo = () =>
+        {
+            var back = lab.Podnet([.. undoVerb, node, "--name", lab.Name]);
+            log($"{DateTime.UtcNow:HH:mm:ss.fff} {node}{undone}{(back.Success ? "" : ": " + back.StandardError.Trim())}");
+        };
+    }
+
     private async Task InjectAsync(FaultKind kind, int cycle)
     {
         switch (kind)
@@ -387,29 +400,11 @@ public sealed class ChurnRun(ChurnLab lab, ChurnOptions options, Action<string> 
                 break;
             }
             case FaultKind.NodeStopStart:
-            {
-                var node = RandomNode();
-                var stop = lab.Podnet("lab", "node", "stop", node, "--name", lab.Name);
-                Record(kind, $"{node} stopped{(stop.Success ? "" : ": " + stop.StandardError.Trim())}");
-                _undo = () =>
-                {
-                    var start = lab.Podnet("lab", "node", "start", node, "--name", lab.Name);
-                    log($"{DateTime.UtcNow:HH:mm:ss.fff} {node} started{(start.Success ? "" : ": " + start.StandardError.Trim())}");
-                };
+                Toggle(kind, ["lab", "node", "stop"], " stopped", ["lab", "node", "start"], " started");
                 break;
-            }
             case FaultKind.LinkDownUp:
-            {
-                var node = RandomNode();
-                var down = lab.Podnet("lab", "link", "down", node, "--name", lab.Name);
-                Record(kind, $"{node}'s link down{(down.Success ? "" : ": " + down.StandardError.Trim())}");
-                _undo = () =>
-                {
-                    var up = lab.Podnet("lab", "link", "up", node, "--name", lab.Name);
-                    log($"{DateTime.UtcNow:HH:mm:ss.fff} {node}'s link up{(up.Success ? "" : ": " + up.StandardError.Trim())}");
-                };
+                Toggle(kind, ["lab", "link", "down"], "'s link down", ["lab", "link", "up"], "'s link up");
                 break;
-            }
             case FaultKind.DiskFull:
             {
                 lab.FillDisk();
