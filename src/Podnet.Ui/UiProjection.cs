@@ -16,6 +16,7 @@ internal static class UiProjection
     public const string Services = "services";
     public const string EndpointSlices = "endpointslices";
     public const string NetworkPolicies = "networkpolicies";
+    public const string ClusterNetworkPolicies = "clusternetworkpolicies";
     public const string Namespaces = "namespaces";
 
     public static string Key(V1ObjectMeta meta) => string.IsNullOrEmpty(meta.NamespaceProperty) ? meta.Name : $"{meta.NamespaceProperty}/{meta.Name}";
@@ -107,6 +108,16 @@ internal static class UiProjection
         ["policyTypes"] = Strings(policy.Spec?.PolicyTypes ?? (policy.Spec?.Egress is { Count: > 0 } ? ["Ingress", "Egress"] : ["Ingress"])),
         ["ingressRules"] = policy.Spec?.Ingress?.Count ?? 0,
         ["egressRules"] = policy.Spec?.Egress?.Count ?? 0,
+    };
+
+    /// <summary>A ClusterNetworkPolicy as the Table view lists it: tier, priority, rule counts.</summary>
+    public static JsonObject ClusterNetworkPolicy(V1ObjectMeta metadata, JsonObject? spec) => new()
+    {
+        ["name"] = metadata.Name,
+        ["tier"] = (string?)spec?["tier"],
+        ["priority"] = spec?["priority"] is JsonValue priority && priority.TryGetValue<long>(out var p) ? p : null,
+        ["ingressRules"] = (spec?["ingress"] as JsonArray)?.Count ?? 0,
+        ["egressRules"] = (spec?["egress"] as JsonArray)?.Count ?? 0,
     };
 
     public static JsonObject Namespace(V1Namespace ns) => new()

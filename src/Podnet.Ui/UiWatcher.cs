@@ -41,6 +41,7 @@ internal sealed class UiWatcher(IKubernetes client, UiState state, string cluste
         Mirror(_slices, UiProjection.EndpointSlices, UiProjection.EndpointSlice, RefreshServices);
         Mirror(_policies, UiProjection.NetworkPolicies, UiProjection.NetworkPolicy, null);
         Mirror(_namespaces, UiProjection.Namespaces, UiProjection.Namespace, null);
+        Mirror(_clusterPolicies, UiProjection.ClusterNetworkPolicies, p => UiProjection.ClusterNetworkPolicy(p.Metadata, p.Spec), null);
         _services.AddHandlers(new InformerHandlers<V1Service>(
             _ => RefreshServices(),
             (_, _) => RefreshServices(),

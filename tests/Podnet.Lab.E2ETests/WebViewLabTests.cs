@@ -136,7 +136,9 @@ public sealed class WebViewLabTests(ITestOutputHelper output)
             },
         }, "default");
         await page.ClickAsync("#tab-table");
-        await page.ClickAsync($"#pods-table tr[data-key='default/{web[0].Metadata.Name}']");
+        // The table is redrawn on every change, so the row is clicked inside the page in one step
+        // (a pointer click can find its element replaced between locating and clicking it).
+        await page.EvaluateFunctionAsync("key => document.querySelector(`#pods-table tr[data-key='${key}'] td`).click()", $"default/{web[0].Metadata.Name}");
         await page.WaitForFunctionAsync("() => document.getElementById('policy-body').textContent.includes('isolated for ingress by default/web-from-unlabelled')",
             new WaitForFunctionOptions { Timeout = 30_000, PollingInterval = 100 });
         Task<string?> ReachRow(string kind, string peer) => page.EvaluateFunctionAsync<string?>(
@@ -147,6 +149,31 @@ public sealed class WebViewLabTests(ITestOutputHelper output)
         Assert.Contains("isolated by default/web-from-unlabelled; no rule allows it", denied);
         // Its own egress is not isolated: it may reach the client.
         Assert.Contains("allowed: neither side isolated", await ReachRow("reach-out", "default/client"));
+        // A ClusterNetworkPolicy's Admin Deny over that allow: the open panel fetches again and names its rule.
+        await client.CustomObjects.CreateClusterCustomObjectAsync(new Dictionary<string, object>
+        {
+            ["apiVersion"] = "policy.networking.k8s.io/v1alpha2",
+            ["kind"] = "ClusterNetworkPolicy",
+            ["metadata"] = new Dictionary<string, object> { ["name"] = "no-client-to-web" },
+            ["spec"] = new Dictionary<string, object>
+            {
+                ["tier"] = "Admin",
+                ["priority"] = 5,
+                ["subject"] = new Dictionary<string, object> { ["pods"] = new Dictionary<string, object> { ["namespaceSelector"] = new Dictionary<string, object>(), ["podSelector"] = new Dictionary<string, object> { ["matchLabels"] = new Dictionary<string, string> { ["app"] = "web" } } } },
+                ["ingress"] = new[] { new Dictionary<string, object> { ["name"] = "not-from-client", ["action"] = "Deny", ["from"] = new[] { new Dictionary<string, object> { ["pods"] = new Dictionary<string, object> { ["namespaceSelector"] = new Dictionary<string, object>(), ["podSelector"] = new Dictionary<string, object> { ["matchExpressions"] = new[] { new Dictionary<string, string> { ["key"] = "app", ["operator"] = "DoesNotExist" } } } } } } } },
+            },
+        }, "policy.networking.k8s.io", "v1alpha2", "clusternetworkpolicies");
+        try
+        {
+            await page.WaitForFunctionAsync("() => [...document.querySelectorAll('#policy-body tr[data-key]')].some(r => r.dataset.key.startsWith('default/client|') && r.textContent.includes('denied by cnp:no-client-to-web Admin/5 ingress[0] not-from-client'))",
+                new WaitForFunctionOptions { Timeout = 30_000, PollingInterval = 100 });
+        }
+        catch (WaitTaskTimeoutException)
+        {
+            var seen = await page.EvaluateExpressionAsync<string>("JSON.stringify(window.podnetUi.state.objects.clusternetworkpolicies) + ' | ' + document.getElementById('policy-body').textContent.slice(0, 600)");
+            Assert.Fail("the policy view did not name the ClusterNetworkPolicy's rule; the page had: " + seen);
+        }
+        await WaitForRow(page, "clusternetworkpolicy", "no-client-to-web", ["Admin", "5", "1 ingress"], TimeSpan.FromSeconds(30));
         await Screenshot(page, "1-policy");
         await page.ClickAsync("#policy-close");
         await page.ClickAsync("#tab-graph");

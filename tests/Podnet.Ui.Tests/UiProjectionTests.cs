@@ -65,4 +65,13 @@ public sealed class UiProjectionTests
     }
 
     private static V1Service Service(string name, V1ServiceSpec spec) => new() { Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = "default" }, Spec = spec };
+
+    [Fact]
+    public void ClusterNetworkPolicy_ShowsTierPriorityAndRuleCounts()
+    {
+        var spec = JsonNode.Parse("""{"tier":"Admin","priority":5,"subject":{"namespaces":{}},"ingress":[{"action":"Deny"},{"action":"Accept"}]}""")!.AsObject();
+        var json = UiProjection.ClusterNetworkPolicy(new V1ObjectMeta { Name = "tenants" }, spec);
+        Assert.Equal("""{"name":"tenants","tier":"Admin","priority":5,"ingressRules":2,"egressRules":0}""", json.ToJsonString());
+        Assert.Null((long?)UiProjection.ClusterNetworkPolicy(new V1ObjectMeta { Name = "bare" }, null)["priority"]);
+    }
 }

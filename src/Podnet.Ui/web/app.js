@@ -5,7 +5,7 @@
 // elements changes; a change of label or status restyles in place, so the picture stays put.
 'use strict';
 
-const kinds = ['nodes', 'pods', 'services', 'endpointslices', 'networkpolicies', 'namespaces', 'flows', 'drops'];
+const kinds = ['nodes', 'pods', 'services', 'endpointslices', 'networkpolicies', 'clusternetworkpolicies', 'namespaces', 'flows', 'drops'];
 const state = { lab: null, connected: false, error: null, stream: false, objects: {} };
 kinds.forEach(k => state.objects[k] = {});
 const ui = window.podnetUi = { state, cy: null, renders: 0, events: 0, lastRenderAt: 0 };
@@ -58,7 +58,8 @@ function model() {
   });
   const flows = list('flows').sort((a, b) => (a.node + a.source).localeCompare(b.node + b.source));
   const drops = list('drops').sort((a, b) => String(b.time).localeCompare(String(a.time)));
-  return { lab, nodes, pods, services, policies: list('networkpolicies'), flows, drops };
+  const clusterPolicies = list('clusternetworkpolicies').sort((a, b) => (a.tier + String(a.priority).padStart(6, '0') + a.name).localeCompare(b.tier + String(b.priority).padStart(6, '0') + b.name));
+  return { lab, nodes, pods, services, policies: list('networkpolicies'), clusterPolicies, flows, drops };
 }
 
 function serviceAddress(s) {
@@ -137,6 +138,8 @@ function renderTables(m) {
   $('policies-table').tBodies[0].innerHTML = m.policies.map(p => row('networkpolicy', `${p.namespace}/${p.name}`,
     [p.namespace, p.name, Object.entries(p.podSelector).map(([k, v]) => `${k}=${v}`).join(',') || '(all pods)',
      p.policyTypes.join(', '), `${p.ingressRules} ingress, ${p.egressRules} egress`])).join('');
+  $('cluster-policies-table').tBodies[0].innerHTML = m.clusterPolicies.map(p => row('clusternetworkpolicy', p.name,
+    [p.name, p.tier, p.priority, `${p.ingressRules} ingress, ${p.egressRules} egress`])).join('');
 }
 
 // ---- live flows --------------------------------------------------------------------------
@@ -180,7 +183,7 @@ function markActivity(m) {
 // computed by the server (/policy, PolicyReach) and fetched again when pods, namespaces or
 // NetworkPolicies change. The pod's recent drops are listed from the live flows' data.
 function policyInput(kind) {
-  if (ui.policyPod && (kind === 'pods' || kind === 'namespaces' || kind === 'networkpolicies')) ui.policyStale = true;
+  if (ui.policyPod && ['pods', 'namespaces', 'networkpolicies', 'clusternetworkpolicies'].includes(kind)) ui.policyStale = true;
 }
 
 async function showPolicy(key) {
