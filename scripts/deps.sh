@@ -2,16 +2,19 @@
 # Installs what Podnet needs and is missing, and nothing else.
 #   scripts/deps.sh runtime   what the lab and the CLI use
 #   scripts/deps.sh test      that, plus what the tests and benchmarks use
+#   scripts/deps.sh image     the runtime set, plus what deploy/image/build.sh puts in or uses
 # apt-get runs only when a package is missing, so a second run costs a dpkg query.
 set -euo pipefail
 
 runtime=(nftables iproute2 conntrack iputils-ping dnsutils curl util-linux)
+image=(podman libssl3 libicu72)
 test=(chromium jq containernetworking-plugins containerd podman runc iptables e2fsprogs busybox-static knot dnsperf)
 
 wanted=("${runtime[@]}")
-if [ "${1:-runtime}" = test ]; then
-  wanted+=("${test[@]}")
-fi
+case "${1:-runtime}" in
+  test) wanted+=("${test[@]}") ;;
+  image) wanted+=("${image[@]}") ;;
+esac
 
 missing=()
 for pkg in "${wanted[@]}"; do
