@@ -26,13 +26,14 @@ internal static class ServerCommand
     private static readonly Option<int> MaxMutatingRequestsInFlight = new("--max-mutating-requests-inflight") { Description = "Writes served at once; more are answered 429 with Retry-After: 1. 0 is no limit.", DefaultValueFactory = _ => 200 };
     private static readonly Option<string> RequestTimeout = new("--request-timeout") { Description = "A request (not a watch) still running after this is answered 504 Timeout and stopped (like 60s, 1m0s, 500ms; 0 is none).", DefaultValueFactory = _ => "1m0s" };
     private static readonly Option<string> NodeGrace = new("--node-monitor-grace-period") { Description = "How long a node may go without renewing its Lease before the controllers mark it Unknown (like 40s, 5s).", DefaultValueFactory = _ => "40s" };
+    private static readonly Option<string> AuditLogPath = new("--audit-log-path") { Description = "Write every request's audit event (audit.k8s.io/v1 Event, level Metadata, one JSON line each) to this file." };
     private static readonly Option<string> AuthorizationModeOption = new("--authorization-mode") { Description = "RBAC (default), or AlwaysAllow: every authenticated request is allowed (benchmarks).", DefaultValueFactory = _ => "RBAC" };
     private static readonly Option<string> Controllers = new("--controllers") { Description = $"Controllers to run, comma-separated: {string.Join(", ", ApiServerOptions.KnownControllers)} (default all).", DefaultValueFactory = _ => "all" };
 
     public static RootCommand Create()
     {
         var command = new RootCommand("Run the Kubernetes-compatible API server (and its controllers) without a lab.");
-        foreach (var option in new Option[] { State, Port, Bind, ServiceCidr, NodePortRange, ClusterCidr, LabNetns, LabAddress, LabPort, LabNodes, LoadBalancerPool, NodeGrace, Controllers, MaxRequestsInFlight, MaxMutatingRequestsInFlight, RequestTimeout, AuthorizationModeOption })
+        foreach (var option in new Option[] { State, Port, Bind, ServiceCidr, NodePortRange, ClusterCidr, LabNetns, LabAddress, LabPort, LabNodes, LoadBalancerPool, NodeGrace, Controllers, MaxRequestsInFlight, MaxMutatingRequestsInFlight, RequestTimeout, AuthorizationModeOption, AuditLogPath })
         {
             command.Options.Add(option);
         }
@@ -189,6 +190,7 @@ internal static class ServerCommand
             MaxRequestsInFlight = inFlight,
             MaxMutatingRequestsInFlight = mutatingInFlight,
             RequestTimeout = ParseTimeout(parse.GetValue(RequestTimeout)!),
+            AuditLogPath = parse.GetValue(AuditLogPath),
             StateDirectory = Path.GetFullPath(parse.GetValue(State)!),
             Port = port,
             BindAddresses = binds.Count > 0 ? binds : [IPAddress.Loopback],

@@ -30,6 +30,7 @@ public sealed class ApiServerHost : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private Task _sweeper = Task.CompletedTask;
     private Streaming.KubeletClient? _kubelets;
+    private Auth.AuditLog? _audit;
 
     private ApiServerHost(WebApplication app, ObjectStore store, Certificates certificates, ApiServerOptions options)
     {
@@ -141,7 +142,15 @@ public sealed class ApiServerHost : IAsyncDisposable
         });
         var bounds = new RequestBounds(options.MaxRequestsInFlight, options.MaxMutatingRequestsInFlight, options.RequestTimeout, stopping);
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
-        app.Run(context => bounds.ServeAsync(context, handler.Value.HandleAsync));
+        if (options.AuditLogPath is { } auditPath)
+        {
+            var audit = host._audit = new Auth.AuditLog(auditPath);
+            app.Run(context => audit.ServeAsync(context, c => bounds.ServeAsync(c, handler.Value.HandleAsync)));
+        }
+        else
+        {
+            app.Run(context => bounds.ServeAsync(context, handler.Value.HandleAsync));
+        }
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         var listening = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
         host.Port = listening.Select(a => Uri.TryCreate(a, UriKind.Absolute, out var u) ? u : null)
@@ -191,6 +200,7 @@ public sealed class ApiServerHost : IAsyncDisposable
         await _app.DisposeAsync().ConfigureAwait(false);
         _store.Dispose();
         _kubelets?.Dispose();
+        _audit?.Dispose();
         _stopping.Dispose();
     }
 

@@ -75,6 +75,12 @@ public sealed record ApiServerOptions
     /// </summary>
     public IReadOnlyList<Streaming.IStreamTransport>? StreamTransports { get; init; }
 
+    /// <summary>
+    /// kube-apiserver's --audit-log-path: every request's audit.k8s.io/v1 Event, one JSON line
+    /// each, at level Metadata (Auth/AuditLog.cs). Null: no audit log.
+    /// </summary>
+    public string? AuditLogPath { get; init; }
+
     /// <summary>kube-apiserver's --authorization-mode: RBAC (the default) or AlwaysAllow (every authenticated request; benchmarks).</summary>
     public AuthorizationMode Authorization { get; init; } = AuthorizationMode.Rbac;
 

@@ -31,12 +31,14 @@ internal sealed class AccessGate(Authenticator authenticator, RbacAuthorizer aut
     public UserInfo Admit(HttpContext context)
     {
         var user = authenticator.Authenticate(context) ?? throw Authenticator.Unauthorized();
+        AuditLog.NoteAuthenticated(context, user);
         user = Impersonation.Apply(context, user, authorizer.Authorize);
         context.Items[UserKey] = user;
         Current.Value = user;
         var request = context.Request;
         var attributes = RequestAttributes.From(user, request.Method, request.Path.Value ?? "/", k => request.Query[k], context.WebSockets.IsWebSocketRequest);
         var (allowed, reason) = authorizer.Authorize(attributes);
+        AuditLog.NoteDecision(context, allowed, reason);
         if (!allowed)
         {
             throw Forbidden.For(attributes, reason);

@@ -31,6 +31,7 @@ internal sealed partial class ApiHandler(ResourceService service, WatchHandler w
         }
         catch (ApiException e)
         {
+            Auth.AuditLog.NoteError(context, e);
             if (e.Code == 403)
             {
                 Auth.AccessGate.RecordForbidden(context, e);
