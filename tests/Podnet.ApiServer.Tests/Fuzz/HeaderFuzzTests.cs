@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -49,9 +47,7 @@ public sealed class HeaderFuzzTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task MutatedHeadersPathsAndQueries_AreAnsweredClearly_AndTheServerStaysUp()
     {
-        var seed = int.TryParse(Environment.GetEnvironmentVariable("PODNET_FUZZ_SEED"), CultureInfo.InvariantCulture, out var s) ? s : Random.Shared.Next();
-        var seconds = int.TryParse(Environment.GetEnvironmentVariable("PODNET_HEADER_FUZZ_SECONDS"), CultureInfo.InvariantCulture, out var t) ? t : 10;
-        output.WriteLine($"header fuzz: seed {seed}, {seconds} s (replay: PODNET_FUZZ_SEED={seed})");
+        var (seed, length) = FuzzRun.Settings(output, "header fuzz", "PODNET_HEADER_FUZZ_SECONDS", 10);
         var directory = Path.Combine(Testing.RepoPaths.Root, "tests", "fuzz", "corpus", "headers");
         var corpus = Directory.GetFiles(directory, "*.txt").Order(StringComparer.Ordinal).Select(f => Parse(Path.GetFileName(f), File.ReadAllText(f))).ToList();
         Assert.True(corpus.Count >= 10, $"the corpus in {directory} has {corpus.Count} requests");
@@ -70,34 +66,20 @@ public sealed class HeaderFuzzTests(ITestOutputHelper output) : IDisposable
         }
         using var http = RawClient(server);
 
-        var random = new Random(seed);
-        var failures = new List<string>();
-        var answers = new SortedDictionary<int, int>();
         var unsendable = 0;
-        var clock = Stopwatch.StartNew();
-        var iteration = 0;
-        for (; clock.Elapsed < TimeSpan.FromSeconds(seconds) && failures.Count < 10; iteration++)
+        var (requests, answers, failures) = await FuzzRun.RunAsync(seed, length, server, async (random, _) =>
         {
             var fuzz = Mutate(random, corpus[random.Next(corpus.Count)]);
             using var request = Build(fuzz, token, http.BaseAddress!);
             if (request is null)
             {
                 unsendable++;
-                continue;
+                return null;
             }
             var (code, problem) = await SendAsync(http, request);
-            answers[code] = answers.GetValueOrDefault(code) + 1;
-            if (problem is not null)
-            {
-                failures.Add($"seed {seed} #{iteration}: {problem}: {fuzz}");
-            }
-            if (server.HasExited)
-            {
-                failures.Add($"seed {seed} #{iteration}: the server died on {fuzz}: {server.Stderr}");
-                break;
-            }
-        }
-        output.WriteLine($"header fuzz: {iteration} requests ({unsendable} the client would not send), answers {string.Join(", ", answers.Select(a => $"{a.Key}×{a.Value}"))}");
+            return (fuzz.ToString(), code, problem);
+        });
+        output.WriteLine($"header fuzz: {requests} requests ({unsendable} the client would not send), answers {answers}");
         Assert.True(failures.Count == 0, string.Join("\n", failures));
         Assert.False(server.HasExited, server.Stderr);
         using var after = await admin.GetAsync("api/v1/namespaces/fuzz/configmaps");
