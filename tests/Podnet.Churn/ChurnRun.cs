@@ -13,7 +13,8 @@ namespace Podnet.Churn;
 /// <param name="Seed">Seeds the workload's and the faults' choices: a run can be replayed.</param>
 public sealed record ChurnOptions(int Cycles, int Faults, int Seed, TimeSpan SettleLimit);
 
-public sealed record MemorySample(string Stage, IReadOnlyDictionary<string, long> AnonKiB);
+/// <param name="Pids">The process each figure was read from: a process a fault killed comes back with a new pid and fresh memory.</param>
+public sealed record MemorySample(string Stage, IReadOnlyDictionary<string, long> AnonKiB, IReadOnlyDictionary<string, int> Pids);
 
 public sealed record ChurnReport(
     int Cycles,
@@ -47,7 +48,34 @@ public sealed record ChurnReport(
             }
             text.AppendLine();
         }
+        var grown = MemoryGrowth();
+        text.AppendLine($"memory bound (end at most {MemoryBound:0.0} x middle, processes no fault restarted since middle): {(grown.Count == 0 ? "held" : "BROKEN")}");
+        foreach (var (process, middle, end) in grown)
+        {
+            text.AppendLine($"  GREW {process}: {middle / 1024.0:0.0} MiB at middle, {end / 1024.0:0.0} MiB at end (+{(end - middle) * 100.0 / middle:0} %)");
+        }
         return text.ToString();
+    }
+
+    /// <summary>The issue's bound: anonymous RSS at the end at most 10 % above the middle.</summary>
+    public const double MemoryBound = 1.1;
+
+    /// <summary>
+    /// The processes whose anonymous RSS at the end is over <see cref="MemoryBound"/> times the
+    /// middle's. Only a process sampled at both with the same pid is judged: one a fault killed
+    /// after the middle started again with fresh memory, which says nothing either way.
+    /// </summary>
+    public IReadOnlyList<(string Process, long MiddleKiB, long EndKiB)> MemoryGrowth()
+    {
+        if (Memory.FirstOrDefault(m => m.Stage == "middle") is not { } middle || Memory.FirstOrDefault(m => m.Stage == "end") is not { } end)
+        {
+            return [];
+        }
+        return [.. middle.AnonKiB
+            .Where(m => end.AnonKiB.TryGetValue(m.Key, out var kib) && kib > m.Value * MemoryBound
+                && middle.Pids.TryGetValue(m.Key, out var before) && end.Pids.TryGetValue(m.Key, out var after) && before == after)
+            .OrderBy(m => m.Key, StringComparer.Ordinal)
+            .Select(m => (m.Key, m.Value, end.AnonKiB[m.Key]))];
     }
 }
 
@@ -468,6 +496,7 @@ public sealed class ChurnRun(ChurnLab lab, ChurnOptions options, Action<string> 
     private MemorySample SampleMemory(string stage)
     {
         var sample = new Dictionary<string, long>(StringComparer.Ordinal);
+        var sampled = new Dictionary<string, int>(StringComparer.Ordinal);
         var pids = Path.Combine(lab.State, "pids");
         foreach (var file in Directory.GetFiles(pids, "*.pid"))
         {
@@ -475,13 +504,15 @@ public sealed class ChurnRun(ChurnLab lab, ChurnOptions options, Action<string> 
             if (lab.Pid(name) is { } pid && ProcFs.AnonymousRssKiB(pid) is { } kib)
             {
                 sample[name == "control-plane" ? "apiserver" : name] = kib;
+                sampled[name == "control-plane" ? "apiserver" : name] = pid;
                 if (name == "control-plane" && ProcFs.Children(pid).FirstOrDefault(c => ProcFs.CommandLine(c).Contains(" controllers", StringComparison.Ordinal)) is var child and > 0
                     && ProcFs.AnonymousRssKiB(child) is { } controllers)
                 {
                     sample["controllers"] = controllers;
+                    sampled["controllers"] = child;
                 }
             }
         }
-        return new MemorySample(stage, sample);
+        return new MemorySample(stage, sample, sampled);
     }
 }

@@ -24,6 +24,9 @@ public sealed class ChurnLabTests(ITestOutputHelper output)
         var report = await new ChurnRun(lab, options, Log).RunAsync(rootBefore);
         output.WriteLine(report.Render());
         Assert.All(Enum.GetValues<FaultKind>(), k => Assert.Contains(report.Faults, f => f.Kind == k));
+        // The memory bound (end at most 10 % over middle) is printed, not asserted: in 50 cycles
+        // "middle" is a minute after start-up and the heaps are still growing to their working
+        // size (an agent no fault hit grew 12 % in one run); bench/churn's long run asserts it.
         Assert.True(report.Breaches.Count == 0, $"seed {seed}: {report.Breaches.Count} invariant breaches:\n{string.Join('\n', report.Breaches)}");
     }
 }

@@ -70,7 +70,7 @@ internal sealed partial class ObjectStore
             }
             _commit.ExecuteNonQuery();
         }
-        catch
+        catch (Exception e)
         {
             try
             {
@@ -79,6 +79,10 @@ internal sealed partial class ObjectStore
             catch (SqliteException)
             {
                 // No transaction left to roll back (SQLite already ended it).
+            }
+            if (e is SqliteException { SqliteErrorCode: SqliteFull })
+            {
+                throw DiskFull(e.Message);
             }
             throw;
         }
@@ -99,6 +103,20 @@ internal sealed partial class ObjectStore
             Hub.Publish(transaction.Events);
         }
     }
+
+    /// <summary>SQLITE_FULL: the write needed a page the file system could not give (ENOSPC).</summary>
+    private const int SqliteFull = 13;
+
+    /// <summary>
+    /// A write refused for want of disk space, as kube-apiserver answers one its etcd refuses
+    /// (etcd's "database space exceeded" reaches clients as 500 InternalError, "Internal error
+    /// occurred: …", the storage's words as the cause). Nothing of the write is kept: SQLite
+    /// rolled it back, and the memory copy and the watchers see only committed writes; reads are
+    /// served from memory meanwhile, and writes succeed again once space returns.
+    /// </summary>
+    private static Http.ApiException DiskFull(string sqlite) =>
+        new(500, "InternalError", "Internal error occurred: the API server's database disk is full; writes are refused until space is freed",
+            new System.Text.Json.Nodes.JsonObject { ["causes"] = new System.Text.Json.Nodes.JsonArray(new System.Text.Json.Nodes.JsonObject { ["message"] = sqlite }) });
 
     private SqliteCommand Prepare(string text, params string[] names)
     {

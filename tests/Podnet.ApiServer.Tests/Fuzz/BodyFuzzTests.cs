@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
 using System.Net;
 using System.Text.Json.Nodes;
 using Podnet.ApiServer.Tests.Server;
@@ -25,9 +23,7 @@ public sealed class BodyFuzzTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task MutatedBodies_AreAnsweredClearly_AndEveryStoredObjectStaysReadable()
     {
-        var seed = int.TryParse(Environment.GetEnvironmentVariable("PODNET_FUZZ_SEED"), CultureInfo.InvariantCulture, out var s) ? s : Random.Shared.Next();
-        var seconds = int.TryParse(Environment.GetEnvironmentVariable("PODNET_FUZZ_SECONDS"), CultureInfo.InvariantCulture, out var t) ? t : 30;
-        output.WriteLine($"fuzz: seed {seed}, {seconds} s (replay: PODNET_FUZZ_SEED={seed})");
+        var (seed, length) = FuzzRun.Settings(output, "fuzz", "PODNET_FUZZ_SECONDS", 30);
         var directory = Path.Combine(Testing.RepoPaths.Root, "tests", "fuzz", "corpus", "apiserver");
         var corpus = Directory.GetFiles(directory).Order(StringComparer.Ordinal).Select(f => (Path.GetFileName(f), File.ReadAllBytes(f))).ToList();
         Assert.True(corpus.Count >= 20, $"the corpus in {directory} has {corpus.Count} bodies");
@@ -38,27 +34,13 @@ public sealed class BodyFuzzTests(ITestOutputHelper output) : IDisposable
         http.Timeout = ServerTimeout + TimeSpan.FromSeconds(20);
         await SeedAsync(http, corpus);
 
-        var random = new Random(seed);
-        var failures = new List<string>();
-        var answers = new SortedDictionary<int, int>();
-        var clock = Stopwatch.StartNew();
-        var iteration = 0;
-        for (; clock.Elapsed < TimeSpan.FromSeconds(seconds) && failures.Count < 10; iteration++)
+        var (requests, answers, failures) = await FuzzRun.RunAsync(seed, length, server, async (random, iteration) =>
         {
             var fuzz = mutator.Next(random, iteration);
             var (code, problem) = await SendAsync(http, fuzz);
-            answers[code] = answers.GetValueOrDefault(code) + 1;
-            if (problem is not null)
-            {
-                failures.Add($"seed {seed} #{iteration}: {problem}: {fuzz}");
-            }
-            if (server.HasExited)
-            {
-                failures.Add($"seed {seed} #{iteration}: the server died on {fuzz}: {server.Stderr}");
-                break;
-            }
-        }
-        output.WriteLine($"fuzz: {iteration} requests, answers {string.Join(", ", answers.Select(a => $"{a.Key}×{a.Value}"))}");
+            return (fuzz.ToString(), code, problem);
+        });
+        output.WriteLine($"fuzz: {requests} requests, answers {answers}");
         Assert.True(failures.Count == 0, string.Join("\n", failures));
         var stored = await AssertEverythingReadableAsync(http, seed);
         Assert.False(server.HasExited, server.Stderr);

@@ -62,6 +62,14 @@ internal sealed class BodyMutator(IReadOnlyList<(string Name, byte[] Body)> corp
         {
             body = original;
         }
+        if (name.Contains("huge", StringComparison.Ordinal))
+        {
+            // HUGE: a string of its own length each time, around the name limits (63, 253),
+            // the object limit (1.5 MiB) and the body limit (3 MiB).
+            int[] lengths = [64, 254, 70_000, 1_000_000, 1_600_000, 3_200_000];
+            var length = lengths[random.Next(lengths.Length)] + random.Next(-2, 3);
+            body = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(body).Replace("HUGE", new string((char)random.Next('a', 'z' + 1), length), StringComparison.Ordinal));
+        }
         var mutations = random.Next(5);
         for (var i = 0; i < mutations; i++)
         {
