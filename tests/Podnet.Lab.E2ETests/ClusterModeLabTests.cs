@@ -183,16 +183,22 @@ public sealed class ClusterModeLabTests
                 ProcessSignals.Kill(pid, ProcessSignals.SigKill);
             }
             LabBuilder.EndProcesses(lab);
+            foreach (var pod in new[] { "pa", "pb" })
+            {
+                Netns.Delete($"pn-{lab}-{pod}"); // the runtime's namespaces: not the lab builder's
+            }
             LabBuilder.Down(lab);
             Directory.Delete(dir, recursive: true);
         }
         Assert.DoesNotContain(Netns.List(), n => n.StartsWith($"pn-{lab}-", StringComparison.Ordinal));
     }
 
-    /// <summary>(group, resource, verb) of every request of the user that was allowed.</summary>
+    /// <summary>(group, resource[/subresource], verb) of every request of the user that was allowed.</summary>
     private static HashSet<(string Group, string Resource, string Verb)> Used(List<JsonObject> events, string user) =>
         events.Where(e => (string?)e["user"]?["username"] == user && (string?)e["annotations"]?["authorization.k8s.io/decision"] == "allow" && e["objectRef"] is not null)
-            .Select(e => ((string?)e["objectRef"]!["apiGroup"] ?? "", (string)e["objectRef"]!["resource"]!, (string)e["verb"]!))
+            .Select(e => ((string?)e["objectRef"]!["apiGroup"] ?? "",
+                (string)e["objectRef"]!["resource"]! + ((string?)e["objectRef"]!["subresource"] is { } sub ? "/" + sub : ""),
+                (string)e["verb"]!))
             .ToHashSet();
 
     private sealed record Pod(string Netns, string Address);
