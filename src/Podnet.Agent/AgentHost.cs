@@ -39,6 +39,7 @@ public static class AgentHost
         Core.Nft.INftRunner nft = library is not null ? library : new Kernel.NftRunner(self);
         var policy = new Policy.PolicyEngine(options, pods, namespaces, policies, clusterPolicies, nft);
         var drops = new Policy.PolicyDrops(options, policy);
+        var cnpStatus = new Policy.ClusterPolicyStatusWriter(options, client, clusterPolicies, TimeProvider.System);
         var starter = new PodStarter(options, network, new ServiceAccountFiles(CaPem(config)))
         {
             BeforeContainers = policy.BeforeContainersStart,
@@ -57,6 +58,7 @@ public static class AgentHost
             options.ProxyHealthPort > 0 ? new Proxy.ProxyHealthServer(proxy, TimeProvider.System).RunAsync(options.NodeAddresses, options.ProxyHealthPort, token) : Task.CompletedTask,
             policy.RunAsync(token),
             drops.RunAsync(token),
+            cnpStatus.RunAsync(token),
             registration.HeartbeatAsync(token),
             routing.RunAsync(token),
             manager.RunAsync(token),

@@ -87,12 +87,13 @@ internal sealed class CompileContext
         return name;
     }
 
-    /// <summary>What denied traffic gets: logged to the nflog group under the direction's prefix (drops are counted per pod), then dropped or rejected.</summary>
-    public string Deny(Direction direction)
-    {
-        var prefix = direction == Direction.Ingress ? PolicyNames.IngressLogPrefix : PolicyNames.EgressLogPrefix;
-        return $"log prefix \"{prefix}\" group {PolicyNames.NflogGroup} {(Node.Deny == PolicyDeny.Reject ? "reject" : "drop")}";
-    }
+    /// <summary>
+    /// What denied traffic gets: logged to the nflog group under the direction's prefix and the
+    /// denying rule's name if it has one (drops are counted per pod and name the CNP rule), then
+    /// dropped or rejected.
+    /// </summary>
+    public string Deny(Direction direction, string? rule = null) =>
+        $"log prefix \"{PolicyNames.LogPrefix(direction, rule)}\" group {PolicyNames.NflogGroup} {(Node.Deny == PolicyDeny.Reject ? "reject" : "drop")}";
 
     public IReadOnlyDictionary<string, string> NamespaceLabels(string ns) =>
         _namespaceLabels.GetValueOrDefault(ns) ?? new Dictionary<string, string> { [NamespaceInfo.NameLabel] = ns };

@@ -24,8 +24,38 @@ public static class PolicyNames
     // Denied packets are logged to this nflog group, prefixed with the direction, so the agent
     // can count drops per pod (the isolated pod: the receiver for ingress, the sender for egress).
     public const ushort NflogGroup = 100;
+    // A ClusterNetworkPolicy Deny adds its rule's name (as its comment: "cnp:NAME Admin/10
+    // ingress[0] RULE") after the direction, so a drop names the rule that decided. The kernel
+    // keeps at most 127 bytes of a prefix, and nft reads '$' in one as a variable.
     public const string IngressLogPrefix = "podnet-policy ingress ";
     public const string EgressLogPrefix = "podnet-policy egress ";
+    public const int LogPrefixLimit = 127;
+
+    /// <summary>The log prefix of a denied packet: the direction's, then <paramref name="rule"/> if any, cut to <see cref="LogPrefixLimit"/> bytes.</summary>
+    public static string LogPrefix(Direction direction, string? rule = null)
+    {
+        var prefix = direction == Direction.Ingress ? IngressLogPrefix : EgressLogPrefix;
+        if (string.IsNullOrEmpty(rule))
+        {
+            return prefix;
+        }
+        var safe = prefix + string.Concat(rule.Select(c => c is >= ' ' and <= '~' and not ('"' or '$' or '%' or '\\') ? c : '_'));
+        return safe.Length > LogPrefixLimit ? safe[..LogPrefixLimit] : safe;
+    }
+
+    /// <summary>The direction and the rule (null for a NetworkPolicy's drop) a logged prefix names, or null when it is not the policy table's.</summary>
+    public static (Direction Direction, string? Rule)? ParseLogPrefix(string prefix)
+    {
+        foreach (var (direction, head) in new[] { (Direction.Ingress, IngressLogPrefix), (Direction.Egress, EgressLogPrefix) })
+        {
+            if (prefix.StartsWith(head, StringComparison.Ordinal))
+            {
+                var rule = prefix[head.Length..].TrimEnd('\0', ' ');
+                return (direction, rule.Length == 0 ? null : rule);
+            }
+        }
+        return null;
+    }
 
     // Verdict maps keyed by a local pod's address: jump to the chain of the policies that
     // isolate it, for traffic it sends (egress) and receives (ingress).

@@ -66,13 +66,13 @@ internal static class TierCompiler
             var list = Rules(policy, direction);
             for (var i = 0; i < list.Count; i++)
             {
+                var comment = Comment(policy, direction, i, list[i].Name);
                 var verdict = list[i].Action switch
                 {
                     ClusterPolicyAction.Accept => "return",
                     ClusterPolicyAction.Pass => pass,
-                    _ => context.Deny(direction),
+                    _ => context.Deny(direction, comment),
                 };
-                var comment = Comment(policy, direction, i, list[i].Name);
                 foreach (var family in context.Node.Families)
                 {
                     // Every peer of a CNP rule names its namespaces, so no policy namespace is needed.

@@ -26,6 +26,19 @@ public sealed class CheckTests
           ingress: [{from: [{namespaceSelector: {matchLabels: {ns: z}}}]}]
         """);
 
+    /// <summary>The Admin CNP "tenants" (priority 7) over namespace y with these ingress rules (flow-style YAML, one a rule).</summary>
+    private static string Tenants(params string[] ingress) => $"""
+        apiVersion: policy.networking.k8s.io/v1alpha2
+        kind: ClusterNetworkPolicy
+        metadata: {"{"}name: tenants{"}"}
+        spec:
+          tier: Admin
+          priority: 7
+          subject: {"{"}namespaces: {"{"}matchLabels: {"{"}ns: y{"}}}"}
+          ingress:
+        {string.Join("\n", ingress.Select(r => "  - " + r))}
+        """;
+
     [Fact]
     public void Allowed_NamesTheRuleOfEachIsolatedSide()
     {
@@ -75,18 +88,9 @@ public sealed class CheckTests
     [Fact]
     public void ClusterNetworkPolicy_TheDecidingRuleIsNamed_WithItsTierAndPriority()
     {
-        var w = Model().Apply("""
-            apiVersion: policy.networking.k8s.io/v1alpha2
-            kind: ClusterNetworkPolicy
-            metadata: {name: tenants}
-            spec:
-              tier: Admin
-              priority: 7
-              subject: {namespaces: {matchLabels: {ns: y}}}
-              ingress:
-              - {name: from-z, action: Accept, from: [{namespaces: {matchLabels: {ns: z}}}]}
-              - {name: not-x, action: Deny, from: [{namespaces: {matchLabels: {ns: x}}}]}
-            """);
+        var w = Model().Apply(Tenants(
+            "{name: from-z, action: Accept, from: [{namespaces: {matchLabels: {ns: z}}}]}",
+            "{name: not-x, action: Deny, from: [{namespaces: {matchLabels: {ns: x}}}]}"));
         var denied = PolicyCheck.Check(w.Snapshot, s_v4, PolicyDeny.Drop, w.Pod("x/a"), w.Pod("y/a"), 80, "tcp");
         Assert.Equal("drop", denied.Verdict);
         Assert.False(denied.Ingress.Allowed);
@@ -97,5 +101,26 @@ public sealed class CheckTests
         Assert.Equal("cnp:tenants Admin/7 ingress[0] from-z", accepted.Ingress.Rule);
         w.Sync();
         Assert.Equal("drop", w.Connect("x/a", "y/a"));
+    }
+
+    [Fact]
+    public void ClusterNetworkPolicyDeny_LogsUnderAPrefixNamingTheRule_NetworkPolicyUnderTheBareOne()
+    {
+        var w = Model().Apply(Tenants("{name: not-x, action: Deny, from: [{namespaces: {matchLabels: {ns: x}}}]}"));
+        w.Sync();
+        var rules = w.Plans.Values.SelectMany(p => p.Chains.Values).SelectMany(c => c.Rules).Select(r => r.Text).ToArray();
+        Assert.Contains(rules, t => t.EndsWith("log prefix \"podnet-policy ingress cnp:tenants Admin/7 ingress[0] not-x\" group 100 drop", StringComparison.Ordinal));
+        Assert.Contains(rules, t => t == "log prefix \"podnet-policy egress \" group 100 drop"); // x/egress-to-y's end
+        Assert.Equal((Direction.Ingress, "cnp:tenants Admin/7 ingress[0] not-x"), PolicyNames.ParseLogPrefix("podnet-policy ingress cnp:tenants Admin/7 ingress[0] not-x\0"));
+        Assert.Equal((Direction.Egress, (string?)null), PolicyNames.ParseLogPrefix(PolicyNames.EgressLogPrefix));
+        Assert.Null(PolicyNames.ParseLogPrefix("podnet-test "));
+    }
+
+    [Fact]
+    public void LogPrefix_IsCutTo127Bytes_AndHoldsNothingNftWouldReadAsAVariable()
+    {
+        var prefix = PolicyNames.LogPrefix(Direction.Egress, "cnp:p Admin/1 egress[0] costs $5 \"100%\" " + new string('r', 200));
+        Assert.Equal(127, prefix.Length);
+        Assert.StartsWith("podnet-policy egress cnp:p Admin/1 egress[0] costs _5 _100__ rrr", prefix, StringComparison.Ordinal);
     }
 }

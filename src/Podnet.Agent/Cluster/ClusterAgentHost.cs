@@ -47,6 +47,7 @@ public static class ClusterAgentHost
         Core.Nft.INftRunner nft = library is not null ? library : new Kernel.NftRunner(self);
         var policy = new Policy.PolicyEngine(options, pods, namespaces, policies, informers.ClusterPolicies, nft);
         var drops = new Policy.PolicyDrops(options, policy);
+        var cnpStatus = new Policy.ClusterPolicyStatusWriter(options, client, informers.ClusterPolicies, TimeProvider.System);
         var routing = new RoutingController(options, nodes, nft, serviceCidrs);
         var proxy = new Proxy.ServiceProxy(options, services, slices, nft, self, nodes, serviceCidrs);
         proxy.HealthChecks = new Proxy.ServiceHealthServer(options.NodeAddresses, () => proxy.Healthy, options.Log);
@@ -55,7 +56,7 @@ public static class ClusterAgentHost
         {
             proxy.RunAsync(token), announcer.RunAsync(token),
             options.ProxyHealthPort > 0 ? new Proxy.ProxyHealthServer(proxy, TimeProvider.System).RunAsync(options.NodeAddresses, options.ProxyHealthPort, token) : Task.CompletedTask,
-            policy.RunAsync(token), drops.RunAsync(token), routing.RunAsync(token),
+            policy.RunAsync(token), drops.RunAsync(token), cnpStatus.RunAsync(token), routing.RunAsync(token),
         };
         try
         {

@@ -11,7 +11,7 @@ namespace Podnet.Agent.Policy;
 
 /// <summary>
 /// A policy.networking.k8s.io/v1alpha2 ClusterNetworkPolicy as the agent's informer holds it:
-/// typed metadata (the informer keys and versions by it), the spec as JSON for
+/// typed metadata (the informer keys and versions by it), the spec and status as JSON, the spec for
 /// <c>ObjectProjection.ToClusterNetworkPolicyInfo</c>. The agent is not NativeAOT, so
 /// KubernetesClient's reflection-based JSON reads it.
 /// </summary>
@@ -32,6 +32,10 @@ public sealed class ClusterNetworkPolicyObject : IKubernetesObject<V1ObjectMeta>
 
     [JsonPropertyName("spec")]
     public JsonObject? Spec { get; set; }
+
+    /// <summary>The status as last read (its conditions are what <see cref="ClusterPolicyStatusWriter"/> keeps right).</summary>
+    [JsonPropertyName("status")]
+    public JsonObject? Status { get; set; }
 }
 
 public sealed class ClusterNetworkPolicyObjectList : IItems<ClusterNetworkPolicyObject>, IMetadata<V1ListMeta>

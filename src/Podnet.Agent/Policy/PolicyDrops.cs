@@ -7,9 +7,10 @@ using Podnet.Policy;
 namespace Podnet.Agent.Policy;
 
 /// <summary>
-/// Counts NetworkPolicy's drops per pod and direction: listens to the nflog group the
-/// policy table logs denied packets to, attributes each to the isolated pod (the receiver for
-/// ingress, the sender for egress) with the policies isolating it, and keeps the counts and the
+/// Counts policy drops per pod and direction: listens to the nflog group the policy table logs
+/// denied packets to, attributes each to the judged pod (the receiver for ingress, the sender
+/// for egress) with the NetworkPolicies isolating it, or the ClusterNetworkPolicy rule the log
+/// prefix names when a CNP Deny dropped it, and keeps the counts and the
 /// most recent drops in <c>policy-drops.json</c> in the agent's state directory (rewritten at
 /// most once a second), which `podnet policy drops` reads.
 /// </summary>
@@ -59,11 +60,11 @@ public sealed class PolicyDrops(AgentOptions options, PolicyEngine engine)
 
     private bool Count(NflogPacket packet)
     {
-        var direction = packet.Prefix == PolicyNames.IngressLogPrefix ? "ingress" : packet.Prefix == PolicyNames.EgressLogPrefix ? "egress" : null;
-        if (direction is null || Headers.Parse(packet.Payload) is not { } h)
+        if (PolicyNames.ParseLogPrefix(packet.Prefix) is not { } logged || Headers.Parse(packet.Payload) is not { } h)
         {
             return false;
         }
+        var direction = logged.Direction == Direction.Ingress ? "ingress" : "egress";
         var pod = engine.PodAt(direction == "ingress" ? h.Destination : h.Source);
         var key = pod?.Key ?? (direction == "ingress" ? h.Destination : h.Source).ToString();
         _counts[(key, direction)] = _counts.GetValueOrDefault((key, direction)) + 1;
@@ -81,6 +82,9 @@ public sealed class PolicyDrops(AgentOptions options, PolicyEngine engine)
             ["protocol"] = h.Protocol,
             ["port"] = h.Port,
             ["policies"] = isolation,
+            // The ClusterNetworkPolicy rule that denied, as its log prefix names it; null when
+            // the pod's NetworkPolicy isolation did (no rule of those policies allowed it).
+            ["rule"] = logged.Rule,
         }));
         while (_recent.Count > RecentLimit)
         {

@@ -122,6 +122,12 @@ internal sealed partial class ResourceService(ObjectStore store, AdmissionChain 
         {
             meta["generation"] = 1;
         }
+        if (r.Custom is not null && r.HasSubresource("status"))
+        {
+            // As upstream's customResourceStrategy.PrepareForCreate: with a status subresource
+            // the status is written only through it, so one sent on create is dropped.
+            obj.Remove("status");
+        }
         admission.Admit(txn, r, obj, null);
         if (manager is not null)
         {

@@ -78,6 +78,9 @@ internal sealed class StructuralSchema
 
     public string? Description { get; private set; }
 
+    /// <summary>The <c>format</c> (see <see cref="StringFormats"/> for which are checked on strings).</summary>
+    public string? StringFormat { get; private set; }
+
     public string? ListType { get; private set; }
 
     public string[] ListMapKeys { get; private set; } = [];
@@ -119,6 +122,7 @@ internal sealed class StructuralSchema
             MaxProperties = Integer(schema, "maxProperties"),
             Enum = schema["enum"] as JsonArray,
             Default = schema["default"]?.DeepClone(),
+            StringFormat = (string?)(schema["format"] as JsonValue),
             ListType = (string?)(schema["x-kubernetes-list-type"] as JsonValue),
             ListMapKeys = (schema["x-kubernetes-list-map-keys"] as JsonArray)?.Select(k => (string?)(k as JsonValue) ?? "").ToArray() ?? [],
             Required = (schema["required"] as JsonArray)?.Select(k => (string?)(k as JsonValue) ?? "").ToArray() ?? [],
@@ -371,6 +375,10 @@ internal sealed class StructuralSchema
         if (MinLength is { } min && length < min)
         {
             causes.Add(FieldCause.Invalid(path, s, $"{path} in body should be at least {min} chars long"));
+        }
+        if (StringFormat is { } format && !StringFormats.Matches(format, s))
+        {
+            causes.Add(FieldCause.Invalid(path, s, $"{path} in body must be of type {format}: \"{s}\""));
         }
         if (Pattern is { } pattern)
         {

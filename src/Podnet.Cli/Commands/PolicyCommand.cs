@@ -23,7 +23,7 @@ internal static class PolicyCommand
     {
         var ns = new Option<string>("--namespace", "-n") { Description = "Only pods of this namespace." };
         var lab = ClusterContext.LabOption();
-        var command = new Command("drops", "Show NetworkPolicy's drops per pod and direction, and the most recent ones with the policies isolating the pod.") { ns, lab };
+        var command = new Command("drops", "Show policy drops per pod and direction, and the most recent ones with the NetworkPolicies isolating the pod or the ClusterNetworkPolicy rule that denied.") { ns, lab };
         command.SetAction(parse =>
         {
             if (ClusterContext.Resolve(null, parse.GetValue(lab)) is not { Lab: { } state })
@@ -61,7 +61,8 @@ internal static class PolicyCommand
             {
                 var policies = string.Join(", ", r["policies"]!.AsArray().Select(p => (string)p!));
                 var (from, to) = (string)r["direction"]! == "ingress" ? ((string)r["peer"]!, (string)r["pod"]!) : ((string)r["pod"]!, (string)r["peer"]!);
-                Console.WriteLine($"{(string)r["time"]!} {(string)r["direction"]!,-8} {from} -> {to} {(string)r["protocol"]!}/{(int)r["port"]!}  isolated by {(policies.Length == 0 ? "?" : policies)}");
+                var why = (string?)r["rule"] is { } rule ? $"denied by {rule}" : $"isolated by {(policies.Length == 0 ? "?" : policies)}";
+                Console.WriteLine($"{(string)r["time"]!} {(string)r["direction"]!,-8} {from} -> {to} {(string)r["protocol"]!}/{(int)r["port"]!}  {why}");
             }
             return 0;
         });

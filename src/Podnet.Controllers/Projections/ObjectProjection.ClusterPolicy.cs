@@ -16,10 +16,27 @@ public static partial class ObjectProjection
     /// and a Deny or Pass rule match every port; a subject it cannot read selects no pod; an
     /// action or tier it does not know leaves the rule (or the policy) out.
     /// </summary>
-    public static ClusterNetworkPolicyInfo ToClusterNetworkPolicyInfo(string name, JsonNode? spec)
+    public static ClusterNetworkPolicyInfo ToClusterNetworkPolicyInfo(string name, JsonNode? spec) => ToClusterNetworkPolicyInfo(name, spec, null);
+
+    /// <summary>
+    /// The parts of a ClusterNetworkPolicy's spec the engine cannot read and so reads failing
+    /// closed, each as "path: what" (empty when it reads all of it): what its status reports.
+    /// </summary>
+    public static IReadOnlyList<string> ClusterNetworkPolicyProblems(JsonNode? spec)
+    {
+        var problems = new List<string>();
+        ToClusterNetworkPolicyInfo("", spec, problems);
+        return problems;
+    }
+
+    private static ClusterNetworkPolicyInfo ToClusterNetworkPolicyInfo(string name, JsonNode? spec, List<string>? problems)
     {
         var tier = Text(spec?["tier"]) == "Baseline" ? ClusterPolicyTier.Baseline : ClusterPolicyTier.Admin;
         var known = Text(spec?["tier"]) is "Admin" or "Baseline";
+        if (!known)
+        {
+            problems?.Add($"spec.tier: {Quote(spec?["tier"])} is not Admin or Baseline; the policy selects no pod");
+        }
         var priority = Int(spec?["priority"]) ?? 0;
         var subject = spec?["subject"];
         LabelSelectorInfo? namespaces = null;
@@ -33,21 +50,25 @@ public static partial class ObjectProjection
             namespaces = Selector(nsPod["namespaceSelector"]);
             pods = Selector(nsPod["podSelector"]);
         }
+        if (namespaces is null)
+        {
+            problems?.Add("spec.subject: neither namespaces nor pods (with a namespaceSelector); the policy selects no pod");
+        }
         return new ClusterNetworkPolicyInfo(
             name,
             tier,
             priority,
             namespaces ?? LabelSelectorInfo.Everything,
             pods,
-            Rules(spec?["ingress"], "from"),
-            Rules(spec?["egress"], "to"),
+            Rules(spec?["ingress"], "spec.ingress", "from", problems),
+            Rules(spec?["egress"], "spec.egress", "to", problems),
             SelectsNothing: !known || namespaces is null);
     }
 
-    private static ClusterPolicyRuleInfo[] Rules(JsonNode? rules, string peersField) =>
-        (rules as JsonArray ?? []).OfType<JsonObject>().Select(r => Rule(r, peersField)).OfType<ClusterPolicyRuleInfo>().ToArray();
+    private static ClusterPolicyRuleInfo[] Rules(JsonNode? rules, string path, string peersField, List<string>? problems) =>
+        (rules as JsonArray ?? []).Select((r, i) => r is JsonObject rule ? Rule(rule, $"{path}[{i}]", peersField, problems) : null).OfType<ClusterPolicyRuleInfo>().ToArray();
 
-    private static ClusterPolicyRuleInfo? Rule(JsonObject rule, string peersField)
+    private static ClusterPolicyRuleInfo? Rule(JsonObject rule, string path, string peersField, List<string>? problems)
     {
         ClusterPolicyAction? action = Text(rule["action"]) switch
         {
@@ -58,21 +79,31 @@ public static partial class ObjectProjection
         };
         if (action is not { } a)
         {
+            problems?.Add($"{path}.action: {Quote(rule["action"])} is not Accept, Deny or Pass; the rule is left out");
             return null;
         }
         var peers = new List<PolicyPeerInfo>();
         var unreadable = false;
-        foreach (var peer in rule[peersField] as JsonArray ?? [])
+        var failing = a == ClusterPolicyAction.Accept ? "the rule matches nothing" : "the rule matches all traffic";
+        foreach (var (peer, i) in (rule[peersField] as JsonArray ?? []).Select((p, i) => (p, i)))
         {
             var read = Peer(peer);
-            unreadable |= read.Count == 0;
+            if (read.Count == 0)
+            {
+                unreadable = true;
+                problems?.Add($"{path}.{peersField}[{i}]: no peer this version can read ({Fields(peer)}); {failing}");
+            }
             peers.AddRange(read);
         }
         var ports = new List<PolicyPortInfo>();
-        foreach (var protocol in rule["protocols"] as JsonArray ?? [])
+        foreach (var (protocol, i) in (rule["protocols"] as JsonArray ?? []).Select((p, i) => (p, i)))
         {
             var read = Port(protocol);
-            unreadable |= read.Count == 0;
+            if (read.Count == 0)
+            {
+                unreadable = true;
+                problems?.Add($"{path}.protocols[{i}]: no protocol this version can read ({Fields(protocol)}); {failing}");
+            }
             ports.AddRange(read);
         }
         var name = Text(rule["name"]) ?? "";
@@ -150,6 +181,10 @@ public static partial class ObjectProjection
             .ToArray();
         return new LabelSelectorInfo(labels, expressions);
     }
+
+    private static string Quote(JsonNode? node) => node is null ? "none" : "\"" + (Text(node) ?? node.ToJsonString()) + "\"";
+
+    private static string Fields(JsonNode? node) => node is JsonObject o && o.Count > 0 ? string.Join(", ", o.Select(p => p.Key)) : "no field";
 
     private static string? Text(JsonNode? node) => node is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
 

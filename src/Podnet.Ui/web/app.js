@@ -150,7 +150,7 @@ function renderFlows(m) {
     [f.node, f.protocol, withPod(f.source, f.sourcePod), f.service ? `${f.service} ${f.destination}` : withPod(f.destination, null),
      withPod(f.endpoint, f.endpointPod), f.nat || '—', f.state || ''])).join('');
   $('drops-table').tBodies[0].innerHTML = m.drops.map(d => row('drop', `${d.node}|${d.time}|${d.source}|${d.destination}`,
-    [d.time, d.node, d.direction, d.pod, d.peer, `${d.protocol}/${d.port}`, (d.policies || []).join(', ')], 'dropped')).join('');
+    [d.time, d.node, d.direction, d.pod, d.peer, `${d.protocol}/${d.port}`, d.rule || (d.policies || []).join(', ')], 'dropped')).join('');
   $('flow-summary').textContent = `${m.flows.length} connections, ${m.drops.length} recent drops`;
   applyFlowFilter();
 }
@@ -233,7 +233,7 @@ function renderPolicy(m) {
     `<p>${esc(summary('in'))}; ${esc(summary('out'))}.</p>` +
     `<h3>May reach it (${p.inbound.filter(e => e.allowed).length} of ${p.inbound.length})</h3>` + table('reach-in', p.inbound) +
     `<h3>It may reach (${p.outbound.filter(e => e.allowed).length} of ${p.outbound.length})</h3>` + table('reach-out', p.outbound) +
-    `<h3>Recent drops (${drops.length})</h3>` + (drops.length ? `<table><tbody>${drops.map(d => row('drop', `${d.time}|${d.source}`, [d.time, d.direction, `${d.source} → ${d.destination} ${d.protocol}/${d.port}`, (d.policies || []).join(', ')], 'dropped')).join('')}</tbody></table>` : '<p>none</p>');
+    `<h3>Recent drops (${drops.length})</h3>` + (drops.length ? `<table><tbody>${drops.map(d => row('drop', `${d.time}|${d.source}`, [d.time, d.direction, `${d.source} → ${d.destination} ${d.protocol}/${d.port}`, d.rule || (d.policies || []).join(', ')], 'dropped')).join('')}</tbody></table>` : '<p>none</p>');
 }
 
 $('policy-close').addEventListener('click', () => { ui.policyPod = null; $('policy-panel').hidden = true; });

@@ -74,6 +74,20 @@ public sealed class CustomResourceHttpTests(ServerFixture server) : IClassFixtur
     }
 
     [Fact]
+    public async Task StatusSentOnCreate_IsDropped_WhenTheStatusSubresourceOwnsIt()
+    {
+        await SendAsync(HttpMethod.Post, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", Definition("fresh.example.org", "gadgets", "Gadget"), expect: HttpStatusCode.Created);
+        const string Path = "/apis/fresh.example.org/v1/namespaces/default/gadgets";
+        var created = await SendAsync(HttpMethod.Post, Path, "apiVersion: fresh.example.org/v1\nkind: Gadget\nmetadata: {name: g}\nspec: {size: 1}\nstatus: {phase: Made, replicas: 3}\n", expect: HttpStatusCode.Created);
+        Assert.Null(created["status"]);
+        Assert.Null((await SendAsync(HttpMethod.Get, Path + "/g"))["status"]);
+        created["status"] = new JsonObject { ["phase"] = "Made" };
+        var written = await SendAsync(HttpMethod.Put, Path + "/g/status", created.ToJsonString(), contentType: "application/json");
+        Assert.Equal("Made", (string?)written["status"]!["phase"]);
+        await SendAsync(HttpMethod.Delete, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gadgets.fresh.example.org");
+    }
+
+    [Fact]
     public async Task WebhookConversion_ServesTheStorageVersionOnly_AndSaysWhy()
     {
         const string Webhook = "  conversion:\n    strategy: Webhook\n    webhook:\n      conversionReviewVersions: [v1]\n      clientConfig: {url: 'https://example.org/convert'}\n";
