@@ -15,7 +15,8 @@ namespace Podnet.Lab.E2ETests;
 /// kube-system/kube-dns, holding exactly podnet.yaml's ClusterRoles; this test plays kubelet:
 /// it registers the Nodes, makes pod namespaces and wires them with Podnet's CNI client
 /// (libcni's role) from the conflist the agent installed, and starts a server in a pod. Pods
-/// reach each other across nodes and through a ClusterIP, DNS answers the Service's name, and
+/// reach each other across nodes and through a ClusterIP, DNS answers the Service's name, a
+/// ClusterNetworkPolicy gets its Accepted condition from the agents, and
 /// the audit log shows every rule of both roles used by its identity — least privilege shown
 /// — while a Secret read and a write to a Node are refused.
 /// </summary>
@@ -135,6 +136,24 @@ public sealed class ClusterModeLabTests
                     "--metrics-port", "19153", "--health-port", "18080", "--ready-port", "18181", "--workers", "1"));
                 await WaitAsync(() => Dig(n2, "web.default.svc.cluster.local") == service.Spec.ClusterIP, "DNS answering the Service's name", Logs);
             }
+
+            // A ClusterNetworkPolicy: the agents judge it and write its Accepted condition.
+            var cnp = Path.Combine(dir, "cnp.yaml");
+            File.WriteAllText(cnp, """
+                apiVersion: policy.networking.k8s.io/v1alpha2
+                kind: ClusterNetworkPolicy
+                metadata: {name: monitoring}
+                spec:
+                  tier: Admin
+                  priority: 10
+                  subject: {namespaces: {matchLabels: {kubernetes.io/metadata.name: default}}}
+                  ingress:
+                  - {name: from-monitoring, action: Accept, from: [{namespaces: {matchLabels: {kubernetes.io/metadata.name: monitoring}}}]}
+                """);
+            var applied = Kubectl(adminKubeconfig, "apply", "-f", cnp);
+            Assert.True(applied.Success, applied.StandardError);
+            await WaitAsync(() => Kubectl(adminKubeconfig, "get", "clusternetworkpolicy", "monitoring", "-o", "jsonpath={.status.conditions[?(@.type==\"Accepted\")].status}").StandardOutput == "True",
+                "the agents' Accepted condition on the ClusterNetworkPolicy", Logs);
 
             // Denials: the agent's identity reads no Secret and writes no Node.
             var agentFromHere = KubernetesClientConfiguration.BuildConfigFromConfigFile(adminKubeconfig);
