@@ -61,6 +61,7 @@ internal static class Program
         {
             return null;
         }
+        TrustStore.OnlyTheKubeconfigs(endpoint);
         using var api = new ApiClient(endpoint);
         var request = GetRequest.Of(resource, args.Name, args.Namespace, args.AllNamespaces, args.Output, args.Selector);
         var (status, body) = api.GetAsync(request.Path, request.Accept).GetAwaiter().GetResult();
@@ -73,6 +74,7 @@ internal static class Program
         {
             return null;
         }
+        TrustStore.OnlyTheKubeconfigs(endpoint);
         return ApplyRun.RunAsync(() => new ApiClient(endpoint), args.File, args.Namespace, CancellationToken.None).GetAwaiter().GetResult();
     }
 
@@ -112,6 +114,7 @@ internal static class Program
             {
                 return null;
             }
+            TrustStore.OnlyTheKubeconfigs(endpoint);
             try
             {
                 using var api = new ApiClient(endpoint);
