@@ -5,6 +5,8 @@
 # makes one list of the nodes, so its peer is `kubectl get nodes`; `podnet exec POD -- true`'s
 # peer is `ip netns exec` into the same pod's network namespace (the floor: no API, no nsenter
 # into the other namespaces), with `kubectl exec` beside it for reference.
+# Every podnet command names the lab (--lab, --name) and kubectl gets its kubeconfig: other labs
+# may run on the machine (with several, `podnet exec` without --lab is an error).
 # Run by hand, as root:   bench/cli/run.sh [N] [KUBECTL_VERSION]
 # PODNET_BENCH_NO_BUILD=1 uses bin/ as it is.
 set -euo pipefail
@@ -35,14 +37,14 @@ for tool in podnet kubectl; do
   for v in a b; do
     printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bench-%s\ndata:\n  value: "%s"\n' "$tool" "$v" >"$work/$tool-$v.yaml"
   done
-  if [ "$tool" = podnet ]; then "$podnet" apply -f "$work/$tool-a.yaml" >/dev/null; else "$kubectl" apply -f "$work/$tool-a.yaml" >/dev/null; fi
+  if [ "$tool" = podnet ]; then "$podnet" apply -f "$work/$tool-a.yaml" --lab "$lab" >/dev/null; else "$kubectl" apply -f "$work/$tool-a.yaml" >/dev/null; fi
 done
 flip=0
 # Applies the tool's A and B in turn: a change at every call.
 apply_change() {
   flip=$((1 - flip))
   local file="$work/$1-$([ $flip = 1 ] && echo b || echo a).yaml"
-  if [ "$1" = podnet ]; then "$podnet" apply -f "$file"; else "$kubectl" apply -f "$file"; fi
+  if [ "$1" = podnet ]; then "$podnet" apply -f "$file" --lab "$lab"; else "$kubectl" apply -f "$file"; fi
 }
 
 # The median wall time in ms of N runs of the command (output discarded; errors, as get of a
@@ -66,7 +68,7 @@ row() {
 }
 # get ARGS…: podnet get ARGS beside kubectl get ARGS.
 get() {
-  row "get $*" "$(median "$podnet" get "$@")" "$(median "$kubectl" get "$@")" "kubectl $version"
+  row "get $*" "$(median "$podnet" get "$@" --lab "$lab")" "$(median "$kubectl" get "$@")" "kubectl $version"
 }
 
 printf '%-34s %9s %9s  %-22s %6s\n' "command (median of $runs, ms)" podnet peer "peer" ratio
@@ -80,12 +82,12 @@ get deployments
 get nodes
 get configmaps -n kube-system -o json
 get pod nosuch
-row "apply -f (one object, unchanged)" "$(median "$podnet" apply -f "$work/podnet-a.yaml")" "$(median "$kubectl" apply -f "$work/kubectl-a.yaml")" "kubectl $version" 
+row "apply -f (one object, unchanged)" "$(median "$podnet" apply -f "$work/podnet-a.yaml" --lab "$lab")" "$(median "$kubectl" apply -f "$work/kubectl-a.yaml")" "kubectl $version" 
 row "apply -f (one object, a change)" "$(median apply_change podnet)" "$(median apply_change kubectl)" "kubectl $version"
 row "lab status" "$(median "$podnet" lab status --name "$lab")" "$(median "$kubectl" get nodes)" "kubectl $version get nodes"
 row "lab status -o json" "$(median "$podnet" lab status --name "$lab" -o json)" "$(median "$kubectl" get nodes -o json)" "kubectl get nodes -o json"
-row "exec target -- true" "$(median "$podnet" exec target -- true)" "$(median ip netns exec "$netns" true)" "ip netns exec"
-row "exec target -- true (kubectl)" "$(median "$podnet" exec target -- true)" "$(median "$kubectl" exec target -- true)" "kubectl $version exec"
+row "exec target -- true" "$(median "$podnet" exec --lab "$lab" target -- true)" "$(median ip netns exec "$netns" true)" "ip netns exec"
+row "exec target -- true (kubectl)" "$(median "$podnet" exec --lab "$lab" target -- true)" "$(median "$kubectl" exec target -- true)" "kubectl $version exec"
 row "--version" "$(median "$podnet" --version)" "$(median "$kubectl" version --client)" "kubectl version --client"
 row "lab list (handed to podnet-full)" "$(median "$podnet" lab list)" "$(median "$root/bin/podnet-full" lab list)" "podnet-full lab list"
 echo "(load average: $(cut -d' ' -f1-3 /proc/loadavg))"
