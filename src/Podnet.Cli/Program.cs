@@ -37,15 +37,8 @@ internal static class Program
         catch (HttpRequestException e)
         {
             // A server that cannot be reached is the user's to fix, said as kubectl says it, not a crash.
-            Console.Error.WriteLine(Unreachable(e));
+            Console.Error.WriteLine(Podnet.Cli.Objects.ApiClient.Unreachable(e));
             return 1;
         }
     }
-
-    /// <summary>kubectl's words for a refused connection, else "error: " and what failed.</summary>
-    internal static string Unreachable(HttpRequestException e) =>
-        e.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionRefused }
-            && e.Message.LastIndexOf('(') is > 0 and var at && e.Message.EndsWith(')')
-            ? $"The connection to the server {e.Message[(at + 1)..^1]} was refused - did you specify the right host or port?"
-            : $"error: {e.Message}";
 }

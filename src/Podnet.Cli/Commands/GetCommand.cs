@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Podnet.Cli.Objects;
 
@@ -36,69 +35,14 @@ internal static class GetCommand
                 return 2;
             }
             using var api = new ApiClient(context.Kubeconfig);
-            var allNamespaces = parse.GetValue(all) && parse.GetValue(name) is null;
-            var namespaceName = allNamespaces ? null : parse.GetValue(ns);
-            var path = resource.Path(namespaceName);
-            var single = parse.GetValue(name);
-            if (single is not null)
+            var request = GetRequest.Of(resource, parse.GetValue(name), parse.GetValue(ns)!, parse.GetValue(all), parse.GetValue(output), parse.GetValue(selector));
+            var (status, body) = await api.GetAsync(request.Path, request.Accept, token);
+            var code = request.Print(status, body, Console.Out, Console.Error);
+            if (code == 0 && request.Table && parse.GetValue(watch))
             {
-                path += "/" + Uri.EscapeDataString(single);
+                await WatchAsync(api, resource.Path(request.Namespace), request.Name, parse.GetValue(selector), (string?)body!["metadata"]?["resourceVersion"], request.Format == "wide", request.WithNamespace, token);
             }
-            else if (parse.GetValue(selector) is { } labels)
-            {
-                path += "?labelSelector=" + Uri.EscapeDataString(labels);
-            }
-            var format = parse.GetValue(output);
-            var table = format is null or "wide";
-            var (status, body) = await api.GetAsync(path, table ? ApiClient.TableAccept : "application/json", token);
-            if (status == 404 && single is not null)
-            {
-                Console.Error.WriteLine($"Error from server (NotFound): {resource.Resource} \"{single}\" not found");
-                return 1;
-            }
-            if (status >= 400 || body is null)
-            {
-                Console.Error.WriteLine($"Error from server: {(string?)body?["message"] ?? $"HTTP {status}"}");
-                return 1;
-            }
-            if (table)
-            {
-                if (body["rows"] is JsonArray { Count: 0 })
-                {
-                    Console.Error.WriteLine(allNamespaces || !resource.Namespaced ? "No resources found" : $"No resources found in {namespaceName} namespace.");
-                }
-                else
-                {
-                    Console.Write(TableText.Format(body, format == "wide", allNamespaces && resource.Namespaced));
-                }
-                if (parse.GetValue(watch))
-                {
-                    await WatchAsync(api, resource.Path(namespaceName), single, parse.GetValue(selector), (string?)body["metadata"]?["resourceVersion"], format == "wide", allNamespaces && resource.Namespaced, token);
-                }
-                return 0;
-            }
-            var items = single is not null ? [body] : body["items"]!.AsArray().Select(i => i!.DeepClone()).ToArray();
-            foreach (var item in items)
-            {
-                item!["apiVersion"] ??= resource.Group.Length == 0 ? resource.Version : $"{resource.Group}/{resource.Version}";
-                item["kind"] ??= resource.Kind;
-            }
-            switch (format)
-            {
-                case "name":
-                    foreach (var item in items)
-                    {
-                        Console.WriteLine($"{resource.Singular}/{item!["metadata"]!["name"]}");
-                    }
-                    break;
-                case "json":
-                    Console.WriteLine(Json(single is not null ? items[0]! : ListOf(items)));
-                    break;
-                case "yaml":
-                    Console.Write(Yaml.Write(single is not null ? items[0]! : ListOf(items)));
-                    break;
-            }
-            return 0;
+            return code;
         });
         return command;
     }
@@ -155,16 +99,4 @@ internal static class GetCommand
         {
         }
     }
-
-    /// <summary>A v1 List, as kubectl prints several objects.</summary>
-    private static JsonObject ListOf(IEnumerable<JsonNode?> items) => new()
-    {
-        ["apiVersion"] = "v1",
-        ["items"] = new JsonArray(items.ToArray()),
-        ["kind"] = "List",
-        ["metadata"] = new JsonObject { ["resourceVersion"] = "" },
-    };
-
-    private static string Json(JsonNode node) =>
-        node.ToJsonString(new JsonSerializerOptions { WriteIndented = true, IndentSize = 4, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
 }

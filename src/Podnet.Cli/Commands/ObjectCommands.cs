@@ -7,9 +7,6 @@ namespace Podnet.Cli.Commands;
 /// <summary>`podnet apply`, `podnet delete` and `podnet scale`, printing kubectl's lines.</summary>
 internal static class ObjectCommands
 {
-    /// <summary>The field manager of `podnet apply`'s writes, as kubectl's are "kubectl-client-side-apply".</summary>
-    private const string FieldManager = "podnet-client-side-apply";
-
     public static Command Apply()
     {
         var file = new Option<string>("--filename", "-f") { Description = "A file, a directory, or - for stdin.", Required = true };
@@ -23,67 +20,7 @@ internal static class ObjectCommands
             {
                 return 2;
             }
-            if (!Manifests.TryRead(parse.GetValue(file)!, out var manifests))
-            {
-                return 1;
-            }
-            if (manifests.Count == 0)
-            {
-                Console.Error.WriteLine("error: no objects passed to apply");
-                return 1;
-            }
-            using var api = new ApiClient(context.Kubeconfig);
-            var failed = false;
-            foreach (var obj in manifests)
-            {
-                if (Manifests.Problem(obj) is { } problem)
-                {
-                    Console.Error.WriteLine($"error: error validating \"{parse.GetValue(file)}\": error validating data: {problem}");
-                    failed = true;
-                    continue;
-                }
-                if (ResourceMap.Find((string)obj["kind"]!) is not { } resource)
-                {
-                    Console.Error.WriteLine($"error: resource mapping not found for kind \"{obj["kind"]}\"");
-                    failed = true;
-                    continue;
-                }
-                var name = (string)obj["metadata"]!["name"]!;
-                var namespaceName = resource.Namespaced ? obj["metadata"]!["namespace"] as JsonValue is { } given && given.TryGetValue<string>(out var text) ? text : parse.GetValue(ns)! : null;
-                if (namespaceName is not null)
-                {
-                    obj["metadata"]!["namespace"] = namespaceName;
-                }
-                var modified = ApplyPatch.Annotate(obj);
-                var path = $"{resource.Path(namespaceName)}/{Uri.EscapeDataString(name)}";
-                var (status, live) = await api.GetAsync(path, token: token);
-                string verb;
-                int code;
-                JsonNode? answer;
-                if (status == 404)
-                {
-                    (code, answer) = await api.SendAsync(HttpMethod.Post, $"{resource.Path(namespaceName)}?fieldManager={FieldManager}", modified, token: token);
-                    verb = "created";
-                }
-                else
-                {
-                    if (ApplyPatch.Build(modified, (JsonObject)live!) is not { } patch)
-                    {
-                        Console.WriteLine($"{resource.Singular}/{name} unchanged");
-                        continue;
-                    }
-                    (code, answer) = await api.SendAsync(HttpMethod.Patch, $"{path}?fieldManager={FieldManager}", patch, ApplyPatch.ContentType, token);
-                    verb = "configured";
-                }
-                if (code >= 400)
-                {
-                    Console.Error.WriteLine($"Error from server ({answer?["reason"]}): {answer?["message"]}");
-                    failed = true;
-                    continue;
-                }
-                Console.WriteLine($"{resource.Singular}/{name} {verb}");
-            }
-            return failed ? 1 : 0;
+            return await ApplyRun.RunAsync(() => new ApiClient(context.Kubeconfig), parse.GetValue(file)!, parse.GetValue(ns)!, token);
         });
         return command;
     }

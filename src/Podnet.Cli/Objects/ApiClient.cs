@@ -1,31 +1,31 @@
 using System.Net.Http.Headers;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
-using k8s;
-using Podnet.Cli.Commands;
 
 namespace Podnet.Cli.Objects;
 
 /// <summary>
 /// Plain HTTPS to the API server with the kubeconfig's CA and token, for the object commands,
-/// which need what typed clients hide: Table responses, raw JSON, any resource.
+/// which need what typed clients hide: Table responses, raw JSON, any resource. Shared with the
+/// NativeAOT front (src/Podnet.Front), which reads the kubeconfig its own way; the full CLI's
+/// kubeconfig loading is in ApiClient.Kubeconfig.cs.
 /// </summary>
-internal sealed class ApiClient : IDisposable
+internal sealed partial class ApiClient : IDisposable
 {
     public const string TableAccept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json";
 
     private readonly HttpClient _http;
 
-    public ApiClient(string kubeconfig)
+    /// <summary>A client of the server <paramref name="endpoint"/> names, with its CA, client certificate and token.</summary>
+    public ApiClient(ApiEndpoint endpoint)
     {
-        var config = KubeconfigFile.Load(kubeconfig);
-        var ca = config.SslCaCerts;
+        var ca = endpoint.CaCertificates;
         var handler = new HttpClientHandler();
-        if (ClientCertificate(config) is { } certificate)
+        if (endpoint.ClientCertificate is { } certificate)
         {
             handler.ClientCertificates.Add(certificate);
         }
-        if (config.SkipTlsVerify)
+        if (endpoint.SkipTlsVerify)
         {
             handler.ServerCertificateCustomValidationCallback = (_, _, _, _) => true;
         }
@@ -43,22 +43,19 @@ internal sealed class ApiClient : IDisposable
                 return chain.Build(new X509Certificate2(certificate));
             };
         }
-        _http = new HttpClient(handler) { BaseAddress = new Uri(config.Host.TrimEnd('/') + "/") };
-        if (config.AccessToken is { Length: > 0 } token)
+        _http = new HttpClient(handler) { BaseAddress = new Uri(endpoint.Host.TrimEnd('/') + "/") };
+        if (endpoint.Token is { Length: > 0 } token)
         {
             _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         }
     }
 
-    /// <summary>The kubeconfig user's client certificate (inline data or files), as the API server authenticates the admin.</summary>
-    private static X509Certificate2? ClientCertificate(KubernetesClientConfiguration config)
-    {
-        static string Text(string? data, string? file) =>
-            data is { Length: > 0 } ? System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(data)) : file is { Length: > 0 } ? File.ReadAllText(file) : "";
-        var certificate = Text(config.ClientCertificateData, config.ClientCertificateFilePath);
-        var key = Text(config.ClientCertificateKeyData, config.ClientKeyFilePath);
-        return certificate.Length > 0 && key.Length > 0 ? X509Certificate2.CreateFromPem(certificate, key) : null;
-    }
+    /// <summary>kubectl's words for a refused connection, else "error: " and what failed.</summary>
+    public static string Unreachable(HttpRequestException e) =>
+        e.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionRefused }
+            && e.Message.LastIndexOf('(') is > 0 and var at && e.Message.EndsWith(')')
+            ? $"The connection to the server {e.Message[(at + 1)..^1]} was refused - did you specify the right host or port?"
+            : $"error: {e.Message}";
 
     /// <summary>GETs <paramref name="path"/>; returns the status code and the body as JSON (null when not JSON).</summary>
     public async Task<(int Status, JsonNode? Body)> GetAsync(string path, string accept = "application/json", CancellationToken token = default)
@@ -120,3 +117,6 @@ internal sealed class ApiClient : IDisposable
 
     public void Dispose() => _http.Dispose();
 }
+
+/// <summary>Where the API server is and how to authenticate to it, as a kubeconfig's current context says.</summary>
+internal sealed record ApiEndpoint(string Host, X509Certificate2Collection? CaCertificates, X509Certificate2? ClientCertificate, bool SkipTlsVerify, string? Token);
