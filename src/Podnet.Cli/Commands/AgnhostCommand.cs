@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Podnet.Agent.Runtime;
-using Podnet.Agent.TestServer;
+using Podnet.TestServer;
 
 namespace Podnet.Cli.Commands;
 
