@@ -38,7 +38,8 @@ settle() {
   done
 }
 
-"$podnet" build >/dev/null 2>&1
+# Builds only when a source is newer than bin/ (./podnet's own check).
+"$podnet" --version >/dev/null 2>&1
 "$podnet" lab down --name "$lab" >/dev/null 2>&1 || true
 
 # Podnet: lab up, then a Deployment of $pods netexec pods spread by the scheduler.
