@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Podnet.Agent.Routing;
-using Podnet.Agent.TestServer;
+using Podnet.TestServer;
 using Podnet.Core.Cluster;
 using Podnet.Core.Net;
 using Podnet.Kernel;

@@ -113,8 +113,8 @@ public sealed class PodSandboxTests : IDisposable
         var sandbox = NewPod(out var pod);
         try
         {
-            await using var servers = new Podnet.Agent.TestServer.TestServerHost();
-            servers.Add("p", new Podnet.Agent.TestServer.TestServerSpec("web-1", [8080], []), pod.Netns);
+            await using var servers = new Podnet.TestServer.TestServerHost();
+            servers.Add("p", new Podnet.TestServer.TestServerSpec("web-1", [8080], []), pod.Netns);
             var node = _node!.Netns;
             var probes = new Probes(family => node.Run(() => new System.Net.Sockets.Socket(family, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp)));
             var ip = System.Net.IPAddress.Parse("10.244.1.5");
@@ -249,7 +249,16 @@ public sealed class PodSandboxNamespacesTests : IDisposable
         try
         {
             var sleeper = sandbox.Start("sleeper", ["sleep", "300"], []);
-            var ps = RunToEnd(sandbox, "ps", "ps -e -o pid=,comm=; readlink /proc/self/ns/pid /proc/self/ns/ipc");
+            // The container starts detached (shim, nsenter, then sleep): look until it runs.
+            var ps = "";
+            for (var i = 0; i < 100 && !ps.Contains(" sleep\n", StringComparison.Ordinal); i++)
+            {
+                ps = RunToEnd(sandbox, $"ps{i}", "ps -e -o pid=,comm=; readlink /proc/self/ns/pid /proc/self/ns/ipc");
+                if (!ps.Contains(" sleep\n", StringComparison.Ordinal))
+                {
+                    Thread.Sleep(100);
+                }
+            }
             var lines = ps.Split('\n', StringSplitOptions.RemoveEmptyEntries);
             var processes = lines.Where(l => !l.StartsWith("pid:", StringComparison.Ordinal) && !l.StartsWith("ipc:", StringComparison.Ordinal)).Select(l => l.Trim()).ToArray();
             Assert.Contains(processes, p => p.StartsWith("1 ", StringComparison.Ordinal)); // the holder is PID 1

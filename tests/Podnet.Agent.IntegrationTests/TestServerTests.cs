@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using Podnet.Agent.TestServer;
+using Podnet.TestServer;
 using Podnet.Core.Net;
 
 namespace Podnet.Agent.IntegrationTests;
@@ -160,6 +160,50 @@ public sealed class TestServerTests
         }
         finally
         {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// bin/podnet-serve, the lab node's test-server process (NativeAOT): serves a pod once its
+    /// file is in the directory, stops serving it once the file goes, ends on SIGTERM.
+    /// </summary>
+    [PrivilegedFact]
+    public void PodnetServeBinary_FollowsTheDirectory()
+    {
+        using var scope = new NetnsScope();
+        var (node, pods) = Pods(scope, 1);
+        var dir = Directory.CreateTempSubdirectory("podnet-serve-").FullName;
+        using var server = System.Diagnostics.Process.Start(RepoPaths.Bin("podnet-serve"), ["--pods-dir", dir])!;
+        try
+        {
+            PodServerDirectory.Write(dir, "default_a", new PodServerEntry("a", pods[0].Netns.Path, [8080], []));
+            for (var i = 0; i < 300 && !PodServerDirectory.IsServing(dir, "default_a"); i++)
+            {
+                Thread.Sleep(100);
+            }
+            Assert.True(PodServerDirectory.IsServing(dir, "default_a"));
+            Assert.Equal("a", Tools.Run(node.Netns, "curl", "-sS", "--max-time", "5", "http://10.77.0.2:8080/hostname").StandardOutput);
+
+            PodServerDirectory.Remove(dir, "default_a");
+            for (var i = 0; i < 300 && PodServerDirectory.IsServing(dir, "default_a"); i++)
+            {
+                Thread.Sleep(100);
+            }
+            Assert.False(PodServerDirectory.IsServing(dir, "default_a"));
+            Assert.NotEqual(0, Tools.Run(node.Netns, "curl", "-sS", "--max-time", "5", "http://10.77.0.2:8080/hostname").ExitCode);
+
+            Tools.Run(null, "kill", "-TERM", server.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            Assert.True(server.WaitForExit(30_000));
+            Assert.Equal(0, server.ExitCode);
+        }
+        finally
+        {
+            if (!server.HasExited)
+            {
+                server.Kill();
+                server.WaitForExit();
+            }
             Directory.Delete(dir, recursive: true);
         }
     }

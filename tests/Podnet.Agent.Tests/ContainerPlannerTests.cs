@@ -64,9 +64,9 @@ public sealed class ContainerPlannerTests
         try
         {
             File.WriteAllText(Path.Combine(dir, "index.txt"), "hello");
-            Assert.Equal((200, "hello"), Podnet.Agent.TestServer.AgnhostServers.FileResponse(dir + "/index.txt"));
-            Assert.Equal((200, "<pre>\n<a href=\"index.txt\">index.txt</a>\n</pre>\n"), Podnet.Agent.TestServer.AgnhostServers.FileResponse(dir + "/"));
-            Assert.Equal(404, Podnet.Agent.TestServer.AgnhostServers.FileResponse(dir + "/missing").Status);
+            Assert.Equal((200, "hello"), Podnet.TestServer.AgnhostServers.FileResponse(dir + "/index.txt"));
+            Assert.Equal((200, "<pre>\n<a href=\"index.txt\">index.txt</a>\n</pre>\n"), Podnet.TestServer.AgnhostServers.FileResponse(dir + "/"));
+            Assert.Equal(404, Podnet.TestServer.AgnhostServers.FileResponse(dir + "/missing").Status);
         }
         finally
         {

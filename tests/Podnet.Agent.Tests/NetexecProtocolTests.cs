@@ -1,5 +1,5 @@
 using System.Net;
-using Podnet.Agent.TestServer;
+using Podnet.TestServer;
 
 namespace Podnet.Agent.Tests;
 

@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using System.Text;
 using k8s;
 using k8s.Models;
-using Podnet.Agent.TestServer;
+using Podnet.TestServer;
 using Podnet.Kernel;
 
 namespace Podnet.Lab.E2ETests;

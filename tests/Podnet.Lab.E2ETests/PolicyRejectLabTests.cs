@@ -1,7 +1,7 @@
 using System.Net.Sockets;
 using k8s;
 using k8s.Models;
-using Podnet.Agent.TestServer;
+using Podnet.TestServer;
 
 namespace Podnet.Lab.E2ETests;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using Podnet.Agent.TestServer;
+using Podnet.TestServer;
 
 namespace Podnet.Agent.Proxy;
 

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using Podnet.Agent.TestServer;
+using Podnet.TestServer;
 using Podnet.Proxy;
 
 namespace Podnet.Agent.Proxy;

@@ -155,7 +155,7 @@ public sealed partial class PodManager
     {
         var ip = System.Net.IPAddress.Parse(record.PodIPs[0]);
         var sandbox = starter.SandboxOf(record);
-        var started = state.Kind != "server" || TestServer.PodServerDirectory.IsServing(options.ServeDirectory, $"{record.Uid}_{container.Name}");
+        var started = state.Kind != "server" || Podnet.TestServer.PodServerDirectory.IsServing(options.ServeDirectory, $"{record.Uid}_{container.Name}");
         if (!started)
         {
             state.Ready = false; // the node's test server has not opened the pod's sockets yet

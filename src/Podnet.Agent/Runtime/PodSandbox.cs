@@ -33,7 +33,9 @@ public sealed record PodSandboxSpec(
 
 /// <summary>
 /// A pod's mount, UTS, IPC and PID namespaces, held by a "holder" process that is PID 1 of the
-/// pod's PID namespace and lives in the pod's network namespace, like the pause container.
+/// pod's PID namespace and lives in the pod's network namespace, like the pause container:
+/// podnet-holder (Native/podnet-holder.c, a static binary of a few hundred KB resident; unshare,
+/// sh and sleep held 5.3 MiB a pod), which runs the sandbox's setup script (sh) and then stays.
 /// Containers (and exec, and exec probes) join all five through <see cref="EnterArgv"/>, so each
 /// sees its pod's /etc/resolv.conf, /etc/hosts, hostname, volumes,
 /// /var/run/secrets/kubernetes.io/serviceaccount and a /proc that lists only the pod's
@@ -94,8 +96,7 @@ public sealed class PodSandbox
             {
                 // as `ip link set lo up || true` did: a pod without loopback still runs
             }
-            return ProcessSignals.StartDetached(null, "/usr/bin/unshare",
-                ["--mount", "--uts", "--ipc", "--pid", "--fork", "--kill-child", "--mount-proc", "--propagation", "slave", "--", "/bin/sh", "-c", script]);
+            return ProcessSignals.StartDetached(null, HolderPath, ["--", "/bin/sh", "-c", script]);
         });
         var ready = Path.Combine(spec.Directory, "ready");
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
@@ -139,18 +140,21 @@ public sealed class PodSandbox
         return argv;
     }
 
-    /// <summary>unshare --fork's child: PID 1 of the pod's PID namespace.</summary>
-    private static int InnerPid(int unsharePid)
+    /// <summary>podnet-holder's child: PID 1 of the pod's PID namespace.</summary>
+    private static int InnerPid(int holderPid)
     {
-        var children = File.ReadAllText($"/proc/{unsharePid}/task/{unsharePid}/children").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var children = File.ReadAllText($"/proc/{holderPid}/task/{holderPid}/children").Split(' ', StringSplitOptions.RemoveEmptyEntries);
         return children.Length == 1 ? int.Parse(children[0], System.Globalization.CultureInfo.InvariantCulture)
-            : throw new InvalidOperationException($"the pod's holder (unshare {unsharePid}) has {children.Length} children, expected 1");
+            : throw new InvalidOperationException($"the pod's holder (podnet-holder {holderPid}) has {children.Length} children, expected 1");
     }
 
     /// <summary>Re-attaches to a sandbox whose holder is still running (after an agent restart).</summary>
     public static PodSandbox Adopt(PodSandboxSpec spec, int holderPid) => new(spec, holderPid);
 
     public bool IsAlive => ProcessSignals.IsAlive(HolderPid);
+
+    /// <summary>Where the pod's holder (podnet-holder, Native/podnet-holder.c) is: beside the running program, as the build puts it.</summary>
+    public static string HolderPath { get; set; } = Path.Combine(AppContext.BaseDirectory, "podnet-holder");
 
     /// <summary>Where a container's shim (podnet-shim) is: beside the running program, as ./podnet build puts it.</summary>
     public static string ShimPath { get; set; } = Path.Combine(AppContext.BaseDirectory, "podnet-shim");
@@ -316,8 +320,7 @@ public sealed class PodSandbox
         }
         script.Append($"hostname {Quote(spec.Hostname)}; ");
         script.Append($": > {Quote(Path.Combine(spec.Directory, "ready"))}; ");
-        // PID 1 of the pod: waits for ever, and each wait also reaps the pod's orphans.
-        script.Append("set +e; while :; do sleep 2147483647 & wait $!; done");
+        // Then the script ends; podnet-holder stays as PID 1 of the pod, reaping its orphans.
         return script.ToString();
     }
 

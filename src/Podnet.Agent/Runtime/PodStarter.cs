@@ -1,6 +1,6 @@
 using k8s.Models;
 using Podnet.Agent.Runtime.Volumes;
-using Podnet.Agent.TestServer;
+using Podnet.TestServer;
 using Podnet.Core.Cluster;
 
 namespace Podnet.Agent.Runtime;

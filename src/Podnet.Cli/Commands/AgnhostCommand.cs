@@ -3,14 +3,14 @@ using System.Globalization;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Podnet.Agent.Runtime;
-using Podnet.Agent.TestServer;
+using Podnet.TestServer;
 
 namespace Podnet.Cli.Commands;
 
 /// <summary>
 /// `podnet agnhost SUBCOMMAND [FLAGS]`: the agnhost subcommands Podnet has, with agnhost's flags,
 /// output and exit codes. A pod of the agnhost image finds this as /agnhost (a two-line script
-/// the agent mounts there). The list is in src/Podnet.Agent/TestServer/README.md.
+/// the agent mounts there). The list is in src/Podnet.TestServer/README.md.
 /// </summary>
 internal static class AgnhostCommand
 {

@@ -16,7 +16,11 @@ namespace Podnet.Cli.Commands;
 /// </summary>
 internal static class LabUp
 {
-    private static readonly TimeSpan s_readyTimeout = TimeSpan.FromMinutes(3);
+    /// <summary>
+    /// How long the nodes have to become Ready: 3 minutes, or 5 s a node when that is longer
+    /// (on two cores each agent's start takes a few CPU seconds, so 100 nodes start in minutes).
+    /// </summary>
+    private static TimeSpan ReadyTimeout(int nodes) => TimeSpan.FromSeconds(Math.Max(180, 5 * nodes));
 
     public static Command Create()
     {
@@ -130,7 +134,7 @@ internal static class LabUp
             Console.Error.WriteLine("podnet lab: control plane and agents starting");
             if (!await WaitReadyAsync(state, plan.Nodes.Select(n => n.Name).ToHashSet(), token))
             {
-                Console.Error.WriteLine($"podnet lab: the nodes did not become Ready within {s_readyTimeout.TotalMinutes} minutes; logs are in {Path.Combine(state.Directory, "logs")}");
+                Console.Error.WriteLine($"podnet lab: the nodes did not become Ready within {ReadyTimeout(plan.Nodes.Count).TotalMinutes:0.#} minutes; logs are in {Path.Combine(state.Directory, "logs")}");
                 return 1;
             }
             if (LabDns.Runs(settings) && !await LabDns.EnsureAsync(state, plan, settings, token))
@@ -227,7 +231,7 @@ internal static class LabUp
     /// <summary>Waits until every node of the lab (by name: an existing API server may have others) is Ready.</summary>
     private static async Task<bool> WaitReadyAsync(LabState state, IReadOnlySet<string> nodes, CancellationToken token)
     {
-        var deadline = DateTime.UtcNow + s_readyTimeout;
+        var deadline = DateTime.UtcNow + ReadyTimeout(nodes.Count);
         // One client for the whole wait: a new one per look cost a TLS handshake and a kubeconfig
         // read every 250 ms, enough to keep this process re-compiling its hot paths (perf: `lab up`
         // took 1.2 CPU s, as much as an agent, while the agents and the server started beside it).

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
-using Podnet.Agent.TestServer;
+using Podnet.TestServer;
 
 namespace Podnet.Cli.Commands;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
 
-namespace Podnet.Agent.TestServer;
+namespace Podnet.TestServer;
 
 /// <summary>
 /// The answers of the built-in test server, following agnhost netexec's protocol so that

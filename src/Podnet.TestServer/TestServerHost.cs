@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Podnet.Kernel;
 
-namespace Podnet.Agent.TestServer;
+namespace Podnet.TestServer;
 
 /// <summary>What one pod's built-in server listens on.</summary>
 /// <param name="HostnameOnly">Answer the pod's name to every request, as agnhost serve-hostname does, instead of netexec's endpoints.</param>

@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace Podnet.Agent.TestServer;
+namespace Podnet.TestServer;
 
 /// <summary>
 /// A small HTTP/1.1 server over a listening socket: enough for curl, wget, probes and
@@ -11,7 +11,7 @@ namespace Podnet.Agent.TestServer;
 /// One tiny protocol loop per connection instead of a web framework per pod keeps a node's
 /// hundreds of pods cheap.
 /// </summary>
-internal static class HttpLoop
+public static class HttpLoop
 {
     private const int MaxHeaderBytes = 16 * 1024;
 

@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Podnet.Kernel;
 
-namespace Podnet.Agent.TestServer;
+namespace Podnet.TestServer;
 
 /// <summary>One pod the node's test server serves, as the agent writes it: DIR/KEY.json.</summary>
 public sealed record PodServerEntry(
@@ -45,22 +45,46 @@ public sealed class PodServerDirectory(string directory, TestServerHost host, Ac
             File.Delete(stale); // this process serves nothing yet
         }
         var changed = new SemaphoreSlim(0);
-        using var watcher = new FileSystemWatcher(directory, "*.json") { EnableRaisingEvents = true };
-        watcher.Created += (_, _) => changed.Release();
-        watcher.Deleted += (_, _) => changed.Release();
-        watcher.Renamed += (_, _) => changed.Release();
-        watcher.Changed += (_, _) => changed.Release();
+        using var watcher = Watch(changed);
+        // Without a watcher, a rescan every half second stands in for its events.
+        var rescan = watcher is null ? TimeSpan.FromMilliseconds(500) : TimeSpan.FromSeconds(2);
         while (!stop.IsCancellationRequested)
         {
             await SyncAsync();
             try
             {
-                await changed.WaitAsync(TimeSpan.FromSeconds(2), stop);
+                await changed.WaitAsync(rescan, stop);
             }
             catch (OperationCanceledException)
             {
                 break;
             }
+        }
+    }
+
+    /// <summary>
+    /// A watcher on the directory that releases <paramref name="changed"/> at every change, or
+    /// null when the kernel gives no inotify instance: they are counted per user (128 by
+    /// default, fs.inotify.max_user_instances), and a 100-node lab runs 100 of these processes
+    /// as root beside everything else root runs.
+    /// </summary>
+    private FileSystemWatcher? Watch(SemaphoreSlim changed)
+    {
+        var watcher = new FileSystemWatcher(directory, "*.json");
+        try
+        {
+            watcher.Created += (_, _) => changed.Release();
+            watcher.Deleted += (_, _) => changed.Release();
+            watcher.Renamed += (_, _) => changed.Release();
+            watcher.Changed += (_, _) => changed.Release();
+            watcher.EnableRaisingEvents = true;
+            return watcher;
+        }
+        catch (IOException e)
+        {
+            watcher.Dispose();
+            log?.Invoke($"no watch on {directory} ({e.Message}): rescanning it every 0.5 s");
+            return null;
         }
     }
 

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace Podnet.Agent.TestServer;
+namespace Podnet.TestServer;
 
 /// <summary>
 /// agnhost's porter and test-webserver, run by `podnet agnhost` inside a pod (in the pod's
