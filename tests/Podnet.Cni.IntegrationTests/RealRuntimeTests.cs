@@ -59,31 +59,21 @@ public sealed class RealRuntimeTests
         var pm = Path.Combine(lab.Dir, "podman");
         var netd = Path.Combine(pm, "net.d");
         Directory.CreateDirectory(netd);
-        Directory.CreateDirectory(Path.Combine(pm, "tmp"));
         File.WriteAllText(Path.Combine(netd, "pnpod.conflist"), lab.Conflist("pnpod", "pn1", "10.94.0.0/24"));
-        var conf = Path.Combine(pm, "containers.conf");
-        File.WriteAllText(conf, $"""
-            [engine]
-            cgroup_manager = "cgroupfs"
-            events_logger = "file"
-            events_logfile_path = "{pm}/events.log"
-            runtime = "runc"
-            tmp_dir = "{pm}/tmp"
+        var podman = new PrivatePodman(pm, $"""
             [network]
             network_backend = "cni"
             network_config_dir = "{netd}"
             cni_plugin_dirs = ["{PluginBinary.Directory}", "/usr/lib/cni"]
             """);
-        string[] Podman(params string[] args) =>
-            ["env", $"CONTAINERS_CONF={conf}", "podman", "--root", $"{pm}/root", "--runroot", $"{pm}/runroot", "--storage-driver", "vfs", .. args];
+        string[] Podman(params string[] args) => podman.Command(args);
         var layer = Path.Combine(lab.Dir, "layer.tar");
         Assert.True(Tools.Run(null, "tar", "-C", lab.Rootfs, "-cf", layer, ".").Success);
         var import = lab.InNode(Podman("import", layer, "localhost/pn-busybox:latest"));
         Assert.True(import.Success, import.StandardError);
 
-        // This VM's hard rlimits are below podman's defaults: set them explicitly.
-        var run = lab.InNode(Podman("run", "--rm", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", "--network", "pnpod",
-            "localhost/pn-busybox:latest", "/bin/sh", "-c", string.Format(Probe, "10.94.0.1")));
+        var run = lab.InNode(Podman(["run", "--rm", .. PrivatePodman.RunLimits, "--network", "pnpod",
+            "localhost/pn-busybox:latest", "/bin/sh", "-c", string.Format(Probe, "10.94.0.1")]));
         Assert.True(run.Success, run.StandardOutput + run.StandardError);
         Assert.Contains("inet 10.94.0.2/24", run.StandardOutput);
         Assert.Contains("1 packets received", run.StandardOutput);

@@ -15,7 +15,8 @@ namespace Podnet.Lab.E2ETests;
 /// kube-system/kube-dns, holding exactly podnet.yaml's ClusterRoles; this test plays kubelet:
 /// it registers the Nodes, makes pod namespaces and wires them with Podnet's CNI client
 /// (libcni's role) from the conflist the agent installed, and starts a server in a pod. Pods
-/// reach each other across nodes and through a ClusterIP, DNS answers the Service's name, a
+/// reach each other across nodes and through a ClusterIP, the agents set their Nodes'
+/// NetworkUnavailable condition False, DNS answers the Service's name, a
 /// ClusterNetworkPolicy gets its Accepted condition from the agents, and
 /// the audit log shows every rule of both roles used by its identity — least privilege shown
 /// — while a Secret read and a write to a Node are refused.
@@ -95,6 +96,14 @@ public sealed class ClusterModeLabTests
             {
                 var conflist = Path.Combine(dir, host.Name, "net.d", "05-podnet.conflist");
                 await WaitAsync(() => File.Exists(conflist), $"{host.Name}'s conflist", Logs);
+            }
+
+            // Each agent, its routes in, marks its Node's network available; kubelet's Ready stays.
+            foreach (var host in plan.Nodes)
+            {
+                await WaitAsync(() => admin.CoreV1.ReadNode(host.Name).Status.Conditions.Any(c => c.Type == "NetworkUnavailable" && c.Status == "False" && c.Reason == "PodnetIsUp"),
+                    $"{host.Name}'s NetworkUnavailable False", Logs);
+                Assert.Contains(admin.CoreV1.ReadNode(host.Name).Status.Conditions, c => c.Type == "Ready" && c.Status == "True");
             }
 
             // The runtime's part: a namespace per pod, wired by the CNI client in the node's namespace.
@@ -283,8 +292,8 @@ public sealed class ClusterModeLabTests
 
     private static int StartLogged(Netns? netns, string log, string file, params string[] arguments)
     {
-        using var process = ProcessSignals.StartDetached(netns, "/bin/sh", ["-c", "exec \"$@\" >\"$LOG\" 2>&1 </dev/null", "sh", file, .. arguments],
-            new Dictionary<string, string> { ["LOG"] = log });
+        // The log's path is the shell's $0; the environment is this process's (PATH for nft, conntrack).
+        using var process = ProcessSignals.StartDetached(netns, "/bin/sh", ["-c", "exec \"$@\" >\"$0\" 2>&1 </dev/null", log, file, .. arguments]);
         return process.Id;
     }
 

@@ -15,22 +15,10 @@ public sealed class ContainerImageTests
         var before = RootSnapshot.Take();
         var dir = Directory.CreateTempSubdirectory("pn-image-").FullName;
         var tag = "localhost/podnet:test-" + Guid.NewGuid().ToString("N")[..8];
-        var conf = Path.Combine(dir, "containers.conf");
-        Directory.CreateDirectory(Path.Combine(dir, "tmp"));
-        File.WriteAllText(conf, $"""
-            [engine]
-            cgroup_manager = "cgroupfs"
-            events_logger = "file"
-            events_logfile_path = "{dir}/events.log"
-            runtime = "runc"
-            tmp_dir = "{dir}/tmp"
-            """);
-        string[] Podman(params string[] args) =>
-            ["env", $"CONTAINERS_CONF={conf}", "podman", "--root", $"{dir}/root", "--runroot", $"{dir}/runroot", "--storage-driver", "vfs", .. args];
-        // This VM's hard rlimits are below podman's defaults: set them explicitly.
+        var podman = new PrivatePodman(dir);
         ProcessResult Run(params string[] command)
         {
-            string[] all = Podman(["run", "--rm", "--network", "none", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", .. command]);
+            string[] all = podman.Command(["run", "--rm", "--network", "none", .. PrivatePodman.RunLimits, .. command]);
             return ProcessRunner.Run(null, all[0], all[1..], timeout: TimeSpan.FromMinutes(2));
         }
         try
@@ -71,7 +59,7 @@ public sealed class ContainerImageTests
         }
         finally
         {
-            ProcessRunner.Run(null, "env", Podman("system", "reset", "--force")[1..], timeout: TimeSpan.FromMinutes(2));
+            ProcessRunner.Run(null, "env", podman.Command("system", "reset", "--force")[1..], timeout: TimeSpan.FromMinutes(2));
             Directory.Delete(dir, recursive: true);
         }
         Assert.Equal(before, RootSnapshot.Take());

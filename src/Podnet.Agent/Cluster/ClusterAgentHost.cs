@@ -57,6 +57,7 @@ public static class ClusterAgentHost
             proxy.RunAsync(token), announcer.RunAsync(token),
             options.ProxyHealthPort > 0 ? new Proxy.ProxyHealthServer(proxy, TimeProvider.System).RunAsync(options.NodeAddresses, options.ProxyHealthPort, token) : Task.CompletedTask,
             policy.RunAsync(token), drops.RunAsync(token), cnpStatus.RunAsync(token), routing.RunAsync(token),
+            MarkNetworkAvailableAsync(client, options, routing.RoutesProgrammed, TimeProvider.System, token),
         };
         try
         {
@@ -95,6 +96,54 @@ public static class ClusterAgentHost
         {
             options.Log($"warning: {Path.Combine(install.ConfDirectory, name)} sorts before {CniInstallPlanner.ConfigName}, so the runtime uses it instead of Podnet's");
         }
+    }
+
+    /// <summary>
+    /// Once the node's routes are programmed, its NetworkUnavailable condition False (reason
+    /// PodnetIsUp), as network plugins set it: a condition kubelet does not own, which a cloud's
+    /// route controller or an installer may have set True, keeping pods off the node meanwhile
+    /// (the node.kubernetes.io/network-unavailable taint). A strategic-merge patch of the
+    /// conditions by type, so kubelet's own conditions stay; retried with backoff.
+    /// </summary>
+    private static async Task MarkNetworkAvailableAsync(Kubernetes client, AgentOptions options, Task routesProgrammed, TimeProvider time, CancellationToken token)
+    {
+        await routesProgrammed.WaitAsync(token);
+        var backoff = new Backoff(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10));
+        while (true)
+        {
+            try
+            {
+                await client.CoreV1.PatchNodeStatusAsync(new V1Patch(NetworkAvailablePatch(time.GetUtcNow()), V1Patch.PatchType.StrategicMergePatch), options.NodeName, cancellationToken: token);
+                options.Log($"node {options.NodeName}: NetworkUnavailable False (PodnetIsUp)");
+                return;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                options.Log($"node {options.NodeName}: cannot set NetworkUnavailable False: {e.Message}");
+            }
+            await Task.Delay(backoff.Next(), token);
+        }
+    }
+
+    /// <summary>The nodes/status patch that sets NetworkUnavailable False at <paramref name="now"/>.</summary>
+    public static string NetworkAvailablePatch(DateTimeOffset now)
+    {
+        var stamp = now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+        return new System.Text.Json.Nodes.JsonObject
+        {
+            ["status"] = new System.Text.Json.Nodes.JsonObject
+            {
+                ["conditions"] = new System.Text.Json.Nodes.JsonArray(new System.Text.Json.Nodes.JsonObject
+                {
+                    ["type"] = "NetworkUnavailable",
+                    ["status"] = "False",
+                    ["reason"] = "PodnetIsUp",
+                    ["message"] = "Podnet's agent runs on this node and has programmed its routes",
+                    ["lastHeartbeatTime"] = stamp,
+                    ["lastTransitionTime"] = stamp,
+                }),
+            },
+        }.ToJsonString();
     }
 
     /// <summary>The Node as kubelet registered it, once node IPAM has given it pod CIDRs; retried with backoff.</summary>

@@ -19,6 +19,11 @@ namespace Podnet.Agent.Routing;
 /// </summary>
 public sealed class RoutingController(AgentOptions options, Informer<V1Node> nodes, INftRunner nft, Informer<V1ServiceCIDR>? serviceCidrs = null)
 {
+    private readonly TaskCompletionSource _programmed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes after the first sync that found this node's Node and applied its routes.</summary>
+    public Task RoutesProgrammed => _programmed.Task;
+
     public async Task RunAsync(CancellationToken token)
     {
         using var rt = RtNetlink.OpenInCurrentNamespace();
@@ -58,5 +63,9 @@ public sealed class RoutingController(AgentOptions options, Informer<V1Node> nod
         }
         var ranges = serviceCidrs is null ? options.ServiceCidrs : ServiceRanges.Of(serviceCidrs.Cache.List(), options.ServiceCidrs);
         nft.Apply(EgressPlanner.Build(options.Architecture, options.ClusterCidrs, ranges, all.SelectMany(n => n.InternalIPs).ToArray()));
+        if (self is not null)
+        {
+            _programmed.TrySetResult();
+        }
     }
 }
