@@ -25,7 +25,10 @@ public sealed class ExternalApiServerTests
         Assert.Equal(KubernetesClientConfiguration.BuildConfigFromConfigFile(server.Kubeconfig).Host, (string)lab.Status["apiServer"]!);
         var nodes = (await external.CoreV1.ListNodeAsync()).Items;
         Assert.Equal(["n1", "n2"], nodes.Select(n => n.Metadata.Name).Order());
-        Assert.All(nodes, n => Assert.StartsWith("10.244.", n.Spec.PodCIDR)); // nodeipam ran, in the lab
+        // nodeipam ran, in the lab: a process of its own there, which may give the CIDRs a moment
+        // after the nodes registered.
+        nodes = await WaitAsync(async () => (await external.CoreV1.ListNodeAsync()).Items is var all && all.All(n => n.Spec.PodCIDR is not null) ? all : null);
+        Assert.All(nodes, n => Assert.StartsWith("10.244.", n.Spec.PodCIDR));
 
         // A pod without a node is bound by the lab's scheduler; pods reach each other across nodes.
         var a = await lab.View.RunPodAsync(LabFixture.ServerPod("a", "n1"));

@@ -58,10 +58,14 @@ public static class ClientCertificates
     /// <summary>
     /// TLS that asks for a client certificate without requiring one (anonymous and bearer-token
     /// callers have none); the Authenticator checks it against the CA, so TLS accepts any here.
+    /// The handshake may take 32 s, kube-apiserver's ReadHeaderTimeout, within which Go's server
+    /// reads a handshake; Kestrel's own default is 10 s, and 50 clients connecting at once on two
+    /// busy cores saw handshakes cut (OverloadTests).
     /// </summary>
     public static HttpsConnectionAdapterOptions Https(X509Certificate2 serving) => new()
     {
         ServerCertificate = serving,
+        HandshakeTimeout = TimeSpan.FromSeconds(32),
         ClientCertificateMode = Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.AllowCertificate,
         ClientCertificateValidation = (_, _, _) => true,
         CheckCertificateRevocation = false,
