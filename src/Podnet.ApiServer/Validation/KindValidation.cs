@@ -55,6 +55,31 @@ internal static class KindValidation
                 DataKeys(obj, causes);
                 Immutable(obj, old, causes);
                 break;
+            case "nodes" when old is not null:
+                NodeUpdate(obj, old, causes);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Upstream's ValidateNodeUpdate on what node IPAM and the cloud set once: spec.podCIDRs and
+    /// spec.providerID may go from empty to a value, never change after. So an agent never sees
+    /// its node's pod CIDRs move under its pods (upstream's way to a new range: drain, delete the
+    /// Node, let it register again).
+    /// </summary>
+    private static void NodeUpdate(JsonObject obj, JsonObject old, List<FieldCause> causes)
+    {
+        static string[] Cidrs(JsonObject node) =>
+            (node["spec"]?["podCIDRs"] as JsonArray ?? []).Select(c => c?.GetValueKind() == System.Text.Json.JsonValueKind.String ? (string)c! : "").ToArray();
+        var before = Cidrs(old);
+        if (before.Length > 0 && !before.SequenceEqual(Cidrs(obj)))
+        {
+            causes.Add(FieldCause.Forbidden("spec.podCIDRs", "node updates may not change podCIDR except from \"\" to valid"));
+        }
+        var provider = (string?)old["spec"]?["providerID"] ?? "";
+        if (provider.Length > 0 && (obj["spec"]?["providerID"] is not JsonValue v || v.GetValueKind() != System.Text.Json.JsonValueKind.String || (string)v! != provider))
+        {
+            causes.Add(FieldCause.Forbidden("spec.providerID", "node updates may not change providerID except from \"\" to valid"));
         }
     }
 
