@@ -40,6 +40,21 @@ public sealed class AuditLogTests : IAsyncLifetime
     private List<JsonObject> Events(string auditId) =>
         File.ReadAllLines(LogPath).Select(l => JsonNode.Parse(l)!.AsObject()).Where(e => (string?)e["auditID"] == auditId).ToList();
 
+    /// <summary>
+    /// The request's events once there are <paramref name="count"/>: the server writes
+    /// ResponseComplete after its handler returns, which may be just after the client has read
+    /// the answer (bounded at 30 s).
+    /// </summary>
+    private async Task<List<JsonObject>> EventsAsync(string auditId, int count = 1)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (Events(auditId).Count < count && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+        return Events(auditId);
+    }
+
     private static string AuditId(HttpResponseMessage response) => response.Headers.GetValues("Audit-ID").Single();
 
     [Fact]
@@ -47,7 +62,7 @@ public sealed class AuditLogTests : IAsyncLifetime
     {
         using var response = await _http.GetAsync("/api/v1/namespaces/default");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var e = Assert.Single(Events(AuditId(response)));
+        var e = Assert.Single(await EventsAsync(AuditId(response)));
         Assert.Equal("Event", (string?)e["kind"]);
         Assert.Equal("audit.k8s.io/v1", (string?)e["apiVersion"]);
         Assert.Equal("Metadata", (string?)e["level"]);
@@ -72,7 +87,7 @@ public sealed class AuditLogTests : IAsyncLifetime
         request.Headers.Add("Impersonate-User", "system:serviceaccount:default:nobody");
         using var response = await _http.SendAsync(request);
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
-        var e = Assert.Single(Events(AuditId(response)));
+        var e = Assert.Single(await EventsAsync(AuditId(response)));
         Assert.Equal("podnet:legacy-token", (string?)e["user"]!["username"]); // the server token's user
         Assert.Equal("system:serviceaccount:default:nobody", (string?)e["impersonatedUser"]!["username"]);
         Assert.Equal("secrets", (string?)e["objectRef"]!["resource"]);
@@ -90,7 +105,7 @@ public sealed class AuditLogTests : IAsyncLifetime
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "not-a-token");
         using var response = await _http.SendAsync(request);
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-        var e = Assert.Single(Events(AuditId(response)));
+        var e = Assert.Single(await EventsAsync(AuditId(response)));
         Assert.Empty(e["user"]!.AsObject());
         Assert.Null(e["annotations"]);
         Assert.Equal(401, (int?)e["responseStatus"]!["code"]);
@@ -105,16 +120,12 @@ public sealed class AuditLogTests : IAsyncLifetime
             using var response = await _http.GetAsync("/api/v1/namespaces/default/configmaps?watch=true", HttpCompletionOption.ResponseHeadersRead, cancel.Token);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             id = AuditId(response);
-            Assert.Equal(["ResponseStarted"], Events(id).Select(e => (string?)e["stage"]));
-            Assert.Equal("watch", (string?)Events(id)[0]["verb"]);
+            var started = Assert.Single(await EventsAsync(id)); // written when the headers went out
+            Assert.Equal(("ResponseStarted", "watch"), ((string?)started["stage"], (string?)started["verb"]));
             cancel.Cancel();
         }
         // The server notices the closed connection when its watch loop next writes or reads.
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (Events(id).Count < 2 && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(100);
-        }
+        await EventsAsync(id, 2);
         Assert.Equal(["ResponseStarted", "ResponseComplete"], Events(id).Select(e => (string?)e["stage"]));
     }
 }
