@@ -54,7 +54,7 @@ public sealed class PodNetwork(AgentOptions options, CniClient cni)
         catch
         {
             TryDelete(network, runtime);
-            Netns.Delete(netns);
+            DeleteLeftover(netns);
             throw;
         }
     }
@@ -65,7 +65,10 @@ public sealed class PodNetwork(AgentOptions options, CniClient cni)
         var netns = NetnsName(uid);
         var network = NetworkConfigList.Parse(conflist, "the node's network configuration");
         TryDelete(network, Runtime(uid, ns, name, netns));
-        Netns.Delete(netns);
+        // Whatever still runs in it goes first: a start that failed after the pod's holder was
+        // forked but before its pid was recorded would otherwise leave the holder running in a
+        // namespace nothing names any more (the churn suite found one).
+        DeleteLeftover(netns);
     }
 
     /// <summary>Releases every attachment that no pod record claims (CNI GC), and namespaces of pods that are gone.</summary>
